@@ -1,0 +1,53 @@
+# Two commands for a fresh machine (see README.md):
+#   make book   build the website into _build/html (creates .venv from requirements.txt)
+#   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder), browser
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SITE   := _build/html
+PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: book test serve lab chromium clean help
+
+help:
+	@echo "make book   build the website into $(SITE) (sets up $(VENV) from requirements.txt)"
+	@echo "make test   run every test (installs test tools and Debian's chromium if missing)"
+	@echo "make serve  serve $(SITE) on http://127.0.0.1:8000"
+	@echo "make lab    open the course in JupyterLab (installs it into $(VENV))"
+
+# The virtual environment is rebuilt only when the pinned requirements change.
+$(BIN)/.requirements.stamp: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(BIN)/.requirements-test.stamp: $(BIN)/.requirements.stamp requirements-test.txt
+	$(PIP) install -r requirements-test.txt
+	@touch $@
+
+book: $(BIN)/.requirements.stamp
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "Website built: $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
+
+# Browser tests drive Debian's chromium; install it when it is missing (needs root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# The strict book build runs first (any warning or failing notebook stops here),
+# then pytest; pytest exits 5 (non-zero) when it collects no test.
+test: $(BIN)/.requirements-test.stamp chromium book
+	$(BIN)/python -m pytest
+
+serve:
+	$(BIN)/python -m http.server --directory $(SITE) --bind 127.0.0.1 8000
+
+lab: $(BIN)/.requirements.stamp
+	$(PIP) install jupyterlab
+	$(BIN)/jupytext-config set-default-viewer markdown
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf _build

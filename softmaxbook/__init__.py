@@ -1,0 +1,17 @@
+"""softmaxbook: the tested code behind the course "Softmax, deeply".
+
+One module per topic, each introduced by a chapter:
+
+* :mod:`softmaxbook.expfamily` -- chapter 1, softmax as an exponential family;
+* :mod:`softmaxbook.hessian` -- chapter 2, the Hessian of the loss is a covariance;
+* :mod:`softmaxbook.coding` -- chapter 3, coding three equiprobable symbols;
+* :mod:`softmaxbook.lse` -- chapter 4, LogSumExp, the real soft maximum;
+* :mod:`softmaxbook.interactive` -- figures that are live in a kernel and
+  kernel-free on the website;
+* :mod:`softmaxbook.grader` -- graded exercises (``check``, ``progress``) and the
+  instructor's batch grader (``python -m softmaxbook grade``).
+
+Topic modules depend on numpy/sympy only; they import nothing else of the package.
+"""
+
+__version__ = "0.1.0"

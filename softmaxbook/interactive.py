@@ -1,0 +1,1 @@
+"""Interactive figures: live in a kernel, kernel-free on the website."""

@@ -1,0 +1,42 @@
+"""Shared fixtures: where the book lives and which notebooks it has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+
+
+def toc_files() -> list[str]:
+    """Every page listed in _toc.yml, in reading order (without extension)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part["chapters"]]
+    return files
+
+
+def notebook_paths() -> list[Path]:
+    """Chapter and exercise notebooks (MyST Markdown with a kernelspec)."""
+    paths = []
+    for name in toc_files():
+        path = ROOT / f"{name}.md"
+        if path.exists() and "kernelspec:" in path.read_text().split("\n---", 1)[0]:
+            paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    if not (SITE / "index.html").exists():
+        pytest.fail("the book is not built: run `make book` (make test does it first)")
+    return SITE

@@ -1,0 +1,63 @@
+"""The built website, and the strictness of the build that makes it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, toc_files
+
+CHAPTERS = [f for f in toc_files() if f.startswith("chapters/")]
+
+
+def test_every_page_of_the_toc_is_built(site):
+    for name in toc_files():
+        assert (site / f"{name}.html").is_file(), name
+
+
+def test_the_sidebar_lists_the_four_chapters_in_reading_order(site):
+    html = (site / "intro.html").read_text()
+    nav = html[html.index('class="bd-sidebar-primary') :]
+    positions = [nav.index(f'href="{name}.html"') for name in CHAPTERS]
+    assert len(CHAPTERS) == 4 and positions == sorted(positions)
+
+
+def test_pages_carry_binder_launch_and_download_buttons(site):
+    for name in toc_files()[1:]:
+        html = (site / f"{name}.html").read_text()
+        assert "mybinder.org/v2/gh/" in html, f"{name}: no Binder launch button"
+        assert re.search(r"_sources/[^\"]+\.(md|ipynb)", html), f"{name}: no download button"
+
+
+def _mini_book(tmp_path: Path, cell: str) -> Path:
+    """A one-page copy of this book's configuration around a notebook with ``cell``."""
+    book = tmp_path / "book"
+    book.mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", book)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    header = (ROOT / CHAPTERS[0]).with_suffix(".md").read_text().split("\n---", 1)[0] + "\n---\n"
+    (book / "page.md").write_text(header + "\n# Page\n\n```{code-cell} ipython3\n" + cell + "\n```\n")
+    return book
+
+
+def _strict_build(book: Path) -> subprocess.CompletedProcess:
+    jb = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run(
+        [str(jb), "build", str(book), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_strict_build_fails_when_a_notebook_raises(tmp_path):
+    """The same configuration accepts a healthy page and rejects a raising one."""
+    good = _strict_build(_mini_book(tmp_path / "good", "print(1 + 1)"))
+    assert good.returncode == 0, good.stdout[-2000:] + good.stderr[-2000:]
+    book = _mini_book(tmp_path / "bad", "raise RuntimeError('boom')")
+    bad = _strict_build(book)
+    assert bad.returncode != 0
+    assert "Executing notebook failed" in bad.stderr
+    log = (book / "_build/html/reports/page.err.log").read_text()
+    assert "RuntimeError" in log and "boom" in log
