@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+# The built website; SOFTMAXBOOK_SITE points the tests at another build output.
+SITE = Path(os.environ.get("SOFTMAXBOOK_SITE", ROOT / "_build" / "html"))
 
 
 def toc_files() -> list[str]:
