@@ -1,1 +1,595 @@
-"""Interactive figures: live in a kernel, kernel-free on the website."""
+"""Interactive figures: live in a kernel, kernel-free on the website.
+
+One description gives both. A chapter writes a *pure* function of the slider values
+that returns what is drawn (a list of traces), and the sliders with their grids::
+
+    from softmaxbook.interactive import Axes, Figure, Line, Slider
+
+    def draw(lam):
+        return [Line(x, lse_max(lam * x) / lam, label=r"$\\lambda^{-1}$LSE")]
+
+    Figure(draw, sliders=[Slider("lam", np.geomspace(0.1, 50, 41), label="λ")],
+           axes=[Axes(xlabel="x", ylabel="value")], caption="...", alt="...")
+
+Displayed as the last expression of a cell, the figure gives one output with two
+representations:
+
+* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders redrawing a
+  matplotlib figure, for a running kernel (Jupyter, Binder);
+* ``text/html``: a self-contained kernel-free figure. Every frame (every point of the
+  slider grid) is computed in Python when the notebook runs and embedded as JSON; a
+  small script (``static/kfig.js``, inlined, no CDN) redraws an SVG from it.
+
+The book's configuration drops the widget view from HTML builds, so the website
+shows the kernel-free figure and JupyterLab the live one. Both draw the traces that
+the same ``draw`` function returns for the same slider values.
+
+Traces (each takes ``panel=k`` to pick one of the figure's axes, default 0):
+:class:`Line`, :class:`Points`, :class:`Band`, :class:`Bars`, :class:`Heatmap`,
+:class:`HLine`, :class:`VLine`, :class:`Text`.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+#: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+
+#: Significant digits kept in the precomputed frames (the JSON embedded in pages).
+DIGITS = 5
+
+#: Upper bound on frames (points of the slider grid) of one figure; keeps pages light.
+MAX_FRAMES = 2500
+
+
+def _vector(values, name: str) -> np.ndarray:
+    a = np.asarray(values, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+def _round(a: np.ndarray) -> list:
+    """Round to DIGITS significant digits for JSON; non-finite values become None (gaps)."""
+    out = []
+    for v in np.asarray(a, dtype=float).ravel().tolist():
+        out.append(float(f"{v:.{DIGITS}g}") if math.isfinite(v) else None)
+    return out
+
+
+# --------------------------------------------------------------------------- traces
+@dataclass
+class Trace:
+    """Base class of what a draw function returns; ``panel`` selects the axes."""
+
+    panel: int = field(default=0, kw_only=True)
+    label: str | None = field(default=None, kw_only=True)
+    color: str | None = field(default=None, kw_only=True)
+
+    kind = "trace"
+    #: names of the numeric arrays of this trace (serialised, compared, scaled)
+    arrays: tuple[str, ...] = ()
+    #: names of non-numeric fields that may change from frame to frame
+    texts: tuple[str, ...] = ()
+
+    def data(self) -> dict[str, list]:
+        return {name: _round(getattr(self, name)) for name in self.arrays}
+
+    def style(self) -> dict[str, Any]:
+        """Fields that must stay the same in every frame."""
+        return {"kind": self.kind, "panel": self.panel, "label": self.label, "color": self.color}
+
+    def extent(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y values that the axes must show (for automatic limits)."""
+        return np.array([]), np.array([])
+
+
+@dataclass
+class Line(Trace):
+    """A polyline through ``(x, y)``; NaN or inf leaves a gap."""
+
+    x: Any
+    y: Any
+    dash: bool = field(default=False, kw_only=True)
+    width: float = field(default=2.0, kw_only=True)
+    kind = "line"
+    arrays = ("x", "y")
+
+    def __post_init__(self):
+        self.x, self.y = _vector(self.x, "Line x"), _vector(self.y, "Line y")
+        if self.x.shape != self.y.shape:
+            raise ValueError(f"Line x and y differ in length: {self.x.size} != {self.y.size}")
+
+    def style(self):
+        return super().style() | {"dash": self.dash, "width": self.width}
+
+    def extent(self):
+        return self.x, self.y
+
+
+@dataclass
+class Points(Line):
+    """Markers at ``(x, y)``."""
+
+    size: float = field(default=6.0, kw_only=True)
+    kind = "points"
+
+    def style(self):
+        return Trace.style(self) | {"size": self.size}
+
+
+@dataclass
+class Band(Trace):
+    """The region between ``y1`` and ``y2`` over ``x`` (filled, translucent)."""
+
+    x: Any
+    y1: Any
+    y2: Any
+    kind = "band"
+    arrays = ("x", "y1", "y2")
+
+    def __post_init__(self):
+        self.x = _vector(self.x, "Band x")
+        self.y1, self.y2 = _vector(self.y1, "Band y1"), _vector(self.y2, "Band y2")
+        if not self.x.shape == self.y1.shape == self.y2.shape:
+            raise ValueError("Band x, y1 and y2 must have the same length")
+
+    def extent(self):
+        return np.concatenate([self.x, self.x]), np.concatenate([self.y1, self.y2])
+
+
+@dataclass
+class Bars(Trace):
+    """Vertical bars of ``heights`` at positions ``x`` (width 0.8 by default)."""
+
+    x: Any
+    heights: Any
+    width: float = field(default=0.8, kw_only=True)
+    kind = "bars"
+    arrays = ("x", "heights")
+
+    def __post_init__(self):
+        self.x, self.heights = _vector(self.x, "Bars x"), _vector(self.heights, "Bars heights")
+        if self.x.shape != self.heights.shape:
+            raise ValueError("Bars x and heights must have the same length")
+
+    def style(self):
+        return super().style() | {"width": self.width}
+
+    def extent(self):
+        h = self.width / 2
+        return np.concatenate([self.x - h, self.x + h]), np.concatenate([self.heights, [0.0]])
+
+
+@dataclass
+class Heatmap(Trace):
+    """A matrix drawn as coloured cells (row 0 at the top), values written in the cells.
+
+    Cell ``(i, j)`` covers ``x`` in ``[j - 0.5, j + 0.5]`` and ``y`` in ``[i - 0.5, i + 0.5]``
+    with the y axis pointing down, as ``imshow`` draws it. Colours run from blue
+    (``-vmax``) through white (0) to red (``+vmax``).
+    """
+
+    z: Any
+    vmax: float = field(default=1.0, kw_only=True)
+    fmt: str = field(default="{:.3f}", kw_only=True)
+    kind = "heatmap"
+    arrays = ("z",)
+
+    def __post_init__(self):
+        self.z = np.asarray(self.z, dtype=float)
+        if self.z.ndim != 2:
+            raise ValueError(f"Heatmap z must be a matrix, got shape {self.z.shape}")
+        if not self.vmax > 0:
+            raise ValueError("Heatmap vmax must be positive")
+
+    def data(self):
+        return {"z": _round(self.z), "text": [self.fmt.format(v) for v in self.z.ravel()]}
+
+    def style(self):
+        return super().style() | {"shape": list(self.z.shape), "vmax": self.vmax}
+
+    def extent(self):
+        r, c = self.z.shape
+        return np.array([-0.5, c - 0.5]), np.array([-0.5, r - 0.5])
+
+
+@dataclass
+class HLine(Trace):
+    """A horizontal line across the panel at height ``y``."""
+
+    y: float
+    dash: bool = field(default=True, kw_only=True)
+    kind = "hline"
+    arrays = ("y",)
+
+    def data(self):
+        return {"y": _round(np.atleast_1d(float(self.y)))}
+
+    def style(self):
+        return super().style() | {"dash": self.dash}
+
+    def extent(self):
+        return np.array([]), np.atleast_1d(float(self.y))
+
+
+@dataclass
+class VLine(Trace):
+    """A vertical line across the panel at ``x``."""
+
+    x: float
+    dash: bool = field(default=True, kw_only=True)
+    kind = "vline"
+    arrays = ("x",)
+
+    def data(self):
+        return {"x": _round(np.atleast_1d(float(self.x)))}
+
+    def style(self):
+        return super().style() | {"dash": self.dash}
+
+    def extent(self):
+        return np.atleast_1d(float(self.x)), np.array([])
+
+
+@dataclass
+class Text(Trace):
+    """Text anchored at ``(x, y)`` in axes fractions (0..1, origin bottom left)."""
+
+    x: float
+    y: float
+    text: str
+    kind = "text"
+    texts = ("text",)
+
+    def data(self):
+        return {"text": str(self.text)}
+
+    def style(self):
+        return super().style() | {"x": float(self.x), "y": float(self.y)}
+
+
+# ---------------------------------------------------------------------- description
+@dataclass
+class Slider:
+    """A control: a ``name`` (keyword of the draw function) moving over a grid of ``values``."""
+
+    name: str
+    values: Sequence[float]
+    label: str | None = None
+    default: float | None = None
+    fmt: str = "{:.3g}"
+
+    def __post_init__(self):
+        if not self.name.isidentifier():
+            raise ValueError(f"slider name must be a Python identifier, got {self.name!r}")
+        self.values = [float(v) for v in np.asarray(self.values, dtype=float).ravel()]
+        if not 2 <= len(self.values) or not all(map(math.isfinite, self.values)):
+            raise ValueError(f"slider {self.name!r} needs at least two finite values")
+        if self.label is None:
+            self.label = self.name
+        target = self.values[len(self.values) // 2] if self.default is None else float(self.default)
+        self.index = int(np.argmin(np.abs(np.asarray(self.values) - target)))
+
+
+@dataclass
+class Axes:
+    """One panel: labels, optional title, scales and limits (automatic when None)."""
+
+    xlabel: str = ""
+    ylabel: str = ""
+    title: str = ""
+    xscale: str = "linear"
+    yscale: str = "linear"
+    xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None
+    xticks: Sequence[float] | None = None
+    xticklabels: Sequence[str] | None = None
+    yticks: Sequence[float] | None = None
+    yticklabels: Sequence[str] | None = None
+    legend: bool = True
+
+    def __post_init__(self):
+        for s in (self.xscale, self.yscale):
+            if s not in ("linear", "log"):
+                raise ValueError(f"axis scale must be 'linear' or 'log', got {s!r}")
+
+
+class Figure:
+    """An interactive figure from a draw function and its sliders (see the module doc).
+
+    ``draw(**values)`` must return a list of traces with the same kinds, in the same
+    order and with the same styles for every slider position. The constructor computes
+    every frame at once (so a bad draw function fails when the cell runs, with the
+    slider values that broke it).
+    """
+
+    def __init__(
+        self,
+        draw: Callable[..., Sequence[Trace]],
+        sliders: Sequence[Slider],
+        axes: Sequence[Axes] | Axes = (),
+        *,
+        caption: str = "",
+        alt: str,
+        title: str = "",
+        width: float = 7.0,
+        height: float = 3.6,
+    ):
+        if not sliders:
+            raise ValueError("an interactive figure needs at least one Slider")
+        names = [s.name for s in sliders]
+        if len(set(names)) != len(names):
+            raise ValueError(f"slider names must differ: {names}")
+        if not alt or not alt.strip():
+            raise ValueError("alt text is required: describe what the figure shows for screen readers")
+        self.draw, self.sliders = draw, list(sliders)
+        self.axes = [axes] if isinstance(axes, Axes) else list(axes) or [Axes()]
+        self.caption, self.alt, self.title = caption, alt, title
+        self.width, self.height = width, height
+        n_frames = math.prod(len(s.values) for s in self.sliders)
+        if n_frames > MAX_FRAMES:
+            raise ValueError(f"{n_frames} slider positions; at most {MAX_FRAMES} keep the page light")
+        self._frames = [self._traces(idx) for idx in self.positions()]
+        self._check_consistent()
+
+    # ---------------------------------------------------------------- computation
+    def positions(self):
+        """Every combination of slider indices, first slider slowest (row-major)."""
+        return itertools.product(*(range(len(s.values)) for s in self.sliders))
+
+    def values_at(self, idx: Sequence[int]) -> dict[str, float]:
+        return {s.name: s.values[i] for s, i in zip(self.sliders, idx)}
+
+    def _traces(self, idx) -> list[Trace]:
+        values = self.values_at(idx)
+        try:
+            traces = list(self.draw(**values))
+        except Exception as exc:
+            raise RuntimeError(f"draw({values}) failed: {exc!r}") from exc
+        for t in traces:
+            if not isinstance(t, Trace):
+                raise TypeError(f"draw({values}) returned {type(t).__name__}, not a trace")
+            if not 0 <= t.panel < len(self.axes):
+                raise ValueError(f"trace on panel {t.panel}, but the figure has {len(self.axes)} axes")
+        return traces
+
+    def _check_consistent(self):
+        first = [t.style() for t in self._frames[0]]
+        for idx, traces in zip(self.positions(), self._frames):
+            if [t.style() for t in traces] != first:
+                raise ValueError(
+                    f"draw({self.values_at(idx)}) returns traces of other kinds or styles than at the "
+                    "first position; every position must draw the same traces"
+                )
+        self._styles = first
+        for k, style in enumerate(first):
+            if style["color"] is None:
+                style["color"] = PALETTE[k % len(PALETTE)]
+
+    def frame(self, idx: Sequence[int]) -> list[Trace]:
+        """The traces drawn at slider indices ``idx`` (computed at construction)."""
+        sizes = [len(s.values) for s in self.sliders]
+        flat = int(np.ravel_multi_index(tuple(idx), sizes))
+        return self._frames[flat]
+
+    def _limits(self, k: int, ax: Axes):
+        xs, ys = [np.array([])], [np.array([])]
+        for traces in self._frames:
+            for t in traces:
+                if t.panel == k:
+                    x, y = t.extent()
+                    xs.append(np.asarray(x, float))
+                    ys.append(np.asarray(y, float))
+        return _auto(np.concatenate(xs), ax.xlim, ax.xscale), _auto(np.concatenate(ys), ax.ylim, ax.yscale)
+
+    def payload(self) -> dict:
+        """Everything the kernel-free figure needs, as JSON-ready data."""
+        panels = []
+        for k, ax in enumerate(self.axes):
+            xlim, ylim = self._limits(k, ax)
+            panels.append({
+                "xlabel": ax.xlabel, "ylabel": ax.ylabel, "title": ax.title,
+                "xscale": ax.xscale, "yscale": ax.yscale, "xlim": xlim, "ylim": ylim,
+                "xticks": _ticks(xlim, ax.xscale, ax.xticks, ax.xticklabels),
+                "yticks": _ticks(ylim, ax.yscale, ax.yticks, ax.yticklabels),
+                "legend": ax.legend,
+            })
+        frames = [[t.data() for t in traces] for traces in self._frames]
+        # A trace whose data never changes is stored once, not in every frame.
+        static = [all(f[i] == frames[0][i] for f in frames) for i in range(len(self._styles))]
+        return {
+            "title": self.title,
+            "sliders": [
+                {"name": s.name, "label": s.label, "values": s.values, "index": s.index,
+                 "text": [s.fmt.format(v) for v in s.values]}
+                for s in self.sliders
+            ],
+            "panels": panels,
+            "traces": [st | {"static": frames[0][i] if static[i] else None} for i, st in enumerate(self._styles)],
+            "frames": [[None if static[i] else d for i, d in enumerate(f)] for f in frames],
+        }
+
+    # ---------------------------------------------------------------- matplotlib
+    def figure(self, idx: Sequence[int] | None = None):
+        """A matplotlib figure of the position ``idx`` (default: the sliders' defaults)."""
+        import matplotlib.pyplot as plt
+
+        idx = [s.index for s in self.sliders] if idx is None else idx
+        with plt.ioff():
+            fig, axs = plt.subplots(1, len(self.axes), figsize=(self.width, self.height), squeeze=False)
+        self._draw_mpl(fig, axs[0], idx)
+        return fig
+
+    def _draw_mpl(self, fig, axs, idx):
+        payload_panels = self._panels_cache()
+        for ax in axs:
+            ax.clear()
+        for style, t in zip(self._styles, self.frame(idx)):
+            _draw_trace_mpl(axs[t.panel], t, style)
+        for ax, spec, pp in zip(axs, self.axes, payload_panels):
+            ax.set_xscale(spec.xscale)
+            ax.set_yscale(spec.yscale)
+            ax.set_xlim(pp["xlim"])
+            ax.set_ylim(pp["ylim"] if not any(t.kind == "heatmap" and t.panel == axs.tolist().index(ax)
+                                             for t in self._frames[0]) else pp["ylim"][::-1])
+            ax.set_xlabel(spec.xlabel)
+            ax.set_ylabel(spec.ylabel)
+            ax.set_title(spec.title)
+            if spec.xticks is not None:
+                ax.set_xticks(spec.xticks, spec.xticklabels)
+            if spec.yticks is not None:
+                ax.set_yticks(spec.yticks, spec.yticklabels)
+            if spec.legend and any(h.get_label() and not h.get_label().startswith("_")
+                                   for h in ax.get_children() if hasattr(h, "get_label")):
+                handles, labels = ax.get_legend_handles_labels()
+                if labels:
+                    ax.legend(fontsize="small")
+        values = ", ".join(f"{s.label} = {s.fmt.format(s.values[i])}" for s, i in zip(self.sliders, idx))
+        fig.suptitle(f"{self.title}  ({values})" if self.title else values, fontsize="medium")
+        fig.tight_layout()
+
+    def _panels_cache(self):
+        if not hasattr(self, "_panels"):
+            self._panels = [
+                dict(zip(("xlim", "ylim"), self._limits(k, ax))) for k, ax in enumerate(self.axes)
+            ]
+        return self._panels
+
+    # ---------------------------------------------------------------- display
+    def widget(self):
+        """The live version: ipywidgets sliders redrawing a matplotlib figure."""
+        import ipywidgets as widgets
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        controls = [
+            widgets.SelectionSlider(
+                options=[(s.fmt.format(v), i) for i, v in enumerate(s.values)],
+                value=s.index, description=s.label, continuous_update=True,
+                style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
+            )
+            for s in self.sliders
+        ]
+        out = widgets.Output()
+        fig = self.figure()
+
+        def redraw(*_):
+            self._draw_mpl(fig, np.atleast_1d(fig.axes[: len(self.axes)]), [c.value for c in controls])
+            with out:
+                out.clear_output(wait=True)
+                display(fig)
+
+        for c in controls:
+            c.observe(redraw, names="value")
+        redraw()
+        plt.close(fig)
+        caption = widgets.HTML(f"<em>{html.escape(self.caption)}</em>") if self.caption else None
+        return widgets.VBox([*controls, out] + ([caption] if caption else []))
+
+    def html(self) -> str:
+        """The kernel-free version: SVG + inlined script + precomputed frames."""
+        fid = "kfig-" + uuid.uuid4().hex[:10]
+        data = json.dumps(self.payload(), separators=(",", ":"), allow_nan=False)
+        data = data.replace("</", "<\\/")  # never close the script element early
+        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        return (
+            f'<figure class="kfig" id="{fid}" role="group" aria-label="{html.escape(self.alt)}">'
+            f'<div class="kfig-controls"></div>'
+            f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
+            f'viewBox="0 0 {int(self.width * 100)} {int(self.height * 100)}" '
+            f'preserveAspectRatio="xMidYMid meet"></svg>{caption}'
+            f'<script type="application/json" class="kfig-data">{data}</script>'
+            f"<script>{_script()}\nwindow.softmaxbookFigure(document.getElementById({json.dumps(fid)}));</script>"
+            f"</figure>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.html()}
+        try:
+            bundle.update(self.widget()._repr_mimebundle_() or {})
+        except Exception:  # no widget front end (plain Python): the static views remain
+            pass
+        return bundle
+
+
+def _script() -> str:
+    return resources.files("softmaxbook").joinpath("static/kfig.js").read_text(encoding="utf-8")
+
+
+def _auto(values: np.ndarray, lim, scale: str) -> list[float]:
+    if lim is not None:
+        return [float(lim[0]), float(lim[1])]
+    v = values[np.isfinite(values)]
+    if scale == "log":
+        v = v[v > 0]
+    if v.size == 0:
+        return [1.0, 10.0] if scale == "log" else [0.0, 1.0]
+    lo, hi = float(v.min()), float(v.max())
+    if scale == "log":
+        if lo == hi:
+            return [lo / 2, hi * 2]
+        pad = (math.log10(hi) - math.log10(lo)) * 0.05
+        return [lo / 10**pad, hi * 10**pad]
+    if lo == hi:
+        return [lo - 1.0, hi + 1.0]
+    pad = (hi - lo) * 0.05
+    return [lo - pad, hi + pad]
+
+
+def _ticks(lim, scale, ticks, labels) -> list[list]:
+    """Tick positions and labels, computed once in Python with matplotlib's locators."""
+    if ticks is not None:
+        labels = labels if labels is not None else [f"{t:g}" for t in ticks]
+        return [[float(t), str(s)] for t, s in zip(ticks, labels)]
+    from matplotlib import ticker
+
+    lo, hi = lim
+    if scale == "log":
+        locs = ticker.LogLocator(numticks=6).tick_values(lo, hi)
+    else:
+        locs = ticker.MaxNLocator(nbins=6).tick_values(lo, hi)
+    fmt = ticker.LogFormatterSciNotation() if scale == "log" else None
+    out = []
+    for t in locs:
+        if lo - 1e-12 * abs(hi - lo) <= t <= hi + 1e-12 * abs(hi - lo):
+            out.append([float(t), _plain(fmt(t)) if fmt else f"{float(t):g}"])
+    return out
+
+
+def _plain(mathtext: str) -> str:
+    """'$\\mathdefault{10^{-2}}$' -> '10^-2' (SVG text has no TeX)."""
+    s = mathtext.replace("$", "").replace("\\mathdefault", "").replace("{", "").replace("}", "")
+    return s.replace("^", "^").replace("\\times", "×").replace("-", "−")
+
+
+def _draw_trace_mpl(ax, t: Trace, style: dict):
+    color, label = style["color"], t.label
+    if t.kind == "line":
+        ax.plot(t.x, t.y, color=color, lw=t.width, ls="--" if t.dash else "-", label=label)
+    elif t.kind == "points":
+        ax.plot(t.x, t.y, "o", color=color, ms=t.size, label=label)
+    elif t.kind == "band":
+        ax.fill_between(t.x, t.y1, t.y2, color=color, alpha=0.2, label=label, lw=0)
+    elif t.kind == "bars":
+        ax.bar(t.x, t.heights, width=t.width, color=color, label=label)
+    elif t.kind == "heatmap":
+        ax.imshow(t.z, cmap="RdBu_r", vmin=-t.vmax, vmax=t.vmax, aspect="auto")
+        for (i, j), v in np.ndenumerate(t.z):
+            ax.text(j, i, t.fmt.format(v), ha="center", va="center", fontsize="small")
+    elif t.kind == "hline":
+        ax.axhline(t.y, color=color, ls="--" if t.dash else "-", lw=1.2, label=label)
+    elif t.kind == "vline":
+        ax.axvline(t.x, color=color, ls="--" if t.dash else "-", lw=1.2, label=label)
+    elif t.kind == "text":
+        ax.text(t.x, t.y, t.text, transform=ax.transAxes, color=color, va="top")
