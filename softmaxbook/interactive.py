@@ -38,7 +38,7 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -46,10 +46,20 @@ import numpy as np
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
 #: Significant digits kept in the precomputed frames (the JSON embedded in pages).
-DIGITS = 5
+DIGITS = 4
 
 #: Upper bound on frames (points of the slider grid) of one figure; keeps pages light.
 MAX_FRAMES = 2500
+
+
+def _plain_text(text, what: str):
+    """Labels are drawn as SVG text and by matplotlib alike: plain Unicode, no TeX."""
+    if text is not None and "$" in str(text):
+        raise ValueError(
+            f"{what} {text!r}: labels are plain text shown in SVG and matplotlib alike; "
+            "write λ, ⁻¹, ≤, ² in Unicode instead of $...$ TeX"
+        )
+    return text
 
 
 def _vector(values, name: str) -> np.ndarray:
@@ -78,9 +88,12 @@ class Trace:
 
     kind = "trace"
     #: names of the numeric arrays of this trace (serialised, compared, scaled)
-    arrays: tuple[str, ...] = ()
+    arrays: ClassVar[tuple[str, ...]] = ()
     #: names of non-numeric fields that may change from frame to frame
-    texts: tuple[str, ...] = ()
+    texts: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self):
+        _plain_text(self.label, "trace label")
 
     def data(self) -> dict[str, list]:
         return {name: _round(getattr(self, name)) for name in self.arrays}
@@ -106,6 +119,7 @@ class Line(Trace):
     arrays = ("x", "y")
 
     def __post_init__(self):
+        super().__post_init__()
         self.x, self.y = _vector(self.x, "Line x"), _vector(self.y, "Line y")
         if self.x.shape != self.y.shape:
             raise ValueError(f"Line x and y differ in length: {self.x.size} != {self.y.size}")
@@ -139,6 +153,7 @@ class Band(Trace):
     arrays = ("x", "y1", "y2")
 
     def __post_init__(self):
+        super().__post_init__()
         self.x = _vector(self.x, "Band x")
         self.y1, self.y2 = _vector(self.y1, "Band y1"), _vector(self.y2, "Band y2")
         if not self.x.shape == self.y1.shape == self.y2.shape:
@@ -159,6 +174,7 @@ class Bars(Trace):
     arrays = ("x", "heights")
 
     def __post_init__(self):
+        super().__post_init__()
         self.x, self.heights = _vector(self.x, "Bars x"), _vector(self.heights, "Bars heights")
         if self.x.shape != self.heights.shape:
             raise ValueError("Bars x and heights must have the same length")
@@ -187,6 +203,7 @@ class Heatmap(Trace):
     arrays = ("z",)
 
     def __post_init__(self):
+        super().__post_init__()
         self.z = np.asarray(self.z, dtype=float)
         if self.z.ndim != 2:
             raise ValueError(f"Heatmap z must be a matrix, got shape {self.z.shape}")
@@ -278,6 +295,7 @@ class Slider:
             raise ValueError(f"slider {self.name!r} needs at least two finite values")
         if self.label is None:
             self.label = self.name
+        _plain_text(self.label, "slider label")
         target = self.values[len(self.values) // 2] if self.default is None else float(self.default)
         self.index = int(np.argmin(np.abs(np.asarray(self.values) - target)))
 
@@ -300,6 +318,8 @@ class Axes:
     legend: bool = True
 
     def __post_init__(self):
+        for text in (self.xlabel, self.ylabel, self.title):
+            _plain_text(text, "axis text")
         for s in (self.xscale, self.yscale):
             if s not in ("linear", "log"):
                 raise ValueError(f"axis scale must be 'linear' or 'log', got {s!r}")
@@ -333,6 +353,7 @@ class Figure:
             raise ValueError(f"slider names must differ: {names}")
         if not alt or not alt.strip():
             raise ValueError("alt text is required: describe what the figure shows for screen readers")
+        _plain_text(title, "figure title")
         self.draw, self.sliders = draw, list(sliders)
         self.axes = [axes] if isinstance(axes, Axes) else list(axes) or [Axes()]
         self.caption, self.alt, self.title = caption, alt, title
@@ -395,19 +416,13 @@ class Figure:
 
     def payload(self) -> dict:
         """Everything the kernel-free figure needs, as JSON-ready data."""
-        panels = []
-        for k, ax in enumerate(self.axes):
-            xlim, ylim = self._limits(k, ax)
-            panels.append({
-                "xlabel": ax.xlabel, "ylabel": ax.ylabel, "title": ax.title,
-                "xscale": ax.xscale, "yscale": ax.yscale, "xlim": xlim, "ylim": ylim,
-                "xticks": _ticks(xlim, ax.xscale, ax.xticks, ax.xticklabels),
-                "yticks": _ticks(ylim, ax.yscale, ax.yticks, ax.yticklabels),
-                "legend": ax.legend,
-            })
         frames = [[t.data() for t in traces] for traces in self._frames]
-        # A trace whose data never changes is stored once, not in every frame.
-        static = [all(f[i] == frames[0][i] for f in frames) for i in range(len(self._styles))]
+        # Fields that never change (an x grid, a reference line) are stored once, in
+        # traces[i]["static"]; frames keep only what varies (None when nothing does).
+        static = []
+        for i in range(len(self._styles)):
+            first = frames[0][i]
+            static.append({k: v for k, v in first.items() if all(f[i][k] == v for f in frames)})
         return {
             "title": self.title,
             "sliders": [
@@ -415,9 +430,12 @@ class Figure:
                  "text": [s.fmt.format(v) for v in s.values]}
                 for s in self.sliders
             ],
-            "panels": panels,
-            "traces": [st | {"static": frames[0][i] if static[i] else None} for i, st in enumerate(self._styles)],
-            "frames": [[None if static[i] else d for i, d in enumerate(f)] for f in frames],
+            "panels": self._panel_specs(),
+            "traces": [st | {"static": static[i]} for i, st in enumerate(self._styles)],
+            "frames": [
+                [{k: v for k, v in d.items() if k not in static[i]} or None for i, d in enumerate(f)]
+                for f in frames
+            ],
         }
 
     # ---------------------------------------------------------------- matplotlib
@@ -432,38 +450,40 @@ class Figure:
         return fig
 
     def _draw_mpl(self, fig, axs, idx):
-        payload_panels = self._panels_cache()
         for ax in axs:
             ax.clear()
         for style, t in zip(self._styles, self.frame(idx)):
             _draw_trace_mpl(axs[t.panel], t, style)
-        for ax, spec, pp in zip(axs, self.axes, payload_panels):
+        for ax, spec, pp in zip(axs, self.axes, self._panel_specs()):
             ax.set_xscale(spec.xscale)
             ax.set_yscale(spec.yscale)
             ax.set_xlim(pp["xlim"])
-            ax.set_ylim(pp["ylim"] if not any(t.kind == "heatmap" and t.panel == axs.tolist().index(ax)
-                                             for t in self._frames[0]) else pp["ylim"][::-1])
+            ax.set_ylim(pp["ylim"][::-1] if pp["yflip"] else pp["ylim"])
+            ax.set_xticks([t for t, _ in pp["xticks"]], [s for _, s in pp["xticks"]])
+            ax.set_yticks([t for t, _ in pp["yticks"]], [s for _, s in pp["yticks"]])
             ax.set_xlabel(spec.xlabel)
             ax.set_ylabel(spec.ylabel)
             ax.set_title(spec.title)
-            if spec.xticks is not None:
-                ax.set_xticks(spec.xticks, spec.xticklabels)
-            if spec.yticks is not None:
-                ax.set_yticks(spec.yticks, spec.yticklabels)
-            if spec.legend and any(h.get_label() and not h.get_label().startswith("_")
-                                   for h in ax.get_children() if hasattr(h, "get_label")):
-                handles, labels = ax.get_legend_handles_labels()
-                if labels:
-                    ax.legend(fontsize="small")
+            if spec.legend and ax.get_legend_handles_labels()[1]:
+                ax.legend(fontsize="small")
         values = ", ".join(f"{s.label} = {s.fmt.format(s.values[i])}" for s, i in zip(self.sliders, idx))
         fig.suptitle(f"{self.title}  ({values})" if self.title else values, fontsize="medium")
         fig.tight_layout()
 
-    def _panels_cache(self):
+    def _panel_specs(self) -> list[dict]:
+        """Limits and ticks of every panel: fixed over all frames, so nothing jumps."""
         if not hasattr(self, "_panels"):
-            self._panels = [
-                dict(zip(("xlim", "ylim"), self._limits(k, ax))) for k, ax in enumerate(self.axes)
-            ]
+            self._panels = []
+            for k, ax in enumerate(self.axes):
+                xlim, ylim = self._limits(k, ax)
+                self._panels.append({
+                    "xlabel": ax.xlabel, "ylabel": ax.ylabel, "title": ax.title,
+                    "xscale": ax.xscale, "yscale": ax.yscale, "xlim": xlim, "ylim": ylim,
+                    "yflip": any(st["kind"] == "heatmap" and st["panel"] == k for st in self._styles),
+                    "xticks": _ticks(xlim, ax.xscale, ax.xticks, ax.xticklabels),
+                    "yticks": _ticks(ylim, ax.yscale, ax.yticks, ax.yticklabels),
+                    "legend": ax.legend,
+                })
         return self._panels
 
     # ---------------------------------------------------------------- display
@@ -504,7 +524,7 @@ class Figure:
         data = data.replace("</", "<\\/")  # never close the script element early
         caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
         return (
-            f'<figure class="kfig" id="{fid}" role="group" aria-label="{html.escape(self.alt)}">'
+            f'<figure class="kfig mathjax_ignore tex2jax_ignore" id="{fid}" role="group" aria-label="{html.escape(self.alt)}">'
             f'<div class="kfig-controls"></div>'
             f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
             f'viewBox="0 0 {int(self.width * 100)} {int(self.height * 100)}" '
@@ -555,22 +575,28 @@ def _ticks(lim, scale, ticks, labels) -> list[list]:
     from matplotlib import ticker
 
     lo, hi = lim
+    inside = lambda locs: [float(t) for t in locs if lo - 1e-9 * abs(hi - lo) <= t <= hi + 1e-9 * abs(hi - lo)]
     if scale == "log":
-        locs = ticker.LogLocator(numticks=6).tick_values(lo, hi)
-    else:
-        locs = ticker.MaxNLocator(nbins=6).tick_values(lo, hi)
-    fmt = ticker.LogFormatterSciNotation() if scale == "log" else None
-    out = []
-    for t in locs:
-        if lo - 1e-12 * abs(hi - lo) <= t <= hi + 1e-12 * abs(hi - lo):
-            out.append([float(t), _plain(fmt(t)) if fmt else f"{float(t):g}"])
-    return out
+        locs = inside(ticker.LogLocator(numticks=8).tick_values(lo, hi))
+        for subs in ((1.0, 2.0, 5.0), tuple(range(1, 10))):
+            if len(locs) >= 3:
+                break
+            locs = inside(ticker.LogLocator(subs=subs, numticks=30).tick_values(lo, hi))
+        return [[t, _log_label(t)] for t in locs]
+    return [[t, f"{t:g}".replace("-", "−")] for t in inside(ticker.MaxNLocator(nbins=6).tick_values(lo, hi))]
 
 
-def _plain(mathtext: str) -> str:
-    """'$\\mathdefault{10^{-2}}$' -> '10^-2' (SVG text has no TeX)."""
-    s = mathtext.replace("$", "").replace("\\mathdefault", "").replace("{", "").replace("}", "")
-    return s.replace("^", "^").replace("\\times", "×").replace("-", "−")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_label(t: float) -> str:
+    """Plain numbers (0.02, 50) in the everyday range, 10⁻⁶ style outside it."""
+    if 1e-3 <= t < 1e4:
+        return f"{t:g}"
+    e = round(math.log10(t))
+    if abs(t - 10.0**e) <= 1e-9 * t:
+        return "1" if e == 0 else "10" + str(e).translate(_SUPERSCRIPT)
+    return f"{t:g}"
 
 
 def _draw_trace_mpl(ax, t: Trace, style: dict):

@@ -1,0 +1,143 @@
+"""The interactive-figure mechanism: one description, two views that draw the same data."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from softmaxbook import interactive as ia
+
+
+def _draw(lam, shift):
+    x = np.linspace(-2.0, 2.0, 9)
+    return [
+        ia.Line(x, np.log1p(np.exp(-lam * np.abs(x))) / lam + shift, label="gap"),
+        ia.Points([shift], [lam], label="marker"),
+        ia.HLine(np.log(2) / lam),
+        ia.Text(0.05, 0.9, f"λ = {lam:.2f}"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def fig():
+    return ia.Figure(
+        _draw,
+        sliders=[ia.Slider("lam", np.geomspace(0.5, 8.0, 5), label="λ"), ia.Slider("shift", [0.0, 1.0, 2.0])],
+        axes=[ia.Axes(xlabel="d", ylabel="gap")],
+        caption="Test figure.", alt="a test figure",
+    )
+
+
+def _payload_from_html(html: str) -> dict:
+    m = re.search(r'<script type="application/json" class="kfig-data">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1).replace("<\\/", "</"))
+
+
+def test_embedded_frames_equal_what_the_draw_function_returns(fig):
+    """Every slider position: the page's precomputed data = draw(**values), to DIGITS digits."""
+    payload = _payload_from_html(fig.html())
+    assert len(payload["frames"]) == 5 * 3
+    for flat, idx in enumerate(fig.positions()):
+        values = fig.values_at(idx)
+        fresh = _draw(**values)
+        for i, trace in enumerate(fresh):
+            stored = dict(payload["traces"][i]["static"]) | (payload["frames"][flat][i] or {})
+            for name in trace.arrays:
+                np.testing.assert_allclose(stored[name], np.atleast_1d(getattr(trace, name)), rtol=1e-3)
+            for name in trace.texts:
+                assert stored[name] == getattr(trace, name)
+
+
+def test_unchanging_fields_are_stored_once(fig):
+    payload = fig.payload()
+    line = payload["traces"][0]
+    assert "x" in line["static"] and "y" not in line["static"]
+    assert all("x" not in (f[0] or {}) for f in payload["frames"])
+    assert payload["traces"][3]["kind"] == "text" and all(f[3] for f in payload["frames"])
+
+
+def test_slider_defaults_and_grid_order(fig):
+    assert [s["index"] for s in fig.payload()["sliders"]] == [2, 1]
+    # row-major: first slider slowest
+    assert fig.values_at(list(fig.positions())[4]) == {"lam": 1.0, "shift": 1.0}
+    assert fig.frame((1, 1))[1].y[0] == pytest.approx(1.0)
+
+
+def test_axis_limits_cover_every_frame_and_ticks_lie_inside(fig):
+    panel = fig.payload()["panels"][0]
+    lo, hi = panel["ylim"]
+    for traces in fig._frames:
+        assert lo <= np.nanmin(traces[0].y) and np.nanmax(traces[0].y) <= hi
+    assert all(lo <= t <= hi for t, _ in panel["yticks"]) and len(panel["yticks"]) >= 3
+
+
+def test_html_is_self_contained_and_safe(fig):
+    html = fig.html()
+    assert "window.softmaxbookFigure" in html and 'aria-label="a test figure"' in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    assert "<figcaption>Test figure.</figcaption>" in html
+
+
+def test_script_end_tag_in_a_label_cannot_break_out():
+    f = ia.Figure(lambda a: [ia.Text(0, 0, "</script><b>x")], [ia.Slider("a", [0, 1])], alt="x")
+    assert f.html().count("</script>") == 2
+
+
+def test_matplotlib_view_draws_the_same_traces(fig):
+    mfig = fig.figure((4, 2))
+    line = mfig.axes[0].lines[0]
+    np.testing.assert_allclose(line.get_ydata(), fig.frame((4, 2))[0].y)
+    assert mfig.axes[0].get_xlabel() == "d" and mfig.axes[0].get_ylabel() == "gap"
+
+
+def test_live_widget_has_one_control_per_slider(fig):
+    w = fig.widget()
+    sliders = [c for c in w.children if type(c).__name__ == "SelectionSlider"]
+    assert [s.description for s in sliders] == ["λ", "shift"]
+    sliders[0].value = 0  # redraws without error
+    bundle = fig._repr_mimebundle_()
+    assert {"text/html", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(sliders=[]), "at least one Slider"),
+        (dict(alt=" "), "alt text is required"),
+        (dict(sliders=[ia.Slider("a", range(60)), ia.Slider("b", range(60))]), "at most"),
+    ],
+)
+def test_bad_descriptions_get_clear_errors(kwargs, message):
+    args = dict(draw=lambda a, b=0: [ia.Line([0, 1], [a, b])], sliders=[ia.Slider("a", [0, 1])], alt="x")
+    with pytest.raises(ValueError, match=message):
+        ia.Figure(**(args | kwargs))
+
+
+def test_tex_in_labels_is_refused_since_svg_cannot_typeset_it():
+    with pytest.raises(ValueError, match="Unicode"):
+        ia.Axes(xlabel="$x$")
+    with pytest.raises(ValueError, match="Unicode"):
+        ia.Line([0], [0], label=r"$\lambda$")
+
+
+def test_draw_functions_must_return_the_same_traces_everywhere():
+    def draw(a):
+        return [ia.Line([0, 1], [0, a])] if a < 1 else [ia.Points([0], [a])]
+
+    with pytest.raises(ValueError, match="same traces"):
+        ia.Figure(draw, [ia.Slider("a", [0, 1])], alt="x")
+
+
+def test_a_failing_draw_names_the_slider_values():
+    with pytest.raises(RuntimeError, match=r"draw\(\{'a': 1.0\}\)"):
+        ia.Figure(lambda a: [ia.Line([0], [1 / (1 - a)])] if a else [ia.Line([0], [0])],
+                  [ia.Slider("a", [0, 1])], alt="x")
+
+
+def test_log_ticks_read_as_numbers():
+    ticks = ia._ticks([0.9, 30.0], "log", None, None)
+    assert [label for _, label in ticks][:3] == ["1", "2", "5"]
+    assert ia._log_label(1e-6) == "10⁻⁶"
