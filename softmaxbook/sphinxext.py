@@ -1,0 +1,174 @@
+"""Sphinx extension of the course website: offline pages, no widget state.
+
+Listed in ``_config.yml`` (``sphinx: extra_extensions``). It does two things that the
+website (not the notebooks) needs:
+
+* **MathJax from the site itself.** MathJax |version| is fetched from the npm registry
+  the first time the book is built (``npm pack``, the tarball checked against the
+  pinned SHA-512 integrity), unpacked into a cache outside git (``.vendor/`` at the
+  repository root, or ``$SOFTMAXBOOK_VENDOR``) and its ``es5/`` folder is copied to
+  ``mathjax/`` at the root of the HTML output. ``mathjax_path`` in ``_config.yml``
+  points at it (``../mathjax/tex-mml-chtml.js``, relative to ``_static``). It is not
+  put in ``html_static_path``: Jupyter Book adds every ``.js`` found there to every
+  page.
+* **No thebe.** sphinx-thebe's scripts (loaded by Jupyter Book even when thebe is off)
+  are removed from pages: they raise a console error and name a CDN.
+* **No ipywidgets state in pages.** nbclient saves the state of the live widgets
+  (see :mod:`softmaxbook.interactive`) in the notebook metadata, and MyST-NB would
+  embed it in every page as a ``<script type="application/vnd.jupyter.widget-state+json">``.
+  Without a widget manager on the site it is dead weight, so it is dropped before
+  MyST-NB adds the page's scripts.
+
+:func:`vendor_npm` is also used by the browser tests to fetch axe-core.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+#: (package, version, SHA-512 integrity of the npm tarball) of the vendored MathJax.
+MATHJAX = ("mathjax", "3.2.2",
+           "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==")
+
+#: Where MathJax lands in the HTML output, and the ``mathjax_path`` that loads it.
+MATHJAX_DIR = "mathjax"
+MATHJAX_PATH = f"../{MATHJAX_DIR}/tex-mml-chtml.js"
+
+#: Key under which MyST-NB stores the widget-state script of a page.
+WIDGET_STATE_KEY = "ipywidgets_state"
+
+
+def vendor_dir() -> Path:
+    """The cache of npm packages: ``$SOFTMAXBOOK_VENDOR``, else ``.vendor/`` of the checkout."""
+    env = os.environ.get("SOFTMAXBOOK_VENDOR")
+    if env:
+        return Path(env)
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():  # an editable install: the repository
+        return checkout / ".vendor"
+    return Path.home() / ".cache" / "softmaxbook"
+
+
+def sri(data: bytes) -> str:
+    """The ``sha512-…`` integrity string of ``data``, as npm writes it."""
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def vendor_npm(package: str, version: str, integrity: str, cache: Path | None = None) -> Path:
+    """The unpacked npm ``package@version`` (its ``package/`` folder), fetched once.
+
+    The tarball comes from ``npm pack`` (the npm registry configured on the machine)
+    and must match ``integrity``; it is unpacked into ``cache/package-version/``.
+    Raises RuntimeError with the reason when npm is missing or the download fails,
+    ValueError when the tarball does not match the pinned integrity.
+    """
+    if not package or not version or not integrity.startswith("sha512-"):
+        raise ValueError(f"need a package, a version and a sha512 integrity, got {package!r}@{version!r}")
+    cache = Path(cache) if cache is not None else vendor_dir()
+    target = cache / f"{package.replace('/', '+')}-{version}"
+    if (target / "package.json").is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    tarball = cache / f"{package.replace('/', '+')}-{version}.tgz"
+    if not tarball.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError(f"npm is needed to fetch {package}@{version} (install Node.js and npm)")
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            done = subprocess.run(
+                [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", tmp],
+                capture_output=True, text=True, timeout=600,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"npm pack {package}@{version} failed:\n{done.stderr.strip()[-2000:]}")
+            packed = list(Path(tmp).glob("*.tgz"))
+            if len(packed) != 1:
+                raise RuntimeError(f"npm pack {package}@{version} wrote {packed}, expected one .tgz")
+            os.replace(packed[0], tarball)
+    got = sri(tarball.read_bytes())
+    if got != integrity:
+        tarball.unlink()
+        raise ValueError(f"{package}@{version}: tarball integrity {got} != pinned {integrity}")
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        with tarfile.open(tarball) as tar:
+            tar.extractall(tmp, filter="data")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(Path(tmp) / "package", target)
+    return target
+
+
+def copy_mathjax(outdir: Path, cache: Path | None = None) -> Path:
+    """Copy MathJax's ``es5/`` to ``outdir/mathjax`` (skipped when already there)."""
+    package, version, integrity = MATHJAX
+    dest = Path(outdir) / MATHJAX_DIR
+    stamp = dest / ".vendored"
+    if stamp.is_file() and stamp.read_text() == f"{package}@{version}":
+        return dest
+    source = vendor_npm(package, version, integrity, cache) / "es5"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(source, dest)
+    shutil.copy(source.parent / "LICENSE", dest / "LICENSE")
+    stamp.write_text(f"{package}@{version}")
+    return dest
+
+
+def drop_widget_state(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler (before MyST-NB's): forget the page's widget state."""
+    metadata = getattr(app.env, "nb_metadata", None) or {}
+    js_files = metadata.get(pagename, {}).get("js_files")
+    if js_files:
+        js_files.pop(WIDGET_STATE_KEY, None)
+
+
+def _is_thebe(asset) -> bool:
+    name = str(getattr(asset, "filename", asset) or "")
+    body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
+    return "sphinx-thebe" in name or "THEBE_JS_URL" in body or "thebe@" in name
+
+
+def drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: remove sphinx-thebe's scripts when thebe is off.
+
+    Jupyter Book always loads sphinx-thebe, which adds its configuration script twice
+    to every page under Sphinx 7 (``const THEBE_JS_URL`` declared twice: a console
+    error on every page) and names a CDN. The course launches Binder instead of thebe
+    (``launch_buttons.thebe`` is not set), so pages need none of it.
+    """
+    options = getattr(app.config, "html_theme_options", None) or {}
+    if (options.get("launch_buttons") or {}).get("thebe"):
+        return
+    for key in ("script_files", "css_files"):
+        assets = context.get(key)
+        if assets:
+            assets[:] = [a for a in assets if not _is_thebe(a)]  # in place: Sphinx restores it per page
+
+
+def _builder_inited(app) -> None:
+    if app.builder.format != "html":
+        return
+    if "://" in app.config.mathjax_path:
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            "mathjax_path %r loads MathJax from another host; set it to %r for offline pages",
+            app.config.mathjax_path, MATHJAX_PATH,
+        )
+        return
+    copy_mathjax(Path(app.outdir))
+
+
+def setup(app):
+    app.connect("builder-inited", _builder_inited)
+    # MyST-NB adds the page's scripts at the default priority (500): run before it.
+    app.connect("html-page-context", drop_widget_state, priority=400)
+    app.connect("html-page-context", drop_thebe, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,117 @@
+"""Helpers of the browser tests: serve the built site, drive headless Chromium, watch a page.
+
+Debian's ``chromium`` (``/usr/bin/chromium``, or ``$SOFTMAXBOOK_CHROMIUM``) is driven by
+the Playwright Python package; ``make test`` installs chromium when it is missing.
+Every request to a host other than the local server is aborted and recorded, so the
+tests prove that pages work offline even on a machine with internet access.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+CHROMIUM = os.environ.get("SOFTMAXBOOK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+#: axe-core from the npm registry, fetched at test time (see softmaxbook.sphinxext.vendor_npm).
+AXE = ("axe-core", "4.11.0",
+       "sha512-ilYanEU8vxxBexpJd8cWM4ElSQq4QctCLKih0TSfjIfCQTeyH/6zVrmIJfLPrKTKJRbiG+cfnZbQIjAlJmF1jQ==")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+@contextmanager
+def serve(directory: Path):
+    """Serve ``directory`` on 127.0.0.1 (a free port) from a thread; yield the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def chromium():
+    """A headless Chromium (Playwright browser) with a fresh temporary profile."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} not found: `make chromium` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Watch:
+    """What went wrong while a page loaded: console errors, failed and foreign requests."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return ([f"console error: {m}" for m in self.console_errors]
+                + [f"page error: {m}" for m in self.page_errors]
+                + [f"failed request: {m}" for m in self.failed]
+                + [f"request to another host: {m}" for m in self.foreign])
+
+
+def watch(page) -> Watch:
+    """Record the page's problems; abort any request that leaves the local server."""
+    w = Watch()
+    page.on("console", lambda msg: msg.type == "error" and w.console_errors.append(
+        f"{msg.text} ({msg.location.get('url', '')}:{msg.location.get('lineNumber', '')})"))
+    page.on("pageerror", lambda exc: w.page_errors.append(str(exc)))
+    page.on("requestfailed", lambda req: w.failed.append(f"{req.url} ({req.failure})"))
+    page.on("response", lambda r: r.status >= 400 and w.failed.append(f"{r.url} (HTTP {r.status})"))
+
+    def route(r):
+        url = r.request.url
+        w.requests.append(url)
+        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname not in LOCAL_HOSTS:
+            w.foreign.append(url)
+            r.abort("internetdisconnected")
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+    return w
+
+
+def open_page(browser, url: str, width: int = 1280, height: int = 900):
+    """Open ``url`` in a new page, wait for MathJax's first typesetting; return (page, watch)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    w = watch(page)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        "async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+        " await MathJax.startup.promise; }"
+    )
+    page.wait_for_load_state("networkidle")
+    return page, w
