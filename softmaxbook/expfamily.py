@@ -1,12 +1,248 @@
-"""Softmax as an exponential family (chapter 1)."""
+"""Softmax as an exponential family (chapter 1).
+
+The categorical distribution of a one-hot label ``Y`` written in natural
+parameters (the logits ``o``)::
+
+    P(Y = y | o) = exp(o^T y - A(o)),   A(o) = LSE(o) = log sum_j exp(o_j).
+
+Numeric functions work on numpy arrays; the ``sym_*`` functions build the same
+objects in sympy so that the chapter can derive ``grad A = softmax = E[Y]`` and
+``hess A = diag(p) - p p^T = Cov[Y]`` exactly.
+"""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+import sympy as sp
+
+from softmaxbook.lse import logsumexp
+
+__all__ = [
+    "as_logits", "as_label", "check_probability_vector",
+    "softmax", "log_partition", "sigmoid", "log_pmf", "cross_entropy", "cross_entropy_grad",
+    "mean_and_covariance", "mle_logits",
+    "sym_logits", "sym_log_partition", "sym_softmax", "sym_gradient", "sym_hessian",
+    "sym_diag_minus_outer", "sym_cross_entropy", "sym_one_hot_moments",
+    "sym_binary_log_partition", "sym_sigmoid", "is_zero",
+]
 
 
+# ------------------------------------------------------------------ validation
+def as_logits(o, name: str = "o") -> np.ndarray:
+    """Logits as a float array with a last axis of length >= 1; finite entries only (chapter 1)."""
+    if isinstance(o, (str, bytes)):
+        raise TypeError(f"{name} must be numbers (a list or array of logits), got a string")
+    try:
+        a = np.asarray(o, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numbers (a list or array of logits): {exc}") from None
+    if a.ndim == 0:
+        raise ValueError(f"{name} must be a vector of logits (one per class), got the scalar {a}")
+    if a.shape[-1] == 0:
+        raise ValueError(f"{name} is empty: softmax needs at least one class")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite logits: {a}")
+    return a
+
+
+def check_probability_vector(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
+    """Return ``p`` as a float vector after checking ``p_i >= 0`` and ``sum p = 1`` (chapter 1)."""
+    if isinstance(p, (str, bytes)):
+        raise TypeError(f"{name} must be a probability vector, got a string")
+    try:
+        a = np.asarray(p, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a probability vector of numbers: {exc}") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty vector, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite entries: {a}")
+    if np.any(a < -atol):
+        raise ValueError(f"{name} is not a probability vector: negative entries {a[a < -atol]}")
+    if abs(a.sum() - 1.0) > atol * max(1, a.size):
+        raise ValueError(f"{name} is not a probability vector: its entries sum to {a.sum():.12g}, not 1")
+    return a
+
+
+def as_label(y, C: int, name: str = "y") -> np.ndarray:
+    """A label: a one-hot vector, or any ``y >= 0`` with ``sum y = 1`` (soft label), of length C."""
+    y = check_probability_vector(y, name)
+    if y.size != C:
+        raise ValueError(f"{name} has {y.size} entries but there are {C} classes (logits)")
+    return y
+
+
+# ------------------------------------------------------------------ numerics
 def softmax(o, axis=-1):
-    """``p_i = exp(o_i) / sum_j exp(o_j)``, computed stably (chapter 1)."""
-    o = np.asarray(o, dtype=float)
+    """``p_i = exp(o_i) / sum_j exp(o_j)``, computed stably by subtracting the maximum (chapter 1).
+
+    Works along ``axis`` of an array of logits. Raises ``ValueError`` on empty,
+    NaN or infinite logits and ``TypeError`` on non-numbers.
+    """
+    o = as_logits(o)
     z = np.exp(o - np.max(o, axis=axis, keepdims=True))
     return z / np.sum(z, axis=axis, keepdims=True)
+
+
+def log_partition(o):
+    """``A(o) = LSE(o) = log sum_j exp(o_j)``, the log-partition of the categorical family (chapter 1).
+
+    For a matrix of logits, one value per row (last axis).
+    """
+    o = as_logits(o)
+    return logsumexp(o, axis=-1) if o.ndim > 1 else float(logsumexp(o))
+
+
+def sigmoid(t):
+    """The logistic function ``1 / (1 + exp(-t))``, stable for large ``|t|`` (chapter 1)."""
+    t = np.asarray(t, dtype=float)
+    return np.where(t >= 0, 1.0 / (1.0 + np.exp(-np.abs(t))), np.exp(-np.abs(t)) / (1.0 + np.exp(-np.abs(t))))
+
+
+def log_pmf(y, o) -> float:
+    """``log P(Y = y | o) = o^T y - A(o)`` for a one-hot ``y`` (chapter 1)."""
+    o = as_logits(o)
+    if o.ndim != 1:
+        raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
+    y = as_label(y, o.size)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError(f"y must be one-hot for a probability mass, got {y}")
+    return float(o @ y - log_partition(o))
+
+
+def cross_entropy(y, o) -> float:
+    """``l(y, softmax(o)) = -sum_j y_j log softmax(o)_j``, computed as ``A(o) - y^T o`` (chapter 1).
+
+    ``y`` is one-hot or any vector with ``y >= 0`` and ``sum y = 1``.
+    """
+    o = as_logits(o)
+    if o.ndim != 1:
+        raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
+    y = as_label(y, o.size)
+    return float(log_partition(o) - y @ o)
+
+
+def cross_entropy_grad(y, o) -> np.ndarray:
+    """``dl/do_i = p_i - y_i`` (chapter 1)."""
+    o = as_logits(o)
+    if o.ndim != 1:
+        raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
+    y = as_label(y, o.size)
+    return softmax(o) - y
+
+
+def mean_and_covariance(o) -> tuple[np.ndarray, np.ndarray]:
+    """``(E[Y], Cov[Y]) = (p, diag(p) - p p^T)`` for one-hot ``Y`` with logits ``o`` (chapter 1)."""
+    o = as_logits(o)
+    if o.ndim != 1:
+        raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
+    p = softmax(o)
+    return p, np.diag(p) - np.outer(p, p)
+
+
+def mle_logits(labels) -> np.ndarray:
+    """Maximum-likelihood logits for one-hot ``labels`` (an ``(n, C)`` array): moment matching (chapter 1).
+
+    Setting the gradient of the mean loss, ``softmax(o) - mean(labels)``, to zero gives
+    ``softmax(o) = ybar``: the model mean of ``T(Y) = Y`` equals the empirical mean. The
+    solution is ``o = log ybar`` up to an added constant; we return the one with
+    ``sum o = 0``. A class never observed has ``ybar_j = 0``: then no finite maximiser
+    exists (the likelihood keeps growing as ``o_j -> -inf``) and ``ValueError`` is raised.
+    """
+    Y = np.asarray(labels, dtype=float)
+    if Y.ndim != 2 or Y.shape[0] == 0:
+        raise ValueError(f"labels must be an (n, C) array of one-hot rows with n >= 1, got shape {Y.shape}")
+    if not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
+        raise ValueError("every row of labels must be one-hot (a single 1, zeros elsewhere)")
+    ybar = Y.mean(axis=0)
+    if np.any(ybar == 0):
+        raise ValueError(
+            f"class(es) {np.flatnonzero(ybar == 0).tolist()} never observed: the maximum-likelihood "
+            "logit is -inf (no finite maximiser)"
+        )
+    o = np.log(ybar)
+    return o - o.mean()
+
+
+# ------------------------------------------------------------------ sympy
+def sym_logits(C: int, name: str = "o") -> sp.Matrix:
+    """Column vector of real symbols ``o_1 ... o_C`` (chapter 1)."""
+    if not isinstance(C, numbers.Integral) or isinstance(C, bool) or C < 1:
+        raise ValueError(f"the number of classes C must be a positive integer, got {C!r}")
+    return sp.Matrix(sp.symbols(f"{name}_1:{C + 1}", real=True))
+
+
+def sym_log_partition(o: sp.Matrix) -> sp.Expr:
+    """``A(o) = log sum_j exp(o_j)`` as a sympy expression (chapter 1)."""
+    return sp.log(sum(sp.exp(oj) for oj in o))
+
+
+def sym_softmax(o: sp.Matrix) -> sp.Matrix:
+    """``softmax(o)`` as a sympy column vector (chapter 1)."""
+    Z = sum(sp.exp(oj) for oj in o)
+    return sp.Matrix([sp.exp(oj) / Z for oj in o])
+
+
+def sym_gradient(expr: sp.Expr, o: sp.Matrix) -> sp.Matrix:
+    """Column vector of partial derivatives ``d expr / d o_i`` (chapter 1)."""
+    return sp.Matrix([sp.diff(expr, oi) for oi in o])
+
+
+def sym_hessian(expr: sp.Expr, o: sp.Matrix) -> sp.Matrix:
+    """Matrix of second derivatives ``d^2 expr / d o_i d o_j`` (sympy's ``hessian``; chapter 1)."""
+    return sp.hessian(expr, list(o))
+
+
+def sym_diag_minus_outer(p: sp.Matrix) -> sp.Matrix:
+    """``diag(p) - p p^T`` for a sympy column vector ``p`` (chapter 1)."""
+    p = sp.Matrix(p)
+    return sp.diag(*p) - p * p.T
+
+
+def sym_cross_entropy(y: sp.Matrix, o: sp.Matrix) -> sp.Expr:
+    """``-sum_j y_j log softmax(o)_j`` written literally, before any simplification (chapter 1)."""
+    p = sym_softmax(o)
+    return -sum(yj * sp.log(pj) for yj, pj in zip(y, p))
+
+
+def sym_one_hot_moments(p: sp.Matrix) -> tuple[sp.Matrix, sp.Matrix]:
+    """``E[Y]`` and ``Cov[Y]`` of one-hot ``Y``, computed from the definition (chapter 1).
+
+    ``Y`` takes the value ``e_k`` (the k-th unit vector) with probability ``p_k``::
+
+        E[Y] = sum_k p_k e_k,   Cov[Y] = sum_k p_k (e_k - E[Y]) (e_k - E[Y])^T.
+
+    The caller decides what ``p`` is (free symbols, or softmax of symbolic logits);
+    the sum over outcomes uses ``sum p = 1`` only if ``p`` satisfies it.
+    """
+    p = sp.Matrix(p)
+    C = p.shape[0]
+    E = [sp.Matrix.eye(C)[:, k] for k in range(C)]
+    mean = sp.zeros(C, 1)
+    for k in range(C):
+        mean += p[k] * E[k]
+    cov = sp.zeros(C, C)
+    for k in range(C):
+        d = E[k] - mean
+        cov += p[k] * d * d.T
+    return mean, cov
+
+
+def sym_binary_log_partition(theta: sp.Symbol | None = None) -> tuple[sp.Symbol, sp.Expr]:
+    """Two classes with logits ``(theta, 0)``: ``A(theta) = log(1 + e^theta)`` (chapter 1)."""
+    theta = sp.Symbol("theta", real=True) if theta is None else theta
+    return theta, sym_log_partition(sp.Matrix([theta, 0]))
+
+
+def sym_sigmoid(t: sp.Expr) -> sp.Expr:
+    """``sigma(t) = 1 / (1 + e^-t)`` in sympy (chapter 1)."""
+    return 1 / (1 + sp.exp(-t))
+
+
+def is_zero(expr) -> bool:
+    """True when sympy proves that ``expr`` (a scalar or matrix) simplifies to exactly 0 (chapter 1)."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(sp.simplify(e) == 0 for e in expr)
+    return sp.simplify(expr) == 0

@@ -1,13 +1,322 @@
-"""The Hessian of the softmax cross-entropy loss is a covariance (chapter 2)."""
+"""The Hessian of the softmax cross-entropy loss is a covariance (chapter 2).
+
+``H = d^2 l / do do^T = diag(p) - p p^T = Cov[Y]`` for one-hot ``Y ~ Categorical(p)``,
+``p = softmax(o)``, whatever the label ``y`` (as long as ``sum y = 1``).
+
+The module has three kinds of functions:
+
+* the matrix itself and its consequences (``softmax_hessian``, ``bohning_bound``,
+  ``newton_step``, ...);
+* independent ways to compute it (``sym_loss_hessian`` exactly in sympy,
+  ``finite_difference_hessian`` numerically, ``monte_carlo_covariance`` by sampling,
+  ``fisher_outer_product`` from the Fisher identity);
+* the wrong formulas in circulation (``wrong_*``), so the chapter can compute them
+  and show where they disagree with the right one.
+
+It imports only numpy and sympy (the softmax it needs is a private copy of chapter 1's).
+"""
 
 from __future__ import annotations
 
+import numbers
+from typing import Callable
+
 import numpy as np
+import sympy as sp
+
+__all__ = [
+    "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
+    "finite_difference_hessian", "sample_one_hot", "monte_carlo_covariance",
+    "monte_carlo_errors", "fisher_outer_product", "bohning_bound", "largest_eigenvalue",
+    "random_max_eigenvalue", "newton_step", "sym_loss_hessian", "sym_categorical_covariance",
+    "wrong_hessian_zero", "wrong_hessian_diagonal", "wrong_hessian_delta_sum",
+    "wrong_variance_sigmoid", "wrong_gradient_index",
+]
 
 
-def categorical_covariance(p):
-    """``Cov[Y] = diag(p) - p p^T`` for a one-hot ``Y ~ Categorical(p)`` (chapter 2)."""
-    p = np.asarray(p, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p must be a vector, got shape {p.shape}")
+# ------------------------------------------------------------------ validation
+def _logits(o, name: str = "o") -> np.ndarray:
+    if isinstance(o, (str, bytes)):
+        raise TypeError(f"{name} must be a vector of numbers (logits), got a string")
+    try:
+        a = np.asarray(o, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a vector of numbers (logits): {exc}") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty vector of logits, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite logits: {a}")
+    return a
+
+
+def _probabilities(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
+    if isinstance(p, (str, bytes)):
+        raise TypeError(f"{name} must be a probability vector, got a string")
+    try:
+        a = np.asarray(p, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a probability vector of numbers: {exc}") from None
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty vector, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinite entries: {a}")
+    if np.any(a < -atol):
+        raise ValueError(f"{name} is not a probability vector: negative entries {a[a < -atol]}")
+    if abs(a.sum() - 1.0) > atol * max(1, a.size):
+        raise ValueError(f"{name} is not a probability vector: its entries sum to {a.sum():.12g}, not 1")
+    return np.clip(a, 0.0, None)
+
+
+def _softmax(o: np.ndarray) -> np.ndarray:
+    z = np.exp(o - o.max())
+    return z / z.sum()
+
+
+def _positive_int(n, name: str) -> int:
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+# ------------------------------------------------------------------ the matrix
+def categorical_covariance(p) -> np.ndarray:
+    """``Cov[Y] = diag(p) - p p^T`` for a one-hot ``Y ~ Categorical(p)`` (chapter 2).
+
+    Raises ``ValueError`` if ``p`` is not a probability vector.
+    """
+    p = _probabilities(p)
     return np.diag(p) - np.outer(p, p)
+
+
+def softmax_hessian(o) -> np.ndarray:
+    """Hessian of the cross-entropy loss in the logits: ``diag(p) - p p^T``, ``p = softmax(o)`` (chapter 2)."""
+    p = _softmax(_logits(o))
+    return np.diag(p) - np.outer(p, p)
+
+
+# ------------------------------------------------------------------ numerical derivatives
+def _step(h) -> float:
+    if not isinstance(h, numbers.Real) or not np.isfinite(h) or h <= 0:
+        raise ValueError(f"the step h must be a positive finite number, got {h!r}")
+    return float(h)
+
+
+def finite_difference_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-6) -> np.ndarray:
+    """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` (error O(h^2); chapter 2)."""
+    if not callable(f):
+        raise TypeError("f must be a function of a vector returning a number")
+    x, h = _logits(x, "x"), _step(h)
+    g = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def finite_difference_hessian(f: Callable[[np.ndarray], float], x, h: float = 1e-4) -> np.ndarray:
+    """Central second differences of ``f`` at ``x`` (chapter 2)::
+
+        H_ij ~ [f(x+h e_i+h e_j) - f(x+h e_i-h e_j) - f(x-h e_i+h e_j) + f(x-h e_i-h e_j)] / 4h^2
+
+    Truncation error is O(h^2), rounding error O(eps / h^2): ``h ~ 1e-4`` balances them.
+    """
+    if not callable(f):
+        raise TypeError("f must be a function of a vector returning a number")
+    x, h = _logits(x, "x"), _step(h)
+    n = x.size
+    H = np.empty((n, n))
+    E = np.eye(n) * h
+    for i in range(n):
+        for j in range(i, n):
+            H[i, j] = H[j, i] = (
+                f(x + E[i] + E[j]) - f(x + E[i] - E[j]) - f(x - E[i] + E[j]) + f(x - E[i] - E[j])
+            ) / (4 * h * h)
+    return H
+
+
+# ------------------------------------------------------------------ Monte Carlo
+def sample_one_hot(p, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` one-hot rows drawn from ``Categorical(p)`` with ``np.random.default_rng(seed)`` (chapter 2)."""
+    p = _probabilities(p)
+    n = _positive_int(n, "the sample size n")
+    k = np.random.default_rng(seed).choice(p.size, size=n, p=p / p.sum())
+    return np.eye(p.size)[k]
+
+
+def monte_carlo_covariance(p, n: int, seed: int = 0) -> np.ndarray:
+    """Empirical covariance (divided by ``n``) of ``n`` sampled one-hot vectors (chapter 2).
+
+    It estimates ``diag(p) - p p^T``; the error shrinks like ``1/sqrt(n)``. Uses the
+    class counts only, so ``n`` in the millions is cheap.
+    """
+    p = _probabilities(p)
+    n = _positive_int(n, "the sample size n")
+    counts = np.random.default_rng(seed).multinomial(n, p / p.sum())
+    m = counts / n  # empirical mean of the one-hot vectors = class frequencies
+    return np.diag(m) - np.outer(m, m)
+
+
+def monte_carlo_errors(p, sizes, repeats: int = 20, seed: int = 0) -> np.ndarray:
+    """Root-mean-square (over ``repeats`` seeded runs) of the largest entry error ``|Cov_N - H|`` (chapter 2)."""
+    p = _probabilities(p)
+    repeats = _positive_int(repeats, "repeats")
+    sizes = [_positive_int(int(n) if float(n).is_integer() else n, "every sample size") for n in np.atleast_1d(sizes)]
+    H = categorical_covariance(p)
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in sizes:
+        errs = [np.abs(monte_carlo_covariance(p, n, seed=int(s)) - H).max()
+                for s in rng.integers(0, 2**63 - 1, size=repeats)]
+        out.append(np.sqrt(np.mean(np.square(errs))))
+    return np.array(out)
+
+
+def fisher_outer_product(p) -> np.ndarray:
+    """``E_{k ~ p}[(p - e_k)(p - e_k)^T]``: the expected outer product of the loss gradient
+    when the label is drawn from the model itself (the Fisher identity; chapter 2)."""
+    p = _probabilities(p)
+    F = np.zeros((p.size, p.size))
+    for k in range(p.size):
+        g = p.copy()
+        g[k] -= 1.0
+        F += p[k] * np.outer(g, g)
+    return F
+
+
+# ------------------------------------------------------------------ consequences
+def bohning_bound(C: int) -> np.ndarray:
+    """Böhning's bound ``B = (I - 1 1^T / C) / 2`` with ``H <= B`` in the PSD order (chapter 2)."""
+    C = _positive_int(C, "the number of classes C")
+    return 0.5 * (np.eye(C) - np.ones((C, C)) / C)
+
+
+def largest_eigenvalue(H) -> float:
+    """Largest eigenvalue of a symmetric matrix (chapter 2)."""
+    H = np.asarray(H, dtype=float)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or H.size == 0:
+        raise ValueError(f"H must be a non-empty square matrix, got shape {H.shape}")
+    if not np.allclose(H, H.T):
+        raise ValueError("H must be symmetric")
+    return float(np.linalg.eigvalsh(H)[-1])
+
+
+def random_max_eigenvalue(C: int, n: int, scale: float, seed: int = 0) -> float:
+    """Largest eigenvalue of ``softmax_hessian(o)`` over ``n`` random logits ``o ~ scale * N(0, I)`` (chapter 2)."""
+    C, n = _positive_int(C, "C"), _positive_int(n, "n")
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    O = scale * np.random.default_rng(seed).standard_normal((n, C))
+    P = np.exp(O - O.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    H = np.einsum("ni,ij->nij", P, np.eye(C)) - np.einsum("ni,nj->nij", P, P)
+    return float(np.linalg.eigvalsh(H)[:, -1].max())
+
+
+def newton_step(o, y) -> np.ndarray:
+    """One Newton step for the loss ``l(y, softmax(o))``: ``o - H^+ (p - y)`` (chapter 2).
+
+    ``H`` is singular (``H 1 = 0``), so the step uses its pseudo-inverse: the gradient
+    ``p - y`` sums to zero and lies in the range of ``H``, and the step taken is the one
+    orthogonal to the direction ``1`` that the loss ignores.
+    """
+    o = _logits(o)
+    y = _probabilities(y, "y")
+    if y.size != o.size:
+        raise ValueError(f"y has {y.size} entries but o has {o.size}")
+    p = _softmax(o)
+    H = np.diag(p) - np.outer(p, p)
+    return o - np.linalg.pinv(H, rcond=1e-12, hermitian=True) @ (p - y)
+
+
+# ------------------------------------------------------------------ sympy
+def sym_loss_hessian(C: int = 3, impose_sum: bool = True):
+    """Hessian of ``-sum_j y_j log softmax(o)_j`` in sympy (chapter 2).
+
+    Returns ``(o, y, H, P)`` with symbol vectors ``o`` and ``y``, the Hessian ``H`` and
+    ``P = diag(p) - p p^T`` for ``p = softmax(o)``. With ``impose_sum`` the last label
+    entry is replaced by ``1 - y_1 - ... - y_{C-1}`` (a label sums to one), and the
+    Hessian no longer contains ``y`` at all.
+    """
+    C = _positive_int(C, "C")
+    o = sp.Matrix(sp.symbols(f"o_1:{C + 1}", real=True))
+    y = sp.Matrix(sp.symbols(f"y_1:{C + 1}", real=True))
+    if impose_sum:
+        y[C - 1] = 1 - sum(y[:C - 1])
+    Z = sum(sp.exp(oj) for oj in o)
+    p = sp.Matrix([sp.exp(oj) / Z for oj in o])
+    loss = -sum(yj * sp.log(pj) for yj, pj in zip(y, p))
+    H = sp.hessian(loss, list(o)).applyfunc(lambda e: sp.simplify(sp.expand_log(e, force=True)))
+    return o, y, H, sp.diag(*p) - p * p.T
+
+
+def sym_categorical_covariance(C: int = 3):
+    """``Cov[Y]`` of one-hot ``Y ~ Categorical(p)`` from the definition, entry by entry (chapter 2).
+
+    Returns ``(p, cov)`` with symbols ``p = (p_1, ..., p_C)`` and
+    ``cov[i, j] = E[Y_i Y_j] - E[Y_i] E[Y_j]``, where ``E[f(Y)] = sum_k p_k f(e_k)`` sums
+    over the C outcomes ``Y = e_k``. (``sum p = 1`` makes it a distribution; the formula
+    for each entry does not need it.)
+    """
+    C = _positive_int(C, "C")
+    p = sp.Matrix(sp.symbols(f"p_1:{C + 1}", positive=True))
+    outcomes = [sp.Matrix.eye(C)[:, k] for k in range(C)]
+
+    def expect(f):
+        return sum(p[k] * f(outcomes[k]) for k in range(C))
+
+    cov = sp.zeros(C, C)
+    for i in range(C):
+        for j in range(C):
+            cov[i, j] = sp.expand(expect(lambda e: e[i] * e[j]) - expect(lambda e: e[i]) * expect(lambda e: e[j]))
+    return p, cov
+
+
+# ------------------------------------------------------------------ wrong answers
+def wrong_hessian_zero(o) -> np.ndarray:
+    """WRONG (quotient-rule slip): "the second derivative is 0" (chapter 2)."""
+    o = _logits(o)
+    return np.zeros((o.size, o.size))
+
+
+def wrong_hessian_diagonal(o) -> np.ndarray:
+    """WRONG (partial answer): only the diagonal ``p_j (1 - p_j)``, covariances dropped (chapter 2)."""
+    p = _softmax(_logits(o))
+    return np.diag(p * (1 - p))
+
+
+def wrong_hessian_delta_sum(o) -> np.ndarray:
+    """WRONG: ``H_ij = sum_k p_k (delta_ik delta_jk - p_k delta_ij)``, evaluated literally (chapter 2).
+
+    For ``i != j`` every term has ``delta_ik delta_jk = 0`` and ``delta_ij = 0``: it gives 0
+    instead of ``-p_i p_j``.
+    """
+    p = _softmax(_logits(o))
+    C = p.size
+    d = np.eye(C)
+    return np.einsum("k,ik,jk->ij", p, d, d) - np.einsum("k,k,ij->ij", p, p, d)
+
+
+def wrong_variance_sigmoid(z) -> np.ndarray:
+    """WRONG: "Var[softmax(z)_i] = sigma(z_i)(1 - sigma(z_i))", evaluated entrywise (chapter 2).
+
+    ``softmax(z)_i`` is a number (its variance is 0), and ``sigma(z_i)`` is not ``p_i``
+    unless the other classes' exponentials sum to exactly 1.
+    """
+    z = _logits(z, "z")
+    s = 1.0 / (1.0 + np.exp(-z))
+    return s * (1 - s)
+
+
+def wrong_gradient_index(o, y) -> np.ndarray:
+    """WRONG index: ``dl/do_i = -sum_j y_j (delta_ij - p_j)`` (correct: ``p_i - y_i``; chapter 2).
+
+    It equals ``y^T p - y_i``.
+    """
+    o = _logits(o)
+    y = _probabilities(y, "y")
+    if y.size != o.size:
+        raise ValueError(f"y has {y.size} entries but o has {o.size}")
+    p = _softmax(o)
+    d = np.eye(o.size)
+    return -np.einsum("j,ij->i", y, d - p[None, :])
