@@ -1,0 +1,164 @@
+"""softmaxbook.sphinxext: npm vendoring, MathJax copy, dropped widget state and thebe."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import ROOT
+from softmaxbook import sphinxext
+from softmaxbook.sphinxext import (
+    MATHJAX, MATHJAX_DIR, copy_mathjax, drop_thebe, drop_widget_state, sri, vendor_npm,
+)
+
+
+def _tarball(path: Path, files: dict[str, str]) -> str:
+    """Write an npm-like tarball (everything under package/); return its integrity."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return sri(path.read_bytes())
+
+
+def test_sri_is_npm_integrity_format():
+    # sha512 of b"" is well known; npm writes it base64-encoded after "sha512-"
+    empty = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
+    assert sri(b"") == "sha512-" + base64.b64encode(bytes.fromhex(empty)).decode()
+    assert sri(b"a") != sri(b"b")
+
+
+def test_vendor_npm_unpacks_a_cached_tarball_that_matches_the_pin(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no npm needed when cached
+    integrity = _tarball(tmp_path / "demo-1.0.0.tgz", {"package.json": '{"name": "demo"}', "es5/a.js": "x"})
+    out = vendor_npm("demo", "1.0.0", integrity, cache=tmp_path)
+    assert out == tmp_path / "demo-1.0.0"
+    assert (out / "es5" / "a.js").read_text() == "x"
+    assert vendor_npm("demo", "1.0.0", integrity, cache=tmp_path) == out  # second call: cached
+
+
+def test_vendor_npm_rejects_a_tarball_that_does_not_match_the_pin(tmp_path):
+    _tarball(tmp_path / "demo-1.0.0.tgz", {"package.json": "{}"})
+    wrong = sri(b"something else")
+    with pytest.raises(ValueError, match="integrity"):
+        vendor_npm("demo", "1.0.0", wrong, cache=tmp_path)
+    assert not (tmp_path / "demo-1.0.0.tgz").exists(), "a bad tarball must not stay in the cache"
+    assert not (tmp_path / "demo-1.0.0").exists()
+
+
+def test_vendor_npm_explains_missing_npm_and_bad_arguments(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="npm is needed"):
+        vendor_npm("demo", "1.0.0", sri(b"x"), cache=tmp_path)
+    with pytest.raises(ValueError, match="sha512"):
+        vendor_npm("demo", "1.0.0", "md5-abc", cache=tmp_path)
+    with pytest.raises(ValueError):
+        vendor_npm("", "1.0.0", sri(b"x"), cache=tmp_path)
+
+
+def test_vendor_npm_reports_a_failing_npm(tmp_path, monkeypatch):
+    fake = tmp_path / "npm"
+    fake.write_text("#!/bin/sh\necho 'E404 not found' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake))
+    with pytest.raises(RuntimeError, match="E404"):
+        vendor_npm("no-such-package", "0.0.0", sri(b"x"), cache=tmp_path / "cache")
+
+
+def test_copy_mathjax_copies_es5_once(tmp_path):
+    package, version, _ = MATHJAX
+    cached = tmp_path / "cache" / f"{package}-{version}"
+    (cached / "es5" / "output").mkdir(parents=True)
+    (cached / "package.json").write_text("{}")
+    (cached / "LICENSE").write_text("Apache")
+    (cached / "es5" / "tex-mml-chtml.js").write_text("// mathjax")
+    (cached / "es5" / "output" / "chtml.js").write_text("// chtml")
+    out = tmp_path / "html"
+    dest = copy_mathjax(out, cache=tmp_path / "cache")
+    assert dest == out / MATHJAX_DIR
+    assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
+    assert (dest / "output" / "chtml.js").is_file() and (dest / "LICENSE").is_file()
+    (cached / "es5" / "tex-mml-chtml.js").write_text("// changed")
+    copy_mathjax(out, cache=tmp_path / "cache")  # stamped: not copied again
+    assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
+
+
+def _app(metadata):
+    return SimpleNamespace(env=SimpleNamespace(nb_metadata=metadata),
+                           config=SimpleNamespace(html_theme_options={}))
+
+
+def test_drop_widget_state_removes_only_the_state_of_that_page():
+    metadata = {
+        "a": {"js_files": {"ipywidgets_state": (None, {"body": "{}"}), "other": ("x.js", {})}},
+        "b": {"js_files": {"ipywidgets_state": (None, {"body": "{}"})}},
+        "c": {},
+    }
+    app = _app(metadata)
+    drop_widget_state(app, "a", "page.html", {}, None)
+    assert metadata["a"]["js_files"] == {"other": ("x.js", {})}
+    assert "ipywidgets_state" in metadata["b"]["js_files"]
+    drop_widget_state(app, "c", "page.html", {}, None)  # a page without notebook metadata
+    drop_widget_state(_app({}), "zzz", "page.html", {}, None)
+
+
+def test_drop_thebe_removes_thebe_assets_in_place_unless_thebe_is_on():
+    js = lambda filename, body="": SimpleNamespace(filename=filename, attributes={"body": body} if body else {})
+    scripts = [js("doctools.js"), js(None, 'const THEBE_JS_URL = "x"'), js("sphinx-thebe.js"), js("kfig.js")]
+    styles = ["theme.css", "sphinx-thebe.css"]
+    context = {"script_files": scripts, "css_files": styles}
+    app = _app({})
+    drop_thebe(app, "p", "page.html", context, None)
+    assert context["script_files"] is scripts, "Sphinx restores these lists per page: edit in place"
+    assert [s.filename for s in scripts] == ["doctools.js", "kfig.js"]
+    assert styles == ["theme.css"]
+    on = [js("sphinx-thebe.js")]
+    app.config.html_theme_options = {"launch_buttons": {"thebe": True}}
+    drop_thebe(app, "p", "page.html", {"script_files": on}, None)
+    assert len(on) == 1
+
+
+def test_a_real_build_drops_the_widget_state_that_nbclient_saved(tmp_path):
+    """End to end: a force-executed notebook with a live widget, built with this book's config."""
+    book = tmp_path / "book"
+    book.mkdir()
+    config = (ROOT / "_config.yml").read_text().replace("execute_notebooks: cache", "execute_notebooks: force")
+    assert "softmaxbook.sphinxext" in config and "execute_notebooks: force" in config
+    (book / "_config.yml").write_text(config)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    header = (ROOT / "chapters" / "01_exponential_family.md").read_text().split("\n---", 1)[0] + "\n---\n"
+    (book / "page.md").write_text(header + "\n# Page\n\n$x^2$\n\n```{code-cell} ipython3\n"
+                                  "import ipywidgets\nipywidgets.IntSlider()\n```\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    executed = json.loads((book / "_build/jupyter_execute/page.ipynb").read_text())
+    assert executed["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    html = (book / "_build/html/page.html").read_text()
+    assert "widget-state+json" not in html
+    assert (book / "_build/html" / MATHJAX_DIR / "tex-mml-chtml.js").is_file()
+    assert 'src="_static/../mathjax/tex-mml-chtml.js' in html
+
+
+def test_the_extension_is_enabled_and_mathjax_points_at_the_vendored_copy():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "softmaxbook.sphinxext" in config["sphinx"]["extra_extensions"]
+    assert config["sphinx"]["config"]["mathjax_path"] == sphinxext.MATHJAX_PATH
+    assert ".vendor/" in (ROOT / ".gitignore").read_text().split()
+    static = config["sphinx"]["config"].get("html_static_path", [])
+    assert not any("mathjax" in str(p) for p in static), "Jupyter Book would load every MathJax file"
