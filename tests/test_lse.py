@@ -109,11 +109,26 @@ def test_bad_axes_are_clear_errors():
         logsumexp(np.zeros(3), axis=0.5)
 
 
-def test_whole_array_path_crosses_chunk_boundaries_exactly():
-    x = np.random.default_rng(1).normal(scale=3, size=200_003)
-    x[150_000] = 40.0  # the maximum sits in a later chunk
-    ref = logsumexp_mp(x, dps=40)
-    assert ulp_error(logsumexp(x), ref) <= 2
+def test_chunked_paths_cross_block_boundaries_exactly(monkeypatch):
+    import softmaxbook.lse as lse
+
+    monkeypatch.setattr(lse, "CHUNK", 1000)  # force many blocks on small inputs
+    x = np.random.default_rng(1).normal(scale=3, size=10_003)
+    x[7_500] = 40.0  # the maximum sits in a later block
+    assert ulp_error(logsumexp(x), logsumexp_mp(x)) <= 2
+    X = np.random.default_rng(2).normal(scale=3, size=(37, 300))
+    X[30, 5] = 1e3  # a shifted column and row among direct ones
+    for axis in (0, 1):
+        got = logsumexp(X, axis=axis)
+        ref = [logsumexp_mp(v) for v in np.moveaxis(X, axis, -1)]
+        assert max(ulp_error(g, r) for g, r in zip(got, ref)) <= 2
+
+
+def test_axis_zero_keeps_small_terms_where_the_answer_is_below_one():
+    X = np.array([[0.0, -0.5], [-30.0, -40.0]])  # LSE of the columns: ~9.4e-14 and ~-0.5
+    got = logsumexp(X, axis=0)
+    assert ulp_error(got[0], logsumexp_mp(X[:, 0])) <= 1
+    assert ulp_error(got[1], logsumexp_mp(X[:, 1])) <= 1
 
 
 def test_accuracy_against_mpmath_on_hostile_inputs():
