@@ -28,7 +28,7 @@ __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
     "finite_difference_hessian", "sample_one_hot", "monte_carlo_covariance",
     "monte_carlo_errors", "fisher_outer_product", "bohning_bound", "largest_eigenvalue",
-    "random_max_eigenvalue", "newton_step", "sym_loss_hessian", "sym_categorical_covariance",
+    "random_max_eigenvalue", "newton_step", "bohning_step", "running_covariances", "sym_loss_hessian", "sym_categorical_covariance",
     "wrong_hessian_zero", "wrong_hessian_diagonal", "wrong_hessian_delta_sum",
     "wrong_variance_sigmoid", "wrong_gradient_index",
 ]
@@ -157,6 +157,26 @@ def monte_carlo_covariance(p, n: int, seed: int = 0) -> np.ndarray:
     return np.diag(m) - np.outer(m, m)
 
 
+def running_covariances(p, sizes, seed: int = 0) -> np.ndarray:
+    """Empirical covariances of the first ``N`` draws of ONE seeded stream of one-hot
+    vectors, for every ``N`` in ``sizes`` (shape ``(len(sizes), C, C)``; chapter 2).
+
+    Unlike independent runs, the estimates come from growing prefixes of the same sample,
+    so they show one estimate settling down as data accumulate.
+    """
+    p = _probabilities(p)
+    sizes = np.atleast_1d(np.asarray(sizes))
+    if sizes.ndim != 1 or sizes.size == 0 or not np.all(sizes == np.round(sizes)) or sizes.min() < 1:
+        raise ValueError(f"sizes must be positive integers, got {sizes!r}")
+    sizes = sizes.astype(np.int64)
+    k = np.random.default_rng(seed).choice(p.size, size=int(sizes.max()), p=p / p.sum())
+    onehot = np.zeros((k.size, p.size))
+    onehot[np.arange(k.size), k] = 1.0
+    counts = np.cumsum(onehot, axis=0)[sizes - 1]
+    m = counts / sizes[:, None]
+    return np.einsum("ni,ij->nij", m, np.eye(p.size)) - np.einsum("ni,nj->nij", m, m)
+
+
 def monte_carlo_errors(p, sizes, repeats: int = 20, seed: int = 0) -> np.ndarray:
     """Root-mean-square (over ``repeats`` seeded runs) of the largest entry error ``|Cov_N - H|`` (chapter 2)."""
     p = _probabilities(p)
@@ -227,6 +247,18 @@ def newton_step(o, y) -> np.ndarray:
     p = _softmax(o)
     H = np.diag(p) - np.outer(p, p)
     return o - np.linalg.pinv(H, rcond=1e-12, hermitian=True) @ (p - y)
+
+
+def bohning_step(o, y) -> np.ndarray:
+    """One step with Böhning's fixed curvature ``B`` instead of ``H``: ``o - B^+ (p - y) = o - 2 (p - y)``
+    (chapter 2). Because ``H <= B``, the step never increases the loss; it converges
+    linearly, not quadratically like :func:`newton_step`, but ``B`` never changes.
+    """
+    o = _logits(o)
+    y = _probabilities(y, "y")
+    if y.size != o.size:
+        raise ValueError(f"y has {y.size} entries but o has {o.size}")
+    return o - 2.0 * (_softmax(o) - y)
 
 
 # ------------------------------------------------------------------ sympy

@@ -151,6 +151,33 @@ def test_newton_converges_quadratically_to_a_soft_label():
     assert abs(hs.newton_step([0.0, 0.0, 0.0], y).sum()) < 1e-12  # step orthogonal to 1
 
 
+def test_bohning_step_decreases_the_loss_and_converges_linearly():
+    y = np.array([0.2, 0.3, 0.5])
+    o = np.array([3.0, -2.0, 0.0])
+    B = hs.bohning_bound(3)
+    np.testing.assert_allclose(np.linalg.pinv(B) @ (_softmax(o) - y), 2 * (_softmax(o) - y), atol=1e-12)
+    losses, errs = [], []
+    for _ in range(40):
+        o = hs.bohning_step(o, y)
+        losses.append(_loss(y)(o))
+        errs.append(np.abs(_softmax(o) - y).max())
+    assert np.all(np.diff(losses) <= 1e-15)
+    assert errs[-1] < 1e-6 and errs[5] > 1e-4  # converges, but not in a handful of steps
+
+
+def test_running_covariances_are_prefixes_of_one_stream():
+    p = [0.2, 0.3, 0.5]
+    covs = hs.running_covariances(p, [1, 10, 10000], seed=4)
+    assert covs.shape == (3, 3, 3)
+    np.testing.assert_allclose(covs[0], 0.0, atol=1e-15)  # one draw: no spread at all
+    Y = hs.sample_one_hot(p, 10, seed=4)
+    m = Y.mean(axis=0)
+    np.testing.assert_allclose(covs[1], np.diag(m) - np.outer(m, m), atol=1e-15)  # same stream as sample_one_hot
+    assert np.abs(covs[2] - hs.categorical_covariance(p)).max() < 0.02
+    with pytest.raises(ValueError, match="positive integers"):
+        hs.running_covariances(p, [0, 5])
+
+
 def test_newton_step_checks_shapes():
     with pytest.raises(ValueError, match="entries"):
         hs.newton_step([0.0, 0.0], [0.2, 0.3, 0.5])
