@@ -227,16 +227,23 @@ def encoded_bits(length: int, n: int = DEFAULT_N) -> int:
 
 def _values_to_bits_numpy(v: np.ndarray, b: int) -> np.ndarray:
     """(B,) uint64 -> (B, b) bits, most significant first."""
-    octets = v.astype(">u8").view(np.uint8).reshape(-1, 8)
-    return np.unpackbits(octets, axis=1)[:, 64 - b:]
+    nbytes = (b + 7) // 8
+    octets = v.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - nbytes:]
+    return np.unpackbits(octets, axis=1)[:, 8 * nbytes - b:]
 
 
 def _bits_to_values_numpy(bits: np.ndarray) -> np.ndarray:
     """(B, b) bits -> (B,) uint64, b <= 64."""
     rows, b = bits.shape
-    padded = np.zeros((rows, 64), dtype=np.uint8)
-    padded[:, 64 - b:] = bits
-    return np.packbits(padded, axis=1).view(">u8").ravel().astype(np.uint64)
+    nbytes = (b + 7) // 8
+    padded = np.zeros((rows, 8), dtype=np.uint8)
+    if b % 8:
+        aligned = np.zeros((rows, 8 * nbytes), dtype=np.uint8)
+        aligned[:, 8 * nbytes - b:] = bits
+    else:
+        aligned = bits
+    padded[:, 8 - nbytes:] = np.packbits(aligned, axis=1)
+    return padded.view(">u8").ravel().astype(np.uint64)
 
 
 def _encode_blocks(blocks: np.ndarray, method: str) -> np.ndarray:
