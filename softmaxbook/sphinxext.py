@@ -166,7 +166,13 @@ def _builder_inited(app) -> None:
     copy_mathjax(Path(app.outdir))
 
 
+#: Bump when this extension changes what pages contain: the value is part of the HTML
+#: builder's configuration hash, so every page is written again on the next build.
+OUTPUT_VERSION = "2"
+
+
 def setup(app):
+    app.add_config_value("softmaxbook_sphinxext_output", OUTPUT_VERSION, "html")
     app.connect("builder-inited", _builder_inited)
     # MyST-NB adds the page's scripts at the default priority (500): run before it.
     app.connect("html-page-context", drop_widget_state, priority=400)

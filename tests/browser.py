@@ -108,7 +108,6 @@ def open_page(browser, url: str, width: int = 1280, height: int = 900):
     page = browser.new_page(viewport={"width": width, "height": height})
     w = watch(page)
     page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
     page.evaluate(
         "async () => { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
         " await MathJax.startup.promise; }"
