@@ -71,7 +71,10 @@ def content_hash(paths) -> str:
 # --------------------------------------------------------------------------- one submission
 
 def _read(path: Path):
+    import warnings
+
     import nbformat
+    warnings.filterwarnings("ignore", module="nbformat")
     if path.suffix == ".md":
         import jupytext
         return jupytext.read(path)
@@ -205,7 +208,10 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
             results, more = grade_answers(answers)
             notes += more
             if not any(r.answered for r in results.values()):
-                reason = reason or "no graded answer found (missing cells or wrong exercise ids?)"
+                unknown = sorted(set(answers) - set(registry.EXERCISES))
+                reason = reason or ("no graded answer found" + (
+                    f"; unknown exercise ids: {', '.join(unknown[:5])}" if unknown
+                    else " (answer cells missing, or check(...) never called)"))
             scores = {i: r.score for i, r in results.items()}
             feedback = {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
                         for i, r in results.items()}

@@ -35,6 +35,8 @@ def check(exercise_id: str, answer=None) -> Result:
     try:
         ex = registry.get(exercise_id)
     except KeyError as exc:
+        if len(_SUBMITTED) < 200:  # lets the batch grader name the wrong ids in its report
+            _SUBMITTED[str(exercise_id)[:60]] = {"t": "bad", "v": "an unknown exercise id"}
         return Result(str(exercise_id), False, 0.0, str(exc.args[0]) + " — see softmaxbook.grader.exercises()")
     except Exception:
         return Result(repr(exercise_id)[:40], False, 0.0, "the exercise id must be a string such as 'ch2.hessian'")

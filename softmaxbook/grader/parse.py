@@ -18,8 +18,8 @@ import unicodedata
 
 import sympy as sp
 
-MAX_CHARS = 2000
-MAX_NODES = 400
+MAX_CHARS = 20_000
+MAX_NODES = 5000
 MAX_DEPTH = 40
 MAX_EXPONENT = 1000          # |numeric exponent| allowed in a power
 MAX_BITS = 20000             # size of an exact number a power may produce

@@ -583,7 +583,7 @@ def _softmin_cases():
         cases.append(Case((x, lam), _softmin_ref(x, lam), "wrong value for a moderate λ"))
     x = [1.0, 2.0, 5.0]
     cases.append(Case((x, 1.0), _softmin_ref(x, 1.0), "wrong value"))
-    cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, "for equal entries soft-min is min(x) − (log n)/λ"))
+    cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, "wrong value when all entries are equal"))
     return cases
 
 
@@ -600,10 +600,10 @@ def _softmin_diagnose(case, rep):
         return None
     x, lam = np.asarray(case.args[0], dtype=float), case.args[1]
     alternatives = [
-        (_lse_ref(lam * x) / lam, "that is the soft *max* λ⁻¹LSE(λx); soft-min flips both signs: −λ⁻¹LSE(−λx)"),
-        (-_lse_ref(-lam * x), "you forgot to divide by λ: soft-min is −λ⁻¹LSE(−λx)"),
-        (_lse_ref(-lam * x) / lam, "sign: soft-min is −λ⁻¹LSE(−λx) (minus in front)"),
-        (float(np.min(x)), "that is the hard min(x); soft-min is smooth and lies below it: −λ⁻¹LSE(−λx)"),
+        (_lse_ref(lam * x) / lam, "that is the soft *max*; a soft-min must lie below min(x)"),
+        (-_lse_ref(-lam * x), "you forgot to divide by λ"),
+        (_lse_ref(-lam * x) / lam, "your result has the wrong sign"),
+        (float(np.min(x)), "that is the hard min(x); a soft-min is smooth and lies strictly below it"),
     ]
     for value, msg in alternatives:
         if compare.close(float(out), value, rtol=1e-9) and not compare.close(value, float(case.expect)):
@@ -627,11 +627,11 @@ def _block_diagnose(case, rep):
     if not isinstance(out, (int, float)) or case.expect == "raises":
         return None
     if out == 2 * n and n > 2:
-        return "2n bits is the symbol-by-symbol fixed-length code: coding n trits together needs only ⌈n log2 3⌉"
+        return "2n bits is the symbol-by-symbol fixed-length code; a block of n trits has only 3^n outcomes"
     if out == 3 * n:
         return "3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2"
     if math.isfinite(out) and out != int(out):
-        return "bits come in whole numbers: round n·log2 3 up"
+        return "bits come in whole numbers: round up"
     if out == case.expect - 1:
         return "rounding down is too few bits: 3^n outcomes do not fit; round up"
     return None
@@ -672,18 +672,18 @@ def _build():
                  "an expression in theta1, theta2, theta3", 1, th, (),
                  lambda S: sp.log(sum(sp.exp(t) for t in _T(S))), _theta3,
                  wrong=[(lambda S: sum(sp.exp(t) for t in _T(S)),
-                         "That is the partition function Z(θ) = Σ exp θ_i; A(θ) is its logarithm."),
+                         "That is the partition function Z(θ), not the log-partition A(θ)."),
                         (lambda S: sp.Max(*_T(S)),
                          "max(θ) is only the λ → ∞ limit of LSE; the log-partition is the log-sum-exp itself."),
                         (lambda S: sp.Integer(0), "A(θ) normalises the distribution; it is not 0."),
-                        (lambda S: sum(_T(S)), "Σ θ_i is not the log-partition: A(θ) = log Σ exp θ_i.")],
+                        (lambda S: sum(_T(S)), "Σ θ_i is not the log-partition: A(θ) must make the probabilities exp(θᵀy − A(θ)) sum to 1.")],
                  canon=None, seed=11),
         Symbolic("ch1.mean", "∇A(θ) for C = 3, a vector of three expressions in θ1, θ2, θ3",
                  "a vector of 3 expressions", 1, th, (3,),
                  lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) for t in _T(S)], _theta3,
                  wrong=[(lambda S: [sp.exp(t) for t in _T(S)],
-                         "exp(θ_i) alone is not normalised: divide by Σ_j exp θ_j (the gradient is softmax)."),
-                        (lambda S: _T(S), "The gradient of A is not θ: it is softmax(θ) = E[Y]."),
+                         "exp(θ_i) alone is not normalised: the entries of ∇A(θ) = E[Y] must sum to 1."),
+                        (lambda S: _T(S), "The gradient of A is not θ: it is the mean E[Y] of the sufficient statistic."),
                         (lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) * (1 - sp.exp(t) / sum(sp.exp(u) for u in _T(S)))
                                     for t in _T(S)],
                          "p_i(1 − p_i) is a variance (the diagonal of ∇²A), not the mean ∇A = p.")],
@@ -693,7 +693,7 @@ def _build():
                  lambda S: sp.exp(S["theta"]) / (1 + sp.exp(S["theta"])) ** 2,
                  lambda rng: {"theta": rng.uniform(-3, 3)},
                  wrong=[(lambda S: 1 / (1 + sp.exp(-S["theta"])),
-                         "σ(θ) is A'(θ), the mean; differentiate once more: A'' = σ(θ)(1 − σ(θ))."),
+                         "σ(θ) is A'(θ), the mean; differentiate once more."),
                         (lambda S: sp.log(1 + sp.exp(S["theta"])), "That is A(θ) itself."),
                         (lambda S: sp.Integer(0), "A''(θ) is a variance, positive for every θ, not 0.")],
                  seed=13),
@@ -701,38 +701,38 @@ def _build():
                  "a vector of 3 expressions", 2, CH2_SYMS, (3,),
                  lambda S: [S[f"p{i}"] - S[f"y{i}"] for i in (1, 2, 3)], _ch2_point,
                  wrong=[(lambda S: [S[f"y{i}"] - S[f"p{i}"] for i in (1, 2, 3)],
-                         "Sign: ∂l/∂o_i = p_i − y_i (the loss decreases when o_i moves towards the label)."),
+                         "Sign: raising the logit of the true class must lower the loss."),
                         (lambda S: [-S[f"y{i}"] + sum(S[f"y{j}"] * S[f"p{j}"] for j in (1, 2, 3)) for i in (1, 2, 3)],
-                         "Wrong index: −Σ_j y_j(δ_ij − p_j) sums p_j where it needs p_i; with Σ y_j = 1 the gradient is p_i − y_i."),
+                         "Wrong index: in −Σ_j y_j(δ_ij − p_j) the derivative ∂ log p_j/∂o_i is δ_ij − p_i, not δ_ij − p_j."),
                         (lambda S: [S[f"p{i}"] * (1 - S[f"p{i}"]) for i in (1, 2, 3)],
-                         "p_i(1 − p_i) is the diagonal of the Hessian, not the gradient p_i − y_i.")],
+                         "p_i(1 − p_i) is the diagonal of the Hessian, not the gradient.")],
                  canon=_ch2_canon, seed=21),
         Symbolic("ch2.hessian", "the 3×3 Hessian ∂²l/∂o_i∂o_j, in p1, p2, p3 (or in o1, o2, o3)",
                  "a 3×3 matrix (sympy Matrix or list of rows)", 2, CH2_SYMS, (3, 3),
                  lambda S: sp.diag(*_P(S)) - sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T, _ch2_point,
                  wrong=[(lambda S: sp.zeros(3, 3),
-                         "The second derivative is not 0 (a quotient-rule slip): the diagonal is p_i(1 − p_i) > 0 "
-                         "and the off-diagonal entries are −p_i p_j."),
+                         "The second derivative is not 0 (a quotient-rule slip): the diagonal entries p_i(1 − p_i) "
+                         "are positive."),
                         (lambda S: sp.diag(*[p * (1 - p) for p in _P(S)]),
                          "The diagonal is right, but the off-diagonal entries should be −p_i p_j, not 0 "
                          "(they are the covariances of the one-hot Y)."),
                         (lambda S: sp.diag(*[p - sum(q ** 2 for q in _P(S)) for p in _P(S)]),
                          "The formula Σ_k σ(z_k)(δ_ik δ_jk − σ(z_k) δ_ij) is wrong: for i ≠ j it gives 0 instead of −p_i p_j."),
                         (lambda S: sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T - sp.diag(*_P(S)),
-                         "Sign: H = diag(p) − p pᵀ (positive semidefinite, the loss is convex in o).")],
+                         "Check the sign: the loss is convex in o, so H is positive semidefinite, with a positive diagonal.")],
                  canon=_ch2_canon, seed=22),
         Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.2, 0.3, 0.5), as numbers",
                 "a 3×3 array of numbers", 2, lambda: hessian.categorical_covariance(P_NUM),
                 wrong=[(lambda: np.diag([p * (1 - p) for p in P_NUM]),
                         "The variances are right, but the off-diagonal covariances should be −p_i p_j, not 0."),
                        (lambda: np.zeros((3, 3)), "Y is random: its covariance is not 0."),
-                       (lambda: np.outer(P_NUM, P_NUM), "p pᵀ is E[Y]E[Y]ᵀ; the covariance is E[YYᵀ] − p pᵀ = diag(p) − p pᵀ."),
-                       (lambda: np.outer(P_NUM, P_NUM) - np.diag(P_NUM), "Sign: Cov[Y] = diag(p) − p pᵀ.")],
+                       (lambda: np.outer(P_NUM, P_NUM), "p pᵀ is E[Y]E[Y]ᵀ; the covariance is E[YYᵀ] minus that (what is E[YYᵀ] for a one-hot Y?)."),
+                       (lambda: np.outer(P_NUM, P_NUM) - np.diag(P_NUM), "Check the sign: variances (the diagonal) are positive.")],
                 shape=(3, 3)),
         Numeric("ch2.max_eigenvalue", "the best upper bound on the largest eigenvalue of H, valid for every p",
                 "a number", 2, lambda: 0.5,
-                wrong=[(lambda: 0.25, "1/4 bounds a diagonal entry p_i(1 − p_i); for two classes the eigenvalue is 2p(1 − p), up to 1/2."),
-                       (lambda: 1.0, "1 is a valid bound but not the best: Böhning's bound H ⪯ ½(I − 11ᵀ/C) gives 1/2."),
+                wrong=[(lambda: 0.25, "1/4 bounds a diagonal entry p_i(1 − p_i); an eigenvalue can be larger (try two classes)."),
+                       (lambda: 1.0, "1 is a valid bound but not the best one (try two classes first)."),
                        (lambda: 2 / 3, "1 − 1/C bounds the trace 1 − Σ p_i², not the largest eigenvalue."),
                        (lambda: 0.0, "H is not 0: it is positive semidefinite with positive trace.")]),
         Choice("ch2.whose_variance", "diag(p) − p pᵀ is the covariance of which random vector?", 2,
@@ -744,8 +744,8 @@ def _build():
                 "a number (or a formula such as 'log2(3)')", 3, lambda: coding.entropy_bits([1 / 3] * 3),
                 wrong=[(lambda: 2.0, "2 bits/symbol is the rate of the fixed-length code, above the entropy."),
                        (lambda: 3.0, "A one-hot code costs 3 bits/symbol; the entropy is lower than any code."),
-                       (lambda: 5 / 3, "5/3 is the Huffman code's rate; the entropy log2 3 is lower."),
-                       (lambda: math.log(3), "That is in nats (natural log); in bits it is log2 3.")],
+                       (lambda: 5 / 3, "5/3 is the rate of the best symbol code; the entropy is lower."),
+                       (lambda: math.log(3), "That is in nats (natural logarithm); the question asks for bits.")],
                 rtol=1e-4),
         Numeric("ch3.huffman_rate", "the average bits per symbol of the best symbol code (one symbol at a time)",
                 "a number (or a fraction such as '5/3')", 3, lambda: 5 / 3,
@@ -760,7 +760,7 @@ def _build():
                 "d": "none: unequal lengths mismatch equal probabilities, so equal lengths are best"}, "c",
                {"a": "A one-hot code costs 3 bits per symbol: worse than 2.",
                 "b": "2 bits per symbol wastes the codeword 11 (≈ 0.415 bits/symbol): that is the problem, not the cure.",
-                "d": "Equal lengths cost 2 bits; the prefix code 0/10/11 averages 5/3 ≈ 1.667 bits."}),
+                "d": "Equal lengths cost 2 bits per symbol; a prefix code with unequal lengths does better."}),
         Function("ch3.block_bits", "block_bits(n): bits of a fixed-length code for a block of n trits "
                  "(ValueError for n < 1)", "a function n -> int", 3, ("block_bits",),
                  _block_cases, _block_strict, judge_int, _block_diagnose),
@@ -772,16 +772,16 @@ def _build():
                  lambda rng: {"d": rng.uniform(0.05, 6)},
                  wrong=[(lambda S: sp.log(2), "log 2 is the largest gap (at d = 0); the gap shrinks as d grows."),
                         (lambda S: sp.Integer(0), "LSE(a, b) is strictly above max(a, b): the gap is never 0."),
-                        (lambda S: sp.log(1 + sp.exp(S["d"])), "Sign: the gap must shrink as d grows: log(1 + e^(−d))."),
+                        (lambda S: sp.log(1 + sp.exp(S["d"])), "Sign: the gap must shrink as d grows."),
                         (lambda S: sp.exp(-S["d"]), "e^(−d) is only the first-order approximation for large d.")],
                  seed=41),
         Symbolic("ch4.bound", "the best upper bound of λ⁻¹LSE(λx) − max(x) for n numbers (in n and lam)",
                  "an expression in n and lam", 4, nl, (), lambda S: sp.log(S["n"]) / S["lam"],
                  lambda rng: {"n": float(rng.integers(2, 30)), "lam": rng.uniform(0.2, 5)},
-                 wrong=[(lambda S: sp.log(2) / S["lam"], "log(2)/λ is the bound for two numbers; with n numbers it is log(n)/λ."),
+                 wrong=[(lambda S: sp.log(2) / S["lam"], "log(2)/λ is the bound for two numbers; with n numbers the sum has n terms."),
                         (lambda S: sp.log(S["n"]), "log n is the bound at λ = 1; the gap shrinks like 1/λ."),
                         (lambda S: sp.Integer(0), "λ⁻¹LSE(λx) is strictly above max(x) for λ > 0."),
-                        (lambda S: S["n"] / S["lam"], "Too loose: the sum of n exponentials is at most n·e^(λ max), giving log(n)/λ.")],
+                        (lambda S: S["n"] / S["lam"], "Too loose: the sum of n exponentials is at most n times the largest one.")],
                  seed=42),
         Choice("ch4.limit", "For which limit of λ does λ⁻¹LSE(λx) tend to max(x)?", 4,
                {"a": "λ → +∞", "b": "λ → −∞", "c": "λ → 0⁺"}, "a",
@@ -790,10 +790,10 @@ def _build():
         Choice("ch4.softmin_formula", "Which formula is a soft minimum of x (temperature 1/λ)?", 4,
                {"a": "−λ⁻¹ LSE(−λx)", "b": "log Σ p_i e^{z_i} − log Σ e^{z_i}", "c": "λ⁻¹ LSE(λx)",
                 "d": "LSE(−λx)"}, "a",
-               {"b": "log Σ p_i e^{z_i} − log Σ e^{z_i} is not a soft minimum of anything; "
-                     "the right construction is −λ⁻¹LSE(−λx).",
+               {"b": "log Σ p_i e^{z_i} − log Σ e^{z_i} is not a soft minimum of anything: it is the log of a "
+                     "weighted average of the p_i, not a function that tends to min(x).",
                 "c": "That is the soft maximum.",
-                "d": "Missing the minus sign and the 1/λ: soft-min is −λ⁻¹LSE(−λx)."}),
+                "d": "This does not tend to min(x) as λ grows: check its sign and its scale."}),
         Function("ch4.softmin", "softmin(x, lam): the soft minimum of a 1-D array x at inverse temperature lam > 0",
                  "a function (x, lam) -> float", 4, ("softmin",), _softmin_cases, _softmin_strict,
                  judge_value, _softmin_diagnose),

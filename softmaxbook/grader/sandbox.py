@@ -93,6 +93,7 @@ def _child(task, write_fd, memory_mb):
     code = 0
     try:
         task(emit)
+        emit({"__done__": True})
     except BaseException as exc:  # noqa: BLE001 - report anything the learner code did
         try:
             emit({"__sandbox_error__": f"{type(exc).__name__}: {exc}"[:300]})
@@ -161,13 +162,19 @@ def run(task, timeout: float = HARD_TIMEOUT, memory_mb: int = MEMORY_MB):
         _, wstatus = os.waitpid(pid, 0) if status == "ok" else (pid, 0)
     if status == "ok" and not (os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0):
         status = "crashed"
-    reports = []
+    reports, done = [], False
     for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
         try:
-            reports.append(json.loads(line))
+            rep = json.loads(line)
         except ValueError:
             status = "crashed"
             break
+        if rep == {"__done__": True}:
+            done = True
+        else:
+            reports.append(rep)
+    if status == "ok" and not done and not any(isinstance(r, dict) and "__sandbox_error__" in r for r in reports):
+        status = "crashed"   # the child ended without finishing (os._exit, a signal, ...)
     return reports, status
 
 

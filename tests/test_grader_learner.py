@@ -1,0 +1,341 @@
+"""Learner-side grading: right answers pass, known wrong answers get named feedback,
+hostile answers get a clear message (never a traceback) within 5 s, progress persists."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from softmaxbook.grader import EXERCISES, check, exercises, progress
+from softmaxbook.grader import learner
+
+t1, t2, t3 = sp.symbols("theta1 theta2 theta3", real=True)
+theta = sp.Symbol("theta", real=True)
+p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
+o1, o2, o3 = sp.symbols("o1 o2 o3", real=True)
+y1, y2, y3 = sp.symbols("y1 y2 y3", nonnegative=True)
+d = sp.Symbol("d", positive=True)
+n, lam = sp.symbols("n lam", positive=True)
+
+
+@pytest.fixture(autouse=True)
+def private_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "progress.json"))
+    return tmp_path / "progress.json"
+
+
+def _loss_in_logits():
+    o = [o1, o2, o3]
+    Z = sum(sp.exp(v) for v in o)
+    ys = [y1, y2, 1 - y1 - y2]
+    return o, -sum(y * sp.log(sp.exp(v) / Z) for y, v in zip(ys, o))
+
+
+def _softmin(x, lam):
+    z = -lam * np.asarray(x, dtype=float)
+    m = z.max()
+    return float(-(m + np.log(np.exp(z - m).sum())) / lam)
+
+
+def _lse(x):
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        raise ValueError("empty")
+    if np.isnan(x).any():
+        return math.nan
+    m = x.max()
+    return float(m) if np.isinf(m) else float(m + np.log(np.exp(x - m).sum()))
+
+
+def _block_bits(n):
+    if not isinstance(n, int) or n < 1:
+        raise ValueError("n >= 1")
+    bits = 0
+    while 2**bits < 3**n:      # smallest code length with 2^bits >= 3^n codewords
+        bits += 1
+    return bits
+
+
+def _encode(trits):
+    value = 0
+    for t in trits:
+        if t not in (0, 1, 2):
+            raise ValueError("trit")
+        value = 3 * value + t
+    return format(value, "b").zfill(_block_bits(len(trits))) if trits else ""
+
+
+def _decode(bits, n):
+    if set(bits) - {"0", "1"}:
+        raise ValueError("bits")
+    value = int(bits, 2) if bits else 0
+    out = []
+    for _ in range(n):
+        value, t = divmod(value, 3)
+        out.append(t)
+    return out[::-1]
+
+
+# Right answers, derived here independently of the registry (sympy differentiation, ...).
+def right_answers():
+    o, loss = _loss_in_logits()
+    A = sp.log(sp.exp(t1) + sp.exp(t2) + sp.exp(t3))
+    return {
+        "ch1.log_partition": "log(exp(θ1) + exp(θ2) + exp(θ3))",
+        "ch1.mean": [sp.diff(A, t) for t in (t1, t2, t3)],
+        "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(theta)), theta, 2),
+        "ch2.gradient": [sp.diff(loss, v) for v in o],
+        "ch2.hessian": sp.hessian(loss, o),
+        "ch2.covariance": np.cov(np.eye(3)[np.random.default_rng(0).choice(3, 400_000, p=[.2, .3, .5])].T, bias=True).round(2),
+        "ch2.max_eigenvalue": 0.5,
+        "ch2.whose_variance": "a",
+        "ch3.entropy": "log2(3)",
+        "ch3.huffman_rate": (1 + 2 + 2) / 3,
+        "ch3.better_code": "c",
+        "ch3.block_bits": _block_bits,
+        "ch3.codec": (_encode, _decode),
+        "ch4.gap": "log(1 + exp(-d))",
+        "ch4.bound": sp.log(n) / lam,
+        "ch4.limit": "(a)",
+        "ch4.softmin_formula": "a",
+        "ch4.softmin": _softmin,
+        "ch4.stable_lse": _lse,
+    }
+
+
+def test_every_exercise_has_a_right_answer_in_this_test():
+    assert set(right_answers()) == set(EXERCISES)
+
+
+@pytest.mark.parametrize("ex_id", list(right_answers()))
+def test_right_answers_pass(ex_id):
+    r = check(ex_id, right_answers()[ex_id])
+    assert (r.passed, r.score) == (True, 1.0), r.message
+
+
+def test_alternative_forms_pass():
+    assert check("ch2.hessian", sp.Matrix(3, 3, lambda i, j: [p1, p2, p3][i] * (int(i == j) - [p1, p2, p3][j]))).passed
+    assert check("ch2.gradient", [p1 - y1, p2 - y2, p3 - (1 - y1 - y2)]).passed
+    assert check("ch1.sigmoid_variance", "sigma(θ)*(1-sigma(θ))").passed
+    assert check("ch2.covariance", [[0.16, -0.06, -0.1], [-0.06, 0.21, -0.15], [-0.1, -0.15, 0.25]]).passed
+    assert check("ch2.max_eigenvalue", sp.Rational(1, 2)).passed
+    assert check("ch3.huffman_rate", "5/3").passed
+
+
+# Known wrong answers from the course specification: named feedback, score below 1.
+WRONG = [
+    ("ch2.hessian", sp.zeros(3, 3), "not 0"),
+    ("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)), "off-diagonal entries should be −p_i p_j"),
+    ("ch2.hessian", sp.diag(*[p - (p1**2 + p2**2 + p3**2) for p in (p1, p2, p3)]), "gives 0 instead of −p_i p_j"),
+    ("ch2.gradient", [-y + (y1 * p1 + y2 * p2 + y3 * p3) for y in (y1, y2, y3)], "Wrong index"),
+    ("ch2.gradient", [y1 - p1, y2 - p2, y3 - p3], "sign"),
+    ("ch2.covariance", np.diag([0.16, 0.21, 0.25]), "off-diagonal covariances should be −p_i p_j"),
+    ("ch2.whose_variance", "b", "has no variance"),
+    ("ch2.max_eigenvalue", 0.25, "diagonal entry"),
+    ("ch3.huffman_rate", 3, "costs 3 bits per symbol: worse than 2"),
+    ("ch3.huffman_rate", 2, "wastes"),
+    ("ch3.better_code", "a", "costs 3 bits per symbol: worse than 2"),
+    ("ch3.better_code", "d", "Equal lengths cost 2 bits"),
+    ("ch3.entropy", 2, "fixed-length"),
+    ("ch1.log_partition", "exp(theta1) + exp(theta2) + exp(theta3)", "partition function"),
+    ("ch1.log_partition", "max(theta1, theta2, theta3)", "λ → ∞ limit"),
+    ("ch1.mean", [sp.exp(t1), sp.exp(t2), sp.exp(t3)], "not normalised"),
+    ("ch1.sigmoid_variance", "sigma(theta)", "the mean"),
+    ("ch4.limit", "b", "gives min(x)"),
+    ("ch4.softmin_formula", "b", "not a soft minimum of anything"),
+    ("ch4.gap", sp.log(2), "largest gap"),
+    ("ch4.bound", "log(2)/lam", "two numbers"),
+]
+
+
+@pytest.mark.parametrize("ex_id, answer, feedback", WRONG, ids=[f"{w[0]}-{k}" for k, w in enumerate(WRONG)])
+def test_known_wrong_answers_get_named_feedback(ex_id, answer, feedback):
+    r = check(ex_id, answer)
+    assert not r.passed and r.score < 1
+    assert feedback.lower() in (r.message + " ".join(r.details)).lower(), r.message
+
+
+def test_wrong_functions_get_named_feedback():
+    r = check("ch3.codec", (lambda m: "".join({0: "100", 1: "010", 2: "001"}[t] for t in m),
+                            lambda b, n: [{"100": 0, "010": 1, "001": 2}[b[3 * k:3 * k + 3]] for k in range(n)]))
+    assert not r.passed and any("costs 3 bits per symbol: worse than 2" in h for h in r.details)
+
+    def two_bits(n):
+        return 2 * n
+    r = check("ch3.block_bits", two_bits)
+    assert 0 < r.score < 1 and any("2n bits" in h for h in r.details)
+
+    def naive(x):
+        return float(np.log(np.sum(np.exp(np.asarray(x, dtype=float)))))
+    r = check("ch4.stable_lse", naive)
+    assert 0 < r.score < 1 and any("overflow" in h for h in r.details)
+
+    def softmax_instead(x, lam):
+        return float(np.log(np.sum(np.exp(lam * np.asarray(x)))) / lam)
+    r = check("ch4.softmin", softmax_instead)
+    assert r.score == 0 and any("soft *max*" in h for h in r.details)
+
+
+def test_a_codec_that_drops_leading_zeros_is_told_so():
+    def encode(m):
+        return format(int("".join(map(str, m)) or "0", 3), "b")
+
+    def decode(bits, n):
+        v, out = int(bits, 2), []
+        while v:
+            v, t = divmod(v, 3)
+            out.append(t)
+        return out[::-1]
+    r = check("ch3.codec", (encode, decode))
+    assert not r.passed and any("leading zeros" in h for h in r.details)
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_placeholders_say_not_answered_yet(ex_id):
+    for placeholder in (None, ...):
+        r = check(ex_id, placeholder)
+        assert (r.passed, r.score, r.answered) == (False, 0.0, False)
+        assert "Not answered yet" in r.message
+
+
+def test_shipped_function_stubs_say_not_answered_yet():
+    def lse(x):
+        return ...
+
+    def enc(m):
+        return ...
+
+    def dec(b, n):
+        return ...
+    assert "Not answered yet" in check("ch4.stable_lse", lse).message
+    assert "Not answered yet" in check("ch3.codec", (enc, dec)).message
+
+
+def _raises(x):
+    raise RuntimeError("boom")
+
+
+def _loops(*args):
+    while True:
+        pass
+
+
+def _exits(*args):
+    os._exit(3)
+
+
+def _stubborn(*args):
+    while True:
+        try:
+            time.sleep(0.01)
+        except BaseException:
+            pass
+
+
+HOSTILE = [
+    ("ch2.max_eigenvalue", math.nan, "nan or inf"),
+    ("ch2.max_eigenvalue", math.inf, "nan or inf"),
+    ("ch2.covariance", np.full((3, 3), np.nan), "nan or inf"),
+    ("ch2.hessian", sp.Matrix([[p1, 0], [0, p2]]), "3×3"),
+    ("ch2.hessian", [[p1, 0, 0], [0, p2]], "3×3"),
+    ("ch1.mean", [t1, t2], "vector of 3"),
+    ("ch2.covariance", "covariance", "unknown name"),
+    ("ch2.covariance", "a covariance", "not a valid formula"),
+    ("ch1.log_partition", {"a": 1}, "Expected"),
+    ("ch1.log_partition", True, "bool"),
+    ("ch1.log_partition", object(), "Expected"),
+    ("ch1.log_partition", 1 + 2j, "complex"),
+    ("ch1.log_partition", "10**10**10", "exponent is too large"),
+    ("ch1.log_partition", "__import__('os').system('touch /tmp/pwned')", "only plain function calls"),
+    ("ch1.log_partition", "exec('import os')", "unknown function"),
+    ("ch1.log_partition", sp.Symbol("x") + 1, "unknown name 'x'"),
+    ("ch1.log_partition", "+".join(f"exp(theta1*{k})" for k in range(30_000)), "too long"),
+    ("ch1.log_partition", sp.Add(*[sp.exp(k * t1) for k in range(3000)]), "too long"),
+    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Not equivalent"),
+    ("ch4.stable_lse", _raises, "raised RuntimeError"),
+    ("ch4.stable_lse", _loops, "infinite loop"),
+    ("ch4.softmin", _stubborn, "time limit"),
+    ("ch4.stable_lse", _exits, "ended the process"),
+    ("ch4.stable_lse", lambda x: "a string", "expected a number"),
+    ("ch4.stable_lse", lambda x: None, "forget `return`"),
+    ("ch4.stable_lse", 3.0, "Expected a function"),
+    ("ch3.codec", _raises, "pair of functions"),
+    ("ch4.limit", 3, "Expected one letter"),
+    ("ch4.limit", "z", "Answer with one of"),
+]
+
+
+@pytest.mark.parametrize("ex_id, answer, message", HOSTILE, ids=[f"{h[0]}-{k}" for k, h in enumerate(HOSTILE)])
+def test_hostile_answers_get_a_clear_message_within_5_s(ex_id, answer, message):
+    start = time.perf_counter()
+    r = check(ex_id, answer)
+    elapsed = time.perf_counter() - start
+    assert not r.passed
+    assert message.lower() in (r.message + " " + " ".join(r.details)).lower(), str(r)
+    assert elapsed < 5.0
+    assert not os.path.exists("/tmp/pwned")
+
+
+def test_unknown_ids_and_bad_ids_do_not_raise():
+    r = check("ch2.hesian", sp.zeros(3, 3))
+    assert not r.passed and "did you mean ch2.hessian" in r.message
+    assert not check(None, 1).passed
+    assert not check(["ch2.hessian"], 1).passed
+
+
+def test_results_render_in_jupyter_without_revealing_the_reference():
+    r = check("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)))
+    html = r._repr_html_()
+    assert "ch2.hessian" in html and "33%" in html
+    assert "p1*p2" not in html and "p_i p_j" in html  # names the entries, does not print the matrix
+    for ex in EXERCISES.values():
+        if ex.kind == "choice":
+            right_text = ex.options[ex.correct]
+            assert all(right_text not in msg for msg in ex.feedback.values()), ex.id
+
+
+def test_listing_names_every_exercise_with_task_and_answer_type():
+    rows = exercises().rows
+    assert [r[0] for r in rows] == list(EXERCISES)
+    assert all(task and answer for _, task, answer in rows)
+    assert "ch2.hessian" in repr(exercises()) and "<table>" in exercises()._repr_html_()
+    out = subprocess.run([sys.executable, "-m", "softmaxbook", "list"], capture_output=True, text=True, check=True)
+    assert all(ex_id in out.stdout for ex_id in EXERCISES)
+
+
+def test_progress_persists_across_sessions_and_survives_a_corrupt_file(private_progress):
+    assert progress().done == []
+    check("ch4.limit", "a")
+    check("ch4.gap", "0")
+    assert progress().done == ["ch4.limit"]
+    stored = json.loads(private_progress.read_text())
+    assert stored["ch4.gap"]["score"] == 0.0 and stored["ch4.limit"]["passed"] is True
+    # A new Python session reads the same file.
+    code = "from softmaxbook.grader import progress; print(progress().done)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "SOFTMAXBOOK_PROGRESS": str(private_progress)})
+    assert out.stdout.strip() == "['ch4.limit']"
+    # A failed attempt later does not undo a pass.
+    check("ch4.limit", "b")
+    assert progress().done == ["ch4.limit"]
+    private_progress.write_text("{not json")
+    assert progress().done == []
+    assert check("ch4.gap", "log(1 + exp(-d))").passed
+    assert progress().done == ["ch4.gap"]
+    private_progress.write_text('{"ch4.gap": 7, "ch9.x": {"score": 1}}')
+    assert progress().done == [] and "0 of" in repr(progress())
+
+
+def test_an_unwritable_progress_file_does_not_break_check(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(blocker / "sub" / "progress.json"))
+    assert check("ch4.limit", "a").passed

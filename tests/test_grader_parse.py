@@ -1,0 +1,81 @@
+"""Whitelisted parsing of math strings (softmaxbook.grader.parse): accepts math, refuses code."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sympy as sp
+
+from softmaxbook.grader.parse import ParseError, parse, symbol_names, to_text
+
+t1, t2, t3 = sp.symbols("theta1 theta2 theta3", real=True)
+lam, n = sp.symbols("lam n", positive=True)
+NAMES = symbol_names([t1, t2, t3, lam, n])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("log(exp(theta1) + exp(theta2) + exp(theta3))", sp.log(sp.exp(t1) + sp.exp(t2) + sp.exp(t3))),
+    ("log(exp(θ1)+exp(θ_2)+exp(θ3))", sp.log(sp.exp(t1) + sp.exp(t2) + sp.exp(t3))),
+    ("log(n)/λ", sp.log(n) / lam),
+    ("log(n) / lambda", sp.log(n) / lam),
+    ("theta1^2 − 2·theta1", t1**2 - 2 * t1),
+    ("sigma(theta1)", 1 / (1 + sp.exp(-t1))),
+    ("log2(8)", sp.Integer(3)),
+    ("max(theta1, theta2)", sp.Max(t1, t2)),
+    ("1/2", sp.Rational(1, 2)),
+    ("2**1000", sp.Integer(2) ** 1000),
+])
+def test_parses_math_into_the_expected_sympy_object(text, expected):
+    assert sp.simplify(parse(text, NAMES) - expected) == 0
+
+
+def test_lists_become_vectors_and_matrices():
+    m = parse("[[theta1, 0], [0, theta2]]", NAMES)
+    assert m == [[t1, 0], [0, t2]]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("__import__('os').system('echo hacked')", "only plain function calls"),
+    ("exec('print(1)')", "unknown function 'exec'"),
+    ("eval('1')", "unknown function 'eval'"),
+    ("open('/etc/passwd').read()", "only plain function calls"),
+    ("theta1.__class__", "Attribute is not allowed"),
+    ("(lambda: 1)()", "not a valid formula"),  # lambda is read as the symbol λ
+    ("[x for x in (1, 2)]", "ListComp is not allowed"),
+    ("'a string'", "only numbers are allowed"),
+    ("foo + 1", "unknown name 'foo'"),
+    ("x = 1", "not a valid formula"),
+    ("theta1 if theta2 else 1", "IfExp is not allowed"),
+    ("10**10**10", "exponent is too large"),
+    ("(10**100)**1000", "too large"),
+    ("9" * 100, "too long"),
+    ("1/0", "division by zero"),
+    ("oo", "infinite"),
+    ("nan", "infinite or undefined"),
+    ("1e400", "infinite number"),
+    ("", "empty"),
+    ("theta1 % 2", "operator Mod is not allowed"),
+])
+def test_refuses_code_and_oversized_input_with_a_reason(text, reason):
+    with pytest.raises(ParseError, match=reason):
+        parse(text, NAMES)
+
+
+def test_enormous_expressions_are_refused_quickly():
+    start = time.perf_counter()
+    for text in ("+".join(["theta1"] * 10_000), "(" * 300 + "1" + ")" * 300, "10**10**10**10", "x" * 100_000):
+        with pytest.raises(ParseError):
+            parse(text, NAMES)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_refuses_non_strings():
+    with pytest.raises(ParseError, match="expected a string"):
+        parse(42, NAMES)
+
+
+def test_to_text_round_trips_sympy_objects_through_the_parser():
+    H = sp.Matrix([[t1 * (1 - t1), -t1 * t2], [-t1 * t2, t2 * (1 - t2)]])
+    back = parse(str(to_text(H)).replace("'", ""), NAMES)
+    assert sp.Matrix(back) == H
