@@ -13,6 +13,9 @@ website (not the notebooks) needs:
   page.
 * **No thebe.** sphinx-thebe's scripts (loaded by Jupyter Book even when thebe is off)
   are removed from pages: they raise a console error and name a CDN.
+* **No 1.5 MB icon script.** pydata-sphinx-theme's ``fontawesome.js`` is left out of
+  pages (its stylesheet already draws the icons with web fonts); see
+  :func:`theme_templates_without_fontawesome_js`.
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
   (see :mod:`softmaxbook.interactive`) in the notebook metadata, and MyST-NB would
   embed it in every page as a ``<script type="application/vnd.jupyter.widget-state+json">``.
@@ -152,6 +155,41 @@ def drop_thebe(app, pagename, templatename, context, doctree) -> None:
             assets[:] = [a for a in assets if not _is_thebe(a)]  # in place: Sphinx restores it per page
 
 
+def theme_templates_without_fontawesome_js(cache: Path | None = None) -> Path | None:
+    """A templates folder whose ``static/webpack-macros.html`` omits ``fontawesome.js``.
+
+    pydata-sphinx-theme puts a 1.5 MB script on every page (Font Awesome's SVG/JS
+    version, "so that users can add custom icons"); its stylesheet already draws the
+    theme's icons with Font Awesome's web fonts, and this book adds no custom icon.
+    The folder is made from the installed theme's own file (minus that one line), so
+    it follows the theme's version; None when the theme or the line is not there.
+    """
+    try:
+        import pydata_sphinx_theme
+    except ImportError:  # pragma: no cover - Jupyter Book always has it
+        return None
+    source = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static" / "webpack-macros.html"
+    if not source.is_file():
+        return None
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if "fontawesome.js" not in line]
+    if len(kept) == len(lines):
+        return None
+    folder = (Path(cache) if cache is not None else vendor_dir()) / f"templates-pydata-{pydata_sphinx_theme.__version__}"
+    target = folder / "static" / "webpack-macros.html"
+    text = "".join(kept)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _config_inited(app, config) -> None:
+    folder = theme_templates_without_fontawesome_js()
+    if folder is not None and str(folder) not in config.templates_path:
+        config.templates_path = [*config.templates_path, str(folder)]
+
+
 def _builder_inited(app) -> None:
     if app.builder.format != "html":
         return
@@ -168,11 +206,12 @@ def _builder_inited(app) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "2"
+OUTPUT_VERSION = "3"
 
 
 def setup(app):
     app.add_config_value("softmaxbook_sphinxext_output", OUTPUT_VERSION, "html")
+    app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     # MyST-NB adds the page's scripts at the default priority (500): run before it.
     app.connect("html-page-context", drop_widget_state, priority=400)

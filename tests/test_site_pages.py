@@ -71,6 +71,11 @@ def test_pages_load_scripts_styles_and_fonts_only_from_the_site(site, name):
 
 
 @pytest.mark.parametrize("name", PAGES)
+def test_pages_leave_out_the_theme_icon_script(site, name):
+    assert "fontawesome.js" not in (site / f"{name}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", PAGES)
 def test_pages_embed_no_widget_state(site, name):
     html = (site / f"{name}.html").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-state+json" not in html

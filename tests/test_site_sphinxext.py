@@ -18,7 +18,8 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, copy_mathjax, drop_thebe, drop_widget_state, sri, vendor_npm,
+    MATHJAX, MATHJAX_DIR, copy_mathjax, drop_thebe, drop_widget_state, sri,
+    theme_templates_without_fontawesome_js, vendor_npm,
 )
 
 
@@ -93,6 +94,20 @@ def test_copy_mathjax_copies_es5_once(tmp_path):
     (cached / "es5" / "tex-mml-chtml.js").write_text("// changed")
     copy_mathjax(out, cache=tmp_path / "cache")  # stamped: not copied again
     assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
+
+
+def test_theme_templates_leave_out_only_the_fontawesome_script(tmp_path):
+    import pydata_sphinx_theme
+
+    folder = theme_templates_without_fontawesome_js(cache=tmp_path)
+    ours = (folder / "static" / "webpack-macros.html").read_text()
+    theirs = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+              / "webpack-macros.html").read_text()
+    assert "fontawesome.js" in theirs and "fontawesome.js" not in ours
+    assert len(theirs.splitlines()) - len(ours.splitlines()) == 1
+    for macro in ("head_pre_assets", "head_js_preload", "body_post", "bootstrap.js"):
+        assert macro in ours
+    assert theme_templates_without_fontawesome_js(cache=tmp_path) == folder  # idempotent
 
 
 def _app(metadata):
