@@ -131,7 +131,7 @@ class Progress:
     def _repr_html_(self) -> str:
         body = "".join(
             f"<tr><td>{'✔' if r and r.get('passed') else ''}</td><td><code>{html.escape(i)}</code></td>"
-            f"<td>{html.escape(t)}</td><td>{html.escape(self._mark(r))}</td></tr>" for i, t, r in self.rows)
+            f"<td>{html.escape(t)}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>" for i, t, r in self.rows)
         return (f"<p><b>Progress: {len(self.done)} of {len(self.rows)} exercises done</b></p>"
                 f"<table><tr><th></th><th>id</th><th>task</th><th>status</th></tr>{body}</table>")
 

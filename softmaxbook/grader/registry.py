@@ -71,7 +71,7 @@ class Result:
 
 def not_answered(ex_id: str, hint: str = "") -> Result:
     return Result(ex_id, False, 0.0, "Not answered yet: replace the placeholder (...) with your answer"
-                  + (f" — {hint}" if hint else "") + ".", answered=False)
+                  + (f" — {hint}" if hint else "") + ("" if hint.endswith(")") else "."), answered=False)
 
 
 def describe(ans: dict) -> str:
@@ -258,6 +258,8 @@ def _floats(value):
         raise ParseError("expected numbers, got an expression with symbols")
     try:
         return float(value.evalf(30))
+    except OverflowError:
+        return math.inf
     except (TypeError, ValueError):
         raise ParseError("expected a real number") from None
 
@@ -322,7 +324,7 @@ class Function(Exercise):
         if not outs and setup_error:
             return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
         if outs and all(o.get("ellipsis") for o in outs.values()):
-            return not_answered(self.id, "your function still returns ...")
+            return not_answered(self.id, "your function still returns the placeholder (...)")
         passed, hints = 0, []
         for i, case in enumerate(cases):
             rep = outs.get(i)

@@ -1,0 +1,128 @@
+"""Benchmark of the grader (graded exercises): prints measured figures, asserts nothing.
+
+1. Learner-side ``check`` time per exercise, p50/p95 over repeated checks of the right
+   and the known wrong answers of the fixtures (goal: p95 <= 0.3 s for symbolic checks).
+2. Batch grading of 50 generated submissions (each exercise answered right or wrong at
+   random, seeded) against plain nbclient execution of the same notebooks, both with
+   2 worker processes, in the same run (goal: ratio <= 1.3).
+
+Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import submissions  # noqa: E402
+
+from softmaxbook.grader import EXERCISES, check  # noqa: E402
+from softmaxbook.grader.batch import grade_folder  # noqa: E402
+
+CELL = re.compile(r"```\{code-cell\} ipython3\n(.*?)\n```", re.S)
+
+
+def live_answers(answers: dict[str, str]) -> dict[str, object]:
+    """Run each notebook's setup cells and answer cells with a ``check`` that only records."""
+    got = {}
+    for nb in submissions.NOTEBOOKS:
+        text = submissions.render(nb.read_text(), answers)
+        ns = {}
+        for src in CELL.findall(text):
+            if "progress()" in src:
+                continue
+            exec(compile(src, nb.name, "exec"), ns)  # our own fixture code
+            ns["check"] = lambda ex_id, ans: got.__setitem__(ex_id, ans)
+    return got
+
+
+def bench_checks(repeats: int) -> None:
+    right, wrong = live_answers(submissions.SOLVED), live_answers(submissions.WRONG)
+    print(f"Learner-side check time over {repeats} checks per exercise (right and known wrong answers alternating)")
+    print(f"{'exercise':<22} {'kind':<9} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
+    worst_symbolic = 0.0
+    for ex_id, ex in EXERCISES.items():
+        times = []
+        for k in range(repeats):
+            ans = right[ex_id] if k % 2 == 0 else wrong[ex_id]
+            t = time.perf_counter()
+            r = check(ex_id, ans)
+            times.append(time.perf_counter() - t)
+            assert r.passed == (k % 2 == 0), (ex_id, r)
+        p50, p95 = statistics.median(times), float(np.percentile(times, 95))
+        if ex.kind == "symbolic":
+            worst_symbolic = max(worst_symbolic, p95)
+        print(f"{ex_id:<22} {ex.kind:<9} {p50:7.3f} {p95:7.3f} {max(times):7.3f}")
+    print(f"worst p95 of the symbolic checks: {worst_symbolic:.3f} s (goal <= 0.3 s)")
+
+
+def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
+    rng = np.random.default_rng(seed)
+    paths = []
+    for k in range(count):
+        nb = submissions.NOTEBOOKS[k % len(submissions.NOTEBOOKS)]
+        text = nb.read_text()
+        answers = {i: (submissions.SOLVED if rng.random() < 0.6 else submissions.WRONG)[i]
+                   for i in submissions.answer_ids(text)}
+        path = folder / f"learner{k:02d}_{nb.name}"
+        path.write_text(submissions.render(text, answers))
+        paths.append(path)
+    return paths
+
+
+def plain_execute(path: str) -> None:
+    import jupytext
+    from nbclient import NotebookClient
+    nb = jupytext.read(path)
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+
+
+def bench_batch(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["SOFTMAXBOOK_PROGRESS"] = str(tmp / "progress.json")
+        subs = tmp / "subs"
+        subs.mkdir()
+        paths = generate(subs, count)
+        t = time.perf_counter()
+        with cf.ProcessPoolExecutor(max_workers=2) as pool:
+            list(pool.map(plain_execute, [str(p) for p in paths]))
+        plain = time.perf_counter() - t
+        t = time.perf_counter()
+        rows = grade_folder(subs, tmp / "grades.csv", workers=2, log=lambda s: None)
+        graded = time.perf_counter() - t
+        t = time.perf_counter()
+        grade_folder(subs, tmp / "grades.csv", workers=2, log=lambda s: None)
+        rerun = time.perf_counter() - t
+    errors = sum(1 for _, r in rows if r["status"] != "graded")
+    print(f"\nBatch grading of {count} generated submissions (2 workers each)")
+    print(f"plain nbclient execution : {plain:7.1f} s  ({plain / count:.2f} s per notebook)")
+    print(f"batch grading            : {graded:7.1f} s  ({graded / count:.2f} s per notebook), "
+          f"{len(rows)} rows, {errors} errors")
+    print(f"ratio grading / plain    : {graded / plain:7.2f}   (goal <= 1.3)")
+    print(f"re-run, nothing changed  : {rerun:7.2f} s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--submissions", type=int, default=50)
+    args = ap.parse_args()
+    os.environ.setdefault("SOFTMAXBOOK_PROGRESS", os.path.join(tempfile.mkdtemp(), "progress.json"))
+    bench_checks(args.repeats)
+    bench_batch(args.submissions)
+
+
+if __name__ == "__main__":
+    main()
