@@ -39,25 +39,20 @@ def browser():
         yield b
 
 
-@pytest.fixture
-def open_(browser, base_url):
-    """open_(name) -> (page, watch) for the page ``name`` of the site; closed afterwards."""
-    pages = []
-
-    def _open(name: str):
-        page, w = open_page(browser, f"{base_url}{name}.html")
-        pages.append(page)
-        return page, w
-
-    yield _open
-    for p in pages:
-        p.close()
+@pytest.fixture(scope="module", params=ALL)
+def loaded(request, browser, base_url):
+    """(name, page, watch): each page is opened once and every test below runs on it in turn
+    (pytest groups the tests by this module-scoped parameter): load, math, sliders,
+    solutions, accessibility."""
+    name = request.param
+    page, w = open_page(browser, f"{base_url}{name}.html")
+    yield name, page, w
+    page.close()
 
 
 # --------------------------------------------------------------------------- loading
-@pytest.mark.parametrize("name", ALL)
-def test_page_loads_offline_without_errors(open_, site, name):
-    page, w = open_(name)
+def test_page_loads_offline_without_errors(loaded, site):
+    name, page, w = loaded
     shots = site.parent / "screenshots"
     shots.mkdir(exist_ok=True)
     page.screenshot(path=str(shots / f"{name.replace('/', '__')}.png"), full_page=True)
@@ -89,9 +84,8 @@ TYPESET = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_equations_are_typeset_by_mathjax(open_, name):
-    page, w = open_(name)
+def test_equations_are_typeset_by_mathjax(loaded):
+    name, page, w = loaded
     info = page.evaluate(TYPESET)
     if name in CHAPTERS:
         assert info["math"] > 0, "a chapter without a single equation?"
@@ -234,9 +228,8 @@ def _check_drawing(payload, snap, idx, where):
                      f"{where}, trace {i} ({trace['kind']})")
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_every_slider_redraws_the_precomputed_frame(open_, name):
-    page, w = open_(name)
+def test_every_slider_redraws_the_precomputed_frame(loaded):
+    name, page, w = loaded
     figures = page.locator("figure.kfig")
     if name in CHAPTERS:
         assert figures.count() >= 1, "every chapter has a kernel-free interactive figure"
@@ -278,9 +271,8 @@ def test_every_slider_redraws_the_precomputed_frame(open_, name):
 
 
 # --------------------------------------------------------------------------- solutions
-@pytest.mark.parametrize("name", PAGES)
-def test_solutions_are_hidden_behind_toggles_that_open(open_, name):
-    page, w = open_(name)
+def test_solutions_are_hidden_behind_toggles_that_open(loaded):
+    name, page, w = loaded
     solutions = page.locator("div.solution")
     if name in CHAPTERS:
         assert solutions.count() >= 1, "every chapter ends with exercises and hidden solutions"
@@ -323,9 +315,8 @@ def axe_source():
     return (vendor_npm(*AXE) / "axe.min.js").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_pages_have_no_serious_accessibility_violations(open_, axe_source, name):
-    page, w = open_(name)
+def test_pages_have_no_serious_accessibility_violations(loaded, axe_source):
+    name, page, w = loaded
     page.add_script_tag(content=axe_source)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
