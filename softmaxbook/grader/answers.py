@@ -21,7 +21,7 @@ import sympy as sp
 MAX_ITEMS = 10_000
 MAX_TEXT = 50_000   # longer than the parser accepts, so that it says "too long"
 # Modules a harvested function may use by name; they are imported afresh by the grader.
-ALLOWED_MODULES = {"numpy", "math", "itertools", "functools", "operator", "collections", "fractions", "cmath"}
+ALLOWED_MODULES = {"numpy", "math", "sympy", "itertools", "functools", "operator", "collections", "fractions", "cmath"}
 
 
 def serialise(x, depth: int = 0) -> dict:

@@ -54,7 +54,8 @@ def symbolic_verdicts(entries, references, ref_values, points, canon=None, simpl
                       timeout=sandbox.HARD_TIMEOUT):
     """Compare flat lists of sympy entries with references.
 
-    ``ref_values`` is ``evaluate(references, points)`` (cached by the registry).
+    ``ref_values`` is ``evaluate(references, points)`` (cached by the registry); ``canon`` is a
+    list of substitution tiers tried in turn before simplification.
     Returns ``(values, verdicts, status)``: the learner's values at ``points``
     (for matching known wrong answers), one verdict per entry (``"symbolic"``,
     ``"numeric"`` or ``False``), and the sandbox status.
@@ -67,17 +68,7 @@ def symbolic_verdicts(entries, references, ref_values, points, canon=None, simpl
         for k, (e, r) in enumerate(zip(entries, references)):
             if not _agree(vals[k], ref_values[k]) or not simplify:
                 continue
-            try:
-                sandbox.step_alarm(SIMPLIFY_SECONDS / max(1, len(entries)) + 0.05)
-                d = (e - r).xreplace(canon or {}) if canon else e - r
-                ok = sp.simplify(d) == 0
-                sandbox.step_alarm(0)
-            except sandbox.StepTimeout:
-                ok = False
-            except Exception:
-                sandbox.step_alarm(0)
-                ok = False
-            emit({"proved": k, "ok": bool(ok)})
+            emit({"proved": k, "ok": _prove_zero(e - r, canon or [{}], len(entries))})
 
     reports, status = sandbox.run(task, timeout=timeout)
     values = None
@@ -96,6 +87,25 @@ def symbolic_verdicts(entries, references, ref_values, points, canon=None, simpl
         else:
             verdicts.append("symbolic" if proved.get(k) else "numeric")
     return values, verdicts, status
+
+
+def _prove_zero(diff, tiers, n_entries) -> bool:
+    """Try to show ``diff == 0`` symbolically: cheap ``expand`` and ``cancel`` first (after each
+    substitution tier, e.g. ``p3 -> 1 - p1 - p2``), then ``simplify`` after the last
+    tier, under an alarm. ``False`` means "not proved", not "different"."""
+    try:
+        sandbox.step_alarm(SIMPLIFY_SECONDS / max(1, n_entries) + 0.05)
+        for simplifier in (sp.expand, sp.cancel):
+            for sub in tiers:
+                if simplifier(diff.xreplace(sub) if sub else diff) == 0:
+                    return True
+        return sp.simplify(diff.xreplace(tiers[-1]) if tiers[-1] else diff) == 0
+    except sandbox.StepTimeout:
+        return False
+    except Exception:
+        return False
+    finally:
+        sandbox.step_alarm(0)
 
 
 def _agree(vals, refs) -> bool:

@@ -380,7 +380,18 @@ def build_function(record):
 def _run_cases(records, live, cases, emit):
     """Inside the sandbox child: run every case, emit plain outputs (never a verdict)."""
     sandbox.step_alarm(2.0)
-    fns = list(live) if live is not None else [build_function(r) for r in records]
+    if live is None:
+        fns = [build_function(r) for r in records]
+    else:
+        # Learner side: run what the batch grader will run (the source, with only the
+        # allowed modules), so both sides agree; closures and functions whose source
+        # cannot be re-created run as they are.
+        try:
+            if any(getattr(getattr(f, "__code__", None), "co_freevars", ()) for f in live):
+                raise ValueError("closure")
+            fns = [build_function(r) for r in records]
+        except Exception:
+            fns = list(live)
     sandbox.step_alarm(0)
     for i, case in enumerate(cases):
         rep = {"i": i}
@@ -510,11 +521,13 @@ def _ch2_point(rng):
 
 
 def _ch2_canon(S):
+    """Substitution tiers: as typed; with p3 = 1 − p1 − p2 and y3 = 1 − y1 − y2; all in logits."""
     o = [S[f"o{i}"] for i in (1, 2, 3)]
     Z = sum(sp.exp(v) for v in o)
-    c = {S[f"p{i + 1}"]: sp.exp(o[i]) / Z for i in range(3)}
-    c[S["y3"]] = 1 - S["y1"] - S["y2"]
-    return c
+    simplex = {S["p3"]: 1 - S["p1"] - S["p2"], S["y3"]: 1 - S["y1"] - S["y2"]}
+    logits = {S[f"p{i + 1}"]: sp.exp(o[i]) / Z for i in range(3)}
+    logits[S["y3"]] = 1 - S["y1"] - S["y2"]
+    return [{}, simplex, logits]
 
 
 def _P(S):
