@@ -181,3 +181,17 @@ def test_a_killed_batch_resumes_with_nothing_lost(batch, tmp_path):
     assert set(rows) == set(names)
     for name in names:
         assert {k: v for k, v in rows[name].items()} == expected[name], name
+
+
+def test_gradebook_neutralises_spreadsheet_formulas_in_names_and_reasons():
+    from softmaxbook.grader.batch import _csv_text
+    row = {"scores": {}, "status": "error", "reason": "=cmd|' /C calc'!A0"}
+    text = _csv_text([("@SUM(A1).ipynb", row)])
+    record = list(csv.reader(text.splitlines()))[1]
+    assert record[0] == "'@SUM(A1).ipynb" and record[-1].startswith("'=")
+
+
+def test_cli_refuses_a_missing_folder(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "softmaxbook", "grade", str(tmp_path / "nope")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "is not a folder" in out.stderr

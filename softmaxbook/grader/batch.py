@@ -233,9 +233,14 @@ def _csv_text(rows: list[tuple[str, dict]]) -> str:
     for name, row in rows:
         scores = [row["scores"].get(i, 0.0) for i in ids]
         total = sum(scores)
-        w.writerow([name, row["status"]] + [f"{s:.3f}" for s in scores]
-                   + [f"{total:.3f}", len(ids), f"{100 * total / len(ids):.1f}", row["reason"]])
+        w.writerow([_cell(name), row["status"]] + [f"{s:.3f}" for s in scores]
+                   + [f"{total:.3f}", len(ids), f"{100 * total / len(ids):.1f}", _cell(row["reason"])])
     return buf.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in learner-controlled text (file names, reasons)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _feedback_text(name: str, row: dict) -> str:
