@@ -97,9 +97,7 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # atomic against a killed process (no fsync: not against power loss)
     except BaseException:
         try:
             os.unlink(tmp)
