@@ -16,6 +16,8 @@ website (not the notebooks) needs:
 * **No 1.5 MB icon script.** pydata-sphinx-theme's ``fontawesome.js`` is left out of
   pages (its stylesheet already draws the icons with web fonts); see
   :func:`theme_templates_without_fontawesome_js`.
+* **Alt text.** An image of a captioned figure without alt text of its own gets the
+  caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
   (see :mod:`softmaxbook.interactive`) in the notebook metadata, and MyST-NB would
   embed it in every page as a ``<script type="application/vnd.jupyter.widget-state+json">``.
@@ -132,6 +134,27 @@ def drop_widget_state(app, pagename, templatename, context, doctree) -> None:
         js_files.pop(WIDGET_STATE_KEY, None)
 
 
+def caption_as_alt_text(app, doctree, docname) -> None:
+    """``doctree-resolved`` handler: an image of a captioned figure without alt text gets the caption.
+
+    A notebook's matplotlib output has no alt text unless the cell's metadata gives one
+    (``mystnb: image: alt: ...``); Sphinx then writes the file name as ``alt``, which a
+    screen reader reads out. The figure's caption describes it better. Alt text given
+    by the author is kept.
+    """
+    from docutils import nodes
+
+    for figure in doctree.findall(nodes.figure):
+        caption = next(iter(figure.findall(nodes.caption)), None)
+        text = " ".join(caption.astext().split()) if caption is not None else ""
+        if not text:
+            continue
+        for image in figure.findall(nodes.image):
+            alt = image.get("alt", "").strip()
+            if not alt or alt == image.get("uri") or alt == image.get("candidates", {}).get("*"):
+                image["alt"] = text
+
+
 def _is_thebe(asset) -> bool:
     name = str(getattr(asset, "filename", asset) or "")
     body = str((getattr(asset, "attributes", None) or {}).get("body", ""))
@@ -206,7 +229,7 @@ def _builder_inited(app) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "3"
+OUTPUT_VERSION = "4"
 
 
 def setup(app):
@@ -214,6 +237,7 @@ def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     # MyST-NB adds the page's scripts at the default priority (500): run before it.
+    app.connect("doctree-resolved", caption_as_alt_text)
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -127,7 +127,11 @@ def test_figures_have_captions_and_images_alt_text(site, name):
     parsed = _parse(site, name)
     for t, a in parsed.tags:
         if t == "img" and "_images/" in a.get("src", ""):
-            assert a.get("alt", "").strip(), f"image {a['src']} has no alt text"
+            alt = a.get("alt", "").strip()
+            assert alt, f"image {a['src']} has no alt text"
+            assert "_images/" not in alt and not alt.endswith((".png", ".svg", ".jpg")), (
+                f"image {a['src']}: its alt text is a file name; give the cell a figure caption "
+                "or `mystnb: image: alt:`")
         if t == "figure" and "kfig" in a.get("class", "").split():
             assert a.get("aria-label", "").strip(), "kernel-free figure without alt text"
         if t == "svg" and "kfig-svg" in a.get("class", "").split():

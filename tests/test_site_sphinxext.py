@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, copy_mathjax, drop_thebe, drop_widget_state, sri,
+    MATHJAX, MATHJAX_DIR, caption_as_alt_text, copy_mathjax, drop_thebe, drop_widget_state, sri,
     theme_templates_without_fontawesome_js, vendor_npm,
 )
 
@@ -108,6 +108,24 @@ def test_theme_templates_leave_out_only_the_fontawesome_script(tmp_path):
     for macro in ("head_pre_assets", "head_js_preload", "body_post", "bootstrap.js"):
         assert macro in ours
     assert theme_templates_without_fontawesome_js(cache=tmp_path) == folder  # idempotent
+
+
+def test_caption_becomes_alt_text_only_where_the_author_gave_none():
+    from docutils import nodes
+
+    def figure(alt=None, caption="A curve.\n  Rising."):
+        image = nodes.image(uri="_images/a.png", **({"alt": alt} if alt is not None else {}))
+        return nodes.figure("", image, *([nodes.caption(text=caption)] if caption else [])), image
+
+    doc = nodes.document(None, None)
+    (f1, no_alt), (f2, path_alt), (f3, own_alt), (f4, uncaptioned) = (
+        figure(), figure(alt="_images/a.png"), figure(alt="Author's words."), figure(caption=None))
+    loose = nodes.image(uri="_images/b.png")
+    doc += [f1, f2, f3, f4, loose]
+    caption_as_alt_text(None, doc, "page")
+    assert no_alt["alt"] == path_alt["alt"] == "A curve. Rising."
+    assert own_alt["alt"] == "Author's words."
+    assert "alt" not in uncaptioned and "alt" not in loose
 
 
 def _app(metadata):
