@@ -23,7 +23,7 @@
   "use strict";
   if (window.softmaxbookFigure) return;
   var NS = "http://www.w3.org/2000/svg";
-  var M = { left: 62, right: 14, top: 30, bottom: 44, legendRow: 16 };
+  var M = { left: 62, right: 14, top: 30, bottom: 48, legendRow: 16, legendGap: 52 };
 
   function node(tag, attrs, parent) {
     var e = document.createElementNS(NS, tag);
@@ -146,7 +146,7 @@
       if (pn.title) node("text", { x: (x0 + x1) / 2, y: y0 - 10, "text-anchor": "middle", "font-size": 13,
         "font-weight": "bold" }, g).textContent = pn.title;
       labelled.forEach(function (t, j) {
-        var lx = x0 + (j % 3) * (x1 - x0) / 3, ly = y1 + 44 + Math.floor(j / 3) * M.legendRow;
+        var lx = x0 + (j % 3) * (x1 - x0) / 3, ly = y1 + M.legendGap + Math.floor(j / 3) * M.legendRow;
         if (t.kind === "band" || t.kind === "bars") {
           node("rect", { x: lx, y: ly - 8, width: 18, height: 9, fill: t.color, "fill-opacity": t.kind === "band" ? 0.25 : 1 }, g);
         } else if (t.kind === "points") {
