@@ -16,7 +16,6 @@ import copy
 import html
 import importlib
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -834,9 +833,3 @@ def get(exercise_id: str) -> Exercise:
 def listing() -> list[tuple[str, str, str]]:
     """``(id, one-line task, expected answer type)`` for every exercise, in course order."""
     return [(e.id, e.task, e.answer_type) for e in EXERCISES.values()]
-
-
-def timed_grade(ex: Exercise, ans: dict, live=None, strict=False) -> tuple[Result, float]:
-    t = time.perf_counter()
-    r = ex.grade(ans, live, strict)
-    return r, time.perf_counter() - t
