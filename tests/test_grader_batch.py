@@ -105,6 +105,10 @@ def test_one_row_per_submission_with_a_reason_for_each_broken_one(batch):
     assert "kernel died" in rows["crash_exit.md"]["reason"]
     assert "kernel died" in rows["crash_kill.md"]["reason"]
     assert "time limit for the whole notebook" in rows["stubborn_loop.md"]["reason"]
+    # Answers checked before the crash or the endless cell are kept (journalled by check).
+    assert float(rows["crash_exit.md"]["ch4.limit"]) == 1.0 and rows["crash_exit.md"]["status"] == "graded"
+    assert float(rows["stubborn_loop.md"]["ch4.limit"]) == 1.0
+    assert rows["crash_kill.md"]["status"] == "error"
     assert "no graded answer found" in rows["missing_cells.ipynb"]["reason"]
     assert "unknown exercise ids: ch2.hesian, ch9.nothing" in rows["wrong_ids.md"]["reason"]
     # A top-level loop is interrupted; the answer after it still counts.

@@ -119,6 +119,8 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
     nb.cells = [c for c in nb.cells if c.get("cell_type") in ("code", "markdown", "raw")] + [harvest]
     with tempfile.TemporaryDirectory(prefix="softmaxbook-grade-") as tmp:
         os.environ["SOFTMAXBOOK_PROGRESS"] = os.path.join(tmp, "progress.json")
+        journal = os.path.join(tmp, "answers.jsonl")
+        os.environ["SOFTMAXBOOK_HARVEST"] = journal
         client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
                                 interrupt_on_timeout=True, resources={"metadata": {"path": tmp}})
         killed = threading.Event()
@@ -144,6 +146,7 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
                       else f"the notebook could not be executed: {type(exc).__name__}: {str(exc)[:200]}")
         finally:
             timer.cancel()
+        journalled = _read_journal(journal)
     notes = []
     for k, c in enumerate(nb.cells[:-1]):
         for o in c.get("outputs", []) if c.get("cell_type") == "code" else []:
@@ -151,18 +154,38 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
                 notes.append(f"cell {k + 1} raised {o.get('ename')}")
     text = "".join(o.get("text", "") for o in harvest.get("outputs", []) if o.get("output_type") == "stream")
     lines = [ln for ln in text.splitlines() if ln.startswith(nonce)]
-    if not lines:
+    answers = None
+    if lines and len(lines[-1]) <= MAX_HARVEST:
+        try:
+            answers = json.loads(lines[-1][len(nonce):])
+        except (ValueError, RecursionError):
+            answers = None
+    if isinstance(answers, dict):
+        answers = {**journalled, **{str(k): v for k, v in answers.items() if isinstance(v, dict)}}
+    elif journalled:  # the kernel died or hung: keep what was checked before
+        answers = journalled
+        reason = reason or "the answers were collected from the journal (the last cell did not finish)"
+    else:
         return None, notes, reason or "the answers could not be collected (the last cell did not finish)"
-    payload = lines[-1][len(nonce):]
-    if len(payload) > MAX_HARVEST:
-        return None, notes, "the collected answers are too large"
+    return answers, notes, reason
+
+
+def _read_journal(path: str) -> dict:
+    """Answers appended by ``check`` while the notebook ran (the last one per id wins)."""
+    out = {}
     try:
-        answers = json.loads(payload)
-    except (ValueError, RecursionError):
-        return None, notes, "the collected answers are not readable"
-    if not isinstance(answers, dict):
-        return None, notes, "the collected answers are not readable"
-    return {str(k): v for k, v in answers.items() if isinstance(v, dict)}, notes, reason
+        with open(path, encoding="utf-8") as f:
+            text = f.read(MAX_HARVEST)
+    except OSError:
+        return out
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("id"), str) and isinstance(rec.get("answer"), dict):
+            out[rec["id"][:60]] = rec["answer"]
+    return out
 
 
 def grade_answers(answers: dict) -> tuple[dict, list[str]]:

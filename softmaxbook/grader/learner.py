@@ -49,7 +49,21 @@ def check(exercise_id: str, answer=None) -> Result:
     if result.answered:
         _SUBMITTED[ex.id] = ser
         _record(result)
+        _journal(ex.id, ser)
     return result
+
+
+def _journal(ex_id: str, ser: dict) -> None:
+    """Under the batch grader, also append the answer to its journal file right away, so
+    that answers checked before a kernel crash or an endless cell are not lost."""
+    path = os.environ.get("SOFTMAXBOOK_HARVEST")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": ex_id, "answer": ser}, default=str) + "\n")
+    except (OSError, ValueError):
+        pass
 
 
 def submitted() -> dict:
