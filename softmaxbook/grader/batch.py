@@ -6,8 +6,10 @@ Graded exercises, all chapters. For each submitted notebook (``.ipynb`` or jupyt
 1. its outputs are dropped and it is executed top to bottom in a fresh kernel
    (nbclient; errors do not stop it, a cell that times out is interrupted, and a
    watchdog kills the kernel when the whole notebook exceeds its time budget);
-2. a last cell, added by the grader with a random marker, prints the answers the
-   learner checked, as plain data (see :mod:`.answers`) -- never a verdict;
+2. the answers the learner checked are collected as plain data (see :mod:`.answers`),
+   never a verdict: ``check`` appends each one to a journal file named by the grader
+   (so answers checked before a crash or an endless cell survive), and a last cell,
+   added by the grader with a random marker, prints the final set;
 3. every answer is graded again *in the grader's process* (functions re-run from
    their source in the sandbox, with stricter hidden tests). Printed outputs, a
    redefined ``check`` or a patched package in the learner's kernel cannot change this.
