@@ -25,8 +25,19 @@ $(BIN)/.requirements-test.stamp: $(BIN)/.requirements.stamp requirements-test.tx
 	$(PIP) install -r requirements-test.txt
 	@touch $@
 
-book: $(BIN)/.requirements.stamp
-	$(BIN)/jupyter-book build . -W -n --keep-going
+# Notebook outputs depend on the package too: when softmaxbook/ changes, the cached
+# executions (and the doctrees that hold their outputs) are dropped, so every notebook
+# runs again with the new code. An unchanged book rebuilds from the cache in seconds.
+PKG_FILES := $(shell find softmaxbook -name '*.py' -o -name '*.js')
+_build/.package.stamp: $(PKG_FILES)
+	@if [ -d _build/.jupyter_cache ]; then \
+	  echo "softmaxbook/ changed since the last build: re-executing every notebook"; \
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute; fi
+	@mkdir -p _build && touch $@
+
+book: $(BIN)/.requirements.stamp _build/.package.stamp
+	SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json \
+	  $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "Website built: $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
 

@@ -117,8 +117,16 @@
     // ---- axes, ticks, labels, legends (drawn once)
     P.panels.forEach(function (pn, k) {
       var labelled = P.traces.filter(function (t) { return t.panel === k && t.label && pn.legend; });
-      var rows = Math.ceil(labelled.length / 3);
       var x0 = k * W / nP + M.left, x1 = (k + 1) * W / nP - M.right;
+      // Legend entries flow left to right and wrap; widths estimated from the label length.
+      var slots = [], cx = 0, row = 0;
+      labelled.forEach(function (t) {
+        var w = 23 + 6.3 * t.label.length + 14;
+        if (cx > 0 && cx + w > x1 - x0) { row += 1; cx = 0; }
+        slots.push([cx, row]);
+        cx += w;
+      });
+      var rows = labelled.length ? row + 1 : 0;
       var y0 = M.top, y1 = H - M.bottom - rows * M.legendRow;
       var xs = axisMap(pn.xlim, pn.xscale, x0, x1);
       var ys = axisMap(pn.ylim, pn.yscale, pn.yflip ? y0 : y1, pn.yflip ? y1 : y0);
@@ -146,7 +154,7 @@
       if (pn.title) node("text", { x: (x0 + x1) / 2, y: y0 - 10, "text-anchor": "middle", "font-size": 13,
         "font-weight": "bold" }, g).textContent = pn.title;
       labelled.forEach(function (t, j) {
-        var lx = x0 + (j % 3) * (x1 - x0) / 3, ly = y1 + M.legendGap + Math.floor(j / 3) * M.legendRow;
+        var lx = x0 + slots[j][0], ly = y1 + M.legendGap + slots[j][1] * M.legendRow;
         if (t.kind === "band" || t.kind === "bars") {
           node("rect", { x: lx, y: ly - 8, width: 18, height: 9, fill: t.color, "fill-opacity": t.kind === "band" ? 0.25 : 1 }, g);
         } else if (t.kind === "points") {
