@@ -11,7 +11,10 @@ One module per topic, each introduced by a chapter:
 * :mod:`softmaxbook.grader` -- graded exercises (``check``, ``progress``) and the
   instructor's batch grader (``python -m softmaxbook grade``).
 
-Topic modules depend on numpy/sympy only; they import nothing else of the package.
+Topic modules hold the mathematics (numpy, sympy, mpmath; no plotting, widgets or
+I/O). Imports run one way, as the chapters build on each other: ``lse`` <- ``expfamily``
+<- ``hessian``; ``coding`` stands alone; ``interactive`` and ``grader`` use the topic
+modules, never the reverse.
 """
 
 __version__ = "0.1.0"

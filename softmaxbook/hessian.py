@@ -13,7 +13,7 @@ The module has three kinds of functions:
 * the wrong formulas in circulation (``wrong_*``), so the chapter can compute them
   and show where they disagree with the right one.
 
-It imports only numpy and sympy (the softmax it needs is a private copy of chapter 1's).
+It imports numpy, sympy and chapter 1's :mod:`softmaxbook.expfamily` (softmax, input checks).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+
+from softmaxbook.expfamily import as_logits, check_probability_vector, softmax
 
 __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
@@ -35,41 +37,16 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
+# Chapter 2 builds on chapter 1: logits, probability vectors and softmax come from there.
 def _logits(o, name: str = "o") -> np.ndarray:
-    if isinstance(o, (str, bytes)):
-        raise TypeError(f"{name} must be a vector of numbers (logits), got a string")
-    try:
-        a = np.asarray(o, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a vector of numbers (logits): {exc}") from None
-    if a.ndim != 1 or a.size == 0:
+    a = as_logits(o, name)
+    if a.ndim != 1:
         raise ValueError(f"{name} must be a non-empty vector of logits, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite logits: {a}")
     return a
 
 
 def _probabilities(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
-    if isinstance(p, (str, bytes)):
-        raise TypeError(f"{name} must be a probability vector, got a string")
-    try:
-        a = np.asarray(p, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a probability vector of numbers: {exc}") from None
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty vector, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite entries: {a}")
-    if np.any(a < -atol):
-        raise ValueError(f"{name} is not a probability vector: negative entries {a[a < -atol]}")
-    if abs(a.sum() - 1.0) > atol * max(1, a.size):
-        raise ValueError(f"{name} is not a probability vector: its entries sum to {a.sum():.12g}, not 1")
-    return np.clip(a, 0.0, None)
-
-
-def _softmax(o: np.ndarray) -> np.ndarray:
-    z = np.exp(o - o.max())
-    return z / z.sum()
+    return np.clip(check_probability_vector(p, name, atol), 0.0, None)
 
 
 def _positive_int(n, name: str) -> int:
@@ -90,7 +67,7 @@ def categorical_covariance(p) -> np.ndarray:
 
 def softmax_hessian(o) -> np.ndarray:
     """Hessian of the cross-entropy loss in the logits: ``diag(p) - p p^T``, ``p = softmax(o)`` (chapter 2)."""
-    p = _softmax(_logits(o))
+    p = softmax(_logits(o))
     return np.diag(p) - np.outer(p, p)
 
 
@@ -244,7 +221,7 @@ def newton_step(o, y) -> np.ndarray:
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
-    p = _softmax(o)
+    p = softmax(o)
     H = np.diag(p) - np.outer(p, p)
     return o - np.linalg.pinv(H, rcond=1e-12, hermitian=True) @ (p - y)
 
@@ -258,7 +235,7 @@ def bohning_step(o, y) -> np.ndarray:
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
-    return o - 2.0 * (_softmax(o) - y)
+    return o - 2.0 * (softmax(o) - y)
 
 
 # ------------------------------------------------------------------ sympy
@@ -313,7 +290,7 @@ def wrong_hessian_zero(o) -> np.ndarray:
 
 def wrong_hessian_diagonal(o) -> np.ndarray:
     """WRONG (partial answer): only the diagonal ``p_j (1 - p_j)``, covariances dropped (chapter 2)."""
-    p = _softmax(_logits(o))
+    p = softmax(_logits(o))
     return np.diag(p * (1 - p))
 
 
@@ -323,7 +300,7 @@ def wrong_hessian_delta_sum(o) -> np.ndarray:
     For ``i != j`` every term has ``delta_ik delta_jk = 0`` and ``delta_ij = 0``: it gives 0
     instead of ``-p_i p_j``.
     """
-    p = _softmax(_logits(o))
+    p = softmax(_logits(o))
     C = p.size
     d = np.eye(C)
     return np.einsum("k,ik,jk->ij", p, d, d) - np.einsum("k,k,ij->ij", p, p, d)
@@ -349,6 +326,6 @@ def wrong_gradient_index(o, y) -> np.ndarray:
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
-    p = _softmax(o)
+    p = softmax(o)
     d = np.eye(o.size)
     return -np.einsum("j,ij->i", y, d - p[None, :])
