@@ -356,3 +356,36 @@ def test_learner_side_runs_the_function_as_the_batch_grader_will():
     def uses_a_constant_and_a_helper(x):
         return _lse(x) * scale / 2
     assert check("ch4.stable_lse", uses_a_constant_and_a_helper).passed
+
+
+# Functions for the tests below live at module level: the grader re-creates a learner's
+# function from its source, as the batch grader does.
+def _bits_one_hot(n):
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    return 3 * n
+
+
+def _bits_off_by_one(n):
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    return math.ceil(n * math.log2(3)) + 1
+
+
+def _bits_raises(n):
+    raise RuntimeError("boom")
+
+
+def test_a_misconception_is_named_only_when_it_explains_the_failures():
+    one_hot = check("ch3.block_bits", _bits_one_hot)
+    assert "one-hot" in one_hot.message and "worse than 2" in one_hot.message
+    # ceil(n log2 3) + 1 equals 3n at n = 1 and 2n at n = 3, 4: coincidences, not the misconception
+    off = check("ch3.block_bits", _bits_off_by_one)
+    assert not off.passed and "one-hot" not in off.message and "2n bits" not in off.message
+    assert "wrong number of bits" in off.message
+
+
+def test_message_carries_the_specific_feedback_not_only_a_count():
+    r = check("ch3.block_bits", _bits_raises)
+    assert r.message.startswith("0 of ") and "RuntimeError: boom" in r.message
+    assert r.details and all(d in r.message for d in r.details)

@@ -16,6 +16,7 @@ import copy
 import html
 import importlib
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +44,13 @@ class Result:
     details: list = field(default_factory=list)
     answered: bool = True
 
+    def __post_init__(self):
+        # .message is the whole feedback (headline and the specific points), so a learner
+        # or instructor reading only .message misses nothing; displays list the points.
+        self.headline = self.message
+        if self.details:
+            self.message = f"{self.message.rstrip('.')} — " + "; ".join(d.rstrip(".") for d in self.details) + "."
+
     @property
     def status(self) -> str:
         if not self.answered:
@@ -50,7 +58,7 @@ class Result:
         return "correct" if self.passed else ("partly right" if self.score > 0 else "not right yet")
 
     def __str__(self) -> str:
-        lines = [f"[{self.exercise_id}] {self.status} — score {self.score:.0%}", self.message]
+        lines = [f"[{self.exercise_id}] {self.status} — score {self.score:.0%}", self.headline]
         lines += [f"  • {d}" for d in self.details]
         return "\n".join(lines)
 
@@ -64,7 +72,7 @@ class Result:
         items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
         return (f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0">'
                 f'<b>{mark} {html.escape(self.exercise_id)}</b> — {html.escape(self.status)}, '
-                f"score {self.score:.0%}<br>{html.escape(self.message)}"
+                f"score {self.score:.0%}<br>{html.escape(self.headline)}"
                 + (f"<ul style='margin:2px 0'>{items}</ul>" if items else "") + "</div>")
 
 
@@ -324,7 +332,7 @@ class Function(Exercise):
             return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, "your function still returns the placeholder (...)")
-        passed, hints = 0, []
+        passed, failed, hints, named = 0, 0, [], Counter()
         for i, case in enumerate(cases):
             rep = outs.get(i)
             if rep is None:
@@ -333,12 +341,18 @@ class Function(Exercise):
                 hints.append(f"some tests did not run: {why}")
                 break
             ok, hint = self.judge(case, rep)
-            if not ok and self.diagnose:
-                hint = self.diagnose(case, rep) or hint
             if ok:
                 passed += 1
-            elif hint and hint not in hints:
+                continue
+            failed += 1
+            diagnosis = self.diagnose(case, rep) if self.diagnose else None
+            if diagnosis:
+                named[diagnosis] += 1
+            if hint and hint not in hints:
                 hints.append(hint)
+        # A misconception is named only when it explains most failing tests, not one
+        # coincidence (an off-by-one count can equal 3n at n = 1 without being one-hot).
+        hints = [d for d, k in named.most_common() if 2 * k >= failed] + hints
         score = passed / len(cases)
         if passed == len(cases):
             return Result(self.id, True, 1.0, f"Correct: all {len(cases)} hidden tests pass.")
