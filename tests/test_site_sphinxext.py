@@ -170,6 +170,7 @@ def test_a_real_build_drops_the_widget_state_that_nbclient_saved(tmp_path):
     config = (ROOT / "_config.yml").read_text().replace("execute_notebooks: cache", "execute_notebooks: force")
     assert "softmaxbook.sphinxext" in config and "execute_notebooks: force" in config
     (book / "_config.yml").write_text(config)
+    shutil.copytree(ROOT / "_static", book / "_static")  # favicon, stylesheet named by the config
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = (ROOT / "chapters" / "01_exponential_family.md").read_text().split("\n---", 1)[0] + "\n---\n"
     (book / "page.md").write_text(header + "\n# Page\n\n$x^2$\n\n```{code-cell} ipython3\n"
