@@ -1,6 +1,6 @@
 """Sphinx extension of the course website: offline pages, no widget state.
 
-Listed in ``_config.yml`` (``sphinx: extra_extensions``). It does two things that the
+Listed in ``_config.yml`` (``sphinx: extra_extensions``). It does what the
 website (not the notebooks) needs:
 
 * **MathJax from the site itself.** MathJax |version| is fetched from the npm registry
