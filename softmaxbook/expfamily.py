@@ -30,14 +30,19 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
+def _float_array(x, what: str) -> np.ndarray:
+    """``x`` as a float array, or a TypeError that starts with ``what``."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{what}, got a string")
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what}: {exc}") from None
+
+
 def as_logits(o, name: str = "o") -> np.ndarray:
     """Logits as a float array with a last axis of length >= 1; finite entries only (chapter 1)."""
-    if isinstance(o, (str, bytes)):
-        raise TypeError(f"{name} must be numbers (a list or array of logits), got a string")
-    try:
-        a = np.asarray(o, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numbers (a list or array of logits): {exc}") from None
+    a = _float_array(o, f"{name} must be numbers (a list or array of logits)")
     if a.ndim == 0:
         raise ValueError(f"{name} must be a vector of logits (one per class), got the scalar {a}")
     if a.shape[-1] == 0:
@@ -49,12 +54,7 @@ def as_logits(o, name: str = "o") -> np.ndarray:
 
 def check_probability_vector(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
     """Return ``p`` as a float vector after checking ``p_i >= 0`` and ``sum p = 1`` (chapter 1)."""
-    if isinstance(p, (str, bytes)):
-        raise TypeError(f"{name} must be a probability vector, got a string")
-    try:
-        a = np.asarray(p, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a probability vector of numbers: {exc}") from None
+    a = _float_array(p, f"{name} must be a probability vector of numbers")
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"{name} must be a non-empty vector, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
