@@ -222,41 +222,41 @@ class Heatmap(Trace):
 
 
 @dataclass
-class HLine(Trace):
-    """A horizontal line across the panel at height ``y``."""
+class _Rule(Trace):
+    """A line across the whole panel at one coordinate (``arrays[0]``, "x" or "y")."""
 
-    y: float
     dash: bool = field(default=True, kw_only=True)
-    kind = "hline"
-    arrays = ("y",)
+
+    def position(self) -> np.ndarray:
+        return np.atleast_1d(float(getattr(self, self.arrays[0])))
 
     def data(self):
-        return {"y": _round(np.atleast_1d(float(self.y)))}
+        return {self.arrays[0]: _round(self.position())}
 
     def style(self):
         return super().style() | {"dash": self.dash}
 
     def extent(self):
-        return np.array([]), np.atleast_1d(float(self.y))
+        v, none = self.position(), np.array([])
+        return (none, v) if self.arrays[0] == "y" else (v, none)
 
 
 @dataclass
-class VLine(Trace):
+class HLine(_Rule):
+    """A horizontal line across the panel at height ``y``."""
+
+    y: float
+    kind = "hline"
+    arrays = ("y",)
+
+
+@dataclass
+class VLine(_Rule):
     """A vertical line across the panel at ``x``."""
 
     x: float
-    dash: bool = field(default=True, kw_only=True)
     kind = "vline"
     arrays = ("x",)
-
-    def data(self):
-        return {"x": _round(np.atleast_1d(float(self.x)))}
-
-    def style(self):
-        return super().style() | {"dash": self.dash}
-
-    def extent(self):
-        return np.atleast_1d(float(self.x)), np.array([])
 
 
 @dataclass

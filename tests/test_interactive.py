@@ -141,3 +141,13 @@ def test_log_ticks_read_as_numbers():
     ticks = ia._ticks([0.9, 30.0], "log", None, None)
     assert [label for _, label in ticks][:3] == ["1", "2", "5"]
     assert ia._log_label(1e-6) == "10⁻⁶"
+
+
+def test_rules_span_the_panel_and_only_widen_their_own_axis():
+    h, v = ia.HLine(0.5, label="bound"), ia.VLine(2.0, dash=False)
+    assert h.data() == {"y": [0.5]} and v.data() == {"x": [2.0]}
+    assert h.style()["dash"] is True and v.style()["dash"] is False
+    (hx, hy), (vx, vy) = h.extent(), v.extent()
+    assert hx.size == 0 and list(hy) == [0.5] and list(vx) == [2.0] and vy.size == 0
+    fig = ia.Figure(lambda a: [ia.Line([0, 1], [0, a]), ia.VLine(3.0)], [ia.Slider("a", [1, 2])], alt="x")
+    assert fig.payload()["panels"][0]["xlim"][1] > 3.0  # the vertical rule is inside the x range
