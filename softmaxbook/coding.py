@@ -5,6 +5,8 @@ This module holds what chapter 3 computes with:
 
 * :func:`entropy_bits`, :func:`kraft_sum`, :func:`block_bits`, :func:`block_code_table`,
   :func:`record_block_lengths` -- the limits and the fixed-length block codes;
+* :func:`is_prefix_free`, :func:`is_uniquely_decodable` (Sardinas--Patterson) and
+  :func:`parses` -- which codes can be decoded, and how many ways a bit string splits;
 * :func:`huffman_lengths`, :func:`canonical_code`, :func:`huffman_code`,
   :func:`huffman_block_rate` -- a real (heap-based) Huffman construction, also on blocks;
 * :func:`encode` and :func:`decode` -- an exact trit coder by base conversion of blocks
@@ -61,7 +63,11 @@ def entropy_bits(probs) -> float:
 
 
 def kraft_sum(lengths) -> Fraction:
-    """``sum_i 2**(-l_i)`` exactly; a prefix code with these lengths exists iff it is <= 1 (chapter 3)."""
+    """``sum_i 2**(-l_i)`` exactly (chapter 3).
+
+    Kraft--McMillan: every uniquely decodable code has a sum <= 1, and for lengths with
+    a sum <= 1 a prefix code exists (:func:`canonical_code` builds it).
+    """
     ls = list(lengths)
     if any(isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 1 for l in ls):
         raise ValueError(f"codeword lengths must be integers >= 1, got {ls!r}")
@@ -155,6 +161,54 @@ def is_prefix_free(codewords) -> bool:
     """True if no codeword is a prefix of another (chapter 3)."""
     words = sorted(codewords)
     return all(not b.startswith(a) for a, b in zip(words, words[1:]))
+
+
+def _check_codewords(codewords) -> list[str]:
+    words = list(codewords)
+    if not words or any(not isinstance(w, str) or not w or set(w) - {"0", "1"} for w in words):
+        raise ValueError(f"codewords must be non-empty strings of 0s and 1s, got {words!r}")
+    return words
+
+
+def parses(bits: str, codewords) -> list[tuple[int, ...]]:
+    """Every way to split ``bits`` into codewords, as tuples of symbol indices (chapter 3).
+
+    A code is uniquely decodable when no bit string has two parses; ``{0, 01, 10}``
+    is not: ``"010"`` parses as ``0|10`` and as ``01|0``.
+    """
+    words = _check_codewords(codewords)
+    ways = [[] for _ in range(len(bits) + 1)]
+    ways[0] = [()]
+    for end in range(1, len(bits) + 1):
+        for i, w in enumerate(words):
+            if bits.endswith(w, 0, end) and len(w) <= end:
+                ways[end] += [p + (i,) for p in ways[end - len(w)]]
+    return ways[len(bits)]
+
+
+def is_uniquely_decodable(codewords) -> bool:
+    """Sardinas--Patterson test: can every concatenation of codewords be split only one way? (chapter 3)
+
+    Works on the "dangling suffixes": what is left when one codeword (or suffix) is a
+    proper prefix of another. The code is uniquely decodable iff no dangling suffix is
+    itself a codeword. Prefix-free codes have none; ``{0, 01}`` has the suffix ``1``,
+    which is not a codeword, so it is uniquely decodable without being prefix-free.
+    """
+    words = _check_codewords(codewords)
+    if len(set(words)) != len(words):
+        return False
+    code = set(words)
+
+    def dangling(heads, tails):
+        return {t[len(h):] for h in heads for t in tails if len(t) > len(h) and t.startswith(h)}
+
+    suffixes, seen = dangling(code, code), set()
+    while suffixes and frozenset(suffixes) not in seen:
+        if suffixes & code:
+            return False
+        seen.add(frozenset(suffixes))
+        suffixes = dangling(code, suffixes) | dangling(suffixes, code)
+    return True
 
 
 def average_length(codewords, probs) -> float:

@@ -25,6 +25,8 @@ from softmaxbook.coding import (
     huffman_code,
     huffman_lengths,
     is_prefix_free,
+    is_uniquely_decodable,
+    parses,
     kraft_sum,
     record_block_lengths,
 )
@@ -272,3 +274,51 @@ def test_different_messages_give_different_bit_strings(msg, n):
     other = list(msg)
     other[-1] = (other[-1] + 1) % 3
     assert not np.array_equal(encode(msg, n), encode(other, n))
+
+
+# ------------------------------------------------------------------ unique decodability
+@pytest.mark.parametrize("code, prefix_free, ud", [
+    (["0", "01"], False, True),                      # the chapter's example
+    (["0", "01", "11"], False, True),
+    (["0", "10", "11"], True, True),
+    (["100", "010", "001"], True, True),
+    (["0", "01", "10"], False, False),               # 010 = 0|10 = 01|0
+    (["1", "011", "01110", "1110", "10011"], False, False),
+    (["0", "0"], False, False),
+])
+def test_sardinas_patterson_separates_prefix_free_from_uniquely_decodable(code, prefix_free, ud):
+    assert is_prefix_free(code) is prefix_free
+    assert is_uniquely_decodable(code) is ud
+
+
+def _all_encodings(code, max_symbols):
+    import itertools
+    for k in range(1, max_symbols + 1):
+        for msg in itertools.product(range(len(code)), repeat=k):
+            yield msg, "".join(code[i] for i in msg)
+
+
+@pytest.mark.parametrize("code", [["0", "01"], ["0", "01", "11"], ["0", "01", "10"], ["1", "011", "01110", "1110", "10011"]])
+def test_unique_decodability_agrees_with_brute_force_parsing(code):
+    ambiguous = any(len(parses(bits, code)) > 1 for _, bits in _all_encodings(code, 5))
+    assert ambiguous is (not is_uniquely_decodable(code))
+    for msg, bits in _all_encodings(code, 4):
+        assert msg in parses(bits, code)
+
+
+def test_parses_lists_both_readings_of_an_ambiguous_string():
+    assert sorted(parses("010", ["0", "01", "10"])) == [(0, 2), (1, 0)]
+    assert parses("0010", ["0", "01"]) == [(0, 1, 0)]
+    assert parses("1", ["0", "01"]) == []
+
+
+@pytest.mark.parametrize("bad", [[], [""], ["0", "2"], [0, 1]])
+def test_codeword_checks_reject_non_codes(bad):
+    with pytest.raises(ValueError, match="codewords"):
+        is_uniquely_decodable(bad)
+
+
+def test_kraft_mcmillan_holds_for_uniquely_decodable_codes_that_are_not_prefix_free():
+    for code in (["0", "01"], ["0", "01", "11"]):
+        assert is_uniquely_decodable(code) and not is_prefix_free(code)
+        assert kraft_sum(map(len, code)) <= 1
