@@ -6,12 +6,13 @@ parameters (the logits ``o``)::
     P(Y = y | o) = exp(o^T y - A(o)),   A(o) = LSE(o) = log sum_j exp(o_j).
 
 Numeric functions work on numpy arrays; the ``sym_*`` functions build the same
-objects in sympy so that the chapter can derive ``grad A = softmax = E[Y]`` and
-``hess A = diag(p) - p p^T = Cov[Y]`` exactly.
+objects in sympy so that the chapter can derive ``grad A = softmax = E[Y]`` exactly;
+:func:`diag_minus_outer` is the package's one copy of ``diag(p) - p p^T = Cov[Y]``.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -22,9 +23,10 @@ from softmaxbook.lse import logsumexp
 __all__ = [
     "as_logits", "as_label", "check_probability_vector",
     "softmax", "log_partition", "sigmoid", "log_pmf", "cross_entropy", "cross_entropy_grad",
-    "mean_and_covariance", "mle_logits",
+    "diag_minus_outer", "mean_and_covariance", "mle_logits", "categorical_pmf", "multinomial_pmf",
+    "dirichlet_log_density",
     "sym_logits", "sym_log_partition", "sym_softmax", "sym_gradient", "sym_hessian",
-    "sym_diag_minus_outer", "sym_cross_entropy", "sym_one_hot_moments",
+    "sym_cross_entropy", "sym_one_hot_moments",
     "sym_binary_log_partition", "sym_sigmoid", "is_zero",
 ]
 
@@ -133,13 +135,77 @@ def cross_entropy_grad(y, o) -> np.ndarray:
     return softmax(o) - y
 
 
+def diag_minus_outer(p):
+    """``diag(p) - p p^T``: the covariance of a one-hot ``Y ~ Categorical(p)`` and the Hessian
+    of the loss and of ``A = LSE`` at ``p = softmax(o)`` (chapters 1 and 2).
+
+    The one place in the package that writes this matrix. ``p`` is a sympy column vector
+    (exact result) or an array whose last axis holds probability vectors (one matrix per
+    vector, so an ``(n, C)`` array gives ``(n, C, C)``). Numeric input is checked: finite,
+    non-negative entries summing to 1 (``ValueError`` otherwise).
+    """
+    if isinstance(p, sp.MatrixBase):
+        p = sp.Matrix(p)
+        if 1 not in p.shape:
+            raise ValueError(f"p must be a sympy vector, got a {p.shape[0]}x{p.shape[1]} matrix")
+        p = p.reshape(len(p), 1)
+        return sp.diag(*p) - p * p.T
+    a = _float_array(p, "p must be a probability vector of numbers")
+    if a.ndim == 0 or a.shape[-1] == 0:
+        raise ValueError(f"p must be a non-empty vector (or array of vectors), got shape {a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < -1e-12) or np.any(np.abs(a.sum(axis=-1) - 1) > 1e-9 * a.shape[-1]):
+        raise ValueError(f"p must hold probability vectors (entries >= 0 summing to 1), got {a}")
+    a = np.clip(a, 0.0, None)
+    return a[..., :, None] * np.eye(a.shape[-1]) - a[..., :, None] * a[..., None, :]
+
+
 def mean_and_covariance(o) -> tuple[np.ndarray, np.ndarray]:
     """``(E[Y], Cov[Y]) = (p, diag(p) - p p^T)`` for one-hot ``Y`` with logits ``o`` (chapter 1)."""
     o = as_logits(o)
     if o.ndim != 1:
         raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
     p = softmax(o)
-    return p, np.diag(p) - np.outer(p, p)
+    return p, diag_minus_outer(p)
+
+
+def categorical_pmf(y, p) -> float:
+    """``P(Y = y) = prod_j p_j^{y_j}`` for a one-hot ``y`` (chapter 1)."""
+    p = check_probability_vector(p)
+    y = as_label(y, p.size)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError(f"y must be one-hot, got {y}")
+    return float(p[np.argmax(y)])
+
+
+def multinomial_pmf(counts, p) -> float:
+    """``P(N = counts) = n! / prod_j counts_j! * prod_j p_j^{counts_j}``, ``n = sum counts`` trials
+    (chapter 1: with ``n = 1`` it is the categorical distribution)."""
+    p = check_probability_vector(p)
+    k = _float_array(counts, "counts must be numbers")
+    if k.shape != p.shape or np.any(k < 0) or np.any(k != np.round(k)):
+        raise ValueError(f"counts must be {p.size} non-negative integers, got {counts!r}")
+    k = k.astype(int)
+    log_coef = math.lgamma(k.sum() + 1) - sum(math.lgamma(c + 1) for c in k)
+    if np.any((p == 0) & (k > 0)):
+        return 0.0
+    return float(np.exp(log_coef + np.sum(k[k > 0] * np.log(p[k > 0]))))
+
+
+def dirichlet_log_density(p, alpha) -> float:
+    """Log-density of the Dirichlet distribution ``Dir(alpha)`` at a point ``p`` of the simplex (chapter 1)::
+
+        log Gamma(sum alpha) - sum log Gamma(alpha_j) + sum (alpha_j - 1) log p_j.
+
+    It is the conjugate prior of the categorical family: observing class counts ``n``
+    turns ``Dir(alpha)`` into ``Dir(alpha + n)``.
+    """
+    p = check_probability_vector(p)
+    a = _float_array(alpha, "alpha must be numbers")
+    if a.shape != p.shape or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"alpha must be {p.size} positive numbers, got {alpha!r}")
+    if np.any(p <= 0):
+        raise ValueError("the Dirichlet density is evaluated inside the simplex: every p_j must be > 0")
+    return float(math.lgamma(a.sum()) - sum(math.lgamma(x) for x in a) + np.sum((a - 1) * np.log(p)))
 
 
 def mle_logits(labels) -> np.ndarray:
@@ -193,12 +259,6 @@ def sym_gradient(expr: sp.Expr, o: sp.Matrix) -> sp.Matrix:
 def sym_hessian(expr: sp.Expr, o: sp.Matrix) -> sp.Matrix:
     """Matrix of second derivatives ``d^2 expr / d o_i d o_j`` (sympy's ``hessian``; chapter 1)."""
     return sp.hessian(expr, list(o))
-
-
-def sym_diag_minus_outer(p: sp.Matrix) -> sp.Matrix:
-    """``diag(p) - p p^T`` for a sympy column vector ``p`` (chapter 1)."""
-    p = sp.Matrix(p)
-    return sp.diag(*p) - p * p.T
 
 
 def sym_cross_entropy(y: sp.Matrix, o: sp.Matrix) -> sp.Expr:

@@ -9,9 +9,11 @@ The module has three kinds of functions:
   ``newton_step``, ...);
 * independent ways to compute it (``sym_loss_hessian`` exactly in sympy,
   ``finite_difference_hessian`` numerically, ``monte_carlo_covariance`` by sampling,
-  ``fisher_outer_product`` from the Fisher identity);
-* the wrong formulas in circulation (``wrong_*``), so the chapter can compute them
-  and show where they disagree with the right one.
+  ``expected_gradient_outer`` from the information-matrix equality);
+* the wrong formulas in circulation (``wrong_*``, ``sym_slip_hessians``) and the
+  computations that refute them (``softmax_output_moments``, ``bohning_majoriser``).
+
+The matrix ``diag(p) - p p^T`` itself is :func:`softmaxbook.expfamily.diag_minus_outer`.
 
 It imports numpy, sympy and chapter 1's :mod:`softmaxbook.expfamily` (softmax, input checks).
 """
@@ -24,15 +26,15 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import as_logits, check_probability_vector, softmax
+from softmaxbook.expfamily import as_logits, check_probability_vector, cross_entropy, diag_minus_outer, softmax
 
 __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
     "finite_difference_hessian", "sample_one_hot", "monte_carlo_covariance",
-    "monte_carlo_errors", "fisher_outer_product", "bohning_bound", "largest_eigenvalue",
-    "random_max_eigenvalue", "newton_step", "bohning_step", "running_covariances", "sym_loss_hessian", "sym_categorical_covariance",
-    "wrong_hessian_zero", "wrong_hessian_diagonal", "wrong_hessian_delta_sum",
-    "wrong_variance_sigmoid", "wrong_gradient_index",
+    "monte_carlo_errors", "expected_gradient_outer", "bohning_bound", "largest_eigenvalue",
+    "random_max_eigenvalue", "newton_step", "bohning_step", "bohning_majoriser",
+    "softmax_output_moments", "sym_loss_hessian", "sym_categorical_covariance", "sym_slip_hessians",
+    "wrong_hessian_zero", "wrong_hessian_diagonal", "wrong_hessian_delta_sum", "wrong_gradient_index",
 ]
 
 
@@ -61,14 +63,12 @@ def categorical_covariance(p) -> np.ndarray:
 
     Raises ``ValueError`` if ``p`` is not a probability vector.
     """
-    p = _probabilities(p)
-    return np.diag(p) - np.outer(p, p)
+    return diag_minus_outer(_probabilities(p))
 
 
 def softmax_hessian(o) -> np.ndarray:
     """Hessian of the cross-entropy loss in the logits: ``diag(p) - p p^T``, ``p = softmax(o)`` (chapter 2)."""
-    p = softmax(_logits(o))
-    return np.diag(p) - np.outer(p, p)
+    return diag_minus_outer(softmax(_logits(o)))
 
 
 # ------------------------------------------------------------------ numerical derivatives
@@ -130,28 +130,7 @@ def monte_carlo_covariance(p, n: int, seed: int = 0) -> np.ndarray:
     p = _probabilities(p)
     n = _positive_int(n, "the sample size n")
     counts = np.random.default_rng(seed).multinomial(n, p / p.sum())
-    m = counts / n  # empirical mean of the one-hot vectors = class frequencies
-    return np.diag(m) - np.outer(m, m)
-
-
-def running_covariances(p, sizes, seed: int = 0) -> np.ndarray:
-    """Empirical covariances of the first ``N`` draws of ONE seeded stream of one-hot
-    vectors, for every ``N`` in ``sizes`` (shape ``(len(sizes), C, C)``; chapter 2).
-
-    Unlike independent runs, the estimates come from growing prefixes of the same sample,
-    so they show one estimate settling down as data accumulate.
-    """
-    p = _probabilities(p)
-    sizes = np.atleast_1d(np.asarray(sizes))
-    if sizes.ndim != 1 or sizes.size == 0 or not np.all(sizes == np.round(sizes)) or sizes.min() < 1:
-        raise ValueError(f"sizes must be positive integers, got {sizes!r}")
-    sizes = sizes.astype(np.int64)
-    k = np.random.default_rng(seed).choice(p.size, size=int(sizes.max()), p=p / p.sum())
-    onehot = np.zeros((k.size, p.size))
-    onehot[np.arange(k.size), k] = 1.0
-    counts = np.cumsum(onehot, axis=0)[sizes - 1]
-    m = counts / sizes[:, None]
-    return np.einsum("ni,ij->nij", m, np.eye(p.size)) - np.einsum("ni,nj->nij", m, m)
+    return diag_minus_outer(counts / n)  # the mean of the one-hot vectors is the class frequencies
 
 
 def monte_carlo_errors(p, sizes, repeats: int = 20, seed: int = 0) -> np.ndarray:
@@ -169,9 +148,10 @@ def monte_carlo_errors(p, sizes, repeats: int = 20, seed: int = 0) -> np.ndarray
     return np.array(out)
 
 
-def fisher_outer_product(p) -> np.ndarray:
-    """``E_{k ~ p}[(p - e_k)(p - e_k)^T]``: the expected outer product of the loss gradient
-    when the label is drawn from the model itself (the Fisher identity; chapter 2)."""
+def expected_gradient_outer(p) -> np.ndarray:
+    """``E_{K ~ p}[(p - e_K)(p - e_K)^T]``: the expected outer product of the loss gradient
+    when the label ``K`` is drawn from the model itself (chapter 2). By the information-matrix
+    equality (second Bartlett identity) it equals the Hessian ``diag(p) - p p^T``."""
     p = _probabilities(p)
     F = np.zeros((p.size, p.size))
     for k in range(p.size):
@@ -204,10 +184,7 @@ def random_max_eigenvalue(C: int, n: int, scale: float, seed: int = 0) -> float:
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
     O = scale * np.random.default_rng(seed).standard_normal((n, C))
-    P = np.exp(O - O.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
-    H = np.einsum("ni,ij->nij", P, np.eye(C)) - np.einsum("ni,nj->nij", P, P)
-    return float(np.linalg.eigvalsh(H)[:, -1].max())
+    return float(np.linalg.eigvalsh(diag_minus_outer(softmax(O)))[:, -1].max())
 
 
 def newton_step(o, y) -> np.ndarray:
@@ -222,8 +199,7 @@ def newton_step(o, y) -> np.ndarray:
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
     p = softmax(o)
-    H = np.diag(p) - np.outer(p, p)
-    return o - np.linalg.pinv(H, rcond=1e-12, hermitian=True) @ (p - y)
+    return o - np.linalg.pinv(diag_minus_outer(p), rcond=1e-12, hermitian=True) @ (p - y)
 
 
 def bohning_step(o, y) -> np.ndarray:
@@ -236,6 +212,35 @@ def bohning_step(o, y) -> np.ndarray:
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
     return o - 2.0 * (softmax(o) - y)
+
+
+def bohning_majoriser(o, y, delta) -> tuple[float, float]:
+    """The loss after a move ``delta`` and Böhning's quadratic upper bound on it (chapter 2)::
+
+        l(o + delta) <= l(o) + g^T delta + delta^T B delta / 2,   g = p - y,  B = (I - 1 1^T / C) / 2.
+
+    The bound holds for every ``delta`` because ``H <= B`` at every point on the segment
+    (Taylor with the mean-value form of the remainder). Returns ``(loss, bound)``.
+    """
+    o = _logits(o)
+    y = _probabilities(y, "y")
+    d = _logits(delta, "delta")
+    if not y.size == o.size == d.size:
+        raise ValueError(f"o, y and delta must have the same length, got {o.size}, {y.size}, {d.size}")
+    loss = cross_entropy(y, o)
+    bound = loss + (softmax(o) - y) @ d + 0.5 * d @ bohning_bound(o.size) @ d
+    return cross_entropy(y, o + d), float(bound)
+
+
+def softmax_output_moments(n: int, C: int = 3, seed: int = 0) -> tuple[float, float]:
+    """Mean ``mu`` and variance of ``softmax(z)_1`` for ``n`` draws ``z ~ N(0, I_C)`` (chapter 2).
+
+    A random variable in ``[0, 1]`` with mean ``mu`` has variance at most ``mu (1 - mu)``,
+    with equality only when it takes the values 0 and 1; ``softmax(z)_1`` never does.
+    """
+    n, C = _positive_int(n, "the sample size n"), _positive_int(C, "the number of classes C")
+    s = softmax(np.random.default_rng(seed).standard_normal((n, C)))[:, 0]
+    return float(s.mean()), float(s.var())
 
 
 # ------------------------------------------------------------------ sympy
@@ -256,7 +261,34 @@ def sym_loss_hessian(C: int = 3, impose_sum: bool = True):
     p = sp.Matrix([sp.exp(oj) / Z for oj in o])
     loss = -sum(yj * sp.log(pj) for yj, pj in zip(y, p))
     H = sp.hessian(loss, list(o)).applyfunc(lambda e: sp.simplify(sp.expand_log(e, force=True)))
-    return o, y, H, sp.diag(*p) - p * p.T
+    return o, y, H, diag_minus_outer(p)
+
+
+def sym_slip_hessians(C: int = 3) -> dict[str, sp.Matrix]:
+    """Differentiate the gradient ``g_i = e^{o_i} / Z - y_i`` once more, three ways (chapter 2).
+
+    * ``"p constant"``: ``p`` treated as a constant inside ``p - y`` -> the zero matrix;
+    * ``"Z constant"``: ``Z = sum_j e^{o_j}`` held fixed (a quotient-rule slip) -> ``diag(p)``;
+    * ``"correct"``: ``Z`` differentiated too -> ``diag(p) - p p^T``.
+
+    Each result is written in the symbols ``p_1 ... p_C``.
+    """
+    C = _positive_int(C, "C")
+    o = sp.Matrix(sp.symbols(f"o_1:{C + 1}", real=True))
+    y = sp.symbols(f"y_1:{C + 1}", real=True)
+    P = sp.Matrix(sp.symbols(f"p_1:{C + 1}", positive=True))
+    Zs = sp.Symbol("Z", positive=True)
+    Z = sum(sp.exp(oj) for oj in o)
+    back = {sp.exp(o[k]): P[k] * Zs for k in range(C)}
+
+    def jac(g):
+        J = sp.Matrix(C, C, lambda i, j: sp.diff(g[i], o[j]))
+        return J.applyfunc(lambda e: sp.simplify(e.subs(Z, Zs).subs(back)))
+
+    frozen = sp.Matrix([P[i] - y[i] for i in range(C)])
+    quotient = sp.Matrix([sp.exp(o[i]) / Zs - y[i] for i in range(C)])
+    full = sp.Matrix([sp.exp(o[i]) / Z - y[i] for i in range(C)])
+    return {"p constant": jac(frozen), "Z constant": jac(quotient), "correct": jac(full)}
 
 
 def sym_categorical_covariance(C: int = 3):
@@ -283,7 +315,7 @@ def sym_categorical_covariance(C: int = 3):
 
 # ------------------------------------------------------------------ wrong answers
 def wrong_hessian_zero(o) -> np.ndarray:
-    """WRONG (quotient-rule slip): "the second derivative is 0" (chapter 2)."""
+    """WRONG (``p`` treated as a constant inside ``p - y``): "the second derivative is 0" (chapter 2)."""
     o = _logits(o)
     return np.zeros((o.size, o.size))
 
@@ -304,17 +336,6 @@ def wrong_hessian_delta_sum(o) -> np.ndarray:
     C = p.size
     d = np.eye(C)
     return np.einsum("k,ik,jk->ij", p, d, d) - np.einsum("k,k,ij->ij", p, p, d)
-
-
-def wrong_variance_sigmoid(z) -> np.ndarray:
-    """WRONG: "Var[softmax(z)_i] = sigma(z_i)(1 - sigma(z_i))", evaluated entrywise (chapter 2).
-
-    ``softmax(z)_i`` is a number (its variance is 0), and ``sigma(z_i)`` is not ``p_i``
-    unless the other classes' exponentials sum to exactly 1.
-    """
-    z = _logits(z, "z")
-    s = 1.0 / (1.0 + np.exp(-z))
-    return s * (1 - s)
 
 
 def wrong_gradient_index(o, y) -> np.ndarray:

@@ -162,7 +162,7 @@ def test_sympy_gradient_of_A_is_softmax_and_hessian_is_covariance():
     p = ef.sym_softmax(o)
     assert ef.is_zero(ef.sym_gradient(A, o) - p)
     H = ef.sym_hessian(A, o)
-    assert ef.is_zero(H - ef.sym_diag_minus_outer(p))
+    assert ef.is_zero(H - ef.diag_minus_outer(p))
     mean, cov = ef.sym_one_hot_moments(p)
     assert ef.is_zero(mean - p) and ef.is_zero(cov - H)
     assert ef.is_zero(H * sp.ones(3, 1))
@@ -202,3 +202,48 @@ def test_sym_moments_use_the_definition_and_is_zero_detects_nonzero():
     assert not ef.is_zero(sp.Matrix([[0, 1]]))
     with pytest.raises(ValueError, match="positive integer"):
         ef.sym_logits(0)
+
+
+# ------------------------------------------------------------------ the one matrix, conjugacy, multinomial
+def test_diag_minus_outer_numeric_batched_and_exact():
+    p = np.array([0.2, 0.3, 0.5])
+    H = ef.diag_minus_outer(p)
+    np.testing.assert_allclose(H, [[0.16, -0.06, -0.10], [-0.06, 0.21, -0.15], [-0.10, -0.15, 0.25]], atol=1e-15)
+    batch = ef.diag_minus_outer(np.stack([p, [0.5, 0.5, 0.0]]))
+    assert batch.shape == (2, 3, 3)
+    np.testing.assert_allclose(batch[0], H)
+    np.testing.assert_allclose(batch[1][:2, :2], [[0.25, -0.25], [-0.25, 0.25]])
+    q = sp.Matrix(sp.symbols("q1:3", positive=True))
+    assert ef.diag_minus_outer(q) == sp.Matrix([[q[0] - q[0] ** 2, -q[0] * q[1]], [-q[0] * q[1], q[1] - q[1] ** 2]])
+    assert ef.diag_minus_outer(q.T).shape == (2, 2)
+
+
+@pytest.mark.parametrize("bad", [[0.5, 0.6], [], [np.nan, 1.0], [1.5, -0.5], 0.3])
+def test_diag_minus_outer_refuses_non_probabilities(bad):
+    with pytest.raises(ValueError, match="probability|non-empty"):
+        ef.diag_minus_outer(bad)
+
+
+def test_multinomial_with_one_trial_is_the_categorical():
+    p = [0.2, 0.3, 0.5]
+    for k, e in enumerate(np.eye(3)):
+        assert ef.multinomial_pmf(e, p) == pytest.approx(ef.categorical_pmf(e, p)) == pytest.approx(p[k])
+    assert ef.multinomial_pmf([1, 1, 0], p) == pytest.approx(2 * 0.2 * 0.3)
+    assert ef.multinomial_pmf([0, 2, 0], [0.5, 0.0, 0.5]) == 0.0
+    with pytest.raises(ValueError, match="non-negative integers"):
+        ef.multinomial_pmf([0.5, 0.5, 0], p)
+    with pytest.raises(ValueError, match="one-hot"):
+        ef.categorical_pmf([0.5, 0.5, 0.0], p)
+
+
+def test_dirichlet_values_and_conjugacy():
+    assert ef.dirichlet_log_density([0.2, 0.3, 0.5], [1, 1, 1]) == pytest.approx(np.log(2.0))  # uniform on the simplex
+    alpha, counts = np.array([2.0, 1.0, 3.0]), np.array([4, 0, 1])
+    rng = np.random.default_rng(0)
+    gaps = [ef.dirichlet_log_density(p, alpha) + counts @ np.log(p) - ef.dirichlet_log_density(p, alpha + counts)
+            for p in rng.dirichlet(np.ones(3), size=20)]
+    assert np.ptp(gaps) < 1e-12  # prior x likelihood / posterior does not depend on p
+    with pytest.raises(ValueError, match="positive"):
+        ef.dirichlet_log_density([0.2, 0.3, 0.5], [1, 0, 1])
+    with pytest.raises(ValueError, match="inside the simplex"):
+        ef.dirichlet_log_density([0.5, 0.5, 0.0], [1, 1, 1])

@@ -56,7 +56,7 @@ def test_consequences_hold_for_random_logits(o):
     # B - H is positive semidefinite (Böhning's bound in the PSD order)
     assert np.linalg.eigvalsh(hs.bohning_bound(o.size) - H).min() > -1e-12
     # the Fisher identity: expected outer product of the gradient under the model
-    np.testing.assert_allclose(hs.fisher_outer_product(p), H, atol=1e-14)
+    np.testing.assert_allclose(hs.expected_gradient_outer(p), H, atol=1e-14)
 
 
 def test_bohning_bound_values():
@@ -165,17 +165,38 @@ def test_bohning_step_decreases_the_loss_and_converges_linearly():
     assert errs[-1] < 1e-6 and errs[5] > 1e-4  # converges, but not in a handful of steps
 
 
-def test_running_covariances_are_prefixes_of_one_stream():
-    p = [0.2, 0.3, 0.5]
-    covs = hs.running_covariances(p, [1, 10, 10000], seed=4)
-    assert covs.shape == (3, 3, 3)
-    np.testing.assert_allclose(covs[0], 0.0, atol=1e-15)  # one draw: no spread at all
-    Y = hs.sample_one_hot(p, 10, seed=4)
-    m = Y.mean(axis=0)
-    np.testing.assert_allclose(covs[1], np.diag(m) - np.outer(m, m), atol=1e-15)  # same stream as sample_one_hot
-    assert np.abs(covs[2] - hs.categorical_covariance(p)).max() < 0.02
-    with pytest.raises(ValueError, match="positive integers"):
-        hs.running_covariances(p, [0, 5])
+def test_bohning_quadratic_is_an_upper_bound_and_its_minimiser_is_the_fixed_step():
+    rng = np.random.default_rng(5)
+    y = np.array([0.2, 0.3, 0.5])
+    for _ in range(200):
+        o, d = 3 * rng.standard_normal(3), 3 * rng.standard_normal(3)
+        loss, bound = hs.bohning_majoriser(o, y, d)
+        assert loss <= bound + 1e-12
+    o = np.array([3.0, -2.0, 0.0])
+    step = hs.bohning_step(o, y) - o
+    at_step = hs.bohning_majoriser(o, y, step)
+    assert at_step[0] <= at_step[1] < hs.bohning_majoriser(o, y, np.zeros(3))[1]
+    assert hs.bohning_majoriser(o, y, np.zeros(3))[0] == pytest.approx(_loss(y)(o), rel=1e-14)
+    with pytest.raises(ValueError, match="same length"):
+        hs.bohning_majoriser(o, y, [1.0, 2.0])
+
+
+def test_softmax_output_variance_is_far_below_mu_one_minus_mu():
+    mu, var = hs.softmax_output_moments(200_000, 3, seed=2)
+    assert mu == pytest.approx(1 / 3, abs=3e-3)  # symmetry: each class has mean 1/3
+    assert 0.04 < var < 0.06 and var < mu * (1 - mu) / 4
+    mu2, var2 = hs.softmax_output_moments(200_000, 2, seed=2)
+    assert mu2 == pytest.approx(0.5, abs=3e-3) and var2 < 0.25
+    with pytest.raises(ValueError, match="positive integer"):
+        hs.softmax_output_moments(0)
+
+
+def test_slip_hessians_are_zero_and_diag_p_and_the_right_one_is_diag_p_minus_ppT():
+    d = hs.sym_slip_hessians(3)
+    P = sp.Matrix(sp.symbols("p_1:4", positive=True))
+    assert d["p constant"] == sp.zeros(3, 3)
+    assert d["Z constant"] == sp.diag(*P)
+    assert sp.simplify(d["correct"] - (sp.diag(*P) - P * P.T)) == sp.zeros(3, 3)
 
 
 def test_newton_step_checks_shapes():
@@ -222,17 +243,6 @@ def test_wrong_hessians_differ_from_the_right_one_where_the_spec_says():
     fd = hs.finite_difference_hessian(_loss(np.eye(3)[0]), o)
     assert np.diag(fd).min() > 0.05
     np.testing.assert_allclose(fd, H, atol=1e-6)
-
-
-def test_wrong_variance_formula_uses_sigmoid_of_a_logit_not_p():
-    z = np.array([0.5, -1.0, 1.5])
-    p = _softmax(z)
-    w = hs.wrong_variance_sigmoid(z)
-    s = 1 / (1 + np.exp(-z))
-    np.testing.assert_allclose(w, s * (1 - s), rtol=1e-14)
-    assert np.abs(w - p * (1 - p)).max() > 0.05
-    # it happens to agree when the other exponentials sum to 1, e.g. two classes (z, 0)
-    assert hs.wrong_variance_sigmoid([0.7, 0.0])[0] == pytest.approx(np.diag(hs.softmax_hessian([0.7, 0.0]))[0])
 
 
 def test_wrong_gradient_index_is_yTp_minus_y():
