@@ -1,0 +1,81 @@
+"""Figures of chapter 3 (coding three equiprobable symbols).
+
+:func:`block_rates` is the interactive figure of the rates of block codes;
+:func:`announce_block_rates` gives, for one slider position, the numbers its caption
+says matter. Everything drawn comes from :mod:`softmaxbook.coding`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import coding
+from ..interactive import Axes, Figure, HLine, Line, Points, Slider, Text
+
+#: Largest block length drawn.
+N_MAX = 41
+
+
+def block_rate_curves(n_max: int = N_MAX) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(n, fixed block code, Huffman on blocks)``, in bits per trit, for n = 1..n_max."""
+    ns = np.arange(1, n_max + 1)
+    fixed = np.array([coding.block_bits(int(n)) / n for n in ns])
+    huffman = np.array([coding.equiprobable_huffman_bits(3 ** int(n)) / (int(n) * 3 ** int(n)) for n in ns])
+    return ns, fixed, huffman
+
+
+def _block_length(params: dict) -> int:
+    n = int(round(float(params["n"])))
+    if not 1 <= n <= N_MAX:
+        raise ValueError(f"block length n must be between 1 and {N_MAX}, got {params['n']!r}")
+    return n
+
+
+def announce_block_rates(params: dict) -> str:
+    """What matters at block length ``params["n"]``: both rates and the excess of the fixed code."""
+    n = _block_length(params)
+    ns, fixed, huffman = block_rate_curves(n)
+    over = 100 * (fixed[-1] / coding.LOG2_3 - 1)
+    return (f"n = {n}: fixed block code {coding.block_bits(n)} bits, {fixed[-1]:.4f} bits per trit "
+            f"(+{over:.2f} % over log₂3); Huffman on blocks {huffman[-1]:.4f}")
+
+
+def block_rates() -> Figure:
+    """Bits per trit of the fixed block code and of Huffman on blocks, against log₂3, with a slider on n."""
+    ns, fixed, huffman = block_rate_curves()
+    H = coding.LOG2_3
+    records = ", ".join(map(str, coding.record_block_lengths(N_MAX)))
+
+    def draw(n):
+        i = _block_length({"n": n}) - 1
+        b, h = fixed[i], huffman[i]
+        return [
+            Line(ns, fixed, label="fixed block code", color="#0072B2"),
+            Line(ns, huffman, label="Huffman on blocks", dash=True, color="#D55E00"),
+            HLine(H, label=f"entropy log₂3 = {H:.5f}", color="#009E73"),
+            Points([ns[i], ns[i]], [b, h], size=9, label="block length n", color="#CC79A7"),
+            Text(0.03, 0.97, f"n = {ns[i]}: {coding.block_bits(int(ns[i]))} bits per block", color="#000000"),
+            Line(ns, fixed - H, panel=1, label="fixed block code", color="#0072B2"),
+            Line(ns, huffman - H, panel=1, dash=True, label="Huffman on blocks", color="#D55E00"),
+            Line(ns, 1 / ns, panel=1, dash=True, width=1.2, label="bound 1/n", color="#000000"),
+            Points([ns[i], ns[i]], [b - H, h - H], panel=1, size=9, color="#CC79A7"),
+            Text(0.03, 0.06, f"block +{100 * (b / H - 1):.2f} %,  Huffman +{100 * (h / H - 1):.2f} %",
+                 panel=1, color="#000000"),
+        ]
+
+    return Figure(
+        draw,
+        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}")],
+        axes=[Axes(xlabel="block length n (trits)", ylabel="bits per trit", ylim=(1.56, 2.06)),
+              Axes(xlabel="block length n (trits)", ylabel="bits per trit above log₂3",
+                   yscale="log", ylim=(5e-5, 1.5), legend=False)],
+        caption="Left, bits per trit of the fixed-length block code ⌈n log₂3⌉/n and of Huffman’s code "
+                "on the 3ⁿ blocks, against the entropy log₂3. Right, the excess over log₂3 on a log "
+                f"scale, always below the bound 1/n. The records of the block code are n = {records}; "
+                "both codes zigzag down towards log₂3.",
+        alt=f"Two line charts against the block length n from 1 to {N_MAX}. Left: bits per trit of the fixed "
+            "block code and of Huffman on blocks zigzag from 2 and 5/3 down towards the entropy line "
+            "log₂3. Right: their excess over the entropy on a log scale, under a dashed 1/n curve. "
+            "A slider selects n and marks both codes at that n.",
+        width=10.0, height=4.0,
+    )
