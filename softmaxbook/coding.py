@@ -261,15 +261,28 @@ def _as_trits(trits) -> np.ndarray:
     return t.astype(np.uint8, copy=False)
 
 
+def elias_gamma(v: int) -> str:
+    """Elias gamma code of an integer ``v >= 1``: (bit length - 1) zeros, then ``v`` in binary (chapter 3).
+
+    It has no word for 0, which is why :func:`encode` writes the message length plus one.
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"the gamma code writes integers v >= 1, got {v!r}")
+    s = format(int(v), "b")
+    return "0" * (len(s) - 1) + s
+
+
 def _gamma(v: int) -> list[int]:
-    """Elias gamma code of an integer v >= 1: (bit length - 1) zeros, then v in binary."""
-    s = format(v, "b")
-    return [0] * (len(s) - 1) + [int(c) for c in s]
+    return [int(c) for c in elias_gamma(v)]
 
 
 def header_bits(length: int, n: int) -> int:
-    """Bits of the header of :func:`encode`: gamma codes of ``n`` and ``length + 1`` (chapter 3)."""
-    return len(_gamma(_check_n(n))) + len(_gamma(int(length) + 1))
+    """Bits of the header of :func:`encode`: gamma codes of ``n`` and ``length + 1`` (chapter 3).
+
+    The length is written plus one because a message may be empty and the gamma code
+    has no word for 0.
+    """
+    return len(elias_gamma(_check_n(n))) + len(elias_gamma(int(length) + 1))
 
 
 def encoded_bits(length: int, n: int = DEFAULT_N) -> int:
@@ -367,7 +380,8 @@ def _method(n: int, method: str) -> str:
 def encode(trits, n: int = DEFAULT_N, method: str = "auto") -> np.ndarray:
     """Encode a message of trits (0, 1, 2) into bits, ``n`` trits per block (chapter 3).
 
-    Layout: Elias gamma code of ``n``, Elias gamma code of ``len(trits) + 1``, then each
+    Layout: Elias gamma code of ``n``, Elias gamma code of ``len(trits) + 1`` (plus one:
+    an empty message has length 0, which the gamma code cannot write), then each
     block of ``n`` trits read as a base-3 number and written in ``block_bits(n)`` bits,
     and the last partial block of ``r`` trits (if any) in ``block_bits(r)`` bits.
     Leading zero trits survive because every block has a fixed width.

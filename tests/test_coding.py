@@ -16,6 +16,7 @@ from softmaxbook.coding import (
     canonical_code,
     decode,
     digits_needed,
+    elias_gamma,
     encode,
     encoded_bits,
     entropy_bits,
@@ -322,3 +323,18 @@ def test_kraft_mcmillan_holds_for_uniquely_decodable_codes_that_are_not_prefix_f
     for code in (["0", "01"], ["0", "01", "11"]):
         assert is_uniquely_decodable(code) and not is_prefix_free(code)
         assert kraft_sum(map(len, code)) <= 1
+
+
+# ------------------------------------------------------------------ the header
+def test_elias_gamma_codes_and_the_plus_one_of_the_length():
+    assert [elias_gamma(v) for v in (1, 2, 5, 8)] == ["1", "010", "00101", "0001000"]
+    assert header_bits(7, 5) == len(elias_gamma(5)) + len(elias_gamma(8)) == 12
+    bits = "".join(map(str, encode([0] * 7, n=5)))
+    assert bits.startswith(elias_gamma(5) + elias_gamma(8)) and len(bits) == 12 + 8 + 4
+    assert header_bits(0, 5) == 6                    # the empty message: length 0 sent as 1
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_elias_gamma_rejects_what_it_cannot_write(bad):
+    with pytest.raises(ValueError, match="v >= 1"):
+        elias_gamma(bad)
