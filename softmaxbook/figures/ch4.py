@@ -40,6 +40,7 @@ def lse_gap():
     ax2.set(xlabel="a  (b = 0)", ylabel="LSE(a, 0) − max(a, 0)")
     ax2.legend(fontsize="small")
     fig.tight_layout()
+    plt.close(fig)        # shown once, as the returned object, not again by the inline backend
     return fig
 
 
