@@ -74,12 +74,12 @@ def _encode(trits):
     return format(value, "b").zfill(_block_bits(len(trits))) if trits else ""
 
 
-def _decode(bits, n):
+def _decode(bits, length):
     if set(bits) - {"0", "1"}:
         raise ValueError("bits")
     value = int(bits, 2) if bits else 0
     out = []
-    for _ in range(n):
+    for _ in range(length):
         value, t = divmod(value, 3)
         out.append(t)
     return out[::-1]
@@ -93,6 +93,9 @@ def right_answers():
         "ch1.log_partition": "log(exp(θ1) + exp(θ2) + exp(θ3))",
         "ch1.mean": [sp.diff(A, t) for t in (t1, t2, t3)],
         "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(theta)), theta, 2),
+        "ch1.nll": -sum(y * sp.log(sp.exp(t) / sp.exp(A)) for y, t in zip((y1, y2, y3), (t1, t2, t3))),
+        "ch1.moment_matching": np.log([0.4, 0.1, 0.5]) - np.log([0.4, 0.1, 0.5]).mean(),
+        "ch1.hessian_rank": np.linalg.matrix_rank(np.cov(np.eye(5)[np.random.default_rng(1).choice(5, 5000)].T), tol=1e-9),
         "ch2.gradient": [sp.diff(loss, v) for v in o],
         "ch2.hessian": sp.hessian(loss, o),
         "ch2.covariance": np.cov(np.eye(3)[np.random.default_rng(0).choice(3, 400_000, p=[.2, .3, .5])].T, bias=True).round(2),
@@ -133,7 +136,7 @@ def test_alternative_forms_pass():
 
 # Known wrong answers from the course specification: named feedback, score below 1.
 WRONG = [
-    ("ch2.hessian", sp.zeros(3, 3), "not 0"),
+    ("ch2.hessian", sp.zeros(3, 3), "treating p as a constant inside p − y"),
     ("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)), "off-diagonal entries should be −p_i p_j"),
     ("ch2.hessian", sp.diag(*[p - (p1**2 + p2**2 + p3**2) for p in (p1, p2, p3)]), "gives 0 instead of −p_i p_j"),
     ("ch2.gradient", [-y + (y1 * p1 + y2 * p2 + y3 * p3) for y in (y1, y2, y3)], "Wrong index"),
@@ -150,6 +153,17 @@ WRONG = [
     ("ch1.log_partition", "max(theta1, theta2, theta3)", "λ → ∞ limit"),
     ("ch1.mean", [sp.exp(t1), sp.exp(t2), sp.exp(t3)], "not normalised"),
     ("ch1.sigmoid_variance", "sigma(theta)", "the mean"),
+    ("ch1.nll", "y1*theta1 + y2*theta2 + y3*theta3 - log(exp(theta1) + exp(theta2) + exp(theta3))", "log-likelihood"),
+    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3)) + y1*theta1 + y2*theta2 + y3*theta3", "Sign of yᵀθ"),
+    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3))", "misses the label"),
+    ("ch1.nll", "-(y1*theta1 + y2*theta2 + y3*theta3)", "not normalised"),
+    ("ch1.moment_matching", [0.4, 0.1, 0.5], "class frequencies"),
+    ("ch1.moment_matching", np.log([0.4, 0.1, 0.5]), "up to the constant"),
+    ("ch1.moment_matching", [4 - 10 / 3, 1 - 10 / 3, 5 - 10 / 3], "not the centred counts"),
+    ("ch1.hessian_rank", 5, "in the kernel"),
+    ("ch1.hessian_rank", 1, "Only the direction 1 is flat"),
+    ("ch1.hessian_rank", 0, "not 0"),
+    ("ch2.hessian", sp.diag(p1, p2, p3), "holding Σ_j e^{o_j} fixed"),
     ("ch4.limit", "b", "gives min(x)"),
     ("ch4.softmin_formula", "b", "not a soft minimum of anything"),
     ("ch4.gap", sp.log(2), "largest gap"),
@@ -166,7 +180,7 @@ def test_known_wrong_answers_get_named_feedback(ex_id, answer, feedback):
 
 def test_wrong_functions_get_named_feedback():
     r = check("ch3.codec", (lambda m: "".join({0: "100", 1: "010", 2: "001"}[t] for t in m),
-                            lambda b, n: [{"100": 0, "010": 1, "001": 2}[b[3 * k:3 * k + 3]] for k in range(n)]))
+                            lambda b, length: [{"100": 0, "010": 1, "001": 2}[b[3 * k:3 * k + 3]] for k in range(length)]))
     assert not r.passed and any("costs 3 bits per symbol: worse than 2" in h for h in r.details)
 
     def two_bits(n):
@@ -189,7 +203,7 @@ def test_a_codec_that_drops_leading_zeros_is_told_so():
     def encode(m):
         return format(int("".join(map(str, m)) or "0", 3), "b")
 
-    def decode(bits, n):
+    def decode(bits, length):
         v, out = int(bits, 2), []
         while v:
             v, t = divmod(v, 3)
@@ -214,7 +228,7 @@ def test_shipped_function_stubs_say_not_answered_yet():
     def enc(m):
         return ...
 
-    def dec(b, n):
+    def dec(b, length):
         return ...
     assert "Not answered yet" in check("ch4.stable_lse", lse).message
     assert "Not answered yet" in check("ch3.codec", (enc, dec)).message

@@ -577,6 +577,7 @@ def _stable_lse_cases():
         Case(([-math.inf, 0.0],), 0.0, "a −inf entry contributes exp(−inf) = 0"),
         Case(([math.inf, 1.0],), math.inf, "any +inf entry should give +inf (guard the shift: inf − inf is nan)"),
         Case(([math.nan, 1.0],), math.nan, "a NaN entry should give NaN"),
+        Case(([math.nan, math.inf],), math.nan, "NaN wins over +inf: any NaN entry gives NaN"),
         Case(([],), "raises", "an empty input should raise ValueError with a clear message"),
     ]
     return cases
@@ -667,7 +668,7 @@ def _block_diagnose(case, rep):
 
 def _codec_cases():
     rng = np.random.default_rng(7)
-    rt = "the round trip decode(encode(m), len(m)) must give back m exactly"
+    rt = "the round trip decode(encode(message), len(message)) must give back the message exactly"
     cases = [Case((list(rng.integers(0, 3, size=n).tolist()),), kind="roundtrip", hint=rt) for n in (1, 5, 12, 40)]
     cases += [
         Case(([0, 0, 0, 1, 2, 0],), kind="roundtrip", hint="a message starting with zeros is not recovered: keep leading zeros (fixed-length blocks)"),
@@ -688,6 +689,35 @@ def _codec_strict():
         [Case(([2] * 20,), kind="roundtrip", hint="an all-2 message is not recovered"),
          Case((list(rng.integers(0, 3, size=3000).tolist()),), kind="rate", limit=1.6, hint="long messages"),
          Case((["a", 1],), kind="encode_error", hint="encode should reject non-integer symbols")]
+
+
+CH1_Y = _syms("y1 y2 y3", nonnegative=True)
+MM_COUNTS = np.array([4.0, 1.0, 5.0])
+MM_FREQ = MM_COUNTS / MM_COUNTS.sum()
+
+
+def _centred_log(v):
+    v = np.log(np.asarray(v, dtype=float))
+    return v - v.mean()
+
+
+def _A3(S):
+    return sp.log(sum(sp.exp(t) for t in _T(S)))
+
+
+def _yT(S):
+    return sum(S[f"y{i}"] * S[f"theta{i}"] for i in (1, 2, 3))
+
+
+def _theta_y(rng):
+    d = _theta3(rng)
+    d.update({f"y{i + 1}": v for i, v in enumerate(rng.dirichlet(np.ones(3)))})
+    return d
+
+
+def _ch1_nll_canon(S):
+    """As typed, then with y3 = 1 − y1 − y2 (a label sums to one)."""
+    return [{}, {S["y3"]: 1 - S["y1"] - S["y2"]}]
 
 
 def _build():
@@ -725,6 +755,31 @@ def _build():
                         (lambda S: sp.log(1 + sp.exp(S["theta"])), "That is A(θ) itself."),
                         (lambda S: sp.Integer(0), "A''(θ) is a variance, positive for every θ, not 0.")],
                  seed=13),
+        Symbolic("ch1.nll", "−log P(Y = y | θ) for C = 3 and a label with y1 + y2 + y3 = 1, in theta1..3, y1..3",
+                 "an expression in theta1, theta2, theta3, y1, y2, y3", 1, th + CH1_Y, (),
+                 lambda S: _A3(S) - _yT(S), _theta_y,
+                 wrong=[(lambda S: _yT(S) - _A3(S),
+                         "That is the log-likelihood; the loss is its negative, A(θ) − yᵀθ."),
+                        (lambda S: _A3(S) + _yT(S),
+                         "Sign of yᵀθ: log P(Y = y | θ) = θᵀy − A(θ), so its negative is A(θ) − yᵀθ."),
+                        (lambda S: _A3(S),
+                         "A(θ) alone misses the label: −log P(Y = y | θ) = A(θ) − yᵀθ."),
+                        (lambda S: -_yT(S),
+                         "−yᵀθ alone is not normalised: the log-partition A(θ) is missing.")],
+                 canon=_ch1_nll_canon, seed=14),
+        Numeric("ch1.moment_matching", "the maximum-likelihood logits (with o1 + o2 + o3 = 0) for the counts "
+                "4, 1, 5 of classes 1, 2, 3", "a vector of 3 numbers", 1, lambda: _centred_log(MM_FREQ),
+                wrong=[(lambda: MM_FREQ, "Those are the class frequencies, i.e. softmax(ô) (moment matching); "
+                        "the logits are their logarithms."),
+                       (lambda: np.log(MM_FREQ), "Right up to the constant: shift the logarithms so that the logits sum to 0."),
+                       (lambda: MM_COUNTS - MM_COUNTS.mean(), "Logits are logarithms of the frequencies (up to a constant), not the centred counts.")],
+                rtol=1e-6, atol=1e-6, shape=(3,)),
+        Numeric("ch1.hessian_rank", "the rank of ∇²A(o) for C = 5 classes at any finite logits o",
+                "a whole number", 1, lambda: 4,
+                wrong=[(lambda: 5, "∇²A · 1 = 0 (A(o + c1) = A(o) + c is linear along 1), so 1 is in the kernel and the rank is below 5."),
+                       (lambda: 1, "Only the direction 1 is flat; every other direction has positive curvature when every p_i > 0."),
+                       (lambda: 0, "∇²A = Cov[Y] is not 0: the label Y is random.")],
+                rtol=0, atol=1e-9),
         Symbolic("ch2.gradient", "∂l/∂o for C = 3, in p1, p2, p3, y1, y2, y3 (or in the logits o1, o2, o3)",
                  "a vector of 3 expressions", 2, CH2_SYMS, (3,),
                  lambda S: [S[f"p{i}"] - S[f"y{i}"] for i in (1, 2, 3)], _ch2_point,
@@ -739,8 +794,11 @@ def _build():
                  "a 3×3 matrix (sympy Matrix or list of rows)", 2, CH2_SYMS, (3, 3),
                  lambda S: sp.diag(*_P(S)) - sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T, _ch2_point,
                  wrong=[(lambda S: sp.zeros(3, 3),
-                         "The second derivative is not 0 (a quotient-rule slip): the diagonal entries p_i(1 − p_i) "
-                         "are positive."),
+                         "The second derivative is not 0: a zero comes from treating p as a constant inside p − y, "
+                         "but p depends on o (∂p_i/∂o_j = p_i(δ_ij − p_j)); the diagonal p_i(1 − p_i) is positive."),
+                        (lambda S: sp.diag(*_P(S)),
+                         "diag(p) is what you get by holding Σ_j e^{o_j} fixed while differentiating e^{o_i}/Σ_j e^{o_j}; "
+                         "differentiate the denominator too, which adds −p_i p_j to every entry."),
                         (lambda S: sp.diag(*[p * (1 - p) for p in _P(S)]),
                          "The diagonal is right, but the off-diagonal entries should be −p_i p_j, not 0 "
                          "(they are the covariances of the one-hot Y)."),
@@ -766,7 +824,9 @@ def _build():
         Choice("ch2.whose_variance", "diag(p) − p pᵀ is the covariance of which random vector?", 2,
                {"a": "the one-hot label Y ~ Categorical(p)", "b": "the softmax output softmax(z)",
                 "c": "the logits z"}, "a",
-               {"b": "softmax(z)_i is a number, not a random variable: it has no variance. The variance belongs to the indicator Y_i.",
+               {"b": "For a fixed z, softmax(z)_i is a number and has no variance; for random z its variance is below "
+                     "μ(1 − μ), since a [0, 1]-valued variable reaches μ(1 − μ) only if it takes just the values 0 and 1. "
+                     "The variance p_i(1 − p_i) belongs to the indicator Y_i.",
                 "c": "The logits are parameters here, not random: the randomness is in the label Y."}),
         Numeric("ch3.entropy", "the entropy of the source (three symbols, each 1/3), in bits per symbol",
                 "a number (or a formula such as 'log2(3)')", 3, lambda: coding.entropy_bits([1 / 3] * 3),
@@ -792,8 +852,8 @@ def _build():
         Function("ch3.block_bits", "block_bits(n): bits of a fixed-length code for a block of n trits "
                  "(ValueError for n < 1)", "a function n -> int", 3, ("block_bits",),
                  _block_cases, _block_strict, judge_int, _block_diagnose),
-        Function("ch3.codec", "encode(trits) -> '0'/'1' string and decode(bits, n) -> list of n trits, "
-                 "rate ≤ 1.6 bits/trit", "a pair of functions (encode, decode)", 3, ("encode", "decode"),
+        Function("ch3.codec", "encode(trits) -> '0'/'1' string and decode(bits, length) -> the list of "
+                 "`length` trits of the message, rate ≤ 1.6 bits/trit", "a pair of functions (encode, decode)", 3, ("encode", "decode"),
                  _codec_cases, _codec_strict, judge_codec),
         Symbolic("ch4.gap", "LSE(a, b) − max(a, b) as an expression in d = |a − b|",
                  "an expression in d", 4, d, (), lambda S: sp.log(1 + sp.exp(-S["d"])),
@@ -825,7 +885,8 @@ def _build():
         Function("ch4.softmin", "softmin(x, lam): the soft minimum of a 1-D array x at inverse temperature lam > 0",
                  "a function (x, lam) -> float", 4, ("softmin",), _softmin_cases, _softmin_strict,
                  judge_value, _softmin_diagnose),
-        Function("ch4.stable_lse", "lse(x): a numerically stable log Σ exp(x_i) for a 1-D sequence x",
+        Function("ch4.stable_lse", "lse(x): a numerically stable log Σ exp(x_i) for a 1-D sequence x "
+                 "(any NaN gives NaN, even next to +inf)",
                  "a function x -> float", 4, ("lse",), _stable_lse_cases, _stable_lse_strict,
                  judge_value, _lse_diagnose),
     ]
