@@ -55,7 +55,7 @@ def test_consequences_hold_for_random_logits(o):
     assert np.trace(H) == pytest.approx(1 - np.sum(p**2), abs=1e-14)
     # B - H is positive semidefinite (Böhning's bound in the PSD order)
     assert np.linalg.eigvalsh(hs.bohning_bound(o.size) - H).min() > -1e-12
-    # the Fisher identity: expected outer product of the gradient under the model
+    # the information-matrix equality: expected outer product of the gradient under the model
     np.testing.assert_allclose(hs.expected_gradient_outer(p), H, atol=1e-14)
 
 
