@@ -8,6 +8,8 @@ One module per topic, each introduced by a chapter:
 * :mod:`softmaxbook.lse` -- chapter 4, LogSumExp, the real soft maximum;
 * :mod:`softmaxbook.interactive` -- figures that are live in a kernel and
   kernel-free on the website;
+* :mod:`softmaxbook.figures` -- each chapter's figures (``figures.ch1`` ... ``ch4``);
+* :mod:`softmaxbook.tables` -- the one HTML table of computed values;
 * :mod:`softmaxbook.grader` -- graded exercises (``check``, ``progress``) and the
   instructor's batch grader (``python -m softmaxbook grade``).
 
