@@ -552,7 +552,7 @@ def _T(S):
 
 
 CH2_SYMS = _syms("p1 p2 p3", positive=True) + _syms("o1 o2 o3", real=True) + _syms("y1 y2 y3", nonnegative=True)
-P_NUM = (0.2, 0.3, 0.5)
+P_NUM = (0.1, 0.6, 0.3)
 LOG2_3 = math.log2(3)
 
 
@@ -807,7 +807,7 @@ def _build():
                         (lambda S: sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T - sp.diag(*_P(S)),
                          "Check the sign: the loss is convex in o, so H is positive semidefinite, with a positive diagonal.")],
                  canon=_ch2_canon, seed=22),
-        Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.2, 0.3, 0.5), as numbers",
+        Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.1, 0.6, 0.3), as numbers",
                 "a 3×3 array of numbers", 2, lambda: hessian.categorical_covariance(P_NUM),
                 wrong=[(lambda: np.diag([p * (1 - p) for p in P_NUM]),
                         "The variances are right, but the off-diagonal covariances should be −p_i p_j, not 0."),
