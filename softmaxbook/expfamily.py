@@ -23,7 +23,7 @@ from softmaxbook.lse import logsumexp
 __all__ = [
     "as_logits", "as_label", "check_probability_vector",
     "softmax", "log_partition", "sigmoid", "log_pmf", "cross_entropy", "cross_entropy_grad",
-    "diag_minus_outer", "mean_and_covariance", "mle_logits", "categorical_pmf", "multinomial_pmf",
+    "diag_minus_outer", "mle_logits", "categorical_pmf", "multinomial_pmf",
     "dirichlet_log_density",
     "sym_logits", "sym_log_partition", "sym_softmax", "sym_gradient", "sym_hessian",
     "sym_cross_entropy", "sym_one_hot_moments",
@@ -157,15 +157,6 @@ def diag_minus_outer(p):
         raise ValueError(f"p must hold probability vectors (entries >= 0 summing to 1), got {a}")
     a = np.clip(a, 0.0, None)
     return a[..., :, None] * np.eye(a.shape[-1]) - a[..., :, None] * a[..., None, :]
-
-
-def mean_and_covariance(o) -> tuple[np.ndarray, np.ndarray]:
-    """``(E[Y], Cov[Y]) = (p, diag(p) - p p^T)`` for one-hot ``Y`` with logits ``o`` (chapter 1)."""
-    o = as_logits(o)
-    if o.ndim != 1:
-        raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
-    p = softmax(o)
-    return p, diag_minus_outer(p)
 
 
 def categorical_pmf(y, p) -> float:

@@ -32,9 +32,9 @@ __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
     "finite_difference_hessian", "sample_one_hot", "monte_carlo_covariance",
     "monte_carlo_errors", "expected_gradient_outer", "bohning_bound", "largest_eigenvalue",
-    "random_max_eigenvalue", "newton_step", "bohning_step", "bohning_majoriser",
+    "newton_step", "bohning_step", "bohning_majoriser",
     "softmax_output_moments", "sym_loss_hessian", "sym_categorical_covariance", "sym_slip_hessians",
-    "wrong_hessian_zero", "wrong_hessian_diagonal", "wrong_hessian_delta_sum", "wrong_gradient_index",
+    "wrong_hessian_diagonal", "wrong_hessian_delta_sum", "wrong_gradient_index",
 ]
 
 
@@ -178,15 +178,6 @@ def largest_eigenvalue(H) -> float:
     return float(np.linalg.eigvalsh(H)[-1])
 
 
-def random_max_eigenvalue(C: int, n: int, scale: float, seed: int = 0) -> float:
-    """Largest eigenvalue of ``softmax_hessian(o)`` over ``n`` random logits ``o ~ scale * N(0, I)`` (chapter 2)."""
-    C, n = _positive_int(C, "C"), _positive_int(n, "n")
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
-    O = scale * np.random.default_rng(seed).standard_normal((n, C))
-    return float(np.linalg.eigvalsh(diag_minus_outer(softmax(O)))[:, -1].max())
-
-
 def newton_step(o, y) -> np.ndarray:
     """One Newton step for the loss ``l(y, softmax(o))``: ``o - H^+ (p - y)`` (chapter 2).
 
@@ -314,12 +305,6 @@ def sym_categorical_covariance(C: int = 3):
 
 
 # ------------------------------------------------------------------ wrong answers
-def wrong_hessian_zero(o) -> np.ndarray:
-    """WRONG (``p`` treated as a constant inside ``p - y``): "the second derivative is 0" (chapter 2)."""
-    o = _logits(o)
-    return np.zeros((o.size, o.size))
-
-
 def wrong_hessian_diagonal(o) -> np.ndarray:
     """WRONG (partial answer): only the diagonal ``p_j (1 - p_j)``, covariances dropped (chapter 2)."""
     p = softmax(_logits(o))

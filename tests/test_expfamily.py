@@ -58,8 +58,9 @@ def test_redundancy_softmax_invariant_and_A_equivariant(o, c):
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(logit_vectors)
-def test_moments_from_logits_are_mean_and_covariance(o):
-    p, cov = ef.mean_and_covariance(o)
+def test_diag_minus_outer_of_softmax_is_the_covariance_of_the_one_hot_label(o):
+    p = ef.softmax(o)
+    cov = ef.diag_minus_outer(p)
     np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-12)
     np.testing.assert_allclose(cov @ np.ones(o.size), 0.0, atol=1e-14)
     assert np.linalg.eigvalsh(cov).min() > -1e-14
@@ -70,7 +71,7 @@ def test_moments_from_logits_are_mean_and_covariance(o):
 
 
 def test_covariance_has_rank_C_minus_1_for_interior_p():
-    _, cov = ef.mean_and_covariance([0.3, -1.0, 2.0, 0.5])
+    cov = ef.diag_minus_outer(ef.softmax([0.3, -1.0, 2.0, 0.5]))
     assert np.linalg.matrix_rank(cov, tol=1e-12) == 3
 
 
