@@ -15,9 +15,35 @@ def test_bernoulli_curves_are_sigma_and_its_variance_and_dots_are_within_noise()
     i = np.argmin(np.abs(d["theta"]))
     assert d["mean"][i] == pytest.approx(0.5) and d["curvature"][i] == pytest.approx(0.25)
     np.testing.assert_allclose(d["curvature"], d["mean"] * (1 - d["mean"]))
+    np.testing.assert_allclose(np.gradient(d["A"], d["theta"])[1:-1], d["mean"][1:-1], atol=1e-3)  # A' = σ
     assert 0 < d["max_err"] < 4 * np.sqrt(0.25 / 20_000) * 2  # a few standard errors
     with pytest.raises(ValueError, match="draws"):
         ch1.bernoulli_data(draws=1)
+
+
+def test_bernoulli_tangent_touches_A_with_slope_sigma():
+    traces = ch1.draw_bernoulli(1.0)
+    assert [t.kind for t in traces] == ["line", "line", "points", "line", "line", "points", "vline"]
+    tangent = traces[1]
+    slope = (tangent.y[1] - tangent.y[0]) / (tangent.x[1] - tangent.x[0])
+    assert slope == pytest.approx(ef.sigmoid(1.0))
+    assert traces[2].y[0] == pytest.approx(np.log1p(np.e))
+    assert len(list(ch1.bernoulli_explorer().positions())) == len(ch1.GRID)
+
+
+@pytest.mark.parametrize("params, text", [
+    ({"theta": 0.0}, "θ = 0: slope of A = σ(θ) = 0.500 (mean of Y₁), curvature σ(1 − σ) = 0.250 (its variance)"),
+    ({"theta": 2}, "σ(θ) = 0.881"),
+    ({"theta": -2.0}, "curvature σ(1 − σ) = 0.105"),
+])
+def test_announce_bernoulli_explorer(params, text):
+    assert text in ch1.announce_bernoulli_explorer(params)
+
+
+@pytest.mark.parametrize("bad", [{}, {"theta": "x"}, None])
+def test_announce_bernoulli_refuses_bad_params(bad):
+    with pytest.raises(ValueError, match="theta"):
+        ch1.announce_bernoulli_explorer(bad)
 
 
 def test_hessian_state_and_traces():

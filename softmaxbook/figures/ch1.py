@@ -1,46 +1,97 @@
-"""Figures of chapter 1 (softmax as an exponential family)."""
+"""Figures of chapter 1 (softmax as an exponential family).
+
+:func:`bernoulli_explorer` is the chapter's interactive figure (two classes, slider θ):
+the log-partition A(θ) with its tangent, whose slope is the mean σ(θ) of the label, and
+the curvature σ(θ)(1 − σ(θ)) against the sample variance of seeded Bernoulli draws.
+:func:`announce_bernoulli_explorer` says in words what it shows at one slider position.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from softmaxbook import expfamily as ef
+from softmaxbook.interactive import Axes, Figure, Line, Points, Slider, VLine
 
-__all__ = ["bernoulli_data", "bernoulli"]
+__all__ = ["bernoulli_data", "draw_bernoulli", "bernoulli_explorer", "announce_bernoulli_explorer"]
+
+#: Slider grid of θ = o₁ − o₂.
+GRID = np.linspace(-5, 5, 21)
 
 
 def bernoulli_data(draws: int = 20_000, seed: int = 0) -> dict:
-    """The curves and dots of :func:`bernoulli`, without drawing them.
+    """The fixed curves and dots of :func:`bernoulli_explorer`.
 
-    ``theta`` (fine grid), ``mean`` = A'(θ) = σ(θ), ``curvature`` = A''(θ) = σ(θ)(1 − σ(θ));
-    ``theta_mc`` (nine points), ``var_mc`` = sample variance of ``draws`` seeded Bernoulli
-    labels at each, and ``max_err``, the largest gap between dots and curve.
+    ``theta`` (fine grid), ``A`` = log(1 + e^θ), ``mean`` = A'(θ) = σ(θ),
+    ``curvature`` = A''(θ) = σ(θ)(1 − σ(θ)); ``theta_mc`` (the slider grid), ``var_mc`` = sample
+    variance of ``draws`` seeded Bernoulli labels at each, and ``max_err``, the largest gap
+    between those dots and the curvature.
     """
-    if not isinstance(draws, int) or draws < 2:
+    if not isinstance(draws, int) or isinstance(draws, bool) or draws < 2:
         raise ValueError(f"draws must be an integer >= 2, got {draws!r}")
-    t = np.linspace(-6, 6, 241)
-    t_mc = np.linspace(-4, 4, 9)
+    t = np.linspace(GRID[0], GRID[-1], 201)
     rng = np.random.default_rng(seed)
-    var_mc = np.array([np.var(rng.random(draws) < ef.sigmoid(ti)) for ti in t_mc])
-    s, s_mc = ef.sigmoid(t), ef.sigmoid(t_mc)
-    return {"theta": t, "mean": s, "curvature": s * (1 - s), "theta_mc": t_mc, "var_mc": var_mc,
-            "draws": draws, "max_err": float(np.max(np.abs(var_mc - s_mc * (1 - s_mc))))}
+    var_mc = np.array([np.var(rng.random(draws) < ef.sigmoid(ti)) for ti in GRID])
+    s, s_mc = ef.sigmoid(t), ef.sigmoid(GRID)
+    return {"theta": t, "A": np.logaddexp(0.0, t), "mean": s, "curvature": s * (1 - s), "theta_mc": GRID,
+            "var_mc": var_mc, "draws": draws, "max_err": float(np.max(np.abs(var_mc - s_mc * (1 - s_mc))))}
 
 
-def bernoulli(draws: int = 20_000, seed: int = 0):
-    """Two classes: A' = σ (the mean of Y₁), A'' = σ(1 − σ) and the sample variance of Y₁ (dots).
+_DATA = None
 
-    Returns ``(fig, data)`` with ``data`` from :func:`bernoulli_data`.
+
+def _data() -> dict:
+    global _DATA
+    if _DATA is None:
+        _DATA = bernoulli_data()
+    return _DATA
+
+
+def draw_bernoulli(theta: float) -> list:
+    """The traces of :func:`bernoulli_explorer` at ``θ = theta``."""
+    d = _data()
+    slope, a = float(ef.sigmoid(theta)), float(np.logaddexp(0.0, theta))
+    span = np.array([theta - 2.0, theta + 2.0])
+    return [
+        Line(d["theta"], d["A"], label="A(θ) = log(1 + e^θ)", panel=0),
+        Line(span, a + slope * (span - theta), dash=True, label="tangent, slope σ(θ) = E[Y₁]", panel=0),
+        Points([theta], [a], size=7, panel=0),
+        Line(d["theta"], d["mean"], label="A′(θ) = σ(θ)", panel=1),
+        Line(d["theta"], d["curvature"], label="A″(θ) = σ(θ)(1 − σ(θ))", panel=1),
+        Points(d["theta_mc"], d["var_mc"], size=4, label=f"sample variance of Y₁ ({d['draws']:,} draws)", panel=1),
+        VLine(theta, panel=1),
+    ]
+
+
+def bernoulli_explorer() -> Figure:
+    """Two classes, slider θ: A(θ) and its tangent; σ, σ(1 − σ) and sampled variances."""
+    return Figure(
+        draw_bernoulli,
+        sliders=[Slider("theta", GRID, label="θ = o₁ − o₂", default=1.0)],
+        axes=[Axes(xlabel="θ", ylabel="A(θ)", ylim=(0, 7)),
+              Axes(xlabel="θ", ylabel="value", ylim=(0, 1.05))],
+        caption="Two classes. Left: the log-partition A(θ) = log(1 + e^θ) and its tangent at the "
+                "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Right: "
+                "that mean, the curvature A″(θ) = σ(θ)(1 − σ(θ)), and the sample variance of seeded "
+                "Bernoulli draws at each θ of the slider (dots): the curvature of A is the variance of "
+                "the label.",
+        alt="Two panels. Left: the convex curve log(1 + e^theta) with a dashed tangent line at the "
+            "selected theta. Right: the S-shaped sigmoid, a bell-shaped curvature curve peaking at 0.25, "
+            "dots of sampled variances on it, and a vertical line at the selected theta. Slider for theta.",
+        width=9.0, height=3.6,
+    )
+
+
+def announce_bernoulli_explorer(params: dict) -> str:
+    """What :func:`bernoulli_explorer` shows at ``params = {"theta": ...}``, in one line.
+
+    >>> announce_bernoulli_explorer({"theta": 0.0})
+    'θ = 0: slope of A = σ(θ) = 0.500 (mean of Y₁), curvature σ(1 − σ) = 0.250 (its variance)'
     """
-    d = bernoulli_data(draws, seed)
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    ax.plot(d["theta"], d["mean"], label="A′(θ) = σ(θ)  (mean of Y₁)", color="#0072B2")
-    ax.plot(d["theta"], d["curvature"], label="A″(θ) = σ(θ)(1 − σ(θ))", color="#D55E00")
-    ax.plot(d["theta_mc"], d["var_mc"], "o", color="#000000",
-            label=f"sample variance of Y₁, {d['draws']:,} draws per dot")
-    ax.set_xlabel("natural parameter θ = o₁ − o₂")
-    ax.set_ylabel("value")
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    return fig, d
+    try:
+        theta = float(params["theta"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"params must give a number for 'theta', got {params!r}") from None
+    s = float(ef.sigmoid(theta))
+    return (f"θ = {theta:g}: slope of A = σ(θ) = {s:.3f} (mean of Y₁), "
+            f"curvature σ(1 − σ) = {s * (1 - s):.3f} (its variance)")
