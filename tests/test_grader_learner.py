@@ -164,6 +164,7 @@ WRONG = [
     ("ch1.hessian_rank", 1, "Only the direction 1 is flat"),
     ("ch1.hessian_rank", 0, "not 0"),
     ("ch2.hessian", sp.diag(p1, p2, p3), "holding Σ_j e^{o_j} fixed"),
+    ("ch2.hessian", sp.Matrix([p1, p2, p3]) * sp.Matrix([p1, p2, p3]).T - sp.diag(p1, p2, p3), "Check the sign"),
     ("ch4.limit", "b", "gives min(x)"),
     ("ch4.softmin_formula", "b", "not a soft minimum of anything"),
     ("ch4.gap", sp.log(2), "largest gap"),

@@ -792,7 +792,7 @@ def _build():
                  canon=_ch2_canon, seed=21),
         Symbolic("ch2.hessian", "the 3×3 Hessian ∂²l/∂o_i∂o_j, in p1, p2, p3 (or in o1, o2, o3)",
                  "a 3×3 matrix (sympy Matrix or list of rows)", 2, CH2_SYMS, (3, 3),
-                 lambda S: sp.diag(*_P(S)) - sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T, _ch2_point,
+                 lambda S: expfamily.diag_minus_outer(sp.Matrix(_P(S))), _ch2_point,
                  wrong=[(lambda S: sp.zeros(3, 3),
                          "The second derivative is not 0: a zero comes from treating p as a constant inside p − y, "
                          "but p depends on o (∂p_i/∂o_j = p_i(δ_ij − p_j)); the diagonal p_i(1 − p_i) is positive."),
@@ -804,7 +804,7 @@ def _build():
                          "(they are the covariances of the one-hot Y)."),
                         (lambda S: sp.diag(*[p - sum(q ** 2 for q in _P(S)) for p in _P(S)]),
                          "The formula Σ_k σ(z_k)(δ_ik δ_jk − σ(z_k) δ_ij) is wrong: for i ≠ j it gives 0 instead of −p_i p_j."),
-                        (lambda S: sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T - sp.diag(*_P(S)),
+                        (lambda S: -expfamily.diag_minus_outer(sp.Matrix(_P(S))),
                          "Check the sign: the loss is convex in o, so H is positive semidefinite, with a positive diagonal.")],
                  canon=_ch2_canon, seed=22),
         Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.1, 0.6, 0.3), as numbers",
