@@ -320,7 +320,10 @@
       draw: function (e, t, d, sc, ctx) {
         var b = sc.box, x = b[0] + t.x * (b[2] - b[0]) + 6;
         var lines = ctx.wrap(d.text, FONT.note, b[2] - x - 4);
-        setAll(e, { x: r2(x), y: r2(b[3] - t.y * (b[3] - b[1]) + FONT.note + 4) });
+        // its top at (x, y) in axes fractions, the whole block kept inside the plot area
+        var h = FONT.note * (1.25 * lines.length - 0.25) + 2;
+        var top = clamp(b[3] - t.y * (b[3] - b[1]) + 4, b[1] + 4, b[3] - 4 - h);
+        setAll(e, { x: r2(x), y: r2(top + FONT.note) });
         ctx.writeLines(e, lines, x);
       },
       table: function (t, d) { return { text: d.text }; }
@@ -425,7 +428,7 @@
       cols = nP > 1 && W < STACK_BELOW ? 1 : nP;
       var pw = W / cols;
       var plotH = cols === 1 && nP > 1 ? clamp(pw * 0.62, 200, 320)
-        : clamp(W * nominal[1] / nominal[0] - 70, 200, 420);
+        : clamp(W * nominal[1] / nominal[0] - 60, 240, 420);
       while (svg.lastChild) svg.removeChild(svg.lastChild);
       probe = null;
       var plans = P.panels.map(function (pn, k) {
