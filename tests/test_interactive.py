@@ -219,7 +219,7 @@ def test_every_trace_kind_draws_itself_in_matplotlib_and_in_the_page_script():
     table = script[script.index("var KINDS = {"):]
     for cls in KINDS:
         assert "draw_mpl" in cls.__dict__ or any("draw_mpl" in b.__dict__ for b in cls.__mro__[1:-2]), cls
-        assert f"\n    {cls.kind}: {{" in table, f"kfig.js has no KINDS entry for {cls.kind!r}"
+        assert f"\n    {cls.kind}: " in table, f"kfig.js has no KINDS entry for {cls.kind!r}"
     assert "kind ===" not in script and 'kind === "' not in script  # one table, no if-chains
 
 

@@ -597,10 +597,13 @@ def test_pages_have_no_accessibility_violations(loaded, axe_source):
     assert not found, "\n".join(found)
 
 
+@pytest.mark.parametrize("width, mode", [(390, "light"), (1280, "dark")])
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_figure_pages_have_no_accessibility_violations_on_a_phone(browser, base_url, axe_source, name):
-    page = _figure_page(browser, base_url, name, 390)
+def test_figure_pages_have_no_accessibility_violations_on_a_phone_and_in_dark_mode(
+        browser, base_url, axe_source, name, width, mode):
+    page = _figure_page(browser, base_url, name, width, mode)
     try:
+        page.evaluate("() => document.querySelectorAll('details.kfig-details').forEach(d => { d.open = true; })")
         found = _axe_violations(page, axe_source)
         assert not found, "\n".join(found)
     finally:

@@ -75,7 +75,9 @@
     ".kfig-details{margin-top:.4em;font-size:.9em}" +
     ".kfig-details summary{cursor:pointer;min-height:24px;line-height:24px;width:max-content;padding:0 .3em}" +
     ".kfig-details summary:focus-visible{outline:3px solid var(--kfig-focus);outline-offset:2px}" +
-    ".kfig-tables{display:flex;flex-wrap:wrap;gap:.5em 2em;max-height:26em;overflow:auto;padding:.2em}" +
+    ".kfig-tables{display:flex;flex-wrap:wrap;align-items:flex-start;gap:.8em 2em;padding:.2em}" +
+    ".kfig-table{max-height:20em;max-width:100%;overflow:auto}" +
+    ".kfig-table:focus-visible{outline:3px solid var(--kfig-focus);outline-offset:2px}" +
     ".kfig-tables table{border-collapse:collapse;margin:0;width:auto}" +
     ".kfig-tables caption{caption-side:top;text-align:left;font-weight:600;color:var(--kfig-fg)}" +
     ".kfig-tables th,.kfig-tables td{padding:.1em .6em;text-align:right;border-bottom:1px solid var(--kfig-grid);" +
@@ -185,6 +187,22 @@
   }
   function axisName(pn, axis) { return pn[axis + "label"] || axis; }
 
+  /** A line across the panel at one coordinate: "y" horizontal, "x" vertical (_Rule in Python). */
+  function rule(axis, name) {
+    return {
+      name: name,
+      make: function (t, layer) {
+        return node("line", dashed({ style: "stroke:" + paint(t.color) + ";stroke-width:1.5" }, t), layer);
+      },
+      draw: function (e, t, d, sc) {
+        var p = sc[axis](d[axis][0]), b = sc.box, at = p === null ? -9 : p;
+        setAll(e, axis === "y" ? { x1: b[0], x2: b[2], y1: at, y2: at } : { y1: b[1], y2: b[3], x1: at, x2: at });
+      },
+      key: keyLine,
+      table: function (t, d, pn) { return columns([axisName(pn, axis)], [d[axis]]); }
+    };
+  }
+
   /**
    * One entry per trace kind: make(t, layer, ctx) creates its element, draw(e, t, d, sc, ctx)
    * shows frame data d, key(g, t, x, y) draws its legend swatch (absent: not in the legend),
@@ -286,30 +304,8 @@
         return { head: head, rows: rows, rowHeaders: true };
       }
     },
-    hline: {
-      name: "horizontal line",
-      make: function (t, layer) {
-        return node("line", dashed({ style: "stroke:" + paint(t.color) + ";stroke-width:1.5" }, t), layer);
-      },
-      draw: function (e, t, d, sc) {
-        var py = sc.y(d.y[0]), b = sc.box;
-        setAll(e, { x1: b[0], x2: b[2], y1: py === null ? -9 : py, y2: py === null ? -9 : py });
-      },
-      key: keyLine,
-      table: function (t, d, pn) { return columns([axisName(pn, "y")], [d.y]); }
-    },
-    vline: {
-      name: "vertical line",
-      make: function (t, layer) {
-        return node("line", dashed({ style: "stroke:" + paint(t.color) + ";stroke-width:1.5" }, t), layer);
-      },
-      draw: function (e, t, d, sc) {
-        var vx = sc.x(d.x[0]), b = sc.box;
-        setAll(e, { y1: b[1], y2: b[3], x1: vx === null ? -9 : vx, x2: vx === null ? -9 : vx });
-      },
-      key: keyLine,
-      table: function (t, d, pn) { return columns([axisName(pn, "x")], [d.x]); }
-    },
+    hline: rule("y", "horizontal line"),
+    vline: rule("x", "vertical line"),
     text: {
       name: "note",
       above: true,  // drawn above the clipped plot layer
@@ -515,7 +511,6 @@
     html("summary", "Data", details);
     var tables = html("div", null, details);
     tables.className = "kfig-tables";
-    tables.setAttribute("tabindex", "0");  // scrollable: reachable by keyboard
     tables.setAttribute("role", "group");
     function fillTables() {
       while (tables.firstChild) tables.removeChild(tables.firstChild);
@@ -525,7 +520,9 @@
         var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn);
         var name = (t.label || kind.name) + (nP > 1 ? " (" + (pn.title || "panel " + (t.panel + 1)) + ")" : "");
         if (spec.text !== undefined) { html("p", spec.text, tables); return; }
-        var table = html("table", null, tables);
+        var box = html("div", null, tables);
+        box.className = "kfig-table";
+        var table = html("table", null, box);
         html("caption", name, table);
         var tr = html("tr", null, html("thead", null, table));
         spec.head.forEach(function (h) { html("th", h, tr).setAttribute("scope", "col"); });
@@ -537,6 +534,11 @@
             if (spec.rowHeaders && c === 0) cell.setAttribute("scope", "row");
           });
         });
+        if (box.scrollHeight > box.clientHeight + 1) {  // a long table scrolls: reachable by keyboard
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("role", "group");
+          box.setAttribute("aria-label", name);
+        }
       });
     }
     details.addEventListener("toggle", function () { if (details.open) fillTables(); });
