@@ -24,6 +24,11 @@ The book's configuration drops the widget view from HTML builds, so the website
 shows the kernel-free figure and JupyterLab the live one. Both draw the traces that
 the same ``draw`` function returns for the same slider values.
 
+The kernel-free figure is meant for every reader: text in CSS px that stacks on a phone,
+labelled sliders that speak their values and work with the keyboard, a polite live
+region that reads one sentence per position (``announce=``, precomputed like the
+frames), a "Data" table of the numbers drawn, colours that follow the theme's dark mode.
+
 Traces (each takes ``panel=k`` to pick one of the figure's axes, default 0):
 :class:`Line`, :class:`Points`, :class:`Band`, :class:`Bars`, :class:`Heatmap`,
 :class:`HLine`, :class:`VLine`, :class:`Text`.
