@@ -437,7 +437,7 @@ class Figure:
         values = self.values_at(idx)
         if announce is None:
             said = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
-            notes = [str(t.text) for t in traces if isinstance(t, Text) and str(t.text).strip()]
+            notes = [" ".join(str(t.text).split()) for t in traces if isinstance(t, Text) and str(t.text).strip()]
             return ": ".join([said, "; ".join(notes)]) if notes else said
         try:
             text = announce(values)

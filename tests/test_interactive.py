@@ -161,6 +161,11 @@ def test_default_announcement_names_the_slider_values_and_the_notes(fig):
     assert payload["announce"][fig._flat((4, 2))] == fig.announcement((4, 2))
 
 
+def test_default_announcement_folds_the_spacing_of_notes():
+    f = ia.Figure(lambda a: [ia.Text(0, 1, f"x  =\n{a:g},   y"), ia.Text(0, 0.5, "  ")], [ia.Slider("a", [1, 2])], alt="x")
+    assert f.announcement((1,)) == "a = 2: x = 2, y"
+
+
 def test_announce_function_gives_the_live_region_text_of_every_position():
     seen = []
 

@@ -69,7 +69,7 @@
     ".kfig-slider:focus{outline:none}" +
     ".kfig-slider:focus-visible{outline:3px solid var(--kfig-focus);outline-offset:2px;border-radius:4px}" +
     ".kfig-svg{display:block;width:100%;height:auto;font-family:inherit;overflow:hidden}" +
-    ".kfig figcaption{color:var(--kfig-muted);font-size:.9em;margin-top:.5em;text-align:start}" +
+    ".kfig figcaption{color:var(--kfig-muted);font-size:.9em;font-weight:400;margin-top:.5em;text-align:start}" +
     // the theme puts rich outputs on a light box in dark mode; the figure brings its own colours
     "html[data-theme=dark] .bd-content div.cell_output .text_html:has(>figure.kfig.kfig){background:none;padding:0}" +
     ".kfig-details{margin-top:.4em;font-size:.9em}" +
