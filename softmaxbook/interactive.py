@@ -103,13 +103,12 @@ class Trace:
 
     def __post_init__(self):
         _plain_text(self.label, "trace label")
-        if self.vectors:
-            for name in self.vectors:
-                setattr(self, name, _vector(getattr(self, name), f"{type(self).__name__} {name}"))
-            sizes = [getattr(self, name).size for name in self.vectors]
-            if len(set(sizes)) > 1:
-                listed = ", ".join(f"{n} {k}" for n, k in zip(self.vectors, sizes))
-                raise ValueError(f"{type(self).__name__} arrays differ in length: {listed}")
+        for name in self.vectors:
+            setattr(self, name, _vector(getattr(self, name), f"{type(self).__name__} {name}"))
+        sizes = [getattr(self, name).size for name in self.vectors]
+        if len(set(sizes)) > 1:
+            listed = ", ".join(f"{n} {k}" for n, k in zip(self.vectors, sizes))
+            raise ValueError(f"{type(self).__name__} arrays differ in length: {listed}")
 
     def data(self) -> dict[str, list]:
         return {name: _round(getattr(self, name)) for name in self.arrays}

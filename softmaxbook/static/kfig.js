@@ -473,7 +473,7 @@
         if (pn.xlabel) node("text", { x: (x0 + x1) / 2, y: y1 + 14 + FONT.tick + FONT.label, "text-anchor": "middle",
           style: textStyle(FONT.label) }, g).textContent = pn.xlabel;
         if (pn.ylabel) node("text", { x: 0, y: 0, "text-anchor": "middle", style: textStyle(FONT.label),
-          transform: "translate(" + r2(x0 - p.tickW - 16) + "," + r2((y0 + y1) / 2) + ") rotate(-90)" }, g).textContent = pn.ylabel;
+          transform: "translate(" + r2(x0 - p.tickW - 18) + "," + r2((y0 + y1) / 2) + ") rotate(-90)" }, g).textContent = pn.ylabel;
         if (p.titleLines.length) {
           var title = node("text", { x: (x0 + x1) / 2, y: y0 - 10 - (p.titleLines.length - 1) * (FONT.title + 4),
             "text-anchor": "middle", style: textStyle(FONT.title, "font-weight:bold") }, g);
