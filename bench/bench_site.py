@@ -1,6 +1,6 @@
 """Benchmark of the website: build times, page weight, slider latency (prints figures).
 
-    .venv/bin/python bench/bench_site.py [--moves 120] [--keep]
+    .venv/bin/python bench/bench_site.py [--moves 120] [--keep] [--site _build/html]
 
 Measured in one run, on this machine, against baselines measured in the same run:
 
@@ -11,9 +11,10 @@ Measured in one run, on this machine, against baselines measured in the same run
    in headless Chromium: raw, and gzip-compressed as a static host would send it
    (goal: <= 1.5 MB);
 4. slider input -> redraw latency of the kernel-free figures in headless Chromium over
-   >= 100 real key presses per figure, p50 and p95 (goal: p95 <= 16 ms). Measured from
-   the ``input`` event's timestamp to the end of the figure's redraw with the layout
-   forced (a listener added after the figure's own, which calls getBoundingClientRect).
+   >= 100 real key presses per figure, p50 and p95 (goal: p95 <= 16 ms), on a 1280 px
+   page and on a 390 px phone (panels stacked). Measured from the ``input`` event's
+   timestamp to the end of the figure's redraw with the layout forced (a listener added
+   after the figure's own, which calls getBoundingClientRect).
 
 The npm cache of MathJax (``.vendor/``) is reused: a clean build copies MathJax into the
 site but does not download it again.
@@ -108,11 +109,11 @@ LISTEN = """(root) => {
 }"""
 
 
-def slider_latency(browser, base: str, moves: int) -> list[tuple[str, int, list[float]]]:
+def slider_latency(browser, base: str, moves: int, width: int = 1280) -> list[tuple[str, int, list[float]]]:
     """Latencies (ms) of ``moves`` key presses on every kernel-free figure, per figure."""
     out = []
     for name in toc_files()[1:]:
-        page, _ = open_page(browser, f"{base}{name}.html")
+        page, _ = open_page(browser, f"{base}{name}.html", width=width)
         figs = page.locator("figure.kfig")
         for f in range(figs.count()):
             fig = figs.nth(f)
@@ -130,7 +131,7 @@ def slider_latency(browser, base: str, moves: int) -> list[tuple[str, int, list[
                         page.keyboard.press(key)
                         done += 1
             lat = page.evaluate("() => window.__lat")
-            out.append((f"{name} #{f}", len(lat), lat))
+            out.append((f"{name} #{f} @{width}px", len(lat), lat))
         page.close()
     return out
 
@@ -143,26 +144,35 @@ def verdict(ok):
     return "ok" if ok else "MISSED"
 
 
+def builds_against_raw_execution(tmp: Path) -> None:
+    raw = raw_execution()
+    print(f"raw nbclient execution of the notebooks : {raw:7.1f} s", flush=True)
+    clean = build(tmp)
+    rebuild = build(tmp)
+    print(f"clean jupyter-book build               : {clean:7.1f} s   = {clean / raw:.2f}x raw"
+          f"   (goal <= 1.5x: {verdict(clean <= 1.5 * raw)})")
+    print(f"rebuild, nothing changed               : {rebuild:7.1f} s   = {rebuild / clean:.2f}x clean"
+          f"   (goal <= 10 s and <= 0.2x: {verdict(rebuild <= 10 and rebuild <= 0.2 * clean)})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--moves", type=int, default=120, help="key presses per figure (>= 100)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary build folder")
     ap.add_argument("--lenient", action="store_true", help="measure even if a notebook or the build fails")
+    ap.add_argument("--site", type=Path, help="measure this built site (e.g. _build/html): skips 1 and 2")
     args = ap.parse_args()
+    if args.site is not None and not (args.site / "index.html").is_file():
+        sys.exit(f"--site {args.site}: no index.html there; build the book first (make book)")
     global LENIENT
     LENIENT = args.lenient
     tmp = Path(tempfile.mkdtemp(prefix="bench-site-"))
     try:
-        print(f"bench_site: {len(notebook_paths())} notebooks, {len(toc_files())} pages, build in {tmp}")
-        raw = raw_execution()
-        print(f"raw nbclient execution of the notebooks : {raw:7.1f} s", flush=True)
-        clean = build(tmp)
-        rebuild = build(tmp)
-        print(f"clean jupyter-book build               : {clean:7.1f} s   = {clean / raw:.2f}x raw"
-              f"   (goal <= 1.5x: {verdict(clean <= 1.5 * raw)})")
-        print(f"rebuild, nothing changed               : {rebuild:7.1f} s   = {rebuild / clean:.2f}x clean"
-              f"   (goal <= 10 s and <= 0.2x: {verdict(rebuild <= 10 and rebuild <= 0.2 * clean)})")
-        site = tmp / "_build" / "html"
+        where = args.site or f"build in {tmp}"
+        print(f"bench_site: {len(notebook_paths())} notebooks, {len(toc_files())} pages, {where}")
+        if args.site is None:
+            builds_against_raw_execution(tmp)
+        site = args.site or tmp / "_build" / "html"
         with serve(site) as base, chromium() as browser:
             weights = page_weights(browser, base)
             name, rawb, gzb, top = max(weights, key=lambda w: w[1])
@@ -173,12 +183,12 @@ def main():
                 print(f"    {size / 1e6:6.3f} MB  {url}")
             for n, r, g, _ in weights:
                 print(f"    page {n:40s} {r / 1e6:5.2f} MB raw  {g / 1e6:5.2f} MB gzip")
-            lat = slider_latency(browser, base, args.moves)
+            lat = [r for width in (1280, 390) for r in slider_latency(browser, base, args.moves, width)]
         if not lat:
             print("slider latency                         : no kernel-free figure in the book")
         allv = [v for _, _, vs in lat for v in vs]
         for fig, n, vs in lat:
-            print(f"    slider latency {fig:40s} {n:4d} moves  p50 {pct(vs, 50):5.2f} ms  p95 {pct(vs, 95):5.2f} ms"
+            print(f"    slider latency {fig:48s} {n:4d} moves  p50 {pct(vs, 50):5.2f} ms  p95 {pct(vs, 95):5.2f} ms"
                   f"  max {max(vs):5.2f} ms")
         if allv:
             p95 = pct(allv, 95)

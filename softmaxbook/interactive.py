@@ -24,6 +24,11 @@ The book's configuration drops the widget view from HTML builds, so the website
 shows the kernel-free figure and JupyterLab the live one. Both draw the traces that
 the same ``draw`` function returns for the same slider values.
 
+The kernel-free figure is meant for every reader: text in CSS px that stacks on a phone,
+labelled sliders that speak their values and work with the keyboard, a polite live
+region that reads one sentence per position (``announce=``, precomputed like the
+frames), a "Data" table of the numbers drawn, colours that follow the theme's dark mode.
+
 Traces (each takes ``panel=k`` to pick one of the figure's axes, default 0):
 :class:`Line`, :class:`Points`, :class:`Band`, :class:`Bars`, :class:`Heatmap`,
 :class:`HLine`, :class:`VLine`, :class:`Text`.
@@ -89,11 +94,21 @@ class Trace:
     kind = "trace"
     #: names of the numeric arrays of this trace (serialised, compared, scaled)
     arrays: ClassVar[tuple[str, ...]] = ()
+    #: names of the arrays that are one-dimensional and of one common length
+    vectors: ClassVar[tuple[str, ...]] = ()
     #: names of non-numeric fields that may change from frame to frame
     texts: ClassVar[tuple[str, ...]] = ()
+    #: True when the panel's y axis must point down (row 0 of a matrix at the top)
+    flips_y: ClassVar[bool] = False
 
     def __post_init__(self):
         _plain_text(self.label, "trace label")
+        for name in self.vectors:
+            setattr(self, name, _vector(getattr(self, name), f"{type(self).__name__} {name}"))
+        sizes = [getattr(self, name).size for name in self.vectors]
+        if len(set(sizes)) > 1:
+            listed = ", ".join(f"{n} {k}" for n, k in zip(self.vectors, sizes))
+            raise ValueError(f"{type(self).__name__} arrays differ in length: {listed}")
 
     def data(self) -> dict[str, list]:
         return {name: _round(getattr(self, name)) for name in self.arrays}
@@ -106,6 +121,10 @@ class Trace:
         """x and y values that the axes must show (for automatic limits)."""
         return np.array([]), np.array([])
 
+    def draw_mpl(self, ax, color: str) -> None:
+        """Draw this trace on the matplotlib axes ``ax`` (the live widget's view)."""
+        raise NotImplementedError(f"{type(self).__name__} has no matplotlib drawing")
+
 
 @dataclass
 class Line(Trace):
@@ -116,19 +135,16 @@ class Line(Trace):
     dash: bool = field(default=False, kw_only=True)
     width: float = field(default=2.0, kw_only=True)
     kind = "line"
-    arrays = ("x", "y")
-
-    def __post_init__(self):
-        super().__post_init__()
-        self.x, self.y = _vector(self.x, "Line x"), _vector(self.y, "Line y")
-        if self.x.shape != self.y.shape:
-            raise ValueError(f"Line x and y differ in length: {self.x.size} != {self.y.size}")
+    arrays = vectors = ("x", "y")
 
     def style(self):
         return super().style() | {"dash": self.dash, "width": self.width}
 
     def extent(self):
         return self.x, self.y
+
+    def draw_mpl(self, ax, color):
+        ax.plot(self.x, self.y, color=color, lw=self.width, ls="--" if self.dash else "-", label=self.label)
 
 
 @dataclass
@@ -141,6 +157,9 @@ class Points(Line):
     def style(self):
         return Trace.style(self) | {"size": self.size}
 
+    def draw_mpl(self, ax, color):
+        ax.plot(self.x, self.y, "o", color=color, ms=self.size, label=self.label)
+
 
 @dataclass
 class Band(Trace):
@@ -150,17 +169,13 @@ class Band(Trace):
     y1: Any
     y2: Any
     kind = "band"
-    arrays = ("x", "y1", "y2")
-
-    def __post_init__(self):
-        super().__post_init__()
-        self.x = _vector(self.x, "Band x")
-        self.y1, self.y2 = _vector(self.y1, "Band y1"), _vector(self.y2, "Band y2")
-        if not self.x.shape == self.y1.shape == self.y2.shape:
-            raise ValueError("Band x, y1 and y2 must have the same length")
+    arrays = vectors = ("x", "y1", "y2")
 
     def extent(self):
         return np.concatenate([self.x, self.x]), np.concatenate([self.y1, self.y2])
+
+    def draw_mpl(self, ax, color):
+        ax.fill_between(self.x, self.y1, self.y2, color=color, alpha=0.2, label=self.label, lw=0)
 
 
 @dataclass
@@ -171,13 +186,7 @@ class Bars(Trace):
     heights: Any
     width: float = field(default=0.8, kw_only=True)
     kind = "bars"
-    arrays = ("x", "heights")
-
-    def __post_init__(self):
-        super().__post_init__()
-        self.x, self.heights = _vector(self.x, "Bars x"), _vector(self.heights, "Bars heights")
-        if self.x.shape != self.heights.shape:
-            raise ValueError("Bars x and heights must have the same length")
+    arrays = vectors = ("x", "heights")
 
     def style(self):
         return super().style() | {"width": self.width}
@@ -185,6 +194,9 @@ class Bars(Trace):
     def extent(self):
         h = self.width / 2
         return np.concatenate([self.x - h, self.x + h]), np.concatenate([self.heights, [0.0]])
+
+    def draw_mpl(self, ax, color):
+        ax.bar(self.x, self.heights, width=self.width, color=color, label=self.label)
 
 
 @dataclass
@@ -201,6 +213,7 @@ class Heatmap(Trace):
     fmt: str = field(default="{:.3f}", kw_only=True)
     kind = "heatmap"
     arrays = ("z",)
+    flips_y = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -219,6 +232,11 @@ class Heatmap(Trace):
     def extent(self):
         r, c = self.z.shape
         return np.array([-0.5, c - 0.5]), np.array([-0.5, r - 0.5])
+
+    def draw_mpl(self, ax, color):
+        ax.imshow(self.z, cmap="RdBu_r", vmin=-self.vmax, vmax=self.vmax, aspect="auto")
+        for (i, j), v in np.ndenumerate(self.z):
+            ax.text(j, i, self.fmt.format(v), ha="center", va="center", fontsize="small")
 
 
 @dataclass
@@ -239,6 +257,10 @@ class _Rule(Trace):
     def extent(self):
         v, none = self.position(), np.array([])
         return (none, v) if self.arrays[0] == "y" else (v, none)
+
+    def draw_mpl(self, ax, color):
+        across = ax.axhline if self.arrays[0] == "y" else ax.axvline
+        across(self.position()[0], color=color, ls="--" if self.dash else "-", lw=1.2, label=self.label)
 
 
 @dataclass
@@ -275,17 +297,25 @@ class Text(Trace):
     def style(self):
         return super().style() | {"x": float(self.x), "y": float(self.y)}
 
+    def draw_mpl(self, ax, color):
+        # text is written in the text colour, legible in every mode (series colours are not)
+        ax.text(self.x, self.y, self.text, transform=ax.transAxes, va="top")
+
 
 # ---------------------------------------------------------------------- description
 @dataclass
 class Slider:
-    """A control: a ``name`` (keyword of the draw function) moving over a grid of ``values``."""
+    """A control: a ``name`` (keyword of the draw function) moving over a grid of ``values``.
+
+    ``unit`` (optional, e.g. "samples") follows the value where it is spoken and shown.
+    """
 
     name: str
     values: Sequence[float]
     label: str | None = None
     default: float | None = None
     fmt: str = "{:.3g}"
+    unit: str = ""
 
     def __post_init__(self):
         if not self.name.isidentifier():
@@ -296,8 +326,13 @@ class Slider:
         if self.label is None:
             self.label = self.name
         _plain_text(self.label, "slider label")
+        _plain_text(self.unit, "slider unit")
         target = self.values[len(self.values) // 2] if self.default is None else float(self.default)
         self.index = int(np.argmin(np.abs(np.asarray(self.values) - target)))
+
+    def text(self, value: float) -> str:
+        """The value as shown next to the slider (``fmt``, then the unit)."""
+        return f"{self.fmt.format(value)} {self.unit}".strip()
 
 
 @dataclass
@@ -332,6 +367,12 @@ class Figure:
     order and with the same styles for every slider position. The constructor computes
     every frame at once (so a bad draw function fails when the cell runs, with the
     slider values that broke it).
+
+    ``announce(values)`` (optional) returns, for the slider values of one position (the
+    keywords of ``draw``), the short text a screen reader hears when a slider reaches it,
+    e.g. "λ = 4: λ⁻¹LSE − max = 0.12, bound 0.27". Like the frames, the texts are computed
+    for every position when the cell runs. Without it, the text names the slider values
+    and repeats the figure's text annotations (:class:`Text`) at that position.
     """
 
     def __init__(
@@ -345,6 +386,7 @@ class Figure:
         title: str = "",
         width: float = 7.0,
         height: float = 3.6,
+        announce: Callable[[dict], str] | None = None,
     ):
         if not sliders:
             raise ValueError("an interactive figure needs at least one Slider")
@@ -354,6 +396,8 @@ class Figure:
         if not alt or not alt.strip():
             raise ValueError("alt text is required: describe what the figure shows for screen readers")
         _plain_text(title, "figure title")
+        if announce is not None and not callable(announce):
+            raise TypeError(f"announce must be a function of the slider values, got {type(announce).__name__}")
         self.draw, self.sliders = draw, list(sliders)
         self.axes = [axes] if isinstance(axes, Axes) else list(axes) or [Axes()]
         self.caption, self.alt, self.title = caption, alt, title
@@ -363,6 +407,8 @@ class Figure:
             raise ValueError(f"{n_frames} slider positions; at most {MAX_FRAMES} keep the page light")
         self._frames = [self._traces(idx) for idx in self.positions()]
         self._check_consistent()
+        self._announcements = [self._announce(announce, idx, traces)
+                               for idx, traces in zip(self.positions(), self._frames)]
 
     # ---------------------------------------------------------------- computation
     def positions(self):
@@ -385,6 +431,28 @@ class Figure:
                 raise ValueError(f"trace on panel {t.panel}, but the figure has {len(self.axes)} axes")
         return traces
 
+    def _announce(self, announce, idx, traces) -> str:
+        """The live-region text of position ``idx`` (see the class doc)."""
+        values = self.values_at(idx)
+        if announce is None:
+            said = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
+            notes = [" ".join(str(t.text).split()) for t in traces if isinstance(t, Text) and str(t.text).strip()]
+            return ": ".join([said, "; ".join(notes)]) if notes else said
+        try:
+            text = announce(values)
+        except Exception as exc:
+            raise RuntimeError(f"announce({values}) failed: {exc!r}") from exc
+        if not isinstance(text, str) or not text.strip():
+            raise TypeError(f"announce({values}) must return non-empty text, got {text!r}")
+        return " ".join(text.split())
+
+    def announcement(self, idx: Sequence[int]) -> str:
+        """What the live region says at slider indices ``idx`` (computed at construction)."""
+        return self._announcements[self._flat(idx)]
+
+    def _flat(self, idx: Sequence[int]) -> int:
+        return int(np.ravel_multi_index(tuple(idx), [len(s.values) for s in self.sliders]))
+
     def _check_consistent(self):
         first = [t.style() for t in self._frames[0]]
         for idx, traces in zip(self.positions(), self._frames):
@@ -395,14 +463,12 @@ class Figure:
                 )
         self._styles = first
         for k, style in enumerate(first):
-            if style["color"] is None:
+            if style["color"] is None and style["kind"] != "text":  # text: the text colour
                 style["color"] = PALETTE[k % len(PALETTE)]
 
     def frame(self, idx: Sequence[int]) -> list[Trace]:
         """The traces drawn at slider indices ``idx`` (computed at construction)."""
-        sizes = [len(s.values) for s in self.sliders]
-        flat = int(np.ravel_multi_index(tuple(idx), sizes))
-        return self._frames[flat]
+        return self._frames[self._flat(idx)]
 
     def _limits(self, k: int, ax: Axes):
         xs, ys = [np.array([])], [np.array([])]
@@ -425,11 +491,13 @@ class Figure:
             static.append({k: v for k, v in first.items() if all(f[i][k] == v for f in frames)})
         return {
             "title": self.title,
+            "size": [int(self.width * 100), int(self.height * 100)],
             "sliders": [
                 {"name": s.name, "label": s.label, "values": s.values, "index": s.index,
-                 "text": [s.fmt.format(v) for v in s.values]}
+                 "text": [s.text(v) for v in s.values]}
                 for s in self.sliders
             ],
+            "announce": self._announcements,
             "panels": self._panel_specs(),
             "traces": [st | {"static": static[i]} for i, st in enumerate(self._styles)],
             "frames": [
@@ -453,7 +521,7 @@ class Figure:
         for ax in axs:
             ax.clear()
         for style, t in zip(self._styles, self.frame(idx)):
-            _draw_trace_mpl(axs[t.panel], t, style)
+            t.draw_mpl(axs[t.panel], style["color"])
         for ax, spec, pp in zip(axs, self.axes, self._panel_specs()):
             ax.set_xscale(spec.xscale)
             ax.set_yscale(spec.yscale)
@@ -466,7 +534,7 @@ class Figure:
             ax.set_title(spec.title)
             if spec.legend and ax.get_legend_handles_labels()[1]:
                 ax.legend(fontsize="small")
-        values = ", ".join(f"{s.label} = {s.fmt.format(s.values[i])}" for s, i in zip(self.sliders, idx))
+        values = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
         fig.suptitle(f"{self.title}  ({values})" if self.title else values, fontsize="medium")
         fig.tight_layout()
 
@@ -479,7 +547,7 @@ class Figure:
                 self._panels.append({
                     "xlabel": ax.xlabel, "ylabel": ax.ylabel, "title": ax.title,
                     "xscale": ax.xscale, "yscale": ax.yscale, "xlim": xlim, "ylim": ylim,
-                    "yflip": any(st["kind"] == "heatmap" and st["panel"] == k for st in self._styles),
+                    "yflip": any(type(t).flips_y and t.panel == k for t in self._frames[0]),
                     "xticks": _ticks(xlim, ax.xscale, ax.xticks, ax.xticklabels),
                     "yticks": _ticks(ylim, ax.yscale, ax.yticks, ax.yticklabels),
                     "legend": ax.legend,
@@ -495,7 +563,7 @@ class Figure:
 
         controls = [
             widgets.SelectionSlider(
-                options=[(s.fmt.format(v), i) for i, v in enumerate(s.values)],
+                options=[(s.text(v), i) for i, v in enumerate(s.values)],
                 value=s.index, description=s.label, continuous_update=True,
                 style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
             )
@@ -518,20 +586,25 @@ class Figure:
         return widgets.VBox([*controls, out] + ([caption] if caption else []))
 
     def html(self) -> str:
-        """The kernel-free version: SVG + inlined script + precomputed frames."""
+        """The kernel-free version: SVG + inlined script + precomputed frames.
+
+        The figure is named by its caption and the SVG by the alt text; the script adds
+        the sliders, a polite live region and the "Data" table (see ``static/kfig.js``).
+        """
         fid = "kfig-" + uuid.uuid4().hex[:10]
         data = json.dumps(self.payload(), separators=(",", ":"), allow_nan=False)
         data = data.replace("</", "<\\/")  # never close the script element early
         caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        named = "" if caption else f' aria-label="{html.escape(self.alt)}"'
         return (
-            f'<figure class="kfig mathjax_ignore tex2jax_ignore" id="{fid}" role="group" aria-label="{html.escape(self.alt)}">'
+            f'<figure class="kfig mathjax_ignore tex2jax_ignore" id="{fid}"{named}>'
             f'<div class="kfig-controls"></div>'
             f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
             f'viewBox="0 0 {int(self.width * 100)} {int(self.height * 100)}" '
-            f'preserveAspectRatio="xMidYMid meet"></svg>{caption}'
+            f'preserveAspectRatio="xMidYMid meet"></svg>'
             f'<script type="application/json" class="kfig-data">{data}</script>'
             f"<script>{_script()}\nwindow.softmaxbookFigure(document.getElementById({json.dumps(fid)}));</script>"
-            f"</figure>"
+            f"{caption}</figure>"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -597,25 +670,3 @@ def _log_label(t: float) -> str:
     if abs(t - 10.0**e) <= 1e-9 * t:
         return "1" if e == 0 else "10" + str(e).translate(_SUPERSCRIPT)
     return f"{t:g}"
-
-
-def _draw_trace_mpl(ax, t: Trace, style: dict):
-    color, label = style["color"], t.label
-    if t.kind == "line":
-        ax.plot(t.x, t.y, color=color, lw=t.width, ls="--" if t.dash else "-", label=label)
-    elif t.kind == "points":
-        ax.plot(t.x, t.y, "o", color=color, ms=t.size, label=label)
-    elif t.kind == "band":
-        ax.fill_between(t.x, t.y1, t.y2, color=color, alpha=0.2, label=label, lw=0)
-    elif t.kind == "bars":
-        ax.bar(t.x, t.heights, width=t.width, color=color, label=label)
-    elif t.kind == "heatmap":
-        ax.imshow(t.z, cmap="RdBu_r", vmin=-t.vmax, vmax=t.vmax, aspect="auto")
-        for (i, j), v in np.ndenumerate(t.z):
-            ax.text(j, i, t.fmt.format(v), ha="center", va="center", fontsize="small")
-    elif t.kind == "hline":
-        ax.axhline(t.y, color=color, ls="--" if t.dash else "-", lw=1.2, label=label)
-    elif t.kind == "vline":
-        ax.axvline(t.x, color=color, ls="--" if t.dash else "-", lw=1.2, label=label)
-    elif t.kind == "text":
-        ax.text(t.x, t.y, t.text, transform=ax.transAxes, color=color, va="top")

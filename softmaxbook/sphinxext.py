@@ -16,6 +16,10 @@ website (not the notebooks) needs:
 * **No 1.5 MB icon script.** pydata-sphinx-theme's ``fontawesome.js`` is left out of
   pages (its stylesheet already draws the icons with web fonts); see
   :func:`theme_templates_without_fontawesome_js`.
+* **No accessibility violations from the theme** (axe-core 4.14): the sidebar's book title
+  sits in a navigation landmark, the sidebar search button is named by its visible text
+  (:func:`accessible_theme_templates`) and MyST-NB's "Show code cell source" toggles lose
+  an ``aria-label`` that hid their visible text (:func:`summary_named_by_its_text`).
 * **Alt text.** An image of a captioned figure without alt text of its own gets the
   caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
@@ -207,10 +211,63 @@ def theme_templates_without_fontawesome_js(cache: Path | None = None) -> Path | 
     return folder
 
 
+#: What wraps the theme's book title: a landmark (axe "region": content outside landmarks).
+TITLE_LANDMARK = ('<nav class="sbt-book-title" aria-label="{{ _(\'Course home\') }}">\n', "</nav>\n")
+
+#: The attribute that names the search button "Search" while it shows "Search Ctrl+K".
+SEARCH_LABEL = ' aria-label="{{ _(\'Search\') }}"'
+
+
+def accessible_theme_templates(cache: Path | None = None) -> Path | None:
+    """A templates folder with the two sidebar templates that axe-core flags, fixed.
+
+    * ``navbar-logo.html``: the theme's book title, inside ``<nav aria-label="Course
+      home">`` (it is a link to the home page); without it the title is the only content
+      outside a landmark (axe "region").
+    * ``search-button-field.html``: the theme's file minus its ``aria-label="Search"``, so
+      the button is named by what it shows, "Search Ctrl+K" (axe
+      "label-content-name-mismatch", WCAG 2.5.3); ``title`` still says "Search".
+
+    Made from the installed theme's files, so it follows the theme's version; None when
+    the theme's search button no longer has that label.
+    """
+    try:
+        import pydata_sphinx_theme
+    except ImportError:  # pragma: no cover - Jupyter Book always has it
+        return None
+    components = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "components"
+    search, logo = components / "search-button-field.html", components / "navbar-logo.html"
+    if not logo.is_file() or not search.is_file() or SEARCH_LABEL not in search.read_text(encoding="utf-8"):
+        return None
+    folder = (Path(cache) if cache is not None else vendor_dir()) / f"templates-a11y-pydata-{pydata_sphinx_theme.__version__}"
+    files = {
+        "search-button-field.html": search.read_text(encoding="utf-8").replace(SEARCH_LABEL, ""),
+        "navbar-logo.html": TITLE_LANDMARK[0] + logo.read_text(encoding="utf-8") + TITLE_LANDMARK[1],
+    }
+    for name, text in files.items():
+        target = folder / name
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    return folder
+
+
+#: MyST-NB's toggle of a hidden cell input: named "Toggle hidden content" while it shows
+#: "Show code cell source" (axe "label-content-name-mismatch").
+HIDDEN_INPUT_SUMMARY = '<summary aria-label="Toggle hidden content">'
+
+
+def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: a hidden-input toggle is named by what it shows."""
+    body = context.get("body")
+    if body and HIDDEN_INPUT_SUMMARY in body:
+        context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
+
+
 def _config_inited(app, config) -> None:
-    folder = theme_templates_without_fontawesome_js()
-    if folder is not None and str(folder) not in config.templates_path:
-        config.templates_path = [*config.templates_path, str(folder)]
+    for folder in (theme_templates_without_fontawesome_js(), accessible_theme_templates()):
+        if folder is not None and str(folder) not in config.templates_path:
+            config.templates_path = [*config.templates_path, str(folder)]
 
 
 def _builder_inited(app) -> None:
@@ -229,7 +286,7 @@ def _builder_inited(app) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "4"
+OUTPUT_VERSION = "5"
 
 
 def setup(app):
@@ -240,4 +297,5 @@ def setup(app):
     app.connect("doctree-resolved", caption_as_alt_text)
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
+    app.connect("html-page-context", summary_named_by_its_text)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

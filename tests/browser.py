@@ -25,8 +25,9 @@ CHROMIUM_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 #: axe-core from the npm registry, fetched at test time (see softmaxbook.sphinxext.vendor_npm).
-AXE = ("axe-core", "4.11.0",
-       "sha512-ilYanEU8vxxBexpJd8cWM4ElSQq4QctCLKih0TSfjIfCQTeyH/6zVrmIJfLPrKTKJRbiG+cfnZbQIjAlJmF1jQ==")
+#: The newest 4.x (4.14.1 finds label-content-name-mismatch and aria-allowed-role that 4.11 missed).
+AXE = ("axe-core", "4.14.1",
+       "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -101,6 +102,27 @@ def watch(page) -> Watch:
 
     page.route("**/*", route)
     return w
+
+
+def rgb(css: str) -> tuple[float, ...]:
+    """(r, g, b) or (r, g, b, alpha) of a computed CSS colour such as ``rgb(20, 24, 30)``."""
+    import re
+
+    values = [float(v) for v in re.findall(r"[\d.]+", css)]
+    if not css.startswith("rgb") or len(values) not in (3, 4):
+        raise ValueError(f"not a computed rgb() colour: {css!r}")
+    return tuple(values)
+
+
+def contrast(a, b) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (alpha ignored): 1 to 21."""
+
+    def lum(c):
+        lin = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def open_page(browser, url: str, width: int = 1280, height: int = 900):

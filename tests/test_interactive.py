@@ -151,3 +151,107 @@ def test_rules_span_the_panel_and_only_widen_their_own_axis():
     assert hx.size == 0 and list(hy) == [0.5] and list(vx) == [2.0] and vy.size == 0
     fig = ia.Figure(lambda a: [ia.Line([0, 1], [0, a]), ia.VLine(3.0)], [ia.Slider("a", [1, 2])], alt="x")
     assert fig.payload()["panels"][0]["xlim"][1] > 3.0  # the vertical rule is inside the x range
+
+
+# --------------------------------------------------------------------------- screen readers
+def test_default_announcement_names_the_slider_values_and_the_notes(fig):
+    payload = fig.payload()
+    assert len(payload["announce"]) == len(payload["frames"]) == 15
+    assert fig.announcement((4, 2)) == "λ = 8, shift = 2: λ = 8.00"
+    assert payload["announce"][fig._flat((4, 2))] == fig.announcement((4, 2))
+
+
+def test_default_announcement_folds_the_spacing_of_notes():
+    f = ia.Figure(lambda a: [ia.Text(0, 1, f"x  =\n{a:g},   y"), ia.Text(0, 0.5, "  ")], [ia.Slider("a", [1, 2])], alt="x")
+    assert f.announcement((1,)) == "a = 2: x = 2, y"
+
+
+def test_announce_function_gives_the_live_region_text_of_every_position():
+    seen = []
+
+    def announce(values):
+        seen.append(values)
+        return f"a = {values['a']:g}:   bound  {2 * values['a']:g}"
+
+    f = ia.Figure(lambda a: [ia.Line([0, 1], [0, a])], [ia.Slider("a", [1, 2, 3])], alt="x", announce=announce)
+    assert seen == [{"a": 1.0}, {"a": 2.0}, {"a": 3.0}]
+    assert f.payload()["announce"] == ["a = 1: bound 2", "a = 2: bound 4", "a = 3: bound 6"]  # whitespace folded
+
+
+@pytest.mark.parametrize(
+    "announce, error, message",
+    [
+        ("λ = 1", TypeError, "function of the slider values"),
+        (lambda v: 3, TypeError, r"announce\(\{'a': 0.0\}\) must return non-empty text"),
+        (lambda v: " ", TypeError, "non-empty text"),
+        (lambda v: 1 / v["a"], RuntimeError, r"announce\(\{'a': 0.0\}\) failed"),
+    ],
+)
+def test_bad_announce_functions_get_clear_errors(announce, error, message):
+    with pytest.raises(error, match=message):
+        ia.Figure(lambda a: [ia.Line([0, 1], [0, a])], [ia.Slider("a", [0, 1])], alt="x", announce=announce)
+
+
+def test_slider_values_carry_their_unit():
+    s = ia.Slider("N", [10, 100], label="samples N", fmt="{:.0f}", unit="samples")
+    assert s.text(100.0) == "100 samples"
+    f = ia.Figure(lambda N: [ia.Line([0, 1], [0, N])], [s], alt="x")
+    assert f.payload()["sliders"][0]["text"] == ["10 samples", "100 samples"]
+    assert f.announcement((0,)) == "samples N = 10 samples"
+
+
+def test_a_captioned_figure_is_named_by_its_caption_and_the_drawing_by_the_alt_text(fig):
+    html = fig.html()
+    opening = html[: html.index(">") + 1]
+    assert "role=" not in opening and "aria-label" not in opening  # name: the figcaption
+    assert 'role="img" aria-label="a test figure"' in html
+    assert html.endswith("<figcaption>Test figure.</figcaption></figure>")
+    bare = ia.Figure(lambda a: [ia.Line([0, 1], [0, a])], [ia.Slider("a", [0, 1])], alt="plain")
+    assert bare.html().startswith('<figure class="kfig') and 'aria-label="plain">' in bare.html()
+
+
+def test_text_is_drawn_in_the_text_colour_and_series_in_the_palette(fig):
+    traces = fig.payload()["traces"]
+    assert [t["color"] for t in traces] == [ia.PALETTE[0], ia.PALETTE[1], ia.PALETTE[2], None]
+
+
+# --------------------------------------------------------------------------- trace kinds
+KINDS = [ia.Line, ia.Points, ia.Band, ia.Bars, ia.Heatmap, ia.HLine, ia.VLine, ia.Text]
+
+
+def test_every_trace_kind_draws_itself_in_matplotlib_and_in_the_page_script():
+    script = ia._script()
+    table = script[script.index("var KINDS = {"):]
+    for cls in KINDS:
+        assert "draw_mpl" in cls.__dict__ or any("draw_mpl" in b.__dict__ for b in cls.__mro__[1:-2]), cls
+        assert f"\n    {cls.kind}: " in table, f"kfig.js has no KINDS entry for {cls.kind!r}"
+    assert "kind ===" not in script and 'kind === "' not in script  # one table, no if-chains
+
+
+def test_matplotlib_view_draws_every_kind():
+    def draw(a):
+        return [ia.Line([0, 1], [0, a], label="l"), ia.Points([0.5], [a]), ia.Band([0, 1], [0, 0], [a, a]),
+                ia.Bars([0, 1], [a, 1]), ia.HLine(a), ia.VLine(0.5), ia.Text(0.1, 0.9, f"a = {a}"),
+                ia.Heatmap([[a, 0], [0, -a]], panel=1)]
+
+    f = ia.Figure(draw, [ia.Slider("a", [0.5, 1.0])], [ia.Axes(), ia.Axes()], alt="x")
+    ax, hm = f.figure((1,)).axes[:2]
+    assert len(ax.lines) == 4  # line, points, two rules
+    assert len(ax.collections) == 1 and len(ax.patches) == 2  # band, two bars
+    assert [t.get_text() for t in ax.texts] == ["a = 1.0"]
+    assert len(hm.images) == 1 and sorted(t.get_text() for t in hm.texts) == ["-1.000", "0.000", "0.000", "1.000"]
+    assert f.payload()["panels"][1]["yflip"] and not f.payload()["panels"][0]["yflip"]
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: ia.Line([0, 1], [0, 1, 2]), "Line arrays differ in length: x 2, y 3"),
+        (lambda: ia.Band([0, 1], [0, 1], [0]), "Band arrays differ in length: x 2, y1 2, y2 1"),
+        (lambda: ia.Bars([0], [1, 2]), "Bars arrays differ in length: x 1, heights 2"),
+        (lambda: ia.Points([[0, 1]], [[0, 1]]), r"Points x must be one-dimensional, got shape \(1, 2\)"),
+    ],
+)
+def test_vector_traces_share_one_length_check(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, caption_as_alt_text, copy_mathjax, drop_thebe, drop_widget_state, sri,
-    theme_templates_without_fontawesome_js, vendor_npm,
+    MATHJAX, MATHJAX_DIR, accessible_theme_templates, caption_as_alt_text, copy_mathjax, drop_thebe,
+    drop_widget_state, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm,
 )
 
 
@@ -108,6 +108,31 @@ def test_theme_templates_leave_out_only_the_fontawesome_script(tmp_path):
     for macro in ("head_pre_assets", "head_js_preload", "body_post", "bootstrap.js"):
         assert macro in ours
     assert theme_templates_without_fontawesome_js(cache=tmp_path) == folder  # idempotent
+
+
+def test_theme_templates_put_the_title_in_a_landmark_and_name_search_by_its_text(tmp_path):
+    import pydata_sphinx_theme
+
+    components = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "components"
+    folder = accessible_theme_templates(cache=tmp_path)
+    logo, theirs_logo = (folder / "navbar-logo.html").read_text(), (components / "navbar-logo.html").read_text()
+    assert logo.startswith('<nav class="sbt-book-title" aria-label=') and logo.rstrip().endswith("</nav>")
+    assert theirs_logo in logo  # the theme's own title, only wrapped
+    search, theirs = (folder / "search-button-field.html").read_text(), (components / "search-button-field.html").read_text()
+    assert 'aria-label="{{ _(\'Search\') }}"' in theirs and "aria-label" not in search
+    assert search == theirs.replace(' aria-label="{{ _(\'Search\') }}"', "")
+    assert "title=" in search and "kbd-shortcut" in search
+    assert accessible_theme_templates(cache=tmp_path) == folder  # idempotent
+
+
+def test_hidden_input_toggles_are_named_by_what_they_show():
+    body = '<details class="hide"><summary aria-label="Toggle hidden content">\n<p>Show code cell source</p>'
+    context = {"body": body + body}
+    summary_named_by_its_text(None, "p", "page.html", context, None)
+    assert context["body"].count("<summary>\n<p>Show code cell source</p>") == 2 and "aria-label" not in context["body"]
+    other = {"body": "<summary>x</summary>"}
+    summary_named_by_its_text(None, "p", "page.html", other, None)
+    assert other == {"body": "<summary>x</summary>"}
 
 
 def test_caption_becomes_alt_text_only_where_the_author_gave_none():

@@ -145,7 +145,7 @@ class Progress:
             f"<tr><td>{'✔' if r and r.get('passed') else ''}</td><td><code>{html.escape(i)}</code></td>"
             f"<td>{html.escape(t)}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>" for i, t, r in self.rows)
         return (f"<p><b>Progress: {len(self.done)} of {len(self.rows)} exercises done</b></p>"
-                f"<table><tr><th></th><th>id</th><th>task</th><th>status</th></tr>{body}</table>")
+                f"<table><tr><th>done</th><th>id</th><th>task</th><th>status</th></tr>{body}</table>")
 
 
 def progress() -> Progress:
