@@ -255,3 +255,22 @@ def test_matplotlib_view_draws_every_kind():
 def test_vector_traces_share_one_length_check(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("module, build, announce", [
+    ("ch1", "bernoulli_explorer", "announce_bernoulli_explorer"),
+    ("ch2", "hessian_explorer", "announce_hessian_explorer"),
+    ("ch3", "block_rates", "announce_block_rates"),
+    ("ch4", "lse_lambda", "announce_lse_lambda"),
+])
+def test_chapter_figures_announce_their_key_numbers(module, build, announce):
+    """Each chapter figure's live region reads its own announce function at every position."""
+    import importlib
+    import itertools
+
+    mod = importlib.import_module(f"softmaxbook.figures.{module}")
+    fig = getattr(mod, build)()
+    grids = [range(len(s.values)) for s in fig.sliders]
+    for idx in itertools.product(*grids):
+        said = getattr(mod, announce)(fig.values_at(idx))
+        assert fig.announcement(idx) == " ".join(said.split())

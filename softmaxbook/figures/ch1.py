@@ -68,15 +68,16 @@ def bernoulli_explorer() -> Figure:
     return Figure(
         draw_bernoulli,
         sliders=[Slider("theta", GRID, label="θ = o₁ − o₂", default=1.0)],
+        announce=announce_bernoulli_explorer,
         axes=[Axes(xlabel="θ", ylabel="A(θ)", ylim=(0, 7)),
               Axes(xlabel="θ", ylabel="value", ylim=(0, 1.05))],
-        caption="Two classes. Left: the log-partition A(θ) = log(1 + e^θ) and its tangent at the "
-                "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Right: "
+        caption="Two classes. First panel: the log-partition A(θ) = log(1 + e^θ) and its tangent at the "
+                "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Second panel: "
                 "that mean, the curvature A″(θ) = σ(θ)(1 − σ(θ)), and the sample variance of seeded "
                 "Bernoulli draws at each θ of the slider (dots): the curvature of A is the variance of "
                 "the label.",
-        alt="Two panels. Left: the convex curve log(1 + e^theta) with a dashed tangent line at the "
-            "selected theta. Right: the S-shaped sigmoid, a bell-shaped curvature curve peaking at 0.25, "
+        alt="Two panels. First: the convex curve log(1 + e^theta) with a dashed tangent line at the "
+            "selected theta. Second: the S-shaped sigmoid, a bell-shaped curvature curve peaking at 0.25, "
             "dots of sampled variances on it, and a vertical line at the selected theta. Slider for theta.",
         width=9.0, height=3.6,
     )

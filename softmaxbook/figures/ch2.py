@@ -46,18 +46,19 @@ def hessian_explorer() -> Figure:
     return Figure(
         draw_hessian,
         sliders=[Slider("o1", GRID, label="o₁", default=2.0), Slider("o2", GRID, label="o₂", default=2.0)],
+        announce=announce_hessian_explorer,
         axes=[
             Axes(xlabel="class i", ylabel="p_i = E[Y_i]", ylim=(0, 1.05), xticks=[1, 2, 3], legend=False),
             Axes(xlabel="j", ylabel="i", title="H = diag(p) − ppᵀ = Cov[Y]", **ticks),
             Axes(xlabel="eigenvalue (sorted)", ylabel="value", ylim=(0, 0.6), xticks=[1, 2, 3],
                  xticklabels=["λ₁ = 0", "λ₂", "λmax"]),
         ],
-        caption="Logits (o₁, o₂, 0). Left: the mean p = softmax(o) of the one-hot label. Middle: "
-                "H = diag(p) − ppᵀ, which is Cov[Y]; every row sums to zero. Right: its eigenvalues "
+        caption="Logits (o₁, o₂, 0). First panel: the mean p = softmax(o) of the one-hot label. Second panel: "
+                "H = diag(p) − ppᵀ, which is Cov[Y]; every row sums to zero. Third panel: its eigenvalues "
                 "against Böhning's bound ½: one is always 0 (the direction 1), and the largest comes "
                 "near ½ only when two classes share almost all the probability.",
-        alt="Three panels. Left: bars of the three class probabilities. Middle: a 3 by 3 heatmap of the "
-            "Hessian, positive on the diagonal and negative off it. Right: bars of its three sorted "
+        alt="Three panels. First: bars of the three class probabilities. Second: a 3 by 3 heatmap of the "
+            "Hessian, positive on the diagonal and negative off it. Third: bars of its three sorted "
             "eigenvalues under a dashed line at one half. Sliders for o1 and o2.",
         width=10.0, height=3.6,
     )

@@ -65,17 +65,18 @@ def block_rates() -> Figure:
 
     return Figure(
         draw,
-        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}")],
+        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}", unit="trits")],
+        announce=announce_block_rates,
         axes=[Axes(xlabel="block length n (trits)", ylabel="bits per trit", ylim=(1.56, 2.06)),
               Axes(xlabel="block length n (trits)", ylabel="bits per trit above log₂3",
                    yscale="log", ylim=(5e-5, 1.5), legend=False)],
-        caption="Left, bits per trit of the fixed-length block code ⌈n log₂3⌉/n and of Huffman’s code "
-                "on the 3ⁿ blocks, against the entropy log₂3. Right, the excess over log₂3 on a log "
+        caption="First panel: bits per trit of the fixed-length block code ⌈n log₂3⌉/n and of Huffman’s code "
+                "on the 3ⁿ blocks, against the entropy log₂3. Second panel: the excess over log₂3 on a log "
                 f"scale, always below the bound 1/n. The records of the block code are n = {records}; "
                 "both codes zigzag down towards log₂3.",
-        alt=f"Two line charts against the block length n from 1 to {N_MAX}. Left: bits per trit of the fixed "
+        alt=f"Two line charts against the block length n from 1 to {N_MAX}. First: bits per trit of the fixed "
             "block code and of Huffman on blocks zigzag from 2 and 5/3 down towards the entropy line "
-            "log₂3. Right: their excess over the entropy on a log scale, under a dashed 1/n curve. "
+            "log₂3. Second: their excess over the entropy on a log scale, under a dashed 1/n curve. "
             "A slider selects n and marks both codes at that n.",
         width=10.0, height=4.0,
     )

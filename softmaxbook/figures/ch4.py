@@ -90,16 +90,17 @@ def lse_lambda() -> Figure:
     return Figure(
         draw,
         sliders=[Slider("lam", LAMBDAS, label="λ (inverse temperature)", default=1.0)],
+        announce=announce_lse_lambda,
         axes=[Axes(xlabel="t   (x = (t, 0, 0))", ylabel="value", ylim=(-7.5, 7.5)),
               Axes(xlabel="t   (x = (t, 0, 0))", ylabel="weight of x₁", ylim=(-0.05, 1.05))],
-        caption="Left, for x = (t, 0, 0): λ⁻¹LSE(λx) inside the band from max(x) to "
+        caption="First panel, for x = (t, 0, 0): λ⁻¹LSE(λx) inside the band from max(x) to "
                 "max(x) + (log 3)/λ, and the soft-min −λ⁻¹LSE(−λx) inside the band from "
                 "min(x) − (log 3)/λ to min(x). At t = 0 all entries are equal and both curves touch "
-                "the outer edges of their bands. Right, the soft-argmax weight softmax(λx)₁ of the "
+                "the outer edges of their bands. Second panel: the soft-argmax weight softmax(λx)₁ of the "
                 "first entry, which tends to the step 0, 1/3 (the three-way tie at t = 0), 1.",
-        alt="Two panels with a slider for lambda. Left: curves of the smooth maximum and the soft-min "
+        alt="Two panels with a slider for lambda. First: curves of the smooth maximum and the soft-min "
             "of (t, 0, 0) against t, each inside a shaded band of width log(3)/lambda next to the "
-            "dashed max and min; the bands shrink as lambda grows. Right: the softmax weight of the "
+            "dashed max and min; the bands shrink as lambda grows. Second: the softmax weight of the "
             "first entry, an S-shaped curve that sharpens into a step at t = 0.",
         width=9.0, height=4.0,
     )
