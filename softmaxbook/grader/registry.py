@@ -11,10 +11,7 @@ the learner-side ``check`` and the batch grader both call it.
 
 from __future__ import annotations
 
-import builtins
-import copy
 import html
-import importlib
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,12 +20,10 @@ import numpy as np
 import sympy as sp
 
 from .. import coding, expfamily, hessian, lse
-from . import compare, sandbox
-from .answers import ALLOWED_MODULES
+from . import compare, fnrun, sandbox
 from .parse import ParseError, parse, symbol_names
 
 N_POINTS = 6
-CASE_SECONDS = 1.0
 
 
 # --------------------------------------------------------------------------- results
@@ -314,18 +309,23 @@ class Function(Exercise):
 
     def cases(self, strict):
         if strict not in self._built:
-            self._built[strict] = self._cases() + (self._strict() if strict else [])
-        return self._built[strict]
+            cases = self._cases() + (self._strict() if strict else [])
+            # What the fresh interpreter receives: the inputs, never the expected values.
+            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))} for c in cases]
+            self._built[strict] = (cases, inputs)
+        return self._built[strict][0]
 
     def _grade(self, ans, live, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
-        if len(records) != len(self.names) or any(r.get("t") not in ("fn",) for r in records):
+        if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
             return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}"
                           + (f" of length {len(records)}" if ans.get("t") == "seq" else "") + ".")
-        if live is not None and not isinstance(live, (list, tuple)):
-            live = [live]
+        pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
+        if any(p is None for p in pickles):
+            return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
+                          "large): run the cell that defines it and check it again.")
         cases = self.cases(strict)
-        reports, status = sandbox.run(lambda emit: _run_cases(records, live, cases, emit))
+        reports, status = sandbox.run_functions(pickles, self._built[strict][1])
         setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in reports if "i" in r}
         if not outs and setup_error:
@@ -336,8 +336,10 @@ class Function(Exercise):
         for i, case in enumerate(cases):
             rep = outs.get(i)
             if rep is None:
-                why = ("the time limit of 5 s was reached (an infinite loop?)" if status == "timeout"
-                       else "your code ended the process" if status == "crashed" else "not run")
+                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
+                       "crashed": "your code ended the process",
+                       "malformed": "the report of the run was damaged or too large (huge outputs, or "
+                                    "your code wrote to the grader's channel)"}.get(status, "not run")
                 hints.append(f"some tests did not run: {why}")
                 break
             ok, hint = self.judge(case, rep)
@@ -361,101 +363,9 @@ class Function(Exercise):
         return Result(self.id, False, score, f"{passed} of {len(cases)} hidden tests pass.", hints[:5])
 
 
-def build_function(record):
-    """Re-create a harvested function from its source (runs in the sandbox child only)."""
-    if not record.get("src"):
-        raise ValueError("the source code of your function is not available (define it with def in a cell)")
-    ns = {"__name__": "__learner__", "__builtins__": builtins}
-    for name, spec in record.get("env", {}).items():
-        if "module" in spec and spec["module"].split(".")[0] in ALLOWED_MODULES:
-            ns[name] = importlib.import_module(spec["module"])
-        elif "attr" in spec and spec["attr"][0].split(".")[0] in ALLOWED_MODULES:
-            obj = importlib.import_module(spec["attr"][0])
-            for part in spec["attr"][1].split("."):
-                obj = getattr(obj, part)
-            ns[name] = obj
-        elif "value" in spec:
-            ns[name] = spec["value"]
-    for name, spec in record.get("env", {}).items():
-        if "src" in spec:
-            exec(compile(spec["src"], f"<helper {name}>", "exec"), ns)  # noqa: S102 - sandbox child only
-    before = set(ns)
-    exec(compile(record["src"], "<answer>", "exec"), ns)  # noqa: S102 - sandbox child only
-    fn = ns.get(record.get("name"))
-    if not callable(fn):
-        new = [v for k, v in ns.items() if k not in before and callable(v)]
-        if not new:
-            raise ValueError("the function could not be re-created from its source")
-        fn = new[-1]
-    return fn
-
-
-def _run_cases(records, live, cases, emit):
-    """Inside the sandbox child: run every case, emit plain outputs (never a verdict)."""
-    sandbox.step_alarm(2.0)
-    if live is None:
-        fns = [build_function(r) for r in records]
-    else:
-        # Learner side: run what the batch grader will run (the source, with only the
-        # allowed modules), so both sides agree; closures and functions whose source
-        # cannot be re-created run as they are.
-        try:
-            if any(getattr(getattr(f, "__code__", None), "co_freevars", ()) for f in live):
-                raise ValueError("closure")
-            fns = [build_function(r) for r in records]
-        except Exception:
-            fns = list(live)
-    sandbox.step_alarm(0)
-    for i, case in enumerate(cases):
-        rep = {"i": i}
-        sandbox.step_alarm(CASE_SECONDS)
-        try:
-            args = copy.deepcopy(case.args)
-            if case.kind == "call":
-                out = fns[0](*args)
-                if out is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    rep["out"] = sandbox.plain(out)
-            elif case.kind in ("roundtrip", "rate"):
-                bits = fns[0](list(args[0]))
-                if bits is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    bits = _bitstring(bits)
-                    back = fns[1](bits, len(args[0]))
-                    rep["len"] = len(bits)
-                    rep["back"] = sandbox.plain(list(back)) if back is not Ellipsis else None
-            else:
-                out = fns[0](*args) if case.kind == "encode_error" else fns[1](*args)
-                if out is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    rep["out"] = "returned without raising"
-        except sandbox.StepTimeout:
-            rep = {"i": i, "timeout": True}
-        except TypeError as exc:
-            rep = {"i": i, "raised": "TypeError", "msg": str(exc)[:200]}
-        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
-            rep = {"i": i, "raised": type(exc).__name__, "msg": str(exc)[:200]}
-        finally:
-            sandbox.step_alarm(0)
-        emit(rep)
-
-
-def _bitstring(bits):
-    if isinstance(bits, (list, tuple)) and all(b in (0, 1) and not isinstance(b, float) for b in bits):
-        return "".join(str(int(b)) for b in bits)
-    if isinstance(bits, str) and set(bits) <= {"0", "1"}:
-        return bits
-    if isinstance(bits, (bytes, bytearray)):
-        return "".join(f"{b:08b}" for b in bits)
-    raise TypeError(f"encode must return a string of '0'/'1' characters, got {type(bits).__name__}")
-
-
 def _failure(rep):
     if rep.get("timeout"):
-        return "a test took longer than 1 s (an infinite loop?)"
+        return f"a test took longer than {sandbox.CASE_SECONDS:g} s (an infinite loop?)"
     if "raised" in rep:
         return f"your function raised {rep['raised']}: {rep.get('msg', '')}"
     return ""

@@ -1,18 +1,24 @@
-"""Run risky work (learner functions, simplification of hostile input) in a child process.
+"""Run risky work in a child process with a hard deadline (graded exercises, all chapters).
 
-Graded exercises, all chapters. The child is *forked* from the already warm process
-(numpy and sympy stay imported, so a check costs milliseconds, not a fresh interpreter),
-gets an address-space limit, a new session and a per-step alarm, and reports its
-results as JSON lines through a pipe. The parent reads them until a hard deadline
-(5 s by default) and then kills the child with SIGKILL. Nothing the child sends is
-unpickled: the parent only accepts JSON, and only *outputs* of the learner's code (the
-verdict is always computed in the parent).
+Two kinds of child:
 
-On platforms without ``os.fork`` the work runs in-process (no hard timeout).
+* :func:`run_functions` runs a learner's *function answers* in a **fresh** interpreter
+  (``python -I -S``, started from nothing, not a fork of the grader), inside bubblewrap
+  (:mod:`.jail`) where it is available and with the same limits, deadline and
+  process-group kill where it is not (a learner's machine, Binder). The child receives
+  the pickled function(s) and the hidden *inputs* only; the course package is not
+  importable there. It answers with JSON lines of plain outputs, size-capped and checked
+  against a schema here; the verdict is computed by the caller. Nothing the child sends
+  is unpickled, and the grader never unpickles the learner's bytes itself.
+* :func:`run` forks the grader's own process to bound *its* sympy work on expressions
+  that were already parsed through the whitelist (:mod:`.compare`). No learner code runs
+  there. Every wait has a deadline and the child's whole process group is killed.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import math
@@ -20,48 +26,143 @@ import os
 import select
 import signal
 import sys
+import sysconfig
 import time
+from functools import lru_cache
+from pathlib import Path
+
+from . import fnrun, jail
+from .answers import MAX_PICKLE
 
 HARD_TIMEOUT = 4.5             # seconds; with parsing, every check ends within 5 s
 MEMORY_MB = 1024
 MAX_REPORT_BYTES = 2_000_000
+SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
+CASE_SECONDS = 1.0             # one hidden test
+FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes=64, file_size=2**20,
+                              output_bytes=MAX_REPORT_BYTES)
+# One BLAS thread: faster to start, and the jail's process limit counts threads.
+FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+REPORT_KEYS = {"i", "out", "ellipsis", "len", "back", "raised", "msg", "timeout"}
 
 
 class StepTimeout(BaseException):
-    """Raised inside the child when one step exceeds its alarm."""
+    """Raised inside a forked child when one step exceeds its alarm."""
 
 
-def plain(x, depth=0):
-    """Convert a result to JSON-able plain data (floats, ints, str, lists, None)."""
-    if depth > 20:
-        raise TypeError("nested too deeply")
-    if x is None or isinstance(x, (bool, str)):
-        return x
-    if isinstance(x, int):
-        return x if abs(x) < 2**4000 else float("inf")
-    if isinstance(x, float):
-        return x
+# --------------------------------------------------------------------------- function answers
+
+def decode_pickle(text) -> bytes | None:
+    """The bytes of a base64 pickle from an answer record, or ``None`` if malformed or too large.
+    (Decoded only to be passed on to the fresh interpreter: never unpickled here.)"""
+    if not isinstance(text, str) or not text or len(text) > 4 * MAX_PICKLE // 3 + 4:
+        return None
     try:
-        import numpy as np
-        if isinstance(x, np.ndarray):
-            if x.size > 100_000:
-                raise TypeError("array too large")
-            return plain(x.tolist(), depth + 1)
-        if isinstance(x, np.generic):
-            return plain(x.item(), depth + 1)
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(x, (list, tuple)):
-        if len(x) > 100_000:
-            raise TypeError("sequence too large")
-        return [plain(e, depth + 1) for e in x]
-    if isinstance(x, complex):
-        raise TypeError("a complex number")
-    try:
-        return float(x)
-    except Exception:
-        raise TypeError(f"a {type(x).__name__}") from None
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
 
+
+@lru_cache(maxsize=1)
+def _runner_source() -> str:
+    return Path(fnrun.__file__).read_text(encoding="utf-8")
+
+
+def _library_path() -> list[str]:
+    """Where the fresh interpreter finds numpy and cloudpickle (the site-packages of this Python;
+    the course package is not there, and ``.pth`` files are not processed)."""
+    paths = []
+    for key in ("purelib", "platlib"):
+        p = sysconfig.get_paths().get(key)
+        if p and p not in paths:
+            paths.append(p)
+    return paths
+
+
+def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD_TIMEOUT,
+                  sandbox: bool | None = None) -> tuple[list[dict], str]:
+    """Run pickled function(s) on the cases' inputs in a fresh, jailed interpreter.
+
+    ``cases`` are plain data ``{"kind", "args"}`` (inputs only). Returns ``(reports, status)``:
+    the per-case reports (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
+    ``"timeout"`` (killed at the deadline), ``"crashed"`` (ended without finishing its
+    report) or ``"malformed"`` (sent something malformed or too large: the whole report
+    then counts for nothing). ``sandbox=None`` uses bubblewrap
+    when it works here.
+    """
+    request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(p).decode() for p in pickles],
+                          "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
+                         allow_nan=True).encode()
+    if sandbox is None:
+        sandbox = jail.available()
+    argv = [sys.executable, "-I", "-S", "-c", _runner_source()]
+    try:
+        out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS, sandbox=sandbox,
+                       env=FUNCTION_ENV)
+    except OSError as exc:
+        return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
+    status = "timeout" if out.timed_out else "malformed" if out.truncated else "ok"
+    reports, done = parse_reports(out.stdout, len(cases))
+    if reports is None:
+        return [], "malformed"
+    if status == "ok" and not done:
+        status = "crashed"    # it ended without finishing (os._exit, a signal, an exception)
+    return reports, status
+
+
+def parse_reports(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
+    """Schema check of the runner's JSON lines: ``(reports, finished)``; ``(None, False)`` if
+    anything is malformed (a forged or damaged report counts for nothing)."""
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None, False
+    reports, seen, done = [], set(), False
+    for line in lines:
+        if done:
+            return None, False
+        try:
+            rep = json.loads(line)
+        except (ValueError, RecursionError):
+            return None, False
+        if rep == {"__done__": True}:
+            done = True
+            continue
+        if isinstance(rep, dict) and set(rep) == {"__sandbox_error__"} and isinstance(rep["__sandbox_error__"], str):
+            reports.append({"__sandbox_error__": rep["__sandbox_error__"][:300]})
+            continue
+        if not _valid_report(rep, n_cases) or rep["i"] in seen:
+            return None, False
+        seen.add(rep["i"])
+        reports.append(rep)
+    return reports, done
+
+
+def _valid_report(rep, n_cases) -> bool:
+    if not isinstance(rep, dict) or not set(rep) <= REPORT_KEYS:
+        return False
+    i = rep.get("i")
+    if type(i) is not int or not 0 <= i < n_cases:
+        return False
+    checks = {"out": _plain_ok, "back": lambda v: v is None or (isinstance(v, list) and _plain_ok(v)),
+              "ellipsis": lambda v: v is True, "timeout": lambda v: v is True,
+              "len": lambda v: type(v) is int and v >= 0,
+              "raised": lambda v: isinstance(v, str) and len(v) <= 100,
+              "msg": lambda v: isinstance(v, str) and len(v) <= 400}
+    return all(checks[k](v) for k, v in rep.items() if k != "i")
+
+
+def _plain_ok(v, depth=0) -> bool:
+    if v is None or isinstance(v, (bool, int, float)):
+        return True
+    if isinstance(v, str):
+        return len(v) <= 1000
+    if isinstance(v, list) and depth < 20:
+        return all(_plain_ok(e, depth + 1) for e in v)
+    return False
+
+
+# --------------------------------------------------------------------------- the grader's own work
 
 def _alarm(signum, frame):
     raise StepTimeout()
@@ -157,9 +258,9 @@ def run(task, timeout: float = HARD_TIMEOUT, memory_mb: int = MEMORY_MB):
                 break
     finally:
         os.close(r)
-        if status != "ok":
-            _kill(pid)
-        _, wstatus = os.waitpid(pid, 0) if status == "ok" else (pid, 0)
+        wstatus = _wait(pid, deadline if status == "ok" else 0)
+    if wstatus is None:      # it closed its pipe but did not end in time: killed
+        status, wstatus = ("timeout" if status == "ok" else status), 0
     if status == "ok" and not (os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0):
         status = "crashed"
     reports, done = [], False
@@ -178,19 +279,30 @@ def run(task, timeout: float = HARD_TIMEOUT, memory_mb: int = MEMORY_MB):
     return reports, status
 
 
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-
-
-def finite(x) -> bool:
-    try:
-        return math.isfinite(x)
-    except TypeError:
-        return False
+def _wait(pid: int, deadline: float):
+    """Reap ``pid`` before ``deadline`` (its wait status), else kill its process group (it
+    called ``setsid``) and reap it; ``None`` when it had to be killed. Never waits unbounded."""
+    while True:
+        try:
+            done, wstatus = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return wstatus
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.002)
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+    end = time.monotonic() + 5.0
+    while time.monotonic() < end:   # SIGKILL cannot be ignored: reaped within milliseconds
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:
+            break
+        time.sleep(0.002)
+    return None
