@@ -150,12 +150,11 @@ def main() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         if not all(callable(f) for f in fns):
             raise TypeError("the answer is not a function")
-    except CaseTimeout:
-        emit({"__sandbox_error__": "loading your function took too long"})
-        return
     except BaseException as exc:  # noqa: BLE001 - anything the learner's pickle raises
         signal.setitimer(signal.ITIMER_REAL, 0)
-        emit({"__sandbox_error__": explain(exc)})
+        emit({"__sandbox_error__": "loading your function took too long" if isinstance(exc, CaseTimeout)
+              else explain(exc)})
+        emit({"__done__": True})
         return
     seconds = float(request.get("case_seconds", 1.0))
     for i, case in enumerate(request["cases"]):

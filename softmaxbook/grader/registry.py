@@ -367,7 +367,7 @@ def _failure(rep):
     if rep.get("timeout"):
         return f"a test took longer than {sandbox.CASE_SECONDS:g} s (an infinite loop?)"
     if "raised" in rep:
-        return f"your function raised {rep['raised']}: {rep.get('msg', '')}"
+        return f"your function raised {rep['raised']}" + (f": {rep['msg']}" if rep.get("msg") else "")
     return ""
 
 
