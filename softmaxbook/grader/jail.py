@@ -160,6 +160,8 @@ def _bwrap_argv(binds_ro, scratch: Path, uid: int | None) -> list[str]:
 def _user_tasks(uid: int) -> int:
     """Processes and threads owned by ``uid`` now (RLIMIT_NPROC counts them all)."""
     n = 0
+    if not os.path.isdir("/proc"):
+        return 100_000   # no /proc (macOS): cannot count them, so the process limit is left off
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
@@ -206,23 +208,38 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
             uid = 2_000_000 + secrets.randbelow(1_000_000)
             os.chown(scratch, uid, uid)
         nproc = limits.processes if uid is not None else limits.processes + _user_tasks(os.getuid())
-        full = _prlimit_argv(limits, nproc)
+        preexec = None
+        if shutil.which("prlimit"):
+            full = _prlimit_argv(limits, nproc)
+        else:  # no util-linux (macOS, a learner's machine): set the limits in the child
+            full, preexec = [], functools.partial(_set_limits, limits, nproc)
         if sandbox:
             full += _bwrap_argv(binds_ro, scratch, uid)
         full += [str(a) for a in argv]
-        return _supervise(full, stdin, timeout, limits.output_bytes, scratch, _environment(scratch, env))
+        return _supervise(full, stdin, timeout, limits.output_bytes, scratch, _environment(scratch, env), preexec)
     finally:
         if own_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _supervise(argv, stdin: bytes, timeout: float, cap: int, cwd: Path, env: dict) -> Outcome:
+def _set_limits(limits: Limits, nproc: int) -> None:
+    import resource
+    for name, value in (("RLIMIT_CPU", limits.cpu_seconds), ("RLIMIT_AS", limits.address_space),
+                        ("RLIMIT_NPROC", nproc), ("RLIMIT_FSIZE", limits.file_size), ("RLIMIT_CORE", 0)):
+        if hasattr(resource, name):
+            try:
+                resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+            except (ValueError, OSError):
+                pass   # e.g. macOS refuses RLIMIT_AS below the current use
+
+
+def _supervise(argv, stdin: bytes, timeout: float, cap: int, cwd: Path, env: dict, preexec=None) -> Outcome:
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile() as fin:
         fin.write(stdin)
         fin.seek(0)
         proc = subprocess.Popen(argv, stdin=fin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                                start_new_session=True, close_fds=True)
+                                start_new_session=True, close_fds=True, preexec_fn=preexec)
     out, err = bytearray(), bytearray()
     truncated, timed_out, reason = False, False, ""
     sel = selectors.DefaultSelector()
@@ -271,6 +288,11 @@ def _supervise(argv, stdin: bytes, timeout: float, cap: int, cwd: Path, env: dic
 
 def _exited(pid: int) -> bool:
     """True once ``pid`` has ended (it stays a zombie: not reaped here)."""
+    if not hasattr(os, "waitid"):  # macOS: no peeking; the group kill may then miss a reaped leader's group
+        try:
+            return os.waitpid(pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:
+            return True
     try:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
     except ChildProcessError:
