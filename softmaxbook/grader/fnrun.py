@@ -125,6 +125,12 @@ def _alarm(signum, frame):
     raise CaseTimeout()
 
 
+def _arm(seconds: float) -> None:
+    """Arm (0: disarm) the per-case alarm; Windows has none (the parent's deadline remains)."""
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
 def main() -> None:
     request = json.loads(sys.stdin.buffer.read(MAX_REQUEST))
     report = os.fdopen(os.dup(1), "w", encoding="utf-8")
@@ -136,7 +142,8 @@ def main() -> None:
     sys.meta_path.insert(0, _NoCoursePackage())
     for name in [m for m in sys.modules if m == COURSE_PACKAGE or m.startswith(COURSE_PACKAGE + ".")]:
         del sys.modules[name]
-    signal.signal(signal.SIGALRM, _alarm)
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _alarm)
 
     def emit(obj):
         report.write(json.dumps(obj, allow_nan=True) + "\n")
@@ -144,14 +151,14 @@ def main() -> None:
 
     import pickle
     try:
-        signal.setitimer(signal.ITIMER_REAL, float(request.get("setup_seconds", 3.0)))
+        _arm(float(request.get("setup_seconds", 3.0)))
         import cloudpickle  # noqa: F401 - needed by the pickles' reconstructors
         fns = [pickle.loads(base64.b64decode(f)) for f in request["functions"]]  # noqa: S301 - learner's own bytes, here only
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _arm(0)
         if not all(callable(f) for f in fns):
             raise TypeError("the answer is not a function")
     except BaseException as exc:  # noqa: BLE001 - anything the learner's pickle raises
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _arm(0)
         emit({"__sandbox_error__": "loading your function took too long" if isinstance(exc, CaseTimeout)
               else explain(exc)})
         emit({"__done__": True})
@@ -159,14 +166,14 @@ def main() -> None:
     seconds = float(request.get("case_seconds", 1.0))
     for i, case in enumerate(request["cases"]):
         try:
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            _arm(seconds)
             rep = run_case(fns, case)
         except CaseTimeout:
             rep = {"timeout": True}
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
             rep = {"raised": type(exc).__name__, "msg": explain(exc).split(": ", 1)[-1][:MAX_MSG]}
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _arm(0)
         rep["i"] = i
         emit(rep)
     emit({"__done__": True})

@@ -21,10 +21,11 @@ import base64
 import binascii
 import io
 import json
-import math
 import os
 import select
+import shutil
 import signal
+import subprocess
 import sys
 import sysconfig
 import time
@@ -87,27 +88,57 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
     the per-case reports (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
     ``"timeout"`` (killed at the deadline), ``"crashed"`` (ended without finishing its
     report) or ``"malformed"`` (sent something malformed or too large: the whole report
-    then counts for nothing). ``sandbox=None`` uses bubblewrap
-    when it works here.
+    then counts for nothing). ``sandbox=None`` uses bubblewrap when it works here.
     """
     request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(p).decode() for p in pickles],
                           "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
                          allow_nan=True).encode()
-    if sandbox is None:
-        sandbox = jail.available()
     argv = [sys.executable, "-I", "-S", "-c", _runner_source()]
     try:
-        out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS, sandbox=sandbox,
-                       env=FUNCTION_ENV)
+        if _has_jail_tools():
+            out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS,
+                           sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV)
+            data, timed_out, truncated = out.stdout, out.timed_out, out.truncated
+        else:   # a learner's macOS or Windows machine: same runner, deadline and group kill, no limits
+            data, timed_out, truncated = _run_portable(argv, request, timeout)
     except OSError as exc:
         return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
-    status = "timeout" if out.timed_out else "malformed" if out.truncated else "ok"
-    reports, done = parse_reports(out.stdout, len(cases))
-    if reports is None:
-        return [], "malformed"
-    if status == "ok" and not done:
-        status = "crashed"    # it ended without finishing (os._exit, a signal, an exception)
-    return reports, status
+    if timed_out or truncated:       # killed mid-line: keep the complete lines
+        data = data[:data.rfind(b"\n") + 1]
+    reports, done = parse_reports(data, len(cases))
+    if reports is None or truncated:
+        return reports or [], "malformed"
+    if timed_out:
+        return reports, "timeout"
+    return reports, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
+
+
+def _has_jail_tools() -> bool:
+    """:func:`.jail.run` works here (Linux with ``prlimit``), with or without bubblewrap."""
+    return sys.platform.startswith("linux") and shutil.which("prlimit") is not None
+
+
+def _run_portable(argv, request: bytes, timeout: float) -> tuple[bytes, bool, bool]:
+    """Fallback without :mod:`.jail`: ``(stdout, timed_out, truncated)``, the process group
+    (POSIX) or the process (Windows) killed at the deadline."""
+    posix = os.name == "posix"
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=posix, env={**os.environ, **FUNCTION_ENV})
+    try:
+        out, _ = proc.communicate(request, timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL) if posix else proc.kill()
+        except OSError:
+            pass
+        try:
+            out, _ = proc.communicate(timeout=2.0)
+        except subprocess.TimeoutExpired:   # an escaped grandchild holds the pipe: give up on it
+            proc.kill()
+            out = b""
+    return out[:MAX_REPORT_BYTES], timed_out, len(out) > MAX_REPORT_BYTES
 
 
 def parse_reports(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
