@@ -78,13 +78,10 @@ HONEST_SCRIPT = textwrap.dedent('''
 
     @logged
     def lse(x):
-        x = np.asarray(x, dtype=float)
-        if x.size == 0:
+        x = [float(v) for v in x]
+        if not x:
             raise ValueError("lse of an empty sequence")
-        if np.isnan(x).any():
-            return math.nan
-        m = x.max()
-        return float(m) if np.isinf(m) else float(m + np.log(np.exp(x - m).sum()))
+        return float(np.logaddexp.reduce(x))
     scores["ch4.stable_lse"] = check("ch4.stable_lse", lse).score
 
     # 3. an exec-defined function (here reusing lse, a global of the notebook)
@@ -135,6 +132,35 @@ def test_honest_functions_of_every_form_score_1_in_check_and_in_the_batch(tmp_pa
     results, _ = grade_answers(answers)          # the batch grading (strict hidden tests) of the same answers
     batch_scores = {i: results[i].score for i in learner_scores}
     assert learner_scores == batch_scores == dict.fromkeys(learner_scores, 1.0), (learner_scores, batch_scores)
+
+
+NOTEBOOK_HEAD = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3 (ipykernel)
+  language: python
+  name: python3
+---
+
+# Four honest forms of a function answer
+
+```{code-cell} ipython3
+"""
+
+
+@needs_jail
+def test_the_same_four_forms_in_a_notebook_score_1_in_the_jailed_batch(tmp_path):
+    """The whole pipeline: defined in a real kernel's __main__, journalled by check inside the
+    notebook jail, graded with the strict hidden tests in a fresh jailed interpreter."""
+    from softmaxbook.grader.batch import grade_submission
+    path = tmp_path / "honest_forms.md"
+    path.write_text(NOTEBOOK_HEAD + HONEST_SCRIPT.replace("print(json.dumps(scores))", "scores") + "```\n")
+    row = grade_submission([path], cell_timeout=60, total_timeout=180, sandbox=True)
+    ids = ("ch3.block_bits", "ch3.codec", "ch4.softmin", "ch4.stable_lse")
+    assert {i: row["scores"][i] for i in ids} == dict.fromkeys(ids, 1.0), (row["reason"], row["feedback"])
 
 
 def test_learner_and_batch_agree_on_wrong_and_partly_right_functions():
