@@ -164,3 +164,12 @@ def test_decode_pickle_refuses_what_is_not_base64_or_too_large():
     assert sandbox.decode_pickle("aGVsbG8=") == b"hello"
     for bad in (None, 7, "", "not base64!", "é", "A" * 700_000, ["aGVsbG8="]):
         assert sandbox.decode_pickle(bad) is None
+
+
+def test_a_runner_that_cannot_start_says_so(monkeypatch, tmp_path):
+    broken = tmp_path / "runner.py"
+    broken.write_text("raise SystemExit('no numpy here')\n")
+    monkeypatch.setattr(sandbox, "_runner_source", lambda: broken.read_text())
+    reports, status = sandbox.run_functions([b"x"], CALLS)
+    assert status == "crashed" and "failed to start" in reports[0]["__sandbox_error__"]
+    assert "no numpy here" in reports[0]["__sandbox_error__"]

@@ -99,8 +99,11 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
             out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS,
                            sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV)
             data, timed_out, truncated = out.stdout, out.timed_out, out.truncated
+            # Only the runner writes to stderr, before any learner code runs (then it points to /dev/null).
+            early = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            code = out.returncode
         else:   # a learner's macOS or Windows machine: same runner, deadline and group kill, no limits
-            data, timed_out, truncated = _run_portable(argv, request, timeout)
+            (data, timed_out, truncated), early, code = _run_portable(argv, request, timeout), [], None
     except OSError as exc:
         return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
     if timed_out or truncated:       # killed mid-line: keep the complete lines
@@ -110,6 +113,9 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
         return reports or [], "malformed"
     if timed_out:
         return reports, "timeout"
+    if not reports and not done and early:   # the runner itself failed (a broken installation?)
+        return [{"__sandbox_error__": f"the grader's Python failed to start (exit status {code}): "
+                 f"{early[0][:200]}"}], "crashed"
     return reports, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
 
 
@@ -134,7 +140,7 @@ def _run_portable(argv, request: bytes, timeout: float) -> tuple[bytes, bool, bo
         except OSError:
             pass
         try:
-            out, _ = proc.communicate(timeout=2.0)
+            out, _ = proc.communicate(timeout=1.0)
         except subprocess.TimeoutExpired:   # an escaped grandchild holds the pipe: give up on it
             proc.kill()
             out = b""
