@@ -117,7 +117,7 @@ CALLS = [{"kind": "call", "args": [k]} for k in range(4)]
 
 @pytest.mark.parametrize("portable", [False, True], ids=["jail", "portable"])
 def test_reports_before_the_deadline_are_kept_and_the_rest_killed(portable, monkeypatch):
-    if portable:   # the fallback for machines without prlimit/bubblewrap (macOS, Windows)
+    if portable:   # the fallback where jail.run cannot work (Windows)
         monkeypatch.setattr(sandbox, "_has_jail_tools", lambda: False)
     start = time.perf_counter()
     reports, status = sandbox.run_functions([_pickled(_ok_then_stuck)], CALLS, timeout=2.0)

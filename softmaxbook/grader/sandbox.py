@@ -23,7 +23,6 @@ import io
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -102,7 +101,7 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
             # Only the runner writes to stderr, before any learner code runs (then it points to /dev/null).
             early = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
             code = out.returncode
-        else:   # a learner's macOS or Windows machine: same runner, deadline and group kill, no limits
+        else:   # a learner's Windows machine: the same runner and deadline, no limits
             (data, timed_out, truncated), early, code = _run_portable(argv, request, timeout), [], None
     except OSError as exc:
         return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
@@ -120,13 +119,13 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
 
 
 def _has_jail_tools() -> bool:
-    """:func:`.jail.run` works here (Linux with ``prlimit``), with or without bubblewrap."""
-    return sys.platform.startswith("linux") and shutil.which("prlimit") is not None
+    """:func:`.jail.run` works here (POSIX: Linux, macOS), with or without bubblewrap."""
+    return os.name == "posix"
 
 
 def _run_portable(argv, request: bytes, timeout: float) -> tuple[bytes, bool, bool]:
-    """Fallback without :mod:`.jail`: ``(stdout, timed_out, truncated)``, the process group
-    (POSIX) or the process (Windows) killed at the deadline."""
+    """Fallback without :mod:`.jail` (Windows): ``(stdout, timed_out, truncated)``, the process
+    group (POSIX) or the process (Windows) killed at the deadline."""
     posix = os.name == "posix"
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             start_new_session=posix, env={**os.environ, **FUNCTION_ENV})
