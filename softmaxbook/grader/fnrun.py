@@ -49,7 +49,7 @@ class _NoCoursePackage:
 
 def plain(x, depth=0):
     """JSON-able plain data of a result (numbers, strings, None, nested lists); else TypeError."""
-    if depth > 20:
+    if depth > 15:      # the grader's schema allows 20 levels
         raise TypeError("nested too deeply")
     if x is None or isinstance(x, (bool, str)):
         return x if not isinstance(x, str) else x[:1000]
@@ -171,7 +171,7 @@ def main() -> None:
         except CaseTimeout:
             rep = {"timeout": True}
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
-            rep = {"raised": type(exc).__name__, "msg": explain(exc).split(": ", 1)[-1][:MAX_MSG]}
+            rep = {"raised": type(exc).__name__[:100], "msg": explain(exc).split(": ", 1)[-1][:MAX_MSG]}
         finally:
             _arm(0)
         rep["i"] = i
