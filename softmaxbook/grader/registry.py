@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -21,9 +22,10 @@ import sympy as sp
 
 from .. import coding, expfamily, hessian, lse
 from . import compare, fnrun, sandbox
-from .parse import ParseError, parse, symbol_names
+from .parse import MAX_CHARS, ParseError, parse, symbol_names
 
-N_POINTS = 6
+N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
+MAX_ENTRIES = 100           # entries of a list/array answer, counted before anything is parsed
 
 
 # --------------------------------------------------------------------------- results
@@ -108,43 +110,48 @@ class Symbolic(Exercise):
     kind = "symbolic"
 
     def __init__(self, id, task, answer_type, chapter, symbols, shape, reference, sampler,
-                 wrong=(), canon=None, seed=0, hint=""):
+                 wrong=(), canon=None, seed=0, hint="", wide=None, allow=()):
         super().__init__(id, task, answer_type, chapter)
         self.symbols = symbols          # list of sympy Symbols (with assumptions)
         self.shape = shape              # () scalar, (n,) vector, (n, m) matrix
         self._reference, self._wrong, self._canon = reference, wrong, canon
         self.sampler, self.seed, self.hint = sampler, seed, hint
+        # wide(rng) -> list of points far outside the usual range (large values of both
+        # signs, ties where a max switches branch); allow: restricted functions
+        # ("Max", "Min", "Abs") accepted besides those the reference and wrong answers use.
+        self.wide, self.allow = wide, set(allow)
         self._cache = None
 
     def _prepared(self):
         if self._cache is None:
             S = {s.name: s for s in self.symbols}
             rng = np.random.default_rng(self.seed)
-            points = []
-            for _ in range(N_POINTS):
-                vals = self.sampler(rng)
-                points.append({S[k]: sp.Float(v, 30) for k, v in vals.items()})
+            raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
+            points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
             ref = _flat(self._reference(S))
-            wrong = [(compare.evaluate(_flat(_shape_like(w(S), self.shape)), points), msg)
-                     for w, msg in self._wrong]
+            wrong_exprs = [(_flat(_shape_like(w(S), self.shape)), msg) for w, msg in self._wrong]
+            wrong = [(compare.evaluate(w, points), msg) for w, msg in wrong_exprs]
             canon = self._canon(S) if self._canon else None
-            self._cache = (S, points, ref, compare.evaluate(ref, points), wrong, canon)
+            used = ref + [e for w, _ in wrong_exprs for e in w]
+            allowed = self.allow | {f.__name__ for f in (sp.Max, sp.Min, sp.Abs)
+                                    if any(sp.sympify(e).has(f) for e in used)}
+            self._cache = (S, points, ref, compare.evaluate(ref, points), wrong, canon, allowed)
         return self._cache
 
     def _grade(self, ans, live, strict):
-        S, points, ref, ref_values, wrong, canon = self._prepared()
-        names = symbol_names(self.symbols)
+        S, points, ref, ref_values, wrong, canon, allowed = self._prepared()
+        started = time.monotonic()
         try:
-            value = _to_sympy(ans, names)
-            entries = _flat(_check_shape(value, self.shape))
+            entries = _flat(_read(ans, self.shape, symbol_names(self.symbols), allowed))
         except ParseError as exc:
             return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
-        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon)
-        if status == "timeout" and values is None:
-            return Result(self.id, False, 0.0, "Your expression took too long to evaluate (over "
-                          f"{sandbox.HARD_TIMEOUT:.0f} s); write it in a simpler form.")
-        if values is None:
-            return Result(self.id, False, 0.0, "Your expression could not be evaluated.")
+        except compare.TimeUp:
+            return _too_slow(self.id)
+        left = compare.EVAL_SECONDS - (time.monotonic() - started)
+        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon,
+                                                             timeout=max(left, 0.05))
+        if status == "timeout":
+            return _too_slow(self.id)
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
             how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
@@ -162,16 +169,61 @@ class Symbolic(Exercise):
         return Result(self.id, False, score, msg, details)
 
 
-def _to_sympy(ans, names):
+def _too_slow(ex_id):
+    return Result(ex_id, False, 0.0, f"Your expression took too long to read and evaluate (over "
+                  f"{compare.EVAL_SECONDS:g} s); write it in a simpler form.")
+
+
+def _read(ans, shape, names, allowed=None):
+    """Parse a plain answer into sympy values of the expected shape: its nesting, number
+    of entries and total length are checked first, then every string is parsed, all
+    under one time limit (:func:`.compare.time_limit`)."""
+    _precheck(ans, shape)
+    with compare.time_limit(compare.EVAL_SECONDS):
+        return _check_shape(_to_sympy(ans, names, allowed), shape)
+
+
+def _precheck(ans, shape):
+    """Refuse, before parsing anything, an answer with more entries than the shape
+    holds, nested more than a matrix, or longer in all than one string may be."""
+    counts = [0, 0]         # entries, characters
+
+    def skeleton(a, depth):
+        if not isinstance(a, dict):
+            raise ParseError("the answer is malformed")
+        if a.get("t") != "seq":
+            counts[0] += 1
+            counts[1] += len(a["v"]) if isinstance(a.get("v"), str) else 0
+            return 0
+        v = a.get("v")
+        if not isinstance(v, list):
+            raise ParseError("the answer is malformed")
+        if depth >= 2 or len(v) > MAX_ENTRIES or counts[0] + len(v) > MAX_ENTRIES:
+            what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
+            raise ParseError(f"expected {what}, got a list of {len(v)} entries" if depth < 2
+                             else f"expected {what}, got lists nested more deeply than a matrix")
+        return [skeleton(e, depth + 1) for e in v]
+
+    sk = skeleton(ans, 0)
+    expected = math.prod(shape) if shape else 1
+    if counts[0] > expected:       # one string may hold a whole list, so only too many is final
+        _check_shape(sk, shape)
+        raise ParseError(f"expected {expected} entries, got {counts[0]}")
+    if counts[1] > MAX_CHARS:
+        raise ParseError(f"the answer is too long ({counts[1]} characters in all; the limit is {MAX_CHARS})")
+
+
+def _to_sympy(ans, names, allowed=None):
     t = ans.get("t")
     if t in ("sym", "text"):
-        return parse(ans["v"], names)
+        return parse(ans["v"], names, allowed)
     if t == "num":
-        if not math.isfinite(ans["v"]):
+        v = ans.get("v")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             raise ParseError("the answer contains nan or inf")
-        return sp.Float(ans["v"])
+        return sp.Float(v)
     if t == "seq":
-        return [_to_sympy(e, names) for e in ans["v"]]
+        return [_to_sympy(e, names, allowed) for e in ans["v"]]
     raise ParseError(f"expected a formula, got {describe(ans)}")
 
 
@@ -232,10 +284,13 @@ class Numeric(Exercise):
 
     def _grade(self, ans, live, strict):
         try:
-            value = _check_shape(_to_sympy(ans, {}), self.shape)
-            arr = np.array(_floats(value), dtype=float)
+            value = _read(ans, self.shape, {})
+            with compare.time_limit(compare.EVAL_SECONDS):
+                arr = np.array(_floats(value), dtype=float)
         except ParseError as exc:
             return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+        except compare.TimeUp:
+            return _too_slow(self.id)
         if not np.all(np.isfinite(arr)):
             return Result(self.id, False, 0.0, "Your answer contains nan or inf; expected finite numbers.")
         ref = np.asarray(self._reference(), dtype=float)
@@ -258,12 +313,13 @@ def _floats(value):
         return [_floats(v) for v in value]
     if value.free_symbols:
         raise ParseError("expected numbers, got an expression with symbols")
+    v = compare.numeric_value(value)
+    if v is None:
+        raise ParseError("expected a real number")
     try:
-        return float(value.evalf(30))
+        return float(v)
     except OverflowError:
         return math.inf
-    except (TypeError, ValueError):
-        raise ParseError("expected a real number") from None
 
 
 # --------------------------------------------------------------------------- multiple choice
@@ -431,6 +487,43 @@ def _syms(names, **assumptions):
 
 def _theta3(rng):
     return {f"theta{i}": rng.uniform(-2, 2) for i in (1, 2, 3)}
+
+
+# Wide points: far outside the usual range, both signs, and ties (where a max switches
+# branch), so that an answer that differs from the reference only there is caught.
+def _theta3_wide(rng):
+    fixed = [(0, 0, 0), (300, -300, 0), (-300, -300, -299), (40, 40 + 1e-6, -40), (-1e-3, 1e-3, 0),
+             (12, -7, 12), (-25, 60, -80)]
+    t = rng.uniform(-50, 50, 3)
+    t[rng.integers(3)] = t[rng.integers(3)]         # maybe a tie
+    return [{f"theta{i + 1}": float(v[i]) for i in range(3)} for v in fixed + [tuple(t)]]
+
+
+def _theta_wide(rng):
+    return [{"theta": v} for v in (0.0, 1e-3, -1e-3, 8.0, -8.0, 40.0, -40.0, 300.0, -300.0,
+                                   float(rng.uniform(-60, 60)))]
+
+
+def _ch2_wide(rng):
+    logits = [(0, 0, 0), (20, -20, 0), (-30, 5, 5), (8, 8, -8), (1e-3, 0, -1e-3), (50, -50, 49),
+              tuple(rng.uniform(-40, 40, 3))]
+    labels = [(1, 0, 0), (0, 1, 0), (0, 0, 1), tuple(rng.dirichlet([0.2] * 3))]
+    points = []
+    for k, o in enumerate(logits):
+        o = np.asarray(o, dtype=float)
+        p, y = expfamily.softmax(o), labels[k % len(labels)]
+        points.append({**{f"o{i + 1}": o[i] for i in range(3)}, **{f"p{i + 1}": p[i] for i in range(3)},
+                       **{f"y{i + 1}": float(y[i]) for i in range(3)}})
+    return points
+
+
+def _gap_wide(rng):
+    return [{"d": v} for v in (1e-3, 0.5, 6.5, 8.0, 12.0, 20.0, 40.0, 300.0, float(rng.uniform(6, 30)))]
+
+
+def _bound_wide(rng):
+    return [{"n": n, "lam": lam} for n, lam in ((2.0, 1e-3), (1e6, 1e-3), (1e6, 1e4), (3.0, 50.0),
+                                                (1000.0, 0.05), (2.5, 1e4), (float(rng.integers(31, 10**5)), 0.1))]
 
 
 def _ch2_point(rng):
@@ -615,7 +708,7 @@ def _build():
                          "max(θ) is only the λ → ∞ limit of LSE; the log-partition is the log-sum-exp itself."),
                         (lambda S: sp.Integer(0), "A(θ) normalises the distribution; it is not 0."),
                         (lambda S: sum(_T(S)), "Σ θ_i is not the log-partition: A(θ) must make the probabilities exp(θᵀy − A(θ)) sum to 1.")],
-                 canon=None, seed=11),
+                 canon=None, seed=11, wide=_theta3_wide, allow={"Max"}),
         Symbolic("ch1.mean", "∇A(θ) for C = 3, a vector of three expressions in θ1, θ2, θ3",
                  "a vector of 3 expressions", 1, th, (3,),
                  lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) for t in _T(S)], _theta3,
@@ -625,7 +718,7 @@ def _build():
                         (lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) * (1 - sp.exp(t) / sum(sp.exp(u) for u in _T(S)))
                                     for t in _T(S)],
                          "p_i(1 − p_i) is a variance (the diagonal of ∇²A), not the mean ∇A = p.")],
-                 seed=12),
+                 seed=12, wide=_theta3_wide, allow={"Max"}),
         Symbolic("ch1.sigmoid_variance", "A''(θ) for the Bernoulli, A(θ) = log(1 + e^θ), in θ",
                  "an expression in theta", 1, theta, (),
                  lambda S: sp.exp(S["theta"]) / (1 + sp.exp(S["theta"])) ** 2,
@@ -634,7 +727,7 @@ def _build():
                          "σ(θ) is A'(θ), the mean; differentiate once more."),
                         (lambda S: sp.log(1 + sp.exp(S["theta"])), "That is A(θ) itself."),
                         (lambda S: sp.Integer(0), "A''(θ) is a variance, positive for every θ, not 0.")],
-                 seed=13),
+                 seed=13, wide=_theta_wide),
         Symbolic("ch2.gradient", "∂l/∂o for C = 3, in p1, p2, p3, y1, y2, y3 (or in the logits o1, o2, o3)",
                  "a vector of 3 expressions", 2, CH2_SYMS, (3,),
                  lambda S: [S[f"p{i}"] - S[f"y{i}"] for i in (1, 2, 3)], _ch2_point,
@@ -644,7 +737,7 @@ def _build():
                          "Wrong index: in −Σ_j y_j(δ_ij − p_j) the derivative ∂ log p_j/∂o_i is δ_ij − p_i, not δ_ij − p_j."),
                         (lambda S: [S[f"p{i}"] * (1 - S[f"p{i}"]) for i in (1, 2, 3)],
                          "p_i(1 − p_i) is the diagonal of the Hessian, not the gradient.")],
-                 canon=_ch2_canon, seed=21),
+                 canon=_ch2_canon, seed=21, wide=_ch2_wide),
         Symbolic("ch2.hessian", "the 3×3 Hessian ∂²l/∂o_i∂o_j, in p1, p2, p3 (or in o1, o2, o3)",
                  "a 3×3 matrix (sympy Matrix or list of rows)", 2, CH2_SYMS, (3, 3),
                  lambda S: sp.diag(*_P(S)) - sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T, _ch2_point,
@@ -658,7 +751,7 @@ def _build():
                          "The formula Σ_k σ(z_k)(δ_ik δ_jk − σ(z_k) δ_ij) is wrong: for i ≠ j it gives 0 instead of −p_i p_j."),
                         (lambda S: sp.Matrix(_P(S)) * sp.Matrix(_P(S)).T - sp.diag(*_P(S)),
                          "Check the sign: the loss is convex in o, so H is positive semidefinite, with a positive diagonal.")],
-                 canon=_ch2_canon, seed=22),
+                 canon=_ch2_canon, seed=22, wide=_ch2_wide),
         Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.2, 0.3, 0.5), as numbers",
                 "a 3×3 array of numbers", 2, lambda: hessian.categorical_covariance(P_NUM),
                 wrong=[(lambda: np.diag([p * (1 - p) for p in P_NUM]),
@@ -712,7 +805,7 @@ def _build():
                         (lambda S: sp.Integer(0), "LSE(a, b) is strictly above max(a, b): the gap is never 0."),
                         (lambda S: sp.log(1 + sp.exp(S["d"])), "Sign: the gap must shrink as d grows."),
                         (lambda S: sp.exp(-S["d"]), "e^(−d) is only the first-order approximation for large d.")],
-                 seed=41),
+                 seed=41, wide=_gap_wide),
         Symbolic("ch4.bound", "the best upper bound of λ⁻¹LSE(λx) − max(x) for n numbers (in n and lam)",
                  "an expression in n and lam", 4, nl, (), lambda S: sp.log(S["n"]) / S["lam"],
                  lambda rng: {"n": float(rng.integers(2, 30)), "lam": rng.uniform(0.2, 5)},
@@ -720,7 +813,7 @@ def _build():
                         (lambda S: sp.log(S["n"]), "log n is the bound at λ = 1; the gap shrinks like 1/λ."),
                         (lambda S: sp.Integer(0), "λ⁻¹LSE(λx) is strictly above max(x) for λ > 0."),
                         (lambda S: S["n"] / S["lam"], "Too loose: the sum of n exponentials is at most n times the largest one.")],
-                 seed=42),
+                 seed=42, wide=_bound_wide),
         Choice("ch4.limit", "For which limit of λ does λ⁻¹LSE(λx) tend to max(x)?", 4,
                {"a": "λ → +∞", "b": "λ → −∞", "c": "λ → 0⁺"}, "a",
                {"b": "λ → −∞ gives min(x), not max(x) (that is the soft-min construction in disguise).",
