@@ -1,41 +1,34 @@
-"""Run risky work in a child process with a hard deadline (graded exercises, all chapters).
+"""Run a learner's function answers in a fresh interpreter with a hard deadline (graded
+exercises with function answers, chapters 3 and 4).
 
-Two kinds of child:
-
-* :func:`run_functions` runs a learner's *function answers* in a **fresh** interpreter
-  (``python -I -S``, started from nothing, not a fork of the grader), inside bubblewrap
-  (:mod:`.jail`) where it is available and with the same limits, deadline and
-  process-group kill where it is not (a learner's machine, Binder). The child receives
-  the pickled function(s) and the hidden *inputs* only; the course package is not
-  importable there. It answers with JSON lines of plain outputs, size-capped and checked
-  against a schema here; the verdict is computed by the caller. Nothing the child sends
-  is unpickled, and the grader never unpickles the learner's bytes itself.
-* :func:`run` forks the grader's own process to bound *its* sympy work on expressions
-  that were already parsed through the whitelist (:mod:`.compare`). No learner code runs
-  there. Every wait has a deadline and the child's whole process group is killed.
+:func:`run_functions` starts ``python -I -S`` from nothing (not a fork of the grader or of
+a pool worker, so nothing of their stack, pipes or memory is inherited) with the runner
+:mod:`.fnrun`, inside bubblewrap (:mod:`.jail`) where it is available and with the same
+limits, deadline and process-group kill where it is not (a learner's machine, Binder).
+The child receives the pickled function(s) and the hidden *inputs* only; the course
+package is not importable there. It answers with JSON lines of plain outputs, size-capped
+and checked against a schema here; the verdict is computed by the caller. Nothing the
+child sends is unpickled, and the grader never unpickles the learner's bytes itself.
+The learner-side ``check`` and the batch grader both use it, so they agree.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
 import sysconfig
-import time
 from functools import lru_cache
 from pathlib import Path
 
 from . import fnrun, jail
 from .answers import MAX_PICKLE
 
-HARD_TIMEOUT = 4.5             # seconds; with parsing, every check ends within 5 s
-MEMORY_MB = 1024
+HARD_TIMEOUT = 4.5             # seconds for a whole run: start, loading and every case
 MAX_REPORT_BYTES = 2_000_000
 SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
 CASE_SECONDS = 1.0             # one hidden test
@@ -44,10 +37,6 @@ FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes
 # One BLAS thread: faster to start, and the jail's process limit counts threads.
 FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 REPORT_KEYS = {"i", "out", "ellipsis", "len", "back", "raised", "msg", "timeout"}
-
-
-class StepTimeout(BaseException):
-    """Raised inside a forked child when one step exceeds its alarm."""
 
 
 # --------------------------------------------------------------------------- function answers
@@ -196,149 +185,3 @@ def _plain_ok(v, depth=0) -> bool:
     if isinstance(v, list) and depth < 20:
         return all(_plain_ok(e, depth + 1) for e in v)
     return False
-
-
-# --------------------------------------------------------------------------- the grader's own work
-
-def _alarm(signum, frame):
-    raise StepTimeout()
-
-
-def _child(task, write_fd, memory_mb):
-    try:
-        os.setsid()
-    except OSError:
-        pass
-    sys.stdout = io.StringIO()       # never touch the kernel's output machinery
-    sys.stderr = io.StringIO()
-    try:
-        import resource
-        page = os.sysconf("SC_PAGE_SIZE")
-        with open("/proc/self/statm") as f:
-            vm = int(f.read().split()[0]) * page
-        limit = vm + memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except Exception:
-        pass
-    signal.signal(signal.SIGALRM, _alarm)
-    out = os.fdopen(write_fd, "w", buffering=1)
-
-    def emit(obj):
-        out.write(json.dumps(obj, allow_nan=True) + "\n")
-        out.flush()
-
-    code = 0
-    try:
-        task(emit)
-        emit({"__done__": True})
-    except BaseException as exc:  # noqa: BLE001 - report anything the learner code did
-        try:
-            emit({"__sandbox_error__": f"{type(exc).__name__}: {exc}"[:300]})
-        except BaseException:
-            code = 3
-    try:
-        out.flush()
-    except BaseException:
-        code = 3
-    os._exit(code)
-
-
-def step_alarm(seconds: float):
-    """Arm (or with 0, disarm) the per-step alarm inside the child."""
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
-
-
-def run(task, timeout: float = HARD_TIMEOUT, memory_mb: int = MEMORY_MB):
-    """Run ``task(emit)`` in a forked child; return ``(reports, status)``.
-
-    ``reports`` is the list of objects the child emitted (JSON round-tripped);
-    ``status`` is ``"ok"``, ``"timeout"`` (killed at the hard deadline) or
-    ``"crashed"`` (the child died without finishing its report).
-    """
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows: in-process, no timeout
-        reports = []
-        try:
-            task(lambda o: reports.append(json.loads(json.dumps(o))))
-        except Exception as exc:
-            reports.append({"__sandbox_error__": f"{type(exc).__name__}: {exc}"})
-        return reports, "ok"
-    r, w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(r)
-        try:
-            _child(task, w, memory_mb)
-        finally:
-            os._exit(4)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    chunks, size, status = [], 0, "ok"
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                status = "timeout"
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if not ready:
-                continue
-            data = os.read(r, 65536)
-            if not data:
-                break
-            chunks.append(data)
-            size += len(data)
-            if size > MAX_REPORT_BYTES:
-                status = "crashed"
-                break
-    finally:
-        os.close(r)
-        wstatus = _wait(pid, deadline if status == "ok" else 0)
-    if wstatus is None:      # it closed its pipe but did not end in time: killed
-        status, wstatus = ("timeout" if status == "ok" else status), 0
-    if status == "ok" and not (os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0):
-        status = "crashed"
-    reports, done = [], False
-    for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
-        try:
-            rep = json.loads(line)
-        except ValueError:
-            status = "crashed"
-            break
-        if rep == {"__done__": True}:
-            done = True
-        else:
-            reports.append(rep)
-    if status == "ok" and not done and not any(isinstance(r, dict) and "__sandbox_error__" in r for r in reports):
-        status = "crashed"   # the child ended without finishing (os._exit, a signal, ...)
-    return reports, status
-
-
-def _wait(pid: int, deadline: float):
-    """Reap ``pid`` before ``deadline`` (its wait status), else kill its process group (it
-    called ``setsid``) and reap it; ``None`` when it had to be killed. Never waits unbounded."""
-    while True:
-        try:
-            done, wstatus = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return wstatus
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(0.002)
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            kill()
-        except (ProcessLookupError, PermissionError):
-            pass
-    end = time.monotonic() + 5.0
-    while time.monotonic() < end:   # SIGKILL cannot be ignored: reaped within milliseconds
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-        except ChildProcessError:
-            break
-        time.sleep(0.002)
-    return None
