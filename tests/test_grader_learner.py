@@ -234,7 +234,7 @@ def _loops(*args):
 
 
 def _exits(*args):
-    import os as _os  # the grader re-creates functions with numpy/math only: import inside
+    import os as _os
     _os._exit(3)
 
 
