@@ -198,10 +198,13 @@ def _precheck(ans, shape):
         v = a.get("v")
         if not isinstance(v, list):
             raise ParseError("the answer is malformed")
-        if depth >= 2 or len(v) > MAX_ENTRIES or counts[0] + len(v) > MAX_ENTRIES:
-            what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
-            raise ParseError(f"expected {what}, got a list of {len(v)} entries" if depth < 2
-                             else f"expected {what}, got lists nested more deeply than a matrix")
+        what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
+        if depth >= 2:
+            raise ParseError(f"expected {what}, got lists nested more deeply than a matrix")
+        if len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got a list of {len(v)} entries")
+        if counts[0] + len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got more than {MAX_ENTRIES} entries")
         return [skeleton(e, depth + 1) for e in v]
 
     sk = skeleton(ans, 0)
