@@ -207,8 +207,10 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
         copy = scratch / ("submission" + Path(path).suffix)
         copy.write_bytes(data)
         copy.chmod(0o444)
+        # runner.py by its path: ``-m softmaxbook.grader.runner`` would import the grader package
+        # (sympy, 0.4 s) for nothing. ``-P``: nothing from the working directory is importable.
         argv = [sys.executable] + (["-P"] if sys.version_info >= (3, 11) else []) + [
-            "-m", "softmaxbook.grader.runner", str(copy), "--cell-timeout", str(cell_timeout),
+            runner.__file__, str(copy), "--cell-timeout", str(cell_timeout),
             "--total-timeout", str(total_timeout), "--max-output", str(MAX_NOTEBOOK_OUTPUT)]
         limits = jail.Limits(cpu_seconds=int(total_timeout + STARTUP_MARGIN) + 1, output_bytes=MAX_DOCUMENT,
                              **JAIL_LIMITS)

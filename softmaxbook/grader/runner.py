@@ -1,6 +1,10 @@
 """Execute one submitted notebook *inside* the grader's jail and print one JSON document.
 
-    python -m softmaxbook.grader.runner NOTEBOOK --cell-timeout 60 --total-timeout 600
+    python -P softmaxbook/grader/runner.py NOTEBOOK --cell-timeout 60 --total-timeout 600
+    python -m softmaxbook.grader.runner NOTEBOOK ...      # the same, slower to start
+
+(Started by its path it imports only the standard library and nbclient: the kernel imports
+the course package itself.)
 
 Graded exercises, all chapters. The batch grader (:mod:`.batch`) starts this module through
 :func:`.jail.run`, so the executor (nbclient) and the kernel run together in the same sandbox
