@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from procs import running_with
 from softmaxbook.grader import EXERCISES
 from softmaxbook.grader.batch import _cell, _csv_text, display, feedback_name
 
@@ -46,19 +47,6 @@ def honest(answers) -> str:
     rate, code = answers
     return (HEADER + "\n```{code-cell} ipython3\nfrom softmaxbook.grader import check\n\n"
             f"check(\"ch3.huffman_rate\", {rate!r})\ncheck(\"ch3.better_code\", {code!r})\n```\n")
-
-
-def _running_with(token: str) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    if token.encode() in f.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _rows(text: str) -> dict[str, dict]:
@@ -99,7 +87,7 @@ def attacked(tmp_path_factory):
     took = time.perf_counter() - start
     gradebook = (base / "grades.csv").read_text()
     state = (base / "grades.csv.state.json").read_text()
-    left = _running_with(MARKER)
+    left = running_with(MARKER)
     time.sleep(2)   # what a process left behind would do once the grader has exited
     return {"proc": proc, "base": base, "took": took, "gradebook": gradebook, "state": state, "left": left,
             "rows": _rows(gradebook)}
@@ -116,7 +104,7 @@ def test_grade_finishes_with_one_row_per_entry(attacked):
 
 
 def test_no_process_is_left_running_and_nothing_changes_after_exit(attacked):
-    assert attacked["left"] == [] and _running_with(MARKER) == []
+    assert attacked["left"] == [] and running_with(MARKER) == []
     base = attacked["base"]
     assert (base / "grades.csv").read_text() == attacked["gradebook"]
     assert (base / "grades.csv.state.json").read_text() == attacked["state"]

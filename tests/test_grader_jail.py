@@ -13,24 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from procs import running_with
 from softmaxbook.grader import jail
 
 PY = sys.executable
 LIMITS = jail.Limits(cpu_seconds=30, processes=64, output_bytes=100_000)
-
-
-def _running_with(token: str) -> list[int]:
-    """Host pids whose command line contains ``token``."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    if token.encode() in f.read():
-                        found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 # A stubborn process: ignores SIGTERM/SIGALRM, forks a child and a double-forked, setsid'ed
@@ -73,7 +60,7 @@ def test_deadline_kills_a_stubborn_process_and_its_children(sandbox, tmp_path):
     assert 1.9 < took < 4
     assert (tmp_path / "beat-grandchild").exists()   # the grandchild did run
     time.sleep(0.3)
-    assert _running_with(token) == []
+    assert running_with(token) == []
     size = (tmp_path / "beat-grandchild").stat().st_size
     time.sleep(0.3)
     assert (tmp_path / "beat-grandchild").stat().st_size == size
