@@ -135,6 +135,10 @@ def test_unicode_spellings_of_math_are_read_as_python_reads_names():
     t1 = sp.Symbol("theta1", real=True)
     assert parse("ｅｘｐ(θ₁)".replace("₁", "1"), NAMES) == sp.exp(t1)
     assert parse("𝐞𝐱𝐩(theta1) + １", NAMES) == sp.exp(t1) + 1
+    # superscripts are powers, never part of a name (NFKC alone would read θ³ as theta3)
+    assert parse("θ1³ + θ1² + θ1⁻¹", NAMES) == t1**3 + t1**2 + 1 / t1
+    with pytest.raises(ParseError, match="unknown name 'theta'"):
+        parse("θ³", NAMES)
 
 
 def test_restricted_functions_are_refused_unless_the_exercise_allows_them():

@@ -63,8 +63,9 @@ NEVER = {"Piecewise", "piecewise", "sign", "sgn", "floor", "ceiling", "ceil", "H
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
 
 _GREEK = {"θ": "theta", "λ": "lam", "σ": "sigma", "π": "pi", "δ": "delta"}
-_TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("²", "**2"),
-                      ("⁻¹", "**(-1)"), ("√", "sqrt")]
+_TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("√", "sqrt")]
+_SUPERSCRIPT = re.compile("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def normalise_name(name: str) -> str:
@@ -87,6 +88,8 @@ def _prepare(text: str) -> str:
         raise _too_long(len(text))
     for old, new in _TEXT_REPLACEMENTS:
         text = text.replace(old, new)
+    # θ² and x⁻¹ are powers (before NFKC, which would make θ³ the name theta3)
+    text = _SUPERSCRIPT.sub(lambda m: f"**({m.group().translate(_SUPERSCRIPT_DIGITS)})", text)
     # One spelling for look-alike characters (full-width digits, bold letters, ...), as
     # Python itself does for names; NFKC can lengthen a string, so measure again.
     text = unicodedata.normalize("NFKC", text)
