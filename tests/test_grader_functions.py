@@ -30,6 +30,7 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
+from procs import running_with
 from softmaxbook.grader import EXERCISES, check, jail, learner, sandbox
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.batch import grade_answers
@@ -247,18 +248,6 @@ def _marker():
     return f"{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
 
 
-def _running_with(marker: str) -> list[int]:
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{entry.name}/cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
 def _stubborn_function(marker: str, escape: bool):
     """Ignores SIGALRM, closes the report pipe, forks a grandchild (``escape``: double fork and
     setsid, out of the process group) that becomes ``sleep <marker>``, then loops."""
@@ -284,9 +273,9 @@ def _stubborn_function(marker: str, escape: bool):
 
 def _assert_none_left(marker):
     end = time.monotonic() + 2.0
-    while _running_with(marker) and time.monotonic() < end:
+    while running_with(marker) and time.monotonic() < end:
         time.sleep(0.05)
-    left = _running_with(marker)
+    left = running_with(marker)
     for pid in left:          # clean up before failing (only the processes this test made)
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes left running: {left}"
