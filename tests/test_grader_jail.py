@@ -168,3 +168,24 @@ def test_unavailable_without_bwrap_says_how_to_install(monkeypatch, tmp_path):
 def test_available_here():
     assert jail.available(), jail.why_unavailable()
     assert jail.why_unavailable() == ""
+
+
+def test_private_scratch_is_in_memory_and_bounded_and_rw_binds_are_writable(tmp_path):
+    journal = tmp_path / "journal.txt"
+    journal.write_text("")
+    code = ("import os, sys\n"
+            "open(sys.argv[1], 'w').write('kept')\n"
+            "try:\n"
+            "    with open('big', 'wb') as f:\n"
+            "        for _ in range(64):\n"
+            "            f.write(b'x' * 2**20)\n"
+            "    print('wrote it all')\n"
+            "except OSError as e:\n"
+            "    print('full', e.errno, os.getcwd())\n")
+    limits = jail.Limits(cpu_seconds=30, processes=64, scratch_bytes=8 * 2**20)
+    out = jail.run([PY, "-c", code, str(journal)], timeout=20, limits=limits, binds_rw=[journal])
+    assert out.returncode == 0, out.stderr
+    word, errno, cwd = out.stdout.split()
+    assert word == b"full" and int(errno) == 28          # ENOSPC: 8 MB and no more
+    assert not Path(cwd.decode()).exists()               # nothing of it on the host, and removed
+    assert journal.read_text() == "kept"

@@ -54,7 +54,7 @@ MAX_WALK = 5_000                     # entries looked at inside one learner fold
 MAX_DOCUMENT = 8 * 2**20             # bytes of the jail's report
 MAX_NOTEBOOK_OUTPUT = 10 * 2**20     # bytes of cell outputs kept while a notebook runs
 STARTUP_MARGIN = 30.0                # seconds the jail gets beyond the notebook's own budget
-JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20)
+JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20, scratch_bytes=512 * 2**20)
 
 
 # --------------------------------------------------------------------------- the folder
@@ -202,31 +202,36 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
         data = read_submission(path)
     except ValueError as exc:
         return None, [], str(exc)
-    scratch = Path(tempfile.mkdtemp(prefix="softmaxbook-grade-"))
+    # Host side: a private folder with the copy (read-only in the jail) and the answer journal
+    # (the jail's only writable host file, bounded by the file-size limit). The notebook's
+    # working directory is the jail's own in-memory scratch.
+    host = Path(tempfile.mkdtemp(prefix="softmaxbook-grade-"))
     try:
-        copy = scratch / ("submission" + Path(path).suffix)
+        copy = host / ("submission" + Path(path).suffix)
         copy.write_bytes(data)
         copy.chmod(0o444)
+        journal = host / runner.JOURNAL
+        journal.touch(0o600)
         # runner.py by its path: ``-m softmaxbook.grader.runner`` would import the grader package
         # (sympy, 0.4 s) for nothing. ``-P``: nothing from the working directory is importable.
         argv = [sys.executable] + (["-P"] if sys.version_info >= (3, 11) else []) + [
-            runner.__file__, str(copy), "--cell-timeout", str(cell_timeout),
+            runner.__file__, str(copy), "--journal", str(journal), "--cell-timeout", str(cell_timeout),
             "--total-timeout", str(total_timeout), "--max-output", str(MAX_NOTEBOOK_OUTPUT)]
         limits = jail.Limits(cpu_seconds=int(total_timeout + STARTUP_MARGIN) + 1, output_bytes=MAX_DOCUMENT,
                              **JAIL_LIMITS)
-        out = jail.run(argv, timeout=total_timeout + STARTUP_MARGIN, limits=limits, scratch=scratch,
-                       binds_ro=[_package_dir(), copy], sandbox=sandbox)
+        out = jail.run(argv, timeout=total_timeout + STARTUP_MARGIN, limits=limits, binds_ro=[_package_dir(), copy],
+                       binds_rw=[journal], sandbox=sandbox)
         try:
             doc = validate_document(out.stdout)
             return doc["answers"], doc["notes"], doc["reason"]
         except ValueError as exc:
             why = _failure(out, str(exc))
-        journalled = _validate_answers(runner.read_answers(str(scratch / runner.JOURNAL)))
+        journalled = _validate_answers(runner.read_answers(str(journal)))
         if journalled:
             return journalled, [], why + "; the answers were collected from the journal"
         return None, [], why
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(host, ignore_errors=True)
 
 
 def _failure(out: jail.Outcome, invalid: str) -> str:

@@ -58,6 +58,7 @@ class Limits:
     processes: int = 256
     file_size: int = 64 * 2**20
     output_bytes: int = 8 * 2**20
+    scratch_bytes: int = 256 * 2**20   # size of each in-memory file system (/tmp, a private scratch)
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _python_dirs() -> list[Path]:
     return sorted(d for d in dirs if d.is_dir() and not any(str(d).startswith(s + "/") for s in SYSTEM_DIRS))
 
 
-def _bwrap_argv(binds_ro, scratch: Path, uid: int | None) -> list[str]:
+def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: int, binds_rw=()) -> list[str]:
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "jail"]
     if os.geteuid() != 0:
@@ -142,12 +143,16 @@ def _bwrap_argv(binds_ro, scratch: Path, uid: int | None) -> list[str]:
 
     # /tmp and the writable scratch first (the scratch may be under /tmp), then the read-only
     # paths (a read-only copy inside the scratch directory stays read-only).
-    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
-    argv += parents(scratch) + ["--bind", str(scratch), str(scratch)]
+    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(int(size)), "--tmpfs", "/tmp"]
+    argv += parents(scratch) + (["--perms", "0777", "--size", str(int(size)), "--tmpfs", str(scratch)] if private
+                                else ["--bind", str(scratch), str(scratch)])
     made.add(scratch)
     for d in _python_dirs() + [Path(p) for p in binds_ro]:
         p = Path(os.path.abspath(d))
         argv += parents(p) + ["--ro-bind", str(p), str(p)]
+    for d in binds_rw:
+        p = Path(os.path.abspath(d))
+        argv += parents(p) + ["--bind", str(p), str(p)]
     argv += ["--chdir", str(scratch)]
     if uid is not None:   # root: drop to an unprivileged uid with no capabilities left
         argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
@@ -192,13 +197,16 @@ def _environment(scratch: Path, env: dict | None) -> dict:
 # --------------------------------------------------------------------------- running
 
 def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, binds_ro=(),
-        scratch: Path | None = None, sandbox: bool = True, env: dict | None = None) -> Outcome:
+        scratch: Path | None = None, sandbox: bool = True, env: dict | None = None, binds_rw=()) -> Outcome:
     """Run ``argv`` jailed (see the module docstring); return its :class:`Outcome`, never hang.
 
-    The command's working directory is ``scratch`` (the only writable place, mounted at the
-    same path inside; a private temporary directory, removed afterwards, when ``None``; run as
-    root, it is given to the jail's uid). ``binds_ro`` are extra read-only paths, visible at the
-    same paths. ``env`` is added to a minimal environment (nothing of the caller's leaks in).
+    The command's working directory is ``scratch``, a host directory mounted read-write at the
+    same path inside (run as root, it is given to the jail's uid); when ``None``, a private
+    in-memory one of ``limits.scratch_bytes`` that nothing outside sees (without the sandbox: a
+    temporary directory, removed afterwards). ``binds_ro`` are extra read-only paths and
+    ``binds_rw`` extra writable ones (files or folders, given to the jail's uid like the
+    scratch), visible at the same paths. ``env`` is added to a minimal environment (nothing of
+    the caller's leaks in).
     """
     own_scratch = scratch is None
     scratch = Path(tempfile.mkdtemp(prefix="softmaxbook-jail-")) if own_scratch else Path(scratch).resolve()
@@ -206,7 +214,8 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
         uid = None
         if sandbox and os.geteuid() == 0:
             uid = 2_000_000 + secrets.randbelow(1_000_000)
-            os.chown(scratch, uid, uid)
+            for p in ([] if own_scratch else [scratch]) + [Path(b) for b in binds_rw]:
+                os.chown(p, uid, uid)
         nproc = limits.processes if uid is not None else limits.processes + _user_tasks(os.getuid())
         preexec = None
         if shutil.which("prlimit"):
@@ -214,7 +223,7 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
         else:  # no util-linux (macOS, a learner's machine): set the limits in the child
             full, preexec = [], functools.partial(_set_limits, limits, nproc)
         if sandbox:
-            full += _bwrap_argv(binds_ro, scratch, uid)
+            full += _bwrap_argv(binds_ro, scratch, uid, own_scratch, limits.scratch_bytes, binds_rw)
         full += [str(a) for a in argv]
         return _supervise(full, stdin, timeout, limits.output_bytes, scratch, _environment(scratch, env), preexec)
     finally:

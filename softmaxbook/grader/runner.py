@@ -128,7 +128,7 @@ def _client_class(max_output: int):
     return CappedClient
 
 
-def execute(path: str, cell_timeout: float, total_timeout: float, max_output: int) -> dict:
+def execute(path: str, cell_timeout: float, total_timeout: float, max_output: int, journal: str = "") -> dict:
     """Run the notebook; the document (plain data) to print."""
     import nbformat
     from nbclient.exceptions import DeadKernelError
@@ -142,7 +142,7 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
             c["outputs"], c["execution_count"] = [], None
     work = os.getcwd()
     final = os.path.join(work, FINAL)
-    journal = os.path.join(work, JOURNAL)
+    journal = journal or os.path.join(work, JOURNAL)
     os.environ["SOFTMAXBOOK_PROGRESS"] = os.path.join(work, "progress.json")
     os.environ["SOFTMAXBOOK_HARVEST"] = journal
     nb.cells = [c for c in nb.cells if c.get("cell_type") in ("code", "markdown", "raw")]
@@ -193,11 +193,13 @@ def main(argv=None) -> int:
     ap.add_argument("--cell-timeout", type=float, default=60)
     ap.add_argument("--total-timeout", type=float, default=600)
     ap.add_argument("--max-output", type=int, default=10_000_000)
+    ap.add_argument("--journal", default="", help="file the answers are appended to as they are checked "
+                    "(default: answers.jsonl in the working directory)")
     args = ap.parse_args(argv)
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")   # the document's channel, not inherited
     os.dup2(2, 1)                                        # the kernel's stdout goes to stderr
     sys.stdout = sys.stderr
-    doc = execute(args.notebook, args.cell_timeout, args.total_timeout, args.max_output)
+    doc = execute(args.notebook, args.cell_timeout, args.total_timeout, args.max_output, args.journal)
     out.write(json.dumps({"format": FORMAT, **doc}, default=str))
     out.close()
     return 0
