@@ -267,3 +267,20 @@ def test_evaluation_caps_exp_instead_of_asking_for_millions_of_digits():
     assert compare.numeric_value(sp.Max(x, 2) + sp.Abs(x), {x: sp.Float(-5)}) == 7
     assert compare.numeric_value((-x) ** sp.Rational(1, 3), {x: sp.Float(8)}) is None
     assert float(compare.numeric_value(sp.exp(x) / sp.exp(x - 1), {x: sp.Float(800)})) == pytest.approx(2.718281828459045)
+
+
+def test_the_batch_grader_grades_a_notebook_of_slow_math_quickly_and_names_each_refusal():
+    from conftest import ROOT
+    from softmaxbook.grader.batch import grade_submission
+    row = grade_submission(ROOT / "tests" / "fixtures" / "math" / "slow_math.md", cell_timeout=30, total_timeout=120)
+    assert row["status"] == "graded", row["reason"]
+    assert row["seconds"] < 60
+    scores, feedback = row["scores"], row["feedback"]
+    assert scores["ch4.bound"] == 1.0                      # the honest answer still counts
+    expected = {"ch2.hessian": "expression too large: a power in it gives",
+                "ch1.mean": "got a list of 1000 entries",
+                "ch1.log_partition": "Max() may take at most 8 arguments",
+                "ch2.max_eigenvalue": "too large to evaluate",
+                "ch4.gap": "the function Min is not allowed in this exercise"}
+    for ex_id, reason in expected.items():
+        assert scores[ex_id] == 0.0 and reason in feedback[ex_id]["message"], (ex_id, feedback[ex_id])
