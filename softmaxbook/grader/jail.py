@@ -118,7 +118,7 @@ def _python_dirs() -> list[Path]:
     return sorted(d for d in dirs if d.is_dir() and not any(str(d).startswith(s + "/") for s in SYSTEM_DIRS))
 
 
-def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: int, binds_rw=()) -> list[str]:
+def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: int, binds_rw=(), hide=()) -> list[str]:
     argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--hostname", "jail"]
     if os.geteuid() != 0:
@@ -153,6 +153,9 @@ def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: i
     for d in binds_rw:
         p = Path(os.path.abspath(d))
         argv += parents(p) + ["--bind", str(p), str(p)]
+    for h in hide:   # an empty tmpfs over a folder inside a bound one (e.g. an installed package)
+        if os.path.isdir(h):
+            argv += ["--tmpfs", os.path.abspath(h)]
     argv += ["--chdir", str(scratch)]
     if uid is not None:   # root: drop to an unprivileged uid with no capabilities left
         argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
@@ -197,7 +200,8 @@ def _environment(scratch: Path, env: dict | None) -> dict:
 # --------------------------------------------------------------------------- running
 
 def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, binds_ro=(),
-        scratch: Path | None = None, sandbox: bool = True, env: dict | None = None, binds_rw=()) -> Outcome:
+        scratch: Path | None = None, sandbox: bool = True, env: dict | None = None, binds_rw=(),
+        hide=()) -> Outcome:
     """Run ``argv`` jailed (see the module docstring); return its :class:`Outcome`, never hang.
 
     The command's working directory is ``scratch``, a host directory mounted read-write at the
@@ -206,7 +210,8 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
     temporary directory, removed afterwards). ``binds_ro`` are extra read-only paths and
     ``binds_rw`` extra writable ones (files or folders, given to the jail's uid like the
     scratch), visible at the same paths. ``env`` is added to a minimal environment (nothing of
-    the caller's leaks in).
+    the caller's leaks in). ``hide`` lists folders inside the bound ones that the jail sees
+    empty (with the sandbox only).
     """
     own_scratch = scratch is None
     scratch = Path(tempfile.mkdtemp(prefix="softmaxbook-jail-")) if own_scratch else Path(scratch).resolve()
@@ -223,7 +228,7 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
         else:  # no util-linux (macOS, a learner's machine): set the limits in the child
             full, preexec = [], functools.partial(_set_limits, limits, nproc)
         if sandbox:
-            full += _bwrap_argv(binds_ro, scratch, uid, own_scratch, limits.scratch_bytes, binds_rw)
+            full += _bwrap_argv(binds_ro, scratch, uid, own_scratch, limits.scratch_bytes, binds_rw, hide)
         full += [str(a) for a in argv]
         return _supervise(full, stdin, timeout, limits.output_bytes, scratch, _environment(scratch, env), preexec)
     finally:
