@@ -444,3 +444,27 @@ def test_a_function_capturing_a_huge_array_is_refused_before_it_travels():
     table = np.arange(2_000_000, dtype=float)
     r = check("ch4.stable_lse", lambda x: float(table[0]))
     assert r.score == 0.0 and "too large to send" in r.message
+
+
+@needs_jail
+def test_an_installed_course_package_is_hidden_from_the_jail(tmp_path, monkeypatch):
+    """A non-editable install puts the package in site-packages, which the jail binds: the
+    runner must see that folder empty, even for a function that removes the import guard."""
+    site = tmp_path / "site-packages"
+    (site / "softmaxbook").mkdir(parents=True)
+    (site / "softmaxbook" / "coding.py").write_text("def block_bits(n):\n    return (3**n - 1).bit_length()\n")
+    real = sandbox._library_path()
+    monkeypatch.setattr(sandbox, "_library_path", lambda: [str(site)] + real)
+    monkeypatch.setattr(sandbox, "_course_package_dirs", lambda: [str(site / "softmaxbook")])
+    run = sandbox.jail.run
+    monkeypatch.setattr(sandbox.jail, "run", lambda argv, **kw: run(argv, binds_ro=[site], **kw))
+    unguarded = _cheat_by_unblocking_the_import
+    reports, _ = sandbox.run_functions([cloudpickle.dumps(unguarded)], [{"kind": "call", "args": [5]}])
+    assert reports[0]["raised"] == "ModuleNotFoundError", reports
+    monkeypatch.setattr(sandbox, "_course_package_dirs", lambda: [])     # the same without hiding: found
+    reports, _ = sandbox.run_functions([cloudpickle.dumps(unguarded)], [{"kind": "call", "args": [5]}])
+    assert reports[0] == {"out": 8, "i": 0}, reports
+
+
+def test_the_course_package_of_this_checkout_is_not_in_a_bound_folder():
+    assert sandbox._course_package_dirs() == []      # editable install: nothing to hide, nothing to see

@@ -68,6 +68,16 @@ def _library_path() -> list[str]:
     return paths
 
 
+def _course_package_dirs() -> list[str]:
+    """The course package's folder when it lies where the jail can see it (a non-editable
+    install in site-packages): the jail then sees it empty. An editable install (this
+    repository) lives outside the folders the jail binds."""
+    import softmaxbook
+    pkg = Path(softmaxbook.__file__).resolve().parent
+    seen = [Path(p).resolve() for p in _library_path() + [sys.prefix, sys.base_prefix]]
+    return [str(pkg)] if any(pkg.is_relative_to(d) for d in seen) else []
+
+
 def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD_TIMEOUT,
                   sandbox: bool | None = None) -> tuple[list[dict], str]:
     """Run pickled function(s) on the cases' inputs in a fresh, jailed interpreter.
@@ -85,7 +95,8 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
     try:
         if _has_jail_tools():
             out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS,
-                           sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV)
+                           sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV,
+                           hide=_course_package_dirs())
             data, timed_out, truncated = out.stdout, out.timed_out, out.truncated
             # Only the runner writes to stderr, before any learner code runs (then it points to /dev/null).
             early = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
