@@ -86,13 +86,19 @@ def _balanced_sum(terms):
     return terms[0]
 
 
-def test_math_within_every_size_cap_but_slow_to_form_stops_at_the_time_limit():
-    # 700 distinct powers pass the length, part and depth limits; forming and evaluating
-    # them takes about a second on this machine: the deadline (1 s) ends it either way.
-    slow = _balanced_sum([f"theta1**{k}" for k in range(2, 702)])
-    r = both_sides("ch1.log_partition", slow, same=False)
-    assert not r.passed
-    assert "took too long to read and evaluate (over 1 s)" in r.message or "Not equivalent" in r.message
+def test_math_within_every_size_cap_stops_at_the_time_limit(monkeypatch):
+    # Within every size cap, 200 products of sums cost ~0.2 s to form and evaluate; with
+    # the limit lowered to 20 ms the same path (parse, then evaluation) must stop at it.
+    slow = "log(" + "*".join(f"(theta1**2 + theta2**2 + {k})" for k in range(200)) + ")"
+    slow_sum = _balanced_sum([f"theta1**{k}" for k in range(2, 702)])
+    monkeypatch.setattr(compare, "EVAL_SECONDS", 0.02)
+    for answer in (slow, slow_sum):
+        for grade in (lambda a: check("ch1.log_partition", a),
+                      lambda a: grade_answers({"ch1.log_partition": serialise(a)})[0]["ch1.log_partition"]):
+            start = time.perf_counter()
+            r = grade(answer)
+            assert time.perf_counter() - start < 0.5
+            assert not r.passed and "took too long to read and evaluate (over 0.02 s)" in r.message, r.message
 
 
 @pytest.mark.parametrize("text, reason", [

@@ -148,6 +148,11 @@ def _bits(r) -> int:
     return int(r.p).bit_length() + int(r.q).bit_length()
 
 
+_ADDITIVE = (ast.Add, ast.Sub)
+_MULTIPLICATIVE = (ast.Mult, ast.Div)
+_CHAINS = {ast.Add: _ADDITIVE, ast.Sub: _ADDITIVE, ast.Mult: _MULTIPLICATIVE, ast.Div: _MULTIPLICATIVE}
+
+
 class _Builder:
     """Builds the sympy object bottom-up; every value travels with ``bits``, an upper
     bound on the total size of the exact numbers in it, checked before each power."""
@@ -168,24 +173,15 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v, bits = self.scalar(self.build(node.operand, d))
             return (-v if isinstance(node.op, ast.USub) else v), bits
+        if isinstance(node, ast.BinOp) and type(node.op) in _CHAINS:
+            return self.chain(node, d)
         if isinstance(node, ast.BinOp):
+            op = node.op
+            if not isinstance(op, (ast.Pow, ast.BitXor)):
+                raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
             a, abits = self.scalar(self.build(node.left, d))
             b, bbits = self.scalar(self.build(node.right, d))
-            op = node.op
-            bits = abits + bbits     # sums and products of exact numbers stay cheap; powers do not
-            if isinstance(op, ast.Add):
-                return a + b, bits
-            if isinstance(op, ast.Sub):
-                return a - b, bits
-            if isinstance(op, ast.Mult):
-                return a * b, bits
-            if isinstance(op, ast.Div):
-                if b == 0:
-                    raise ParseError("division by zero")
-                return a / b, bits
-            if isinstance(op, (ast.Pow, ast.BitXor)):
-                return self.power(a, abits, b, bbits)
-            raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
+            return self.power(a, abits, b, bbits)
         if isinstance(node, ast.Call):
             return self.call(node, d)
         if isinstance(node, (ast.List, ast.Tuple)):
@@ -193,6 +189,30 @@ class _Builder:
             return [v for v, _ in built], sum(b for _, b in built)
         raise ParseError(f"{type(node).__name__} is not allowed in a formula (only numbers, symbols, "
                          "+ - * / **, and functions like exp, log, sqrt)")
+
+    def chain(self, node, d):
+        """``a + b - c + ...`` or ``a * b / c * ...``: one level of nesting however long the
+        chain (Python reads it as a left-deep tree), formed by one ``Add``/``Mul`` call
+        instead of one per operator. Exact numbers in sums and products stay cheap
+        (``bits`` adds up); powers are where sizes explode (:meth:`power`)."""
+        group = _CHAINS[type(node.op)]
+        ops = []
+        while isinstance(node, ast.BinOp) and type(node.op) in group:
+            ops.append((node.op, node.right))
+            node = node.left
+        first, bits = self.scalar(self.build(node, d))
+        terms = [first]
+        for op, right in reversed(ops):
+            v, vbits = self.scalar(self.build(right, d))
+            bits += vbits
+            if isinstance(op, ast.Sub):
+                v = -v
+            elif isinstance(op, ast.Div):
+                if v == 0:
+                    raise ParseError("division by zero")
+                v = 1 / v
+            terms.append(v)
+        return (sp.Add(*terms) if group is _ADDITIVE else sp.Mul(*terms)), bits
 
     def call(self, node, d):
         if not isinstance(node.func, ast.Name) or node.keywords:
