@@ -207,3 +207,15 @@ def test_grade_refuses_to_run_without_bubblewrap(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "NO SANDBOX" in out.stdout
     assert _rows((tmp_path / "grades.csv").read_text())["alice.md"]["total"] == "2.000"
+
+
+def test_hidden_entries_get_a_row_and_the_graders_own_outputs_none(tmp_path):
+    from softmaxbook.grader.batch import find_submissions
+    (tmp_path / ".alice.md").write_text(honest(RIGHT))
+    for name in ("grades.csv", "grades.csv.state.json", ".grades.csv.x1.tmp"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "grades_feedback").mkdir()
+    (tmp_path / "grades_feedback" / "bob-12345678.md").write_text("# Feedback")
+    units = find_submissions(tmp_path, exclude=[tmp_path / "grades.csv", tmp_path / "grades.csv.state.json",
+                                                 tmp_path / "grades_feedback"])
+    assert [(u.name, u.problem) for u in units] == [(".alice.md", "a hidden entry (its name starts with a dot)")]

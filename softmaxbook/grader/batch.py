@@ -85,16 +85,22 @@ def _kind(st) -> str:
     return "a special file (device, pipe or socket)"
 
 
-def find_submissions(folder: Path) -> list[Unit]:
-    """Every entry of ``folder`` (hidden ones excepted), in byte order of their names: each
-    notebook file at the top is one submission; each sub-folder is one learner's submission
-    made of every notebook inside it; anything else is a unit with the reason it is skipped."""
+def find_submissions(folder: Path, exclude=()) -> list[Unit]:
+    """Every entry of ``folder`` but ``exclude`` (the grader's own outputs), in byte order of
+    their names: each notebook file at the top is one submission; each sub-folder is one
+    learner's submission made of every notebook inside it; anything else is a unit with the
+    reason it is skipped."""
     folder = Path(folder)
+    exclude = {os.path.abspath(p) for p in exclude}
+    temporary = tuple(f".{os.path.basename(p)}." for p in exclude)   # atomic_write's temporary files
     units = []
     for name in sorted(os.listdir(folder), key=os.fsencode):
-        if name.startswith("."):
-            continue
         path = folder / name
+        if os.path.abspath(path) in exclude or (temporary and name.startswith(temporary)):
+            continue
+        if name.startswith("."):
+            units.append(Unit(name, problem="a hidden entry (its name starts with a dot)"))
+            continue
         try:
             st = os.lstat(path)
         except OSError as exc:
@@ -441,7 +447,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             state = {}
     except (OSError, ValueError):
         state = {}
-    units = find_submissions(folder)
+    units = find_submissions(folder, exclude=[out_csv, state_path, fb_dir])
     fixed, hashes = {}, {}
     for u in units:
         if not u.problem:
