@@ -290,3 +290,19 @@ def test_the_batch_grader_grades_a_notebook_of_slow_math_quickly_and_names_each_
                 "ch4.gap": "the function Min is not allowed in this exercise"}
     for ex_id, reason in expected.items():
         assert scores[ex_id] == 0.0 and reason in feedback[ex_id]["message"], (ex_id, feedback[ex_id])
+
+
+def test_a_timer_of_the_learners_own_is_given_back():
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with compare.time_limit(1.0):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0.2 < left <= 0.3
+        time.sleep(0.4)
+        assert fired == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

@@ -44,7 +44,7 @@ class TimeUp(BaseException):
 
 # --------------------------------------------------------------------------- deadlines
 
-_deadlines: list[float] = []       # active time limits (monotonic), innermost last
+_deadlines: list[list] = []        # active time limits ([monotonic end]), innermost last
 _saved: list = []                  # the handler and timer found when the outermost started
 
 
@@ -71,27 +71,29 @@ def time_limit(seconds: float):
     """Raise :class:`TimeUp` in the block after ``seconds`` (nested limits take the earlier
     end). Only in the main thread of a POSIX process (signals are delivered there);
     elsewhere the block runs without a limit and the size caps of :mod:`.parse` remain
-    the only bound."""
+    the only bound. The previous ``SIGALRM`` handler and timer are given back at the end,
+    even when an alarm lands while the limit is being set up or taken down."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
-    end = time.monotonic() + seconds
-    if _deadlines:
-        end = min(end, _deadlines[-1])
-    else:
-        _saved[:] = [signal.signal(signal.SIGALRM, _on_alarm), signal.getitimer(signal.ITIMER_REAL),
-                     time.monotonic()]
-    _deadlines.append(end)
-    _arm(end)
+    token = [time.monotonic() + seconds]
     try:
+        if _deadlines:
+            token[0] = min(token[0], _deadlines[-1][0])
+        else:
+            _saved[:] = [signal.getsignal(signal.SIGALRM), signal.getitimer(signal.ITIMER_REAL), time.monotonic()]
+            signal.signal(signal.SIGALRM, _on_alarm)
+        _deadlines.append(token)
+        _arm(token[0])
         yield
     finally:
         _disarm()
-        _deadlines.pop()
+        _deadlines[:] = [t for t in _deadlines if t is not token]
         if _deadlines:
-            _arm(_deadlines[-1])             # an outer limit that has passed fires at once
-        else:
+            _arm(_deadlines[-1][0])          # an outer limit that has passed fires at once
+        elif _saved:
             handler, (left, interval), started = _saved
+            _saved.clear()
             signal.signal(signal.SIGALRM, signal.SIG_DFL if handler is None else handler)
             if left > 0:                     # someone else's timer: give back what remains
                 signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - started), 1e-4), interval)
