@@ -32,7 +32,7 @@ RTOL = 1e-8
 DIGITS = 30                  # working precision of the evaluation at sample points
 EXP_CAP = 30_000.0           # exp(x) for x > EXP_CAP counts as +inf (and as 0 below -EXP_CAP)
 EVAL_SECONDS = 1.0           # parsing and evaluating one answer
-SIMPLIFY_SECONDS = 0.5       # trying to prove equality, all entries together
+SIMPLIFY_SECONDS = 0.25      # trying to prove equality, all entries together (else: numeric verdict)
 MAX_PROOF_OPS = 3000         # larger differences are judged at the points only
 MAX_PROOF_POWER = 12         # (a + b)**n with |n| above this is not expanded
 
