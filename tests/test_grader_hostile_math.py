@@ -306,3 +306,19 @@ def test_a_timer_of_the_learners_own_is_given_back():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def _declared_wrong():
+    for ex in EXERCISES.values():
+        if ex.kind == "symbolic":
+            S = {s.name: s for s in ex.symbols}
+            yield from ((ex.id, k, w(S), msg) for k, (w, msg) in enumerate(ex._wrong))
+
+
+@pytest.mark.parametrize("ex_id, k, answer, message", list(_declared_wrong()),
+                         ids=[f"{w[0]}-{w[1]}" for w in _declared_wrong()])
+def test_every_declared_wrong_answer_keeps_its_own_feedback_at_the_wide_points(ex_id, k, answer, message):
+    if isinstance(answer, list):
+        answer = [sp.sympify(a) for a in answer]
+    r = both_sides(ex_id, answer)
+    assert not r.passed and r.message.startswith(message.rstrip(".")), r.message
