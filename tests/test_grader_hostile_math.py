@@ -322,3 +322,30 @@ def test_every_declared_wrong_answer_keeps_its_own_feedback_at_the_wide_points(e
         answer = [sp.sympify(a) for a in answer]
     r = both_sides(ex_id, answer)
     assert not r.passed and r.message.startswith(message.rstrip(".")), r.message
+
+
+def _random_formula(rng, depth):
+    atoms = ["theta1", "theta2", "2", "999", "10**59", "1e300", "1e-300", "pi", "E", "0", "1/7", "sqrt(2)", "3**999"]
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(atoms)
+    a, b = _random_formula(rng, depth - 1), _random_formula(rng, depth - 1)
+    return rng.choice([f"({a})+({b})", f"({a})*({b})", f"({a})/({b})", f"({a})**({b})", f"exp({a})", f"log({a})",
+                       f"sqrt({a})", f"Max({a},{b})", f"({a})**{rng.choice([2, 10, 999, -999, '1/2', '999/2'])}"])
+
+
+def test_random_formulas_from_hostile_pieces_never_crash_or_hang_the_grader():
+    import random
+    rng = random.Random(20261201)
+    for _ in range(150):
+        text = _random_formula(rng, rng.randrange(2, 7))
+        for ex_id in ("ch1.log_partition", "ch2.max_eigenvalue"):
+            start = time.perf_counter()
+            r = check(ex_id, text)
+            assert time.perf_counter() - start < 2.0, text
+            assert "could not check" not in r.message, (text, r.message)
+
+
+def test_a_float_that_sympy_turns_into_a_slow_gcd_is_stopped_by_the_deadline():
+    # Passes every cap; sympy's Mul then spends seconds in a gcd of 1e600 and 2.
+    r = both_sides("ch1.log_partition", "sqrt(2**(1/4)*(1e300*1e300)) + theta1", same=False)
+    assert "took too long to read and evaluate" in r.message or "Not equivalent" in r.message

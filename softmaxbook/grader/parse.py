@@ -24,10 +24,9 @@ import math
 import re
 import unicodedata
 
-import mpmath
 import sympy as sp
 
-from .compare import numeric_value
+from .compare import EXP_CAP, numeric_value
 
 MAX_CHARS = 20_000           # characters of one string (after normalisation)
 MAX_NODES = 5000             # parts of one syntax tree
@@ -240,9 +239,10 @@ class _Builder:
             self.exp_bits(args[0], bits)
             _finite_constant(args[0], "the argument of exp")
         try:
-            return FUNCTIONS[fname](*args), bits
-        except Exception as exc:  # sympy refusing e.g. log(0)
+            value = FUNCTIONS[fname](*args)
+        except Exception as exc:  # sympy refusing e.g. log of a list
             raise ParseError(f"{fname}(...) could not be formed: {exc}") from None
+        return _defined(value, f"{fname}(...)"), bits
 
     @staticmethod
     def scalar(built):
@@ -278,7 +278,11 @@ class _Builder:
         if a == sp.E:                      # E**x is exp(x)
             bits = self.exp_bits(b, bbits)
             _finite_constant(b, "the exponent of E")
-            return sp.exp(b), bits
+            return _defined(sp.exp(b), "a power"), bits
+        value, bits = self._power(a, abits, b, bbits)
+        return _defined(value, "a power"), bits
+
+    def _power(self, a, abits, b, bbits):
         if b.is_Number:
             if abs(float(b)) > MAX_EXPONENT:
                 raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT}); 10**10**10 and the like are refused")
@@ -310,15 +314,26 @@ class _Builder:
         return bits * worst
 
 
+def _defined(value, what):
+    """log(0), 0**-1 and what follows from them are refused where they appear."""
+    if value in _UNDEFINED:
+        raise ParseError(f"{what} is infinite or undefined here (like log(0) or 0**(-1))")
+    return value
+
+
+_UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
 def _finite_constant(arg, what):
-    """A constant argument of exp must have a finite value below ``EXP_CAP``-sized
-    numbers: sympy would otherwise ask mpmath for millions of digits of exp(exp(exp(9)))
-    in a single step that no time limit can interrupt."""
+    """A constant argument of exp must stay within ``EXP_CAP`` in size: sympy computes
+    exp of a float at once and would ask mpmath for millions of digits of
+    exp(1e300**999) or exp(exp(exp(9))), in steps that no time limit interrupts soon."""
     if arg.is_number:
         v = numeric_value(arg)
-        if v is not None and not mpmath.isfinite(v):
+        if v is not None and not abs(v) <= EXP_CAP:
             raise ParseError(f"expression too large: {what} is a number too large to evaluate "
-                             "(the value would be inf; answers must be finite, not nan or inf)")
+                             f"(above {EXP_CAP:g}: the value would be inf or 0; answers must be finite, "
+                             "not nan or inf)")
 
 
 def symbol_names(symbols) -> dict[str, sp.Symbol]:
