@@ -7,11 +7,11 @@ BIN    := $(VENV)/bin
 SITE   := _build/html
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: book test serve lab chromium clean help
+.PHONY: book test serve lab chromium bubblewrap clean help
 
 help:
 	@echo "make book   build the website into $(SITE) (sets up $(VENV) from requirements.txt)"
-	@echo "make test   run every test (installs test tools and Debian's chromium if missing)"
+	@echo "make test   run every test (installs test tools, Debian's chromium and bubblewrap if missing)"
 	@echo "make serve  serve $(SITE) on http://127.0.0.1:8000"
 	@echo "make lab    open the course in JupyterLab (installs it into $(VENV))"
 
@@ -47,9 +47,16 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The batch grader runs each submitted notebook in a bubblewrap sandbox (bwrap); install
+# Debian's bubblewrap when it is missing (needs root), like chromium.
+bubblewrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "Installing Debian's bubblewrap for the grader's sandbox..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
 # The strict book build runs first (any warning or failing notebook stops here),
 # then pytest; pytest exits 5 (non-zero) when it collects no test.
-test: $(BIN)/.requirements-test.stamp chromium book
+test: $(BIN)/.requirements-test.stamp chromium bubblewrap book
 	$(BIN)/python -m pytest
 
 serve:

@@ -4,7 +4,9 @@
    and the known wrong answers of the fixtures (goal: p95 <= 0.3 s for symbolic checks).
 2. Batch grading of 50 generated submissions (each exercise answered right or wrong at
    random, seeded) against plain nbclient execution of the same notebooks, both with
-   2 worker processes, in the same run, in the order A B B A (goal: ratio <= 1.3).
+   2 worker processes, in the same run, in the order A B B A (goal: ratio <= 1.3). The
+   batch runs every notebook in its bubblewrap jail (it refuses to run without one), so
+   the ratio includes the sandbox: a fresh executor per notebook and jailed function runs.
 
 Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50]
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 import submissions  # noqa: E402
 
 from softmaxbook.grader import EXERCISES, check  # noqa: E402
+from softmaxbook.grader import jail  # noqa: E402
 from softmaxbook.grader.batch import grade_folder  # noqa: E402
 
 CELL = re.compile(r"```\{code-cell\} ipython3\n(.*?)\n```", re.S)
@@ -118,7 +121,8 @@ def bench_batch(count: int) -> None:
         rerun = time.perf_counter() - t
     errors = sum(1 for _, r in rows if r["status"] != "graded")
     plain, graded = plain1 + plain2, graded1 + graded2
-    print(f"\nBatch grading of {count} generated submissions, 2 workers each, order A B B A")
+    print(f"\nBatch grading of {count} generated submissions, 2 workers each, order A B B A; "
+          f"each notebook in a bubblewrap jail (bwrap available: {jail.available()})")
     print(f"plain nbclient execution : {plain1:6.1f} s + {plain2:6.1f} s  ({plain / (2 * count):.2f} s per notebook)")
     print(f"batch grading            : {graded1:6.1f} s + {graded2:6.1f} s  ({graded / (2 * count):.2f} s per notebook), "
           f"{len(rows)} rows, {errors} errors")

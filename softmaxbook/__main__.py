@@ -1,7 +1,8 @@
 """Command line of the course package.
 
     python -m softmaxbook list                                  # the graded exercises
-    python -m softmaxbook grade SUBMISSIONS_DIR -o grades.csv   # the batch grader
+    python -m softmaxbook grade SUBMISSIONS_DIR -o grades.csv   # the batch grader (needs bubblewrap;
+                                                                # --no-sandbox: trusted submissions only)
 """
 
 from __future__ import annotations

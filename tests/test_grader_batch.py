@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 from nbrun import execute
 from softmaxbook.grader import EXERCISES
-from softmaxbook.grader.batch import grade_folder
+from softmaxbook.grader.batch import feedback_name, grade_folder
 
 FIX = ROOT / "tests" / "fixtures"
 EXERCISE_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex*.md"))
@@ -87,7 +87,7 @@ def test_wrong_copies_score_less_and_get_named_feedback(batch):
     row = _rows(out)["learner_wrong"]
     assert float(row["percent"]) < 25
     assert all(float(row[i]) < 1 for i in EXERCISES)
-    feedback = (out.parent / "grades_feedback" / "learner_wrong.md").read_text()
+    feedback = (out.parent / "grades_feedback" / feedback_name("learner_wrong")).read_text()
     for named in ("off-diagonal entries should be −p_i p_j", "costs 3 bits per symbol: worse than 2",
                   "λ → −∞ gives min(x)", "not a soft minimum of anything", "Wrong index", "partition function",
                   "exp overflows", "soft *max*", "2n bits"):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import cloudpickle
 import numpy as np
 import pytest
 import sympy as sp
@@ -25,6 +26,9 @@ o1, o2, o3 = sp.symbols("o1 o2 o3", real=True)
 y1, y2, y3 = sp.symbols("y1 y2 y3", nonnegative=True)
 d = sp.Symbol("d", positive=True)
 n, lam = sp.symbols("n lam", positive=True)
+# Functions defined here stand for functions defined in a notebook (module __main__), which
+# cloudpickle sends by value; without this it would send a reference to this test module.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 @pytest.fixture(autouse=True)
@@ -245,7 +249,7 @@ def _loops(*args):
 
 
 def _exits(*args):
-    import os as _os  # the grader re-creates functions with numpy/math only: import inside
+    import os as _os
     _os._exit(3)
 
 
@@ -365,7 +369,7 @@ def test_learner_side_runs_the_function_as_the_batch_grader_will():
     def lse(x):  # leans on the course package, which the batch grader does not provide
         return float(course_lse.logsumexp(x))
     r = check("ch4.stable_lse", lse)
-    assert not r.passed and any("NameError" in h for h in r.details)
+    assert r.score == 0.0 and "course package softmaxbook is not available" in r.message
     scale = 2.0
 
     def uses_a_constant_and_a_helper(x):
@@ -373,8 +377,6 @@ def test_learner_side_runs_the_function_as_the_batch_grader_will():
     assert check("ch4.stable_lse", uses_a_constant_and_a_helper).passed
 
 
-# Functions for the tests below live at module level: the grader re-creates a learner's
-# function from its source, as the batch grader does.
 def _bits_one_hot(n):
     if n < 1:
         raise ValueError("n must be >= 1")

@@ -79,3 +79,20 @@ def test_to_text_round_trips_sympy_objects_through_the_parser():
     H = sp.Matrix([[t1 * (1 - t1), -t1 * t2], [-t1 * t2, t2 * (1 - t2)]])
     back = parse(str(to_text(H)).replace("'", ""), NAMES)
     assert sp.Matrix(back) == H
+
+
+def test_a_long_flat_sum_is_one_level_deep_and_formed_in_one_step():
+    # Python reads a + b + c + ... as a left-deep tree; 600 terms are still one level here.
+    start = time.perf_counter()
+    got = parse(" + ".join(f"theta1**{k}" for k in range(1, 601)), NAMES)
+    assert got == sp.Add(*[t1**k for k in range(1, 601)])
+    assert parse("theta1 - theta2 + 3*theta3 - 1", NAMES) == t1 - t2 + 3 * t3 - 1
+    assert parse("theta1 / theta2 * theta3 / 2", NAMES) == t1 * t3 / (2 * t2)
+    assert time.perf_counter() - start < 1.0
+    with pytest.raises(ParseError, match="division by zero"):
+        parse("theta1 * 2 / (theta2 - theta2)", NAMES)
+    alternating = "theta1"
+    for _ in range(25):                 # sums and products nested in turn still count
+        alternating = f"({alternating} + 1) * 2"
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse(alternating, NAMES)

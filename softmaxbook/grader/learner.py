@@ -6,9 +6,11 @@ Used by every graded notebook in ``exercises/``::
     check("ch2.hessian", H)      # shows right/wrong, a score and specific feedback
 
 ``check`` never raises and never shows the reference answer or the test source. Math
-strings are parsed in this process through a whitelist (cheap and bounded); anything
-that may hang (simplification, the learner's own functions) runs in a forked child
-with a hard 5 s timeout. Results are remembered in a small JSON file (see
+strings are parsed in this process through a whitelist (cheap and bounded). A function
+answer is pickled by value and run in a fresh interpreter, exactly as the batch grader
+runs it (:func:`.sandbox.run_functions`: inside bubblewrap where it works, without the
+course package, every wait with a deadline and the whole process group killed at
+4.5 s), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
 :func:`progress_path`) so that :func:`progress` works across sessions without a server.
 """
 
@@ -42,7 +44,7 @@ def check(exercise_id: str, answer=None) -> Result:
         return Result(repr(exercise_id)[:40], False, 0.0, "the exercise id must be a string such as 'ch2.hessian'")
     try:
         ser = serialise(answer)
-        result = ex.grade(ser, live=answer, strict=False)
+        result = ex.grade(ser, strict=False)
     except Exception as exc:  # a grader bug must not show the learner a traceback
         return Result(ex.id, False, 0.0, f"The grader could not check this answer ({type(exc).__name__}); "
                       "please report it to the course authors.")

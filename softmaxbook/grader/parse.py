@@ -5,8 +5,16 @@ A string such as ``"log(exp(theta1) + exp(theta2) + exp(theta3))"`` is parsed wi
 exercise declares, a short list of functions (``exp``, ``log``, ``sqrt``, ...) and the
 arithmetic operators are accepted, and the sympy object is built here, by hand.
 Nothing the learner types is ever passed to ``eval``/``exec``/``sympify``.
-Sizes are capped so that ``10**10**10`` or a megabyte of ``x+x+...`` is refused in
-microseconds instead of hanging the kernel.
+
+Every parse is bounded *before* sympy does any work: the length of the text, the
+number of parts and the nesting of its syntax tree, the digits of every number, the
+size of every exact number a power (or an ``exp`` of a logarithm) would produce --
+estimated before the power is formed, then checked on the result -- and the number of
+``Max``/``Min`` arguments. A refusal says which limit was hit ("expression too large:
+..."). Functions with kinks or jumps (``Max``, ``Min``, ``Abs``, ``floor``, ...) are
+refused unless the exercise allows them (``allowed``), because an answer that differs
+from the reference only where such a function switches branch is hard to catch at
+random points. Time limits are the caller's job (see :func:`.compare.time_limit`).
 """
 
 from __future__ import annotations
@@ -18,12 +26,17 @@ import unicodedata
 
 import sympy as sp
 
-MAX_CHARS = 20_000
-MAX_NODES = 5000
-MAX_DEPTH = 40
-MAX_EXPONENT = 1000          # |numeric exponent| allowed in a power
-MAX_BITS = 20000             # size of an exact number a power may produce
+from .compare import EXP_CAP, numeric_value
+
+MAX_CHARS = 20_000           # characters of one string (after normalisation)
+MAX_NODES = 5000             # parts of one syntax tree
+MAX_DEPTH = 40               # nesting of one syntax tree
+MAX_EXPONENT = 1000          # |numeric exponent| allowed in a power (and in exp(c*log(x)))
+MAX_BITS = 4000              # bits of any exact number in an expression (2**1000 has 1001)
 MAX_INT_DIGITS = 60          # digits of an integer literal
+MAX_MINMAX_ARGS = 8          # arguments of one Max/Min call
+MAX_MINMAX_TOTAL = 16        # Max/Min arguments in one expression (sympy flattens nested calls)
+MAX_RESULT_NODES = 20_000    # parts of the sympy expression built from one string
 
 
 class ParseError(ValueError):
@@ -41,11 +54,17 @@ FUNCTIONS = {
     "sigma": _sigmoid, "sigmoid": _sigmoid,
 }
 N_ARGS = {"max": None, "Max": None, "min": None, "Min": None}   # variadic (>= 1)
+# Functions with kinks or jumps: the parser's own (allowed per exercise) and sympy's others
+# (never accepted), named so that the refusal says which function is the problem.
+RESTRICTED = {"max": "Max", "Max": "Max", "min": "Min", "Min": "Min", "abs": "Abs", "Abs": "Abs"}
+NEVER = {"Piecewise", "piecewise", "sign", "sgn", "floor", "ceiling", "ceil", "Heaviside", "heaviside",
+         "round", "frac", "Mod", "mod", "re", "im", "arg", "conjugate", "DiracDelta"}
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
 
 _GREEK = {"θ": "theta", "λ": "lam", "σ": "sigma", "π": "pi", "δ": "delta"}
-_TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("²", "**2"),
-                      ("⁻¹", "**(-1)"), ("√", "sqrt")]
+_TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("√", "sqrt")]
+_SUPERSCRIPT = re.compile("⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def normalise_name(name: str) -> str:
@@ -57,24 +76,37 @@ def normalise_name(name: str) -> str:
     return "lam" if name in ("lambda", "lamda") else name
 
 
+def _too_long(n: int) -> ParseError:
+    return ParseError(f"the expression is too long ({n} characters; the limit is {MAX_CHARS})")
+
+
 def _prepare(text: str) -> str:
     if not isinstance(text, str):
         raise ParseError(f"expected a string of math, got {type(text).__name__}")
     if len(text) > MAX_CHARS:
-        raise ParseError(f"the expression is too long ({len(text)} characters; the limit is {MAX_CHARS})")
+        raise _too_long(len(text))
     for old, new in _TEXT_REPLACEMENTS:
         text = text.replace(old, new)
+    # θ² and x⁻¹ are powers (before NFKC, which would make θ³ the name theta3)
+    text = _SUPERSCRIPT.sub(lambda m: f"**({m.group().translate(_SUPERSCRIPT_DIGITS)})", text)
+    # One spelling for look-alike characters (full-width digits, bold letters, ...), as
+    # Python itself does for names; NFKC can lengthen a string, so measure again.
+    text = unicodedata.normalize("NFKC", text)
+    if len(text) > MAX_CHARS:
+        raise _too_long(len(text))
     for g, latin in _GREEK.items():
         text = text.replace(g, latin)
     text = re.sub(r"\blambda\b", "lam", text)       # a keyword in Python, a symbol here
     return text.strip()
 
 
-def parse(text: str, names: dict[str, sp.Basic]):
+def parse(text: str, names: dict[str, sp.Basic], allowed=None):
     """Parse ``text`` into a sympy expression, or a (nested) list of them.
 
     ``names`` maps normalised symbol names (see :func:`normalise_name`) to sympy
-    symbols. Raises :class:`ParseError` with a learner-readable reason otherwise.
+    symbols; ``allowed`` is the set of restricted functions (``"Max"``, ``"Min"``,
+    ``"Abs"``) the exercise accepts, ``None`` for all of them. Raises
+    :class:`ParseError` with a learner-readable reason otherwise.
     """
     text = _prepare(text)
     if not text:
@@ -83,82 +115,153 @@ def parse(text: str, names: dict[str, sp.Basic]):
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ParseError(f"this is not a valid formula ({exc.msg}); write e.g. exp(x)/(1 + exp(x))") from None
+    except (ValueError, RecursionError, MemoryError):   # null bytes, a parser stack overflow
+        raise ParseError("this is not a valid formula (it is nested too deeply or contains "
+                         "characters that are not allowed)") from None
     n = sum(1 for _ in ast.walk(tree))
     if n > MAX_NODES:
-        raise ParseError(f"the expression is too large ({n} parts; the limit is {MAX_NODES})")
-    return _Builder(names).build(tree.body, 0)
+        raise ParseError(f"expression too large: {n} parts (the limit is {MAX_NODES})")
+    value, _ = _Builder(names, allowed).build(tree.body, 0)
+    _check_result(value)
+    return value
+
+
+def _check_result(value):
+    """Measure what sympy actually built (the estimates in :class:`_Builder` are bounds)."""
+    todo, seen = [value], 0
+    while todo:
+        v = todo.pop()
+        if isinstance(v, list):
+            todo.extend(v)
+            continue
+        for node in sp.preorder_traversal(v):
+            seen += 1
+            if seen > MAX_RESULT_NODES:
+                raise ParseError(f"expression too large: more than {MAX_RESULT_NODES} parts once formed")
+            if isinstance(node, sp.Rational) and _bits(node) > MAX_BITS:
+                raise ParseError(f"expression too large: it contains a number of {_bits(node)} bits "
+                                 f"(the limit is {MAX_BITS})")
+
+
+def _bits(r) -> int:
+    return int(r.p).bit_length() + int(r.q).bit_length()
+
+
+_ADDITIVE = (ast.Add, ast.Sub)
+_MULTIPLICATIVE = (ast.Mult, ast.Div)
+_CHAINS = {ast.Add: _ADDITIVE, ast.Sub: _ADDITIVE, ast.Mult: _MULTIPLICATIVE, ast.Div: _MULTIPLICATIVE}
 
 
 class _Builder:
-    def __init__(self, names):
-        self.names = names
+    """Builds the sympy object bottom-up; every value travels with ``bits``, an upper
+    bound on the total size of the exact numbers in it, checked before each power."""
+
+    def __init__(self, names, allowed):
+        self.names, self.allowed = names, allowed
+        self.minmax_args = 0
 
     def build(self, node, depth):
         if depth > MAX_DEPTH:
-            raise ParseError("the expression is nested too deeply")
+            raise ParseError("expression too large: it is nested too deeply "
+                             f"(more than {MAX_DEPTH} levels)")
         d = depth + 1
         if isinstance(node, ast.Constant):
             return self.constant(node.value)
         if isinstance(node, ast.Name):
-            return self.name(node.id)
+            return self.name(node.id), 1
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            v = self.scalar(self.build(node.operand, d))
-            return -v if isinstance(node.op, ast.USub) else v
+            v, bits = self.scalar(self.build(node.operand, d))
+            return (-v if isinstance(node.op, ast.USub) else v), bits
+        if isinstance(node, ast.BinOp) and type(node.op) in _CHAINS:
+            return self.chain(node, d)
         if isinstance(node, ast.BinOp):
-            a = self.scalar(self.build(node.left, d))
-            b = self.scalar(self.build(node.right, d))
             op = node.op
-            if isinstance(op, ast.Add):
-                return a + b
-            if isinstance(op, ast.Sub):
-                return a - b
-            if isinstance(op, ast.Mult):
-                return a * b
-            if isinstance(op, ast.Div):
-                if b == 0:
-                    raise ParseError("division by zero")
-                return a / b
-            if isinstance(op, (ast.Pow, ast.BitXor)):
-                return self.power(a, b)
-            raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
+            if not isinstance(op, (ast.Pow, ast.BitXor)):
+                raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
+            a, abits = self.scalar(self.build(node.left, d))
+            b, bbits = self.scalar(self.build(node.right, d))
+            return self.power(a, abits, b, bbits)
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.keywords:
-                raise ParseError("only plain function calls such as exp(x) or log(x) are allowed")
-            fname = node.func.id
-            if fname not in FUNCTIONS:
-                raise ParseError(f"unknown function {fname!r}; allowed: {', '.join(sorted(set(FUNCTIONS)))}")
-            args = [self.scalar(self.build(a, d)) for a in node.args]
-            if fname in N_ARGS:
-                if not args:
-                    raise ParseError(f"{fname}() needs at least one argument")
-            elif len(args) != 1:
-                raise ParseError(f"{fname}() takes exactly one argument")
-            try:
-                return FUNCTIONS[fname](*args)
-            except Exception as exc:  # sympy refusing e.g. log(0)
-                raise ParseError(f"{fname}(...) could not be formed: {exc}") from None
+            return self.call(node, d)
         if isinstance(node, (ast.List, ast.Tuple)):
-            return [self.build(e, d) for e in node.elts]
+            built = [self.build(e, d) for e in node.elts]
+            return [v for v, _ in built], sum(b for _, b in built)
         raise ParseError(f"{type(node).__name__} is not allowed in a formula (only numbers, symbols, "
                          "+ - * / **, and functions like exp, log, sqrt)")
 
+    def chain(self, node, d):
+        """``a + b - c + ...`` or ``a * b / c * ...``: one level of nesting however long the
+        chain (Python reads it as a left-deep tree), formed by one ``Add``/``Mul`` call
+        instead of one per operator. Exact numbers in sums and products stay cheap
+        (``bits`` adds up); powers are where sizes explode (:meth:`power`)."""
+        group = _CHAINS[type(node.op)]
+        ops = []
+        while isinstance(node, ast.BinOp) and type(node.op) in group:
+            ops.append((node.op, node.right))
+            node = node.left
+        first, bits = self.scalar(self.build(node, d))
+        terms = [first]
+        for op, right in reversed(ops):
+            v, vbits = self.scalar(self.build(right, d))
+            bits += vbits
+            if isinstance(op, ast.Sub):
+                v = -v
+            elif isinstance(op, ast.Div):
+                if v == 0:
+                    raise ParseError("division by zero")
+                v = 1 / v
+            terms.append(v)
+        return (sp.Add(*terms) if group is _ADDITIVE else sp.Mul(*terms)), bits
+
+    def call(self, node, d):
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise ParseError("only plain function calls such as exp(x) or log(x) are allowed")
+        fname = node.func.id
+        if fname in NEVER or (fname in RESTRICTED and self.allowed is not None
+                              and RESTRICTED[fname] not in self.allowed):
+            raise ParseError(f"the function {fname} is not allowed in this exercise (the expected answer "
+                             "does not need it, and it would make the answer hard to check)")
+        if fname not in FUNCTIONS:
+            raise ParseError(f"unknown function {fname!r}; allowed: {', '.join(sorted(set(FUNCTIONS)))}")
+        if fname in N_ARGS:
+            if not node.args:
+                raise ParseError(f"{fname}() needs at least one argument")
+            self.minmax_args += len(node.args)
+            if len(node.args) > MAX_MINMAX_ARGS or self.minmax_args > MAX_MINMAX_TOTAL:
+                raise ParseError(f"expression too large: {fname}() may take at most {MAX_MINMAX_ARGS} "
+                                 f"arguments, and all max/min together at most {MAX_MINMAX_TOTAL}")
+        elif len(node.args) != 1:
+            raise ParseError(f"{fname}() takes exactly one argument")
+        built = [self.scalar(self.build(a, d)) for a in node.args]
+        args = [v for v, _ in built]
+        bits = sum(b for _, b in built)
+        if fname in ("exp", "sigma", "sigmoid"):
+            self.exp_bits(args[0], bits)
+            _finite_constant(args[0], "the argument of exp")
+        try:
+            value = FUNCTIONS[fname](*args)
+        except Exception as exc:  # sympy refusing e.g. log of a list
+            raise ParseError(f"{fname}(...) could not be formed: {exc}") from None
+        return _defined(value, f"{fname}(...)"), bits
+
     @staticmethod
-    def scalar(v):
-        if isinstance(v, list):
+    def scalar(built):
+        if isinstance(built[0], list):
             raise ParseError("a list cannot be used inside arithmetic; write each entry separately")
-        return v
+        return built
 
     @staticmethod
     def constant(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParseError(f"only numbers are allowed as constants, not {value!r}")
+            raise ParseError(f"only numbers are allowed as constants, not {value!r}"[:200])
         if isinstance(value, int):
-            if len(str(abs(value))) > MAX_INT_DIGITS:
-                raise ParseError("a number in the expression is too long")
-            return sp.Integer(value)
+            if value.bit_length() > 4 * MAX_INT_DIGITS or len(str(abs(value))) > MAX_INT_DIGITS:
+                raise ParseError("a number in the expression is too long "
+                                 f"(more than {MAX_INT_DIGITS} digits)")
+            return sp.Integer(value), value.bit_length() + 1
         if not math.isfinite(value):
             raise ParseError("the expression contains an infinite number")
-        return sp.Float(value)
+        return sp.Float(value), 1
 
     def name(self, raw):
         key = normalise_name(raw)
@@ -169,18 +272,68 @@ class _Builder:
         if raw in ("oo", "zoo", "nan", "inf", "NaN", "infinity"):
             raise ParseError("the answer contains an infinite or undefined value (inf/nan)")
         allowed = ", ".join(sorted(self.names)) or "none"
-        raise ParseError(f"unknown name {raw!r}; the symbols of this exercise are: {allowed}")
+        raise ParseError(f"unknown name {raw!r}; the symbols of this exercise are: {allowed}"[:300])
 
-    @staticmethod
-    def power(a, b):
+    def power(self, a, abits, b, bbits):
+        if a == sp.E:                      # E**x is exp(x)
+            bits = self.exp_bits(b, bbits)
+            _finite_constant(b, "the exponent of E")
+            return _defined(sp.exp(b), "a power"), bits
+        value, bits = self._power(a, abits, b, bbits)
+        return _defined(value, "a power"), bits
+
+    def _power(self, a, abits, b, bbits):
         if b.is_Number:
             if abs(float(b)) > MAX_EXPONENT:
                 raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT}); 10**10**10 and the like are refused")
-            if a.is_Rational and b.is_Integer:
-                bits = max(int(a.p).bit_length(), int(a.q).bit_length())
-                if bits * abs(int(b)) > MAX_BITS:
-                    raise ParseError("a power in the expression gives a number that is too large")
-        return a ** b
+            # (c*x)**n, (p/q)**n, sqrt(2)**n: sympy computes the number c**n right away.
+            bits = abits * max(1, math.ceil(abs(float(b)))) + bbits
+            if bits > MAX_BITS:
+                raise ParseError("expression too large: a power in it gives a number of about "
+                                 f"{bits} bits (the limit is {MAX_BITS})")
+            return a ** b, bits
+        if b.is_number:                    # a constant such as exp(exp(9)) or log(3)
+            v = numeric_value(b)
+            if v is not None and not abs(v) <= MAX_EXPONENT:
+                raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT})")
+        return a ** b, abits + bbits
+
+    @staticmethod
+    def exp_bits(arg, bits):
+        """exp(x + c*log(y)) is y**c*exp(x) to sympy: bound c and the size of y**c."""
+        worst = 1
+        for term in sp.Add.make_args(arg):
+            if term.has(sp.log):
+                c = term.as_coeff_Mul()[0]
+                if abs(float(c)) > MAX_EXPONENT:
+                    raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT}): exp(c*log(x)) is x**c")
+                worst = max(worst, math.ceil(abs(float(c))))
+        if bits * worst > MAX_BITS:
+            raise ParseError(f"expression too large: exp(c*log(x)) gives a number of about {bits * worst} bits "
+                             f"(the limit is {MAX_BITS})")
+        return bits * worst
+
+
+def _defined(value, what):
+    """log(0), 0**-1 and what follows from them are refused where they appear."""
+    if value in _UNDEFINED:
+        raise ParseError(f"{what} is infinite or undefined here (like log(0) or 0**(-1))")
+    return value
+
+
+_UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+def _finite_constant(arg, what):
+    """A constant argument of exp must stay within ``EXP_CAP`` in size: sympy computes
+    exp of a float at once and would ask mpmath for millions of digits of
+    exp(1e300**999) or exp(exp(exp(9))), in steps that no time limit interrupts soon."""
+    if arg.is_number:
+        v = numeric_value(arg)
+        if v is not None and not abs(v) <= EXP_CAP:
+            raise ParseError(f"expression too large: {what} is a number too large to evaluate "
+                             f"(above {EXP_CAP:g}: the value would be inf or 0; answers must be finite, "
+                             "not nan or inf)")
 
 
 def symbol_names(symbols) -> dict[str, sp.Symbol]:

@@ -11,11 +11,9 @@ the learner-side ``check`` and the batch grader both call it.
 
 from __future__ import annotations
 
-import builtins
-import copy
 import html
-import importlib
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -23,12 +21,11 @@ import numpy as np
 import sympy as sp
 
 from .. import coding, expfamily, hessian, lse
-from . import compare, sandbox
-from .answers import ALLOWED_MODULES
-from .parse import ParseError, parse, symbol_names
+from . import compare, fnrun, sandbox
+from .parse import MAX_CHARS, ParseError, parse, symbol_names
 
-N_POINTS = 6
-CASE_SECONDS = 1.0
+N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
+MAX_ENTRIES = 100           # entries of a list/array answer, counted before anything is parsed
 
 
 # --------------------------------------------------------------------------- results
@@ -113,43 +110,48 @@ class Symbolic(Exercise):
     kind = "symbolic"
 
     def __init__(self, id, task, answer_type, chapter, symbols, shape, reference, sampler,
-                 wrong=(), canon=None, seed=0, hint=""):
+                 wrong=(), canon=None, seed=0, hint="", wide=None, allow=()):
         super().__init__(id, task, answer_type, chapter)
         self.symbols = symbols          # list of sympy Symbols (with assumptions)
         self.shape = shape              # () scalar, (n,) vector, (n, m) matrix
         self._reference, self._wrong, self._canon = reference, wrong, canon
         self.sampler, self.seed, self.hint = sampler, seed, hint
+        # wide(rng) -> list of points far outside the usual range (large values of both
+        # signs, ties where a max switches branch); allow: restricted functions
+        # ("Max", "Min", "Abs") accepted besides those the reference and wrong answers use.
+        self.wide, self.allow = wide, set(allow)
         self._cache = None
 
     def _prepared(self):
         if self._cache is None:
             S = {s.name: s for s in self.symbols}
             rng = np.random.default_rng(self.seed)
-            points = []
-            for _ in range(N_POINTS):
-                vals = self.sampler(rng)
-                points.append({S[k]: sp.Float(v, 30) for k, v in vals.items()})
+            raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
+            points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
             ref = _flat(self._reference(S))
-            wrong = [(compare.evaluate(_flat(_shape_like(w(S), self.shape)), points), msg)
-                     for w, msg in self._wrong]
+            wrong_exprs = [(_flat(_shape_like(w(S), self.shape)), msg) for w, msg in self._wrong]
+            wrong = [(compare.evaluate(w, points), msg) for w, msg in wrong_exprs]
             canon = self._canon(S) if self._canon else None
-            self._cache = (S, points, ref, compare.evaluate(ref, points), wrong, canon)
+            used = ref + [e for w, _ in wrong_exprs for e in w]
+            allowed = self.allow | {f.__name__ for f in (sp.Max, sp.Min, sp.Abs)
+                                    if any(sp.sympify(e).has(f) for e in used)}
+            self._cache = (S, points, ref, compare.evaluate(ref, points), wrong, canon, allowed)
         return self._cache
 
     def _grade(self, ans, live, strict):
-        S, points, ref, ref_values, wrong, canon = self._prepared()
-        names = symbol_names(self.symbols)
+        S, points, ref, ref_values, wrong, canon, allowed = self._prepared()
+        started = time.monotonic()
         try:
-            value = _to_sympy(ans, names)
-            entries = _flat(_check_shape(value, self.shape))
+            entries = _flat(_read(ans, self.shape, symbol_names(self.symbols), allowed))
         except ParseError as exc:
             return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
-        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon)
-        if status == "timeout" and values is None:
-            return Result(self.id, False, 0.0, "Your expression took too long to evaluate (over "
-                          f"{sandbox.HARD_TIMEOUT:.0f} s); write it in a simpler form.")
-        if values is None:
-            return Result(self.id, False, 0.0, "Your expression could not be evaluated.")
+        except compare.TimeUp:
+            return _too_slow(self.id)
+        left = compare.EVAL_SECONDS - (time.monotonic() - started)
+        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon,
+                                                             timeout=max(left, 0.05))
+        if status == "timeout":
+            return _too_slow(self.id)
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
             how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
@@ -167,16 +169,64 @@ class Symbolic(Exercise):
         return Result(self.id, False, score, msg, details)
 
 
-def _to_sympy(ans, names):
+def _too_slow(ex_id):
+    return Result(ex_id, False, 0.0, f"Your expression took too long to read and evaluate (over "
+                  f"{compare.EVAL_SECONDS:g} s); write it in a simpler form.")
+
+
+def _read(ans, shape, names, allowed=None):
+    """Parse a plain answer into sympy values of the expected shape: its nesting, number
+    of entries and total length are checked first, then every string is parsed, all
+    under one time limit (:func:`.compare.time_limit`)."""
+    _precheck(ans, shape)
+    with compare.time_limit(compare.EVAL_SECONDS):
+        return _check_shape(_to_sympy(ans, names, allowed), shape)
+
+
+def _precheck(ans, shape):
+    """Refuse, before parsing anything, an answer with more entries than the shape
+    holds, nested more than a matrix, or longer in all than one string may be."""
+    counts = [0, 0]         # entries, characters
+
+    def skeleton(a, depth):
+        if not isinstance(a, dict):
+            raise ParseError("the answer is malformed")
+        if a.get("t") != "seq":
+            counts[0] += 1
+            counts[1] += len(a["v"]) if isinstance(a.get("v"), str) else 0
+            return 0
+        v = a.get("v")
+        if not isinstance(v, list):
+            raise ParseError("the answer is malformed")
+        what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
+        if depth >= 2:
+            raise ParseError(f"expected {what}, got lists nested more deeply than a matrix")
+        if len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got a list of {len(v)} entries")
+        if counts[0] + len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got more than {MAX_ENTRIES} entries")
+        return [skeleton(e, depth + 1) for e in v]
+
+    sk = skeleton(ans, 0)
+    expected = math.prod(shape) if shape else 1
+    if counts[0] > expected:       # one string may hold a whole list, so only too many is final
+        _check_shape(sk, shape)
+        raise ParseError(f"expected {expected} entries, got {counts[0]}")
+    if counts[1] > MAX_CHARS:
+        raise ParseError(f"the answer is too long ({counts[1]} characters in all; the limit is {MAX_CHARS})")
+
+
+def _to_sympy(ans, names, allowed=None):
     t = ans.get("t")
     if t in ("sym", "text"):
-        return parse(ans["v"], names)
+        return parse(ans["v"], names, allowed)
     if t == "num":
-        if not math.isfinite(ans["v"]):
+        v = ans.get("v")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             raise ParseError("the answer contains nan or inf")
-        return sp.Float(ans["v"])
+        return sp.Float(v)
     if t == "seq":
-        return [_to_sympy(e, names) for e in ans["v"]]
+        return [_to_sympy(e, names, allowed) for e in ans["v"]]
     raise ParseError(f"expected a formula, got {describe(ans)}")
 
 
@@ -237,10 +287,13 @@ class Numeric(Exercise):
 
     def _grade(self, ans, live, strict):
         try:
-            value = _check_shape(_to_sympy(ans, {}), self.shape)
-            arr = np.array(_floats(value), dtype=float)
+            value = _read(ans, self.shape, {})
+            with compare.time_limit(compare.EVAL_SECONDS):
+                arr = np.array(_floats(value), dtype=float)
         except ParseError as exc:
             return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+        except compare.TimeUp:
+            return _too_slow(self.id)
         if not np.all(np.isfinite(arr)):
             return Result(self.id, False, 0.0, "Your answer contains nan or inf; expected finite numbers.")
         ref = np.asarray(self._reference(), dtype=float)
@@ -263,12 +316,13 @@ def _floats(value):
         return [_floats(v) for v in value]
     if value.free_symbols:
         raise ParseError("expected numbers, got an expression with symbols")
+    v = compare.numeric_value(value)
+    if v is None:
+        raise ParseError("expected a real number")
     try:
-        return float(value.evalf(30))
+        return float(v)
     except OverflowError:
         return math.inf
-    except (TypeError, ValueError):
-        raise ParseError("expected a real number") from None
 
 
 # --------------------------------------------------------------------------- multiple choice
@@ -314,18 +368,23 @@ class Function(Exercise):
 
     def cases(self, strict):
         if strict not in self._built:
-            self._built[strict] = self._cases() + (self._strict() if strict else [])
-        return self._built[strict]
+            cases = self._cases() + (self._strict() if strict else [])
+            # What the fresh interpreter receives: the inputs, never the expected values.
+            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))} for c in cases]
+            self._built[strict] = (cases, inputs)
+        return self._built[strict][0]
 
     def _grade(self, ans, live, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
-        if len(records) != len(self.names) or any(r.get("t") not in ("fn",) for r in records):
+        if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
             return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}"
                           + (f" of length {len(records)}" if ans.get("t") == "seq" else "") + ".")
-        if live is not None and not isinstance(live, (list, tuple)):
-            live = [live]
+        pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
+        if any(p is None for p in pickles):
+            return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
+                          "large): run the cell that defines it and check it again.")
         cases = self.cases(strict)
-        reports, status = sandbox.run(lambda emit: _run_cases(records, live, cases, emit))
+        reports, status = sandbox.run_functions(pickles, self._built[strict][1])
         setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in reports if "i" in r}
         if not outs and setup_error:
@@ -336,8 +395,10 @@ class Function(Exercise):
         for i, case in enumerate(cases):
             rep = outs.get(i)
             if rep is None:
-                why = ("the time limit of 5 s was reached (an infinite loop?)" if status == "timeout"
-                       else "your code ended the process" if status == "crashed" else "not run")
+                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
+                       "crashed": "your code ended the process",
+                       "malformed": "the report of the run was damaged or too large (huge outputs, or "
+                                    "your code wrote to the grader's channel)"}.get(status, "not run")
                 hints.append(f"some tests did not run: {why}")
                 break
             ok, hint = self.judge(case, rep)
@@ -361,103 +422,11 @@ class Function(Exercise):
         return Result(self.id, False, score, f"{passed} of {len(cases)} hidden tests pass.", hints[:5])
 
 
-def build_function(record):
-    """Re-create a harvested function from its source (runs in the sandbox child only)."""
-    if not record.get("src"):
-        raise ValueError("the source code of your function is not available (define it with def in a cell)")
-    ns = {"__name__": "__learner__", "__builtins__": builtins}
-    for name, spec in record.get("env", {}).items():
-        if "module" in spec and spec["module"].split(".")[0] in ALLOWED_MODULES:
-            ns[name] = importlib.import_module(spec["module"])
-        elif "attr" in spec and spec["attr"][0].split(".")[0] in ALLOWED_MODULES:
-            obj = importlib.import_module(spec["attr"][0])
-            for part in spec["attr"][1].split("."):
-                obj = getattr(obj, part)
-            ns[name] = obj
-        elif "value" in spec:
-            ns[name] = spec["value"]
-    for name, spec in record.get("env", {}).items():
-        if "src" in spec:
-            exec(compile(spec["src"], f"<helper {name}>", "exec"), ns)  # noqa: S102 - sandbox child only
-    before = set(ns)
-    exec(compile(record["src"], "<answer>", "exec"), ns)  # noqa: S102 - sandbox child only
-    fn = ns.get(record.get("name"))
-    if not callable(fn):
-        new = [v for k, v in ns.items() if k not in before and callable(v)]
-        if not new:
-            raise ValueError("the function could not be re-created from its source")
-        fn = new[-1]
-    return fn
-
-
-def _run_cases(records, live, cases, emit):
-    """Inside the sandbox child: run every case, emit plain outputs (never a verdict)."""
-    sandbox.step_alarm(2.0)
-    if live is None:
-        fns = [build_function(r) for r in records]
-    else:
-        # Learner side: run what the batch grader will run (the source, with only the
-        # allowed modules), so both sides agree; closures and functions whose source
-        # cannot be re-created run as they are.
-        try:
-            if any(getattr(getattr(f, "__code__", None), "co_freevars", ()) for f in live):
-                raise ValueError("closure")
-            fns = [build_function(r) for r in records]
-        except Exception:
-            fns = list(live)
-    sandbox.step_alarm(0)
-    for i, case in enumerate(cases):
-        rep = {"i": i}
-        sandbox.step_alarm(CASE_SECONDS)
-        try:
-            args = copy.deepcopy(case.args)
-            if case.kind == "call":
-                out = fns[0](*args)
-                if out is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    rep["out"] = sandbox.plain(out)
-            elif case.kind in ("roundtrip", "rate"):
-                bits = fns[0](list(args[0]))
-                if bits is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    bits = _bitstring(bits)
-                    back = fns[1](bits, len(args[0]))
-                    rep["len"] = len(bits)
-                    rep["back"] = sandbox.plain(list(back)) if back is not Ellipsis else None
-            else:
-                out = fns[0](*args) if case.kind == "encode_error" else fns[1](*args)
-                if out is Ellipsis:
-                    rep["ellipsis"] = True
-                else:
-                    rep["out"] = "returned without raising"
-        except sandbox.StepTimeout:
-            rep = {"i": i, "timeout": True}
-        except TypeError as exc:
-            rep = {"i": i, "raised": "TypeError", "msg": str(exc)[:200]}
-        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
-            rep = {"i": i, "raised": type(exc).__name__, "msg": str(exc)[:200]}
-        finally:
-            sandbox.step_alarm(0)
-        emit(rep)
-
-
-def _bitstring(bits):
-    if isinstance(bits, (list, tuple)) and all(b in (0, 1) and not isinstance(b, float) for b in bits):
-        return "".join(str(int(b)) for b in bits)
-    if isinstance(bits, str) and set(bits) <= {"0", "1"}:
-        return bits
-    if isinstance(bits, (bytes, bytearray)):
-        return "".join(f"{b:08b}" for b in bits)
-    raise TypeError(f"encode must return a string of '0'/'1' characters, got {type(bits).__name__}")
-
-
 def _failure(rep):
     if rep.get("timeout"):
-        return "a test took longer than 1 s (an infinite loop?)"
+        return f"a test took longer than {sandbox.CASE_SECONDS:g} s (an infinite loop?)"
     if "raised" in rep:
-        return f"your function raised {rep['raised']}: {rep.get('msg', '')}"
+        return f"your function raised {rep['raised']}" + (f": {rep['msg']}" if rep.get("msg") else "")
     return ""
 
 
@@ -521,6 +490,43 @@ def _syms(names, **assumptions):
 
 def _theta3(rng):
     return {f"theta{i}": rng.uniform(-2, 2) for i in (1, 2, 3)}
+
+
+# Wide points: far outside the usual range, both signs, and ties (where a max switches
+# branch), so that an answer that differs from the reference only there is caught.
+def _theta3_wide(rng):
+    fixed = [(0, 0, 0), (300, -300, 0), (-300, -300, -299), (40, 40 + 1e-6, -40), (-1e-3, 1e-3, 0),
+             (12, -7, 12), (-25, 60, -80)]
+    t = rng.uniform(-50, 50, 3)
+    t[rng.integers(3)] = t[rng.integers(3)]         # maybe a tie
+    return [{f"theta{i + 1}": float(v[i]) for i in range(3)} for v in fixed + [tuple(t)]]
+
+
+def _theta_wide(rng):
+    return [{"theta": v} for v in (0.0, 1e-3, -1e-3, 8.0, -8.0, 40.0, -40.0, 300.0, -300.0,
+                                   float(rng.uniform(-60, 60)))]
+
+
+def _ch2_wide(rng):
+    logits = [(0, 0, 0), (20, -20, 0), (-30, 5, 5), (8, 8, -8), (1e-3, 0, -1e-3), (50, -50, 49),
+              tuple(rng.uniform(-40, 40, 3))]
+    labels = [(1, 0, 0), (0, 1, 0), (0, 0, 1), tuple(rng.dirichlet([0.2] * 3))]
+    points = []
+    for k, o in enumerate(logits):
+        o = np.asarray(o, dtype=float)
+        p, y = expfamily.softmax(o), labels[k % len(labels)]
+        points.append({**{f"o{i + 1}": o[i] for i in range(3)}, **{f"p{i + 1}": p[i] for i in range(3)},
+                       **{f"y{i + 1}": float(y[i]) for i in range(3)}})
+    return points
+
+
+def _gap_wide(rng):
+    return [{"d": v} for v in (1e-3, 0.5, 6.5, 8.0, 12.0, 20.0, 40.0, 300.0, float(rng.uniform(6, 30)))]
+
+
+def _bound_wide(rng):
+    return [{"n": n, "lam": lam} for n, lam in ((2.0, 1e-3), (1e6, 1e-3), (1e6, 1e4), (3.0, 50.0),
+                                                (1000.0, 0.05), (2.5, 1e4), (float(rng.integers(31, 10**5)), 0.1))]
 
 
 def _ch2_point(rng):
@@ -715,6 +721,13 @@ def _theta_y(rng):
     return d
 
 
+def _theta_y_wide(rng):
+    """Chapter 1's wide logits, each with a label: one-hot, uniform or a random point of the simplex."""
+    labels = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (1 / 3, 1 / 3, 1 / 3), tuple(rng.dirichlet([0.3] * 3))]
+    return [{**point, **{f"y{i + 1}": float(labels[k % len(labels)][i]) for i in range(3)}}
+            for k, point in enumerate(_theta3_wide(rng))]
+
+
 def _ch1_nll_canon(S):
     """As typed, then with y3 = 1 − y1 − y2 (a label sums to one)."""
     return [{}, {S["y3"]: 1 - S["y1"] - S["y2"]}]
@@ -735,7 +748,7 @@ def _build():
                          "max(θ) is only the λ → ∞ limit of LSE; the log-partition is the log-sum-exp itself."),
                         (lambda S: sp.Integer(0), "A(θ) normalises the distribution; it is not 0."),
                         (lambda S: sum(_T(S)), "Σ θ_i is not the log-partition: A(θ) must make the probabilities exp(θᵀy − A(θ)) sum to 1.")],
-                 canon=None, seed=11),
+                 canon=None, seed=11, wide=_theta3_wide, allow={"Max"}),
         Symbolic("ch1.mean", "∇A(θ) for C = 3, a vector of three expressions in θ1, θ2, θ3",
                  "a vector of 3 expressions", 1, th, (3,),
                  lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) for t in _T(S)], _theta3,
@@ -745,7 +758,7 @@ def _build():
                         (lambda S: [sp.exp(t) / sum(sp.exp(u) for u in _T(S)) * (1 - sp.exp(t) / sum(sp.exp(u) for u in _T(S)))
                                     for t in _T(S)],
                          "p_i(1 − p_i) is a variance (the diagonal of ∇²A), not the mean ∇A = p.")],
-                 seed=12),
+                 seed=12, wide=_theta3_wide, allow={"Max"}),
         Symbolic("ch1.sigmoid_variance", "A''(θ) for the Bernoulli, A(θ) = log(1 + e^θ), in θ",
                  "an expression in theta", 1, theta, (),
                  lambda S: sp.exp(S["theta"]) / (1 + sp.exp(S["theta"])) ** 2,
@@ -754,7 +767,7 @@ def _build():
                          "σ(θ) is A'(θ), the mean; differentiate once more."),
                         (lambda S: sp.log(1 + sp.exp(S["theta"])), "That is A(θ) itself."),
                         (lambda S: sp.Integer(0), "A''(θ) is a variance, positive for every θ, not 0.")],
-                 seed=13),
+                 seed=13, wide=_theta_wide),
         Symbolic("ch1.nll", "−log P(Y = y | θ) for C = 3 and a label with y1 + y2 + y3 = 1, in theta1..3, y1..3",
                  "an expression in theta1, theta2, theta3, y1, y2, y3", 1, th + CH1_Y, (),
                  lambda S: _A3(S) - _yT(S), _theta_y,
@@ -766,7 +779,7 @@ def _build():
                          "A(θ) alone misses the label: −log P(Y = y | θ) = A(θ) − yᵀθ."),
                         (lambda S: -_yT(S),
                          "−yᵀθ alone is not normalised: the log-partition A(θ) is missing.")],
-                 canon=_ch1_nll_canon, seed=14),
+                 canon=_ch1_nll_canon, seed=14, wide=_theta_y_wide),
         Numeric("ch1.moment_matching", "the maximum-likelihood logits (with o1 + o2 + o3 = 0) for the counts "
                 "4, 1, 5 of classes 1, 2, 3", "a vector of 3 numbers", 1, lambda: _centred_log(MM_FREQ),
                 wrong=[(lambda: MM_FREQ, "Those are the class frequencies, i.e. softmax(ô) (moment matching); "
@@ -789,7 +802,7 @@ def _build():
                          "Wrong index: in −Σ_j y_j(δ_ij − p_j) the derivative ∂ log p_j/∂o_i is δ_ij − p_i, not δ_ij − p_j."),
                         (lambda S: [S[f"p{i}"] * (1 - S[f"p{i}"]) for i in (1, 2, 3)],
                          "p_i(1 − p_i) is the diagonal of the Hessian, not the gradient.")],
-                 canon=_ch2_canon, seed=21),
+                 canon=_ch2_canon, seed=21, wide=_ch2_wide),
         Symbolic("ch2.hessian", "the 3×3 Hessian ∂²l/∂o_i∂o_j, in p1, p2, p3 (or in o1, o2, o3)",
                  "a 3×3 matrix (sympy Matrix or list of rows)", 2, CH2_SYMS, (3, 3),
                  lambda S: expfamily.diag_minus_outer(sp.Matrix(_P(S))), _ch2_point,
@@ -806,7 +819,7 @@ def _build():
                          "The formula Σ_k σ(z_k)(δ_ik δ_jk − σ(z_k) δ_ij) is wrong: for i ≠ j it gives 0 instead of −p_i p_j."),
                         (lambda S: -expfamily.diag_minus_outer(sp.Matrix(_P(S))),
                          "Check the sign: the loss is convex in o, so H is positive semidefinite, with a positive diagonal.")],
-                 canon=_ch2_canon, seed=22),
+                 canon=_ch2_canon, seed=22, wide=_ch2_wide),
         Numeric("ch2.covariance", "Cov[Y] for the one-hot Y ~ Categorical(0.1, 0.6, 0.3), as numbers",
                 "a 3×3 array of numbers", 2, lambda: hessian.categorical_covariance(P_NUM),
                 wrong=[(lambda: np.diag([p * (1 - p) for p in P_NUM]),
@@ -862,7 +875,7 @@ def _build():
                         (lambda S: sp.Integer(0), "LSE(a, b) is strictly above max(a, b): the gap is never 0."),
                         (lambda S: sp.log(1 + sp.exp(S["d"])), "Sign: the gap must shrink as d grows."),
                         (lambda S: sp.exp(-S["d"]), "e^(−d) is only the first-order approximation for large d.")],
-                 seed=41),
+                 seed=41, wide=_gap_wide),
         Symbolic("ch4.bound", "the best upper bound of λ⁻¹LSE(λx) − max(x) for n numbers (in n and lam)",
                  "an expression in n and lam", 4, nl, (), lambda S: sp.log(S["n"]) / S["lam"],
                  lambda rng: {"n": float(rng.integers(2, 30)), "lam": rng.uniform(0.2, 5)},
@@ -870,7 +883,7 @@ def _build():
                         (lambda S: sp.log(S["n"]), "log n is the bound at λ = 1; the gap shrinks like 1/λ."),
                         (lambda S: sp.Integer(0), "λ⁻¹LSE(λx) is strictly above max(x) for λ > 0."),
                         (lambda S: S["n"] / S["lam"], "Too loose: the sum of n exponentials is at most n times the largest one.")],
-                 seed=42),
+                 seed=42, wide=_bound_wide),
         Choice("ch4.limit", "For which limit of λ does λ⁻¹LSE(λx) tend to max(x)?", 4,
                {"a": "λ → +∞", "b": "λ → −∞", "c": "λ → 0⁺"}, "a",
                {"b": "λ → −∞ gives min(x), not max(x) (that is the soft-min construction in disguise).",

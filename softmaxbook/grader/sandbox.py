@@ -1,196 +1,198 @@
-"""Run risky work (learner functions, simplification of hostile input) in a child process.
+"""Run a learner's function answers in a fresh interpreter with a hard deadline (graded
+exercises with function answers, chapters 3 and 4).
 
-Graded exercises, all chapters. The child is *forked* from the already warm process
-(numpy and sympy stay imported, so a check costs milliseconds, not a fresh interpreter),
-gets an address-space limit, a new session and a per-step alarm, and reports its
-results as JSON lines through a pipe. The parent reads them until a hard deadline
-(5 s by default) and then kills the child with SIGKILL. Nothing the child sends is
-unpickled: the parent only accepts JSON, and only *outputs* of the learner's code (the
-verdict is always computed in the parent).
-
-On platforms without ``os.fork`` the work runs in-process (no hard timeout).
+:func:`run_functions` starts ``python -I -S`` from nothing (not a fork of the grader or of
+a pool worker, so nothing of their stack, pipes or memory is inherited) with the runner
+:mod:`.fnrun`, inside bubblewrap (:mod:`.jail`) where it is available and with the same
+limits, deadline and process-group kill where it is not (a learner's machine, Binder).
+The child receives the pickled function(s) and the hidden *inputs* only; the course
+package is not importable there. It answers with JSON lines of plain outputs, size-capped
+and checked against a schema here; the verdict is computed by the caller. Nothing the
+child sends is unpickled, and the grader never unpickles the learner's bytes itself.
+The learner-side ``check`` and the batch grader both use it, so they agree.
 """
 
 from __future__ import annotations
 
-import io
+import base64
+import binascii
 import json
-import math
 import os
-import select
 import signal
+import subprocess
 import sys
-import time
+import sysconfig
+from functools import lru_cache
+from pathlib import Path
 
-HARD_TIMEOUT = 4.5             # seconds; with parsing, every check ends within 5 s
-MEMORY_MB = 1024
+from . import fnrun, jail
+from .answers import MAX_PICKLE
+
+HARD_TIMEOUT = 4.5             # seconds for a whole run: start, loading and every case
 MAX_REPORT_BYTES = 2_000_000
+SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
+CASE_SECONDS = 1.0             # one hidden test
+FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes=64, file_size=2**20,
+                              output_bytes=MAX_REPORT_BYTES)
+# One BLAS thread: faster to start, and the jail's process limit counts threads.
+FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+REPORT_KEYS = {"i", "out", "ellipsis", "len", "back", "raised", "msg", "timeout"}
 
 
-class StepTimeout(BaseException):
-    """Raised inside the child when one step exceeds its alarm."""
+# --------------------------------------------------------------------------- function answers
 
-
-def plain(x, depth=0):
-    """Convert a result to JSON-able plain data (floats, ints, str, lists, None)."""
-    if depth > 20:
-        raise TypeError("nested too deeply")
-    if x is None or isinstance(x, (bool, str)):
-        return x
-    if isinstance(x, int):
-        return x if abs(x) < 2**4000 else float("inf")
-    if isinstance(x, float):
-        return x
+def decode_pickle(text) -> bytes | None:
+    """The bytes of a base64 pickle from an answer record, or ``None`` if malformed or too large.
+    (Decoded only to be passed on to the fresh interpreter: never unpickled here.)"""
+    if not isinstance(text, str) or not text or len(text) > 4 * MAX_PICKLE // 3 + 4:
+        return None
     try:
-        import numpy as np
-        if isinstance(x, np.ndarray):
-            if x.size > 100_000:
-                raise TypeError("array too large")
-            return plain(x.tolist(), depth + 1)
-        if isinstance(x, np.generic):
-            return plain(x.item(), depth + 1)
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(x, (list, tuple)):
-        if len(x) > 100_000:
-            raise TypeError("sequence too large")
-        return [plain(e, depth + 1) for e in x]
-    if isinstance(x, complex):
-        raise TypeError("a complex number")
-    try:
-        return float(x)
-    except Exception:
-        raise TypeError(f"a {type(x).__name__}") from None
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
 
 
-def _alarm(signum, frame):
-    raise StepTimeout()
+@lru_cache(maxsize=1)
+def _runner_source() -> str:
+    return Path(fnrun.__file__).read_text(encoding="utf-8")
 
 
-def _child(task, write_fd, memory_mb):
-    try:
-        os.setsid()
-    except OSError:
-        pass
-    sys.stdout = io.StringIO()       # never touch the kernel's output machinery
-    sys.stderr = io.StringIO()
-    try:
-        import resource
-        page = os.sysconf("SC_PAGE_SIZE")
-        with open("/proc/self/statm") as f:
-            vm = int(f.read().split()[0]) * page
-        limit = vm + memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except Exception:
-        pass
-    signal.signal(signal.SIGALRM, _alarm)
-    out = os.fdopen(write_fd, "w", buffering=1)
-
-    def emit(obj):
-        out.write(json.dumps(obj, allow_nan=True) + "\n")
-        out.flush()
-
-    code = 0
-    try:
-        task(emit)
-        emit({"__done__": True})
-    except BaseException as exc:  # noqa: BLE001 - report anything the learner code did
-        try:
-            emit({"__sandbox_error__": f"{type(exc).__name__}: {exc}"[:300]})
-        except BaseException:
-            code = 3
-    try:
-        out.flush()
-    except BaseException:
-        code = 3
-    os._exit(code)
+def _library_path() -> list[str]:
+    """Where the fresh interpreter finds numpy and cloudpickle (the site-packages of this Python;
+    the course package is not there, and ``.pth`` files are not processed)."""
+    paths = []
+    for key in ("purelib", "platlib"):
+        p = sysconfig.get_paths().get(key)
+        if p and p not in paths:
+            paths.append(p)
+    return paths
 
 
-def step_alarm(seconds: float):
-    """Arm (or with 0, disarm) the per-step alarm inside the child."""
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.0))
+def _course_package_dirs() -> list[str]:
+    """The course package's folder when it lies where the jail can see it (a non-editable
+    install in site-packages): the jail then sees it empty. An editable install (this
+    repository) lives outside the folders the jail binds."""
+    import softmaxbook
+    pkg = Path(softmaxbook.__file__).resolve().parent
+    seen = [Path(p).resolve() for p in _library_path() + [sys.prefix, sys.base_prefix]]
+    return [str(pkg)] if any(pkg.is_relative_to(d) for d in seen) else []
 
 
-def run(task, timeout: float = HARD_TIMEOUT, memory_mb: int = MEMORY_MB):
-    """Run ``task(emit)`` in a forked child; return ``(reports, status)``.
+def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD_TIMEOUT,
+                  sandbox: bool | None = None) -> tuple[list[dict], str]:
+    """Run pickled function(s) on the cases' inputs in a fresh, jailed interpreter.
 
-    ``reports`` is the list of objects the child emitted (JSON round-tripped);
-    ``status`` is ``"ok"``, ``"timeout"`` (killed at the hard deadline) or
-    ``"crashed"`` (the child died without finishing its report).
+    ``cases`` are plain data ``{"kind", "args"}`` (inputs only). Returns ``(reports, status)``:
+    the per-case reports (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
+    ``"timeout"`` (killed at the deadline), ``"crashed"`` (ended without finishing its
+    report) or ``"malformed"`` (sent something malformed or too large: the whole report
+    then counts for nothing). ``sandbox=None`` uses bubblewrap when it works here.
     """
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows: in-process, no timeout
-        reports = []
-        try:
-            task(lambda o: reports.append(json.loads(json.dumps(o))))
-        except Exception as exc:
-            reports.append({"__sandbox_error__": f"{type(exc).__name__}: {exc}"})
-        return reports, "ok"
-    r, w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(r)
-        try:
-            _child(task, w, memory_mb)
-        finally:
-            os._exit(4)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    chunks, size, status = [], 0, "ok"
+    request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(p).decode() for p in pickles],
+                          "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
+                         allow_nan=True).encode()
+    argv = [sys.executable, "-I", "-S", "-c", _runner_source()]
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                status = "timeout"
-                break
-            ready, _, _ = select.select([r], [], [], left)
-            if not ready:
-                continue
-            data = os.read(r, 65536)
-            if not data:
-                break
-            chunks.append(data)
-            size += len(data)
-            if size > MAX_REPORT_BYTES:
-                status = "crashed"
-                break
-    finally:
-        os.close(r)
-        if status != "ok":
-            _kill(pid)
-        _, wstatus = os.waitpid(pid, 0) if status == "ok" else (pid, 0)
-    if status == "ok" and not (os.WIFEXITED(wstatus) and os.WEXITSTATUS(wstatus) == 0):
-        status = "crashed"
-    reports, done = [], False
-    for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
+        if _has_jail_tools():
+            out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS,
+                           sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV,
+                           hide=_course_package_dirs())
+            data, timed_out, truncated = out.stdout, out.timed_out, out.truncated
+            # Only the runner writes to stderr, before any learner code runs (then it points to /dev/null).
+            early = out.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            code = out.returncode
+        else:   # a learner's Windows machine: the same runner and deadline, no limits
+            (data, timed_out, truncated), early, code = _run_portable(argv, request, timeout), [], None
+    except OSError as exc:
+        return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
+    if timed_out or truncated:       # killed mid-line: keep the complete lines
+        data = data[:data.rfind(b"\n") + 1]
+    reports, done = parse_reports(data, len(cases))
+    if reports is None or truncated:
+        return reports or [], "malformed"
+    if timed_out:
+        return reports, "timeout"
+    if not reports and not done and early:   # the runner itself failed (a broken installation?)
+        return [{"__sandbox_error__": f"the grader's Python failed to start (exit status {code}): "
+                 f"{early[0][:200]}"}], "crashed"
+    return reports, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
+
+
+def _has_jail_tools() -> bool:
+    """:func:`.jail.run` works here (POSIX: Linux, macOS), with or without bubblewrap."""
+    return os.name == "posix"
+
+
+def _run_portable(argv, request: bytes, timeout: float) -> tuple[bytes, bool, bool]:
+    """Fallback without :mod:`.jail` (Windows): ``(stdout, timed_out, truncated)``, the process
+    group (POSIX) or the process (Windows) killed at the deadline."""
+    posix = os.name == "posix"
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=posix, env={**os.environ, **FUNCTION_ENV})
+    try:
+        out, _ = proc.communicate(request, timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL) if posix else proc.kill()
+        except OSError:
+            pass
+        try:
+            out, _ = proc.communicate(timeout=1.0)
+        except subprocess.TimeoutExpired:   # an escaped grandchild holds the pipe: give up on it
+            proc.kill()
+            out = b""
+    return out[:MAX_REPORT_BYTES], timed_out, len(out) > MAX_REPORT_BYTES
+
+
+def parse_reports(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
+    """Schema check of the runner's JSON lines: ``(reports, finished)``; ``(None, False)`` if
+    anything is malformed (a forged or damaged report counts for nothing)."""
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None, False
+    reports, seen, done = [], set(), False
+    for line in lines:
+        if done:
+            return None, False
         try:
             rep = json.loads(line)
-        except ValueError:
-            status = "crashed"
-            break
+        except (ValueError, RecursionError):
+            return None, False
         if rep == {"__done__": True}:
             done = True
-        else:
-            reports.append(rep)
-    if status == "ok" and not done and not any(isinstance(r, dict) and "__sandbox_error__" in r for r in reports):
-        status = "crashed"   # the child ended without finishing (os._exit, a signal, ...)
-    return reports, status
+            continue
+        if isinstance(rep, dict) and set(rep) == {"__sandbox_error__"} and isinstance(rep["__sandbox_error__"], str):
+            reports.append({"__sandbox_error__": rep["__sandbox_error__"][:300]})
+            continue
+        if not _valid_report(rep, n_cases) or rep["i"] in seen:
+            return None, False
+        seen.add(rep["i"])
+        reports.append(rep)
+    return reports, done
 
 
-def _kill(pid):
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-
-
-def finite(x) -> bool:
-    try:
-        return math.isfinite(x)
-    except TypeError:
+def _valid_report(rep, n_cases) -> bool:
+    if not isinstance(rep, dict) or not set(rep) <= REPORT_KEYS:
         return False
+    i = rep.get("i")
+    if type(i) is not int or not 0 <= i < n_cases:
+        return False
+    checks = {"out": _plain_ok, "back": lambda v: v is None or (isinstance(v, list) and _plain_ok(v)),
+              "ellipsis": lambda v: v is True, "timeout": lambda v: v is True,
+              "len": lambda v: type(v) is int and v >= 0,
+              "raised": lambda v: isinstance(v, str) and len(v) <= 100,
+              "msg": lambda v: isinstance(v, str) and len(v) <= 400}
+    return all(checks[k](v) for k, v in rep.items() if k != "i")
+
+
+def _plain_ok(v, depth=0) -> bool:
+    if v is None or isinstance(v, (bool, int, float)):
+        return True
+    if isinstance(v, str):
+        return len(v) <= 1000
+    if isinstance(v, list) and depth < 20:
+        return all(_plain_ok(e, depth + 1) for e in v)
+    return False

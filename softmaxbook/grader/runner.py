@@ -1,0 +1,209 @@
+"""Execute one submitted notebook *inside* the grader's jail and print one JSON document.
+
+    python -P softmaxbook/grader/runner.py NOTEBOOK --cell-timeout 60 --total-timeout 600
+    python -m softmaxbook.grader.runner NOTEBOOK ...      # the same, slower to start
+
+(Started by its path it imports only the standard library and nbclient: the kernel imports
+the course package itself.)
+
+Graded exercises, all chapters. The batch grader (:mod:`.batch`) starts this module through
+:func:`.jail.run`, so the executor (nbclient) and the kernel run together in the same sandbox
+(the jail has only its own loopback network). It
+
+1. reads the notebook (``.ipynb`` or jupytext ``.md``), drops its outputs and appends a last
+   cell that writes the answers checked in the kernel (:func:`.learner.submitted`) to a file;
+2. executes it top to bottom in a fresh kernel: errors do not stop it, a cell that exceeds
+   ``--cell-timeout`` is interrupted, the kernel is killed when the whole notebook exceeds
+   ``--total-timeout``, and outputs beyond ``--max-output`` bytes are dropped (not kept in
+   memory);
+3. writes to its *original* stdout a single JSON document of plain data:
+   ``{"format": FORMAT, "answers": {id: answer}, "notes": [...], "reason": "..."}``.
+   The kernel's own stdout and stderr go to this process's stderr, never into the document.
+
+Everything here runs with the learner's code next to it, so the document is only a claim:
+the grader validates it (:func:`.batch.validate_document`) and grades the answers again in
+its own process. Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+
+FORMAT = "softmaxbook-run/1"
+MAX_DOCUMENT = 5_000_000          # bytes of answers read back (journal or final file)
+JOURNAL = "answers.jsonl"         # appended to by check() while the notebook runs
+FINAL = "answers-final.json"      # written by the added last cell
+
+
+def read_notebook(path: str):
+    """The notebook as an nbformat node (raises on a malformed file)."""
+    import warnings
+
+    import nbformat
+    warnings.filterwarnings("ignore", module="nbformat")
+    if path.endswith(".md"):
+        import jupytext
+        return jupytext.read(path)
+    with open(path, encoding="utf-8") as f:
+        nb = nbformat.read(f, as_version=4)
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("no list of cells")
+    return nb
+
+
+def _harvest_code(path: str) -> str:
+    return ("import json as _j\n"
+            "try:\n"
+            "    import softmaxbook.grader.learner as _L\n"
+            f"    with open({path!r}, 'w') as _f:\n"
+            "        _j.dump(_L.submitted(), _f, default=str)\n"
+            "except Exception:\n"
+            "    pass\n")
+
+
+def read_answers(path: str) -> dict:
+    """Answers in a journal (JSON lines ``{"id", "answer"}``, the last per id wins) or a final
+    file (one JSON object ``{id: answer}``); ``{}`` when missing or unreadable. Reads at most
+    :data:`MAX_DOCUMENT` bytes and never follows a symbolic link or opens a special file."""
+    text = read_capped(path, MAX_DOCUMENT)
+    if text is None:
+        return {}
+    out = {}
+    if path.endswith(".json"):
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            return {}
+        return {str(k)[:60]: v for k, v in obj.items() if isinstance(v, dict)} if isinstance(obj, dict) else {}
+    for line in text.splitlines():
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(rec, dict) and isinstance(rec.get("id"), str) and isinstance(rec.get("answer"), dict):
+            out[rec["id"][:60]] = rec["answer"]
+    return out
+
+
+def read_capped(path, cap: int) -> str | None:
+    """Text of a regular file (at most ``cap`` bytes; ``None`` if missing, a link or special)."""
+    import stat
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(cap).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _client_class(max_output: int):
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        """nbclient that keeps at most ``max_output`` bytes of outputs (errors always kept)."""
+        output_bytes = 0
+        dropped = False
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            if msg.get("msg_type") != "error":
+                size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in (content.get("data") or {}).values())
+                self.output_bytes += size
+                if self.output_bytes > max_output:
+                    self.dropped = True
+                    return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedClient
+
+
+def execute(path: str, cell_timeout: float, total_timeout: float, max_output: int, journal: str = "") -> dict:
+    """Run the notebook; the document (plain data) to print."""
+    import nbformat
+    from nbclient.exceptions import DeadKernelError
+
+    try:
+        nb = read_notebook(path)
+    except Exception as exc:
+        return {"answers": {}, "notes": [], "reason": f"malformed notebook: {type(exc).__name__}: {str(exc)[:200]}"}
+    for c in nb.cells:
+        if c.get("cell_type") == "code":
+            c["outputs"], c["execution_count"] = [], None
+    work = os.getcwd()
+    final = os.path.join(work, FINAL)
+    journal = journal or os.path.join(work, JOURNAL)
+    os.environ["SOFTMAXBOOK_PROGRESS"] = os.path.join(work, "progress.json")
+    os.environ["SOFTMAXBOOK_HARVEST"] = journal
+    nb.cells = [c for c in nb.cells if c.get("cell_type") in ("code", "markdown", "raw")]
+    nb.cells.append(nbformat.v4.new_code_cell(_harvest_code(final)))
+    client = _client_class(max_output)(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                                       interrupt_on_timeout=True, resources={"metadata": {"path": work}})
+    killed = threading.Event()
+
+    def watchdog():
+        try:
+            pid = client.km.provisioner.process.pid
+            killed.set()
+            os.kill(pid, 9)
+        except Exception:
+            pass
+
+    timer = threading.Timer(total_timeout, watchdog)
+    timer.start()
+    reason = ""
+    try:
+        client.execute()
+    except DeadKernelError:
+        reason = ("time limit for the whole notebook exceeded" if killed.is_set()
+                  else "the kernel died while running the notebook (a crash or os._exit?)")
+    except Exception as exc:
+        reason = ("time limit for the whole notebook exceeded" if killed.is_set()
+                  else f"the notebook could not be executed: {type(exc).__name__}: {str(exc)[:200]}")
+    finally:
+        timer.cancel()
+    notes = [f"cell {k + 1} raised {str(o.get('ename'))[:80]}"
+             for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
+             for o in c.get("outputs", []) if o.get("output_type") == "error"][:50]
+    if client.dropped:
+        notes.append(f"outputs beyond {max_output} bytes were dropped")
+    answers = read_answers(journal)
+    if os.path.exists(final):
+        answers.update(read_answers(final))
+    elif answers:  # the kernel died or hung: keep what was checked before
+        reason = reason or "the answers were collected from the journal (the last cell did not finish)"
+    else:
+        reason = reason or "the answers could not be collected (the last cell did not finish)"
+    return {"answers": answers, "notes": notes, "reason": reason}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m softmaxbook.grader.runner")
+    ap.add_argument("notebook")
+    ap.add_argument("--cell-timeout", type=float, default=60)
+    ap.add_argument("--total-timeout", type=float, default=600)
+    ap.add_argument("--max-output", type=int, default=10_000_000)
+    ap.add_argument("--journal", default="", help="file the answers are appended to as they are checked "
+                    "(default: answers.jsonl in the working directory)")
+    args = ap.parse_args(argv)
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")   # the document's channel, not inherited
+    os.dup2(2, 1)                                        # the kernel's stdout goes to stderr
+    sys.stdout = sys.stderr
+    doc = execute(args.notebook, args.cell_timeout, args.total_timeout, args.max_output, args.journal)
+    out.write(json.dumps({"format": FORMAT, **doc}, default=str))
+    out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
