@@ -219,3 +219,28 @@ def test_hidden_entries_get_a_row_and_the_graders_own_outputs_none(tmp_path):
     units = find_submissions(tmp_path, exclude=[tmp_path / "grades.csv", tmp_path / "grades.csv.state.json",
                                                  tmp_path / "grades_feedback"])
     assert [(u.name, u.problem) for u in units] == [(".alice.md", "a hidden entry (its name starts with a dot)")]
+
+
+def _stuck_grading(paths, *args):
+    """Stands in for grade_submission in the pool's workers: blocks on one submission."""
+    if Path(paths[0]).name == "stuck.md":
+        time.sleep(3600)
+    return {"scores": {i: 1.0 for i in EXERCISES}, "feedback": {}, "notes": [], "status": "graded",
+            "reason": "", "seconds": 0.0}
+
+
+def test_a_worker_stuck_past_every_deadline_is_stopped_and_the_batch_finishes(tmp_path, monkeypatch):
+    from softmaxbook.grader import batch
+    monkeypatch.setattr(batch, "grade_submission", _stuck_grading)   # the pool's workers are forked
+    monkeypatch.setattr(batch, "STARTUP_MARGIN", 0.0)
+    monkeypatch.setattr(batch, "GRADING_BUDGET", 0.5)
+    monkeypatch.setattr(batch, "ROUND_SLACK", 0.5)
+    (tmp_path / "subs").mkdir()
+    for name in ("fine.md", "stuck.md"):
+        (tmp_path / "subs" / name).write_text(honest(RIGHT))
+    start = time.monotonic()
+    rows = dict(batch.grade_folder(tmp_path / "subs", tmp_path / "grades.csv", total_timeout=0.5, log=lambda s: None))
+    assert time.monotonic() - start < 30
+    assert rows["fine.md"]["status"] == "graded" and sum(rows["fine.md"]["scores"].values()) == len(EXERCISES)
+    assert rows["stuck.md"]["status"] == "error" and "was stopped" in rows["stuck.md"]["reason"]
+    assert set(_rows((tmp_path / "grades.csv").read_text())) == {"fine.md", "stuck.md"}

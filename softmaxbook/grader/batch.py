@@ -54,6 +54,8 @@ MAX_WALK = 5_000                     # entries looked at inside one learner fold
 MAX_DOCUMENT = 8 * 2**20             # bytes of the jail's report
 MAX_NOTEBOOK_OUTPUT = 10 * 2**20     # bytes of cell outputs kept while a notebook runs
 STARTUP_MARGIN = 30.0                # seconds the jail gets beyond the notebook's own budget
+GRADING_BUDGET = 300.0               # seconds for grading one submission's answers in a worker
+ROUND_SLACK = 60.0                   # seconds added to a round of the pool before stuck workers are killed
 JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20, scratch_bytes=512 * 2**20)
 
 
@@ -485,34 +487,58 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     def submit(pool, unit):
         return pool.submit(grade_submission, [str(q) for q in unit.paths], cell_timeout, total_timeout, sandbox)
 
+    def budget(unit) -> float:   # every notebook's jail deadline, its reaping, then the grading
+        return len(unit.paths) * (total_timeout + STARTUP_MARGIN + jail.REAP_GRACE) + GRADING_BUDGET
+
     k = 0
     pending = list(todo)
     while pending:
+        broken, stuck = [], []
         with cf.ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {submit(pool, u): u for u in pending}
-            broken = []
-            for fut in cf.as_completed(futures):
-                try:
-                    row = fut.result()
-                except Exception:  # a worker died (the grader's own fault: nothing learner-run lives there)
-                    broken.append(futures[fut])
-                    continue
-                k += 1
-                finish(futures[fut], row, k)
-        if broken and len(broken) == len(pending):
-            for unit in broken:  # grade each alone; if it still breaks the worker, that is its row
-                with cf.ProcessPoolExecutor(max_workers=1) as pool:
+            limit = sum(budget(u) for u in pending) / min(workers, len(pending)) + ROUND_SLACK
+            try:
+                for fut in cf.as_completed(list(futures), timeout=limit):
+                    unit = futures.pop(fut)
                     try:
-                        row = submit(pool, unit).result()
-                    except Exception as exc:
-                        row = _error_row(f"the submission broke the grader's worker ({type(exc).__name__})")
-                k += 1
-                finish(unit, row, k)
-            broken = []
-        pending = broken
+                        row = fut.result()
+                    except Exception:  # a worker died (the grader's own fault: nothing learner-run lives there)
+                        broken.append(unit)
+                        continue
+                    k += 1
+                    finish(unit, row, k)
+            except cf.TimeoutError:   # past every deadline: a worker is stuck in the grader's own work
+                stuck = list(futures.values())
+                _stop_workers(pool)
+        everyone = len(broken) == len(pending)
+        for unit in stuck + (broken if everyone else []):
+            k += 1   # grade each alone; if it still breaks or blocks the worker, that is its row
+            finish(unit, _grade_alone(submit, unit, budget(unit)), k)
+        pending = [] if everyone else broken
     rows = write_all()
     log(f"wrote {out_csv} ({len(rows)} rows) and feedback in {fb_dir}")
     return rows
+
+
+def _stop_workers(pool) -> None:
+    """Kill the pool's worker processes (its futures then fail with BrokenProcessPool)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.kill()
+        except Exception:
+            pass
+
+
+def _grade_alone(submit, unit: Unit, seconds: float) -> dict:
+    with cf.ProcessPoolExecutor(max_workers=1) as pool:
+        fut = submit(pool, unit)
+        try:
+            return fut.result(timeout=seconds)
+        except cf.TimeoutError:
+            _stop_workers(pool)
+            return _error_row(f"grading took longer than {seconds:.0f} s and was stopped")
+        except Exception as exc:
+            return _error_row(f"the submission broke the grader's worker ({type(exc).__name__})")
 
 
 def main(argv=None) -> int:
