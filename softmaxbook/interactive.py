@@ -49,6 +49,9 @@ import numpy as np
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+#: The colours a trace gets when it names none: those of PALETTE with at least 3:1 contrast
+#: on the light page (orange, sky blue and yellow fall below it; use them for fills).
+DEFAULT_CYCLE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]
 
 #: Significant digits kept in the precomputed frames (the JSON embedded in pages).
 DIGITS = 4
@@ -464,7 +467,7 @@ class Figure:
         self._styles = first
         for k, style in enumerate(first):
             if style["color"] is None and style["kind"] != "text":  # text: the text colour
-                style["color"] = PALETTE[k % len(PALETTE)]
+                style["color"] = DEFAULT_CYCLE[k % len(DEFAULT_CYCLE)]
 
     def frame(self, idx: Sequence[int]) -> list[Trace]:
         """The traces drawn at slider indices ``idx`` (computed at construction)."""
