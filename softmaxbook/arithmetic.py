@@ -77,9 +77,11 @@ def _symbols(symbols, C: int | None = None) -> np.ndarray:
         return np.zeros(0, dtype=np.intp)
     if s.dtype.kind not in "iu":
         raise TypeError(f"symbols must be integers (class indices), got dtype {s.dtype}")
-    if s.min() < 0 or (C is not None and s.max() >= C):
-        i = int(np.argmax((s < 0) | (s >= (C if C is not None else np.inf))))
-        raise ValueError(f"symbols must lie in 0..{C - 1 if C else 'C-1'}; position {i} holds {s[i].item()}")
+    bad = (s < 0) | (s >= C) if C is not None else s < 0
+    if bad.any():
+        i = int(np.argmax(bad))
+        where = f"in 0..{C - 1} ({C} symbols in the model)" if C is not None else "class indices >= 0"
+        raise ValueError(f"symbols must be {where}; position {i} holds {s[i].item()}")
     return s.astype(np.intp)
 
 
@@ -94,7 +96,7 @@ def quantise(probs, bits: int = DEFAULT_BITS) -> np.ndarray:
     """
     bits = _bits_param(bits)
     one = np.ndim(probs) == 1
-    P = _probability_rows(probs)
+    P = _probability_rows(probs, 1 if one else None)
     if P.shape[1] > 2 ** (bits - 1):
         raise ValueError(f"{P.shape[1]} symbols cannot all get a frequency >= 1 out of 2**{bits} "
                          "with room to spare: use more bits")
@@ -239,7 +241,8 @@ def quantised_bits(symbols, probs, bits: int = DEFAULT_BITS) -> float:
 def kl_bits(p, q) -> np.ndarray | float:
     """``KL(p || q) = sum_i p_i log2(p_i / q_i)`` in bits, row by row for ``(n, C)`` arrays (chapter 3)."""
     one = np.ndim(p) == 1 and np.ndim(q) == 1
-    P, Q = _probability_rows(p, None, "p"), _probability_rows(q, None, "q")
+    P = _probability_rows(p, 1 if np.ndim(p) == 1 else None, "p")
+    Q = _probability_rows(q, P.shape[0] if np.ndim(q) == 1 else None, "q")
     if P.shape[1] != Q.shape[1]:
         raise ValueError(f"p and q have {P.shape[1]} and {Q.shape[1]} entries per vector")
     with np.errstate(divide="ignore", invalid="ignore"):
