@@ -74,10 +74,10 @@ def test_simplex_level_sets_are_drawn_and_the_innermost_surrounds_the_maximiser(
 
 def test_announce_simplex_numbers():
     text = cx.announce_simplex({"lam": 1.0, "x2": 0.0})
-    assert "(0.665, 0.245, 0.090)" in text and "0.408 ≤ (log 3)/λ = 1.099" in text
+    assert "(0.665, 0.245, 0.090)" in text and "0.408 ≤ (log 3)/λ = 1.1" in text
     assert "entropy 0.832" in text
     big = cx.announce_simplex({"lam": 13.45434264, "x2": 1.5})
-    assert "(0.001, 0.999, 0.000)" in big  # the maximiser has moved to the corner of x2 = 1.5
+    assert "(0.001, 0.999, 0.000)" in big and "8.9e−05 ≤ (log 3)/λ = 0.0817" in big  # at the corner of x2
 
 
 def test_simplex_page_weight_is_bounded(simplex):

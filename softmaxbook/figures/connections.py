@@ -78,7 +78,7 @@ def draw_simplex(lam: float, x2: float) -> list:
         Points([su], [sv], size=8, label="maximiser softmax(λx)", color="#D55E00"),
         Text(*_frac(-0.12, -0.02), corner_text[0], color="#000000"),
         Text(*_frac(0.80, -0.02), corner_text[1], color="#000000"),
-        Text(*_frac(0.56, 0.95), corner_text[2], color="#000000"),
+        Text(*_frac(0.54, 0.95), corner_text[2], color="#000000"),
         Line(_PATH_LAMS, values, panel=1, label="λ⁻¹LSE(λx) = max of pᵀx + H(p)/λ", color="#0072B2"),
         Line(_PATH_LAMS, bound, panel=1, dash=True, width=1.5, label="max(x) + (log 3)/λ", color="#009E73"),
         HLine(float(np.max(x)), panel=1, label="max(x)", color="#000000"),
@@ -98,7 +98,7 @@ def announce_simplex(params: dict) -> str:
     p = duality.maximiser(x, lam)
     gap = duality.value(x, lam) - float(np.max(x))
     return (f"softmax(λx) = ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), entropy {duality.entropy(p):.3f}; "
-            f"λ⁻¹LSE(λx) − max(x) = {gap:.3f} ≤ (log 3)/λ = {math.log(3) / lam:.3f}")
+            f"λ⁻¹LSE(λx) − max(x) = {_fmt(gap)} ≤ (log 3)/λ = {_fmt(math.log(3) / lam)}")
 
 
 def simplex_figure() -> Figure:
@@ -111,8 +111,8 @@ def simplex_figure() -> Figure:
               Axes(xlabel="λ", ylabel="value", xscale="log", ylim=(0.0, 7.0),
                    title="λ⁻¹LSE(λx) between max(x) and max(x) + (log 3)/λ")],
         caption="Left: level sets of pᵀx + H(p)/λ on the triangle of probability vectors p, for "
-                "x = (1, x₂, −1); the maximiser softmax(λx) (red dot) sits at the centre of the level "
-                "sets and follows the dashed path from the centre (uniform p, maximum entropy log 3) to "
+                "x = (1, x₂, −1); the level sets close in on the maximiser softmax(λx) (red dot), which "
+                "follows the dashed path from the centre (uniform p, maximum entropy log 3) to "
                 "the corner of the largest score as λ grows. Right: the maximum value λ⁻¹LSE(λx) stays "
                 "between max(x) and max(x) + (log 3)/λ: softmax is the argmax regularised by entropy, "
                 "and the gap is at most the largest entropy divided by λ.",
@@ -163,9 +163,9 @@ def draw_race(sep: float) -> list:
     traces = [Points(X[y == c, 0], X[y == c, 1], size=3, label=f"class {c + 1}", color=col)
               for c, col in enumerate(_CLASS_COLOURS)]
     traces += [Line(k, res["gaps"][name], panel=1, label=name, color=col) for name, col in _METHODS]
-    lines = announce_race({"sep": sep}).split(": ", 1)
-    traces += [Text(0.25, 0.62, lines[0] + ":", panel=1, color="#000000"),
-               Text(0.25, 0.54, lines[1], panel=1, color="#000000")]
+    head, tail = announce_race({"sep": sep}).split(": ", 1)
+    lines = [head + ":"] + tail.split(", ")
+    traces += [Text(0.25, 0.66 - 0.07 * i, line, panel=1, color="#000000") for i, line in enumerate(lines)]
     return traces
 
 
@@ -188,6 +188,7 @@ def race_figure() -> Figure:
         sliders=[Slider("sep", RACE_SEPS, label="separation of the classes", default=2.0, fmt="{:.2f}")],
         axes=[Axes(xlabel="feature 1", ylabel="feature 2", title="the data (50 points per class)"),
               Axes(xlabel="iteration k", ylabel="l(W_k) − l*", yscale="log", ylim=(3e-16, 3.0),
+                   yticks=10.0 ** np.arange(0, -16, -3), yticklabels=["1", "10⁻³", "10⁻⁶", "10⁻⁹", "10⁻¹²", "10⁻¹⁵"],
                    title="loss above the optimum")],
         caption="Softmax regression on three seeded Gaussian classes (features and a constant), started "
                 "at W = 0. Right: the loss above its minimum l* per iteration, log scale, for gradient "
