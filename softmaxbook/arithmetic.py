@@ -25,10 +25,12 @@ Coding with a mismatched model ``q`` while the symbols follow ``p`` costs
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
+
+from softmaxbook.coding import _as_bits
+from softmaxbook.expfamily import _float_array
 
 __all__ = [
     "DEFAULT_BITS", "quantise", "encode", "decode", "ideal_bits", "quantised_bits",
@@ -48,12 +50,7 @@ def _bits_param(bits) -> int:
 
 def _probability_rows(probs, n: int | None = None, name: str = "probs") -> np.ndarray:
     """``(n, C)`` probability vectors; a single vector is repeated ``n`` times."""
-    if isinstance(probs, (str, bytes)):
-        raise TypeError(f"{name} must be probability vectors of numbers, got a string")
-    try:
-        P = np.asarray(probs, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be probability vectors of numbers: {exc}") from None
+    P = _float_array(probs, f"{name} must be probability vectors of numbers")
     if P.ndim == 1 and n is not None:
         P = np.broadcast_to(P, (n, P.size))
     if P.ndim != 2 or P.shape[1] == 0:
@@ -83,6 +80,13 @@ def _symbols(symbols, C: int | None = None) -> np.ndarray:
         where = f"in 0..{C - 1} ({C} symbols in the model)" if C is not None else "class indices >= 0"
         raise ValueError(f"symbols must be {where}; position {i} holds {s[i].item()}")
     return s.astype(np.intp)
+
+
+def _message(symbols, probs, name: str = "probs") -> tuple[np.ndarray, np.ndarray]:
+    """Checked symbols and their ``(n, C)`` model rows (one vector is used for every symbol)."""
+    s = _symbols(symbols)
+    P = _probability_rows(probs, s.size, name)
+    return _symbols(s, P.shape[1]), P
 
 
 # ------------------------------------------------------------------ quantisation
@@ -148,31 +152,16 @@ def encode(symbols, probs, bits: int = DEFAULT_BITS) -> np.ndarray:
     ``ceil(sum_t -log2 q_t(y_t)) + 1`` for the quantised model ``q = quantise(probs) / 2**bits``.
     """
     bits = _bits_param(bits)
-    s = _symbols(symbols)
-    P = _probability_rows(probs, s.size)
-    s = _symbols(s, P.shape[1])
+    s, P = _message(symbols, probs)
     L, R, K = _interval(s, quantise(P, bits), bits)
     l, z = _shortest_dyadic(L, R, K)
-    if l == 0:
-        return np.zeros(0, dtype=np.uint8)
-    return np.frombuffer(format(z, f"0{l}b").encode("ascii"), dtype=np.uint8) - np.uint8(ord("0"))
+    return _bits_of(z, l)
 
 
 def _code_value(code) -> tuple[int, int]:
-    if isinstance(code, str):
-        b = np.frombuffer(code.encode("ascii", errors="replace"), dtype=np.uint8) - np.uint8(ord("0"))
-    else:
-        b = np.asarray(code)
-        if b.ndim != 1:
-            raise ValueError(f"a code is a 1-D bit string, got shape {b.shape}")
-        if b.size and b.dtype.kind not in "iub":
-            raise TypeError(f"bits must be integers 0 or 1, got dtype {b.dtype}")
-    if np.any((b != 0) & (b != 1)):
-        i = int(np.argmax((b != 0) & (b != 1)))
-        raise ValueError(f"a code holds only 0 and 1; position {i} does not")
-    l = int(b.size)
-    z = int("".join("1" if v else "0" for v in b.tolist()), 2) if l else 0
-    return z, l
+    """A bit string (array of 0/1 or text such as "0110") as the integer ``z`` and its length ``l``."""
+    b = _as_bits(code)  # chapter 3's checks: 1-D, integers, only 0 and 1
+    return (int("".join(map(str, b.tolist())), 2) if b.size else 0), int(b.size)
 
 
 def decode(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> np.ndarray:
@@ -206,13 +195,14 @@ def decode(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> np.nd
         out[t] = c
         L = (L << bits) + R * int(cum[t, c])
         R *= int(F[t, c])
-    if not np.array_equal(encode(out, P, bits), np.asarray(_bits_of(z, l))):
+    if not np.array_equal(encode(out, P, bits), _bits_of(z, l)):
         raise ValueError("corrupt code: these bits are not the code of any message under this model "
                          "(a bit was flipped, lost or added)")
     return out
 
 
 def _bits_of(z: int, l: int) -> np.ndarray:
+    """The ``l``-bit binary expansion of ``z`` as a uint8 array, most significant bit first."""
     if l == 0:
         return np.zeros(0, dtype=np.uint8)
     return np.frombuffer(format(z, f"0{l}b").encode("ascii"), dtype=np.uint8) - np.uint8(ord("0"))
@@ -221,9 +211,7 @@ def _bits_of(z: int, l: int) -> np.ndarray:
 # ------------------------------------------------------------------ code lengths
 def ideal_bits(symbols, probs) -> float:
     """``sum_t -log2 p_t(y_t)``: the cross-entropy of the message in bits (chapter 3)."""
-    s = _symbols(symbols)
-    P = _probability_rows(probs, s.size)
-    s = _symbols(s, P.shape[1])
+    s, P = _message(symbols, probs)
     with np.errstate(divide="ignore"):
         return float(-np.sum(np.log2(P[np.arange(s.size), s])))
 
@@ -231,9 +219,7 @@ def ideal_bits(symbols, probs) -> float:
 def quantised_bits(symbols, probs, bits: int = DEFAULT_BITS) -> float:
     """``sum_t -log2 (f_t(y_t) / 2**bits)`` for the quantised model that :func:`encode` uses (chapter 3)."""
     bits = _bits_param(bits)
-    s = _symbols(symbols)
-    P = _probability_rows(probs, s.size)
-    s = _symbols(s, P.shape[1])
+    s, P = _message(symbols, probs)
     F = quantise(P, bits)
     return float(bits * s.size - np.sum(np.log2(F[np.arange(s.size), s].astype(float))))
 
@@ -267,9 +253,8 @@ def mismatch_cost(symbols, p, q, bits: int = DEFAULT_BITS) -> dict[str, float]:
     difference must be up to the 2-bit slack of each code) and ``"predicted"``
     (``sum_t KL(p_t || q_t)``, its expectation over the symbols).
     """
-    s = _symbols(symbols)
-    P = _probability_rows(p, s.size, "p")
-    Q = _probability_rows(q, s.size, "q")
+    s, P = _message(symbols, p, "p")
+    Q = _message(s, q, "q")[1]
     bits_p, bits_q = encode(s, P, bits).size, encode(s, Q, bits).size
     return {
         "bits_p": float(bits_p), "bits_q": float(bits_q), "measured": float(bits_q - bits_p),

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import as_logits, check_probability_vector, softmax
+from softmaxbook.expfamily import _float_array, as_logits, check_probability_vector, softmax
 from softmaxbook.lse import logsumexp
 
 __all__ = [
@@ -60,11 +60,17 @@ def _lam(lam) -> float:
     return lam
 
 
+def _lams(lams) -> np.ndarray:
+    """A vector of values of lambda, each checked by :func:`_lam`."""
+    lams = np.atleast_1d(_float_array(lams, "lambdas must be real numbers"))
+    for lam in lams.ravel():
+        _lam(float(lam))
+    return lams
+
+
 def _simplex_points(p, n: int | None = None, atol: float = 1e-9) -> np.ndarray:
     """Probability vectors along the last axis (any leading shape), checked."""
-    if isinstance(p, (str, bytes)):
-        raise TypeError("p must be probability vectors of numbers, got a string")
-    a = np.asarray(p, dtype=float)
+    a = _float_array(p, "p must be probability vectors of numbers")
     if a.ndim == 0 or a.shape[-1] == 0:
         raise ValueError(f"p must be a non-empty probability vector (or an array of them), got shape {a.shape}")
     if n is not None and a.shape[-1] != n:
@@ -334,18 +340,12 @@ def maximiser_path(x, lams) -> np.ndarray:
     As ``lambda`` grows the rows move from the uniform vector (maximum entropy) to the
     corner of the argmax (to the middle of an edge or face when the maximum is tied).
     """
-    x = _scores(x)
-    lams = np.atleast_1d(np.asarray(lams, dtype=float))
-    for lam in lams:
-        _lam(float(lam))
+    x, lams = _scores(x), _lams(lams)
     return softmax(lams[:, None] * x[None, :], axis=1)
 
 
 def value_curve(x, lams) -> tuple[np.ndarray, np.ndarray]:
     """``(lambda^-1 LSE(lambda x), max(x) + (log n)/lambda)`` for every ``lambda`` in ``lams`` (chapter 4)."""
-    x = _scores(x)
-    lams = np.atleast_1d(np.asarray(lams, dtype=float))
-    for lam in lams:
-        _lam(float(lam))
+    x, lams = _scores(x), _lams(lams)
     vals = logsumexp(lams[:, None] * x[None, :], axis=1) / lams
     return vals, np.max(x) + math.log(x.size) / lams

@@ -28,8 +28,8 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import softmax
-from softmaxbook.hessian import bohning_bound, categorical_covariance, fisher_outer_product
+from softmaxbook.expfamily import _float_array, softmax
+from softmaxbook.hessian import bohning_bound, fisher_outer_product
 from softmaxbook.lse import logsumexp
 
 __all__ = [
@@ -46,15 +46,19 @@ def _positive_int(n, name: str) -> int:
     return int(n)
 
 
-def _data(X, y, C: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-    """Features ``(n, d)`` as floats, labels ``(n,)`` as ints in ``0..C-1``; returns ``(X, y, C)``."""
-    if isinstance(X, (str, bytes)):
-        raise TypeError("X must be an (n, d) array of numbers, got a string")
-    X = np.asarray(X, dtype=float)
+def _features(X) -> np.ndarray:
+    """Features as a finite float array of shape ``(n, d)`` with ``n, d >= 1``."""
+    X = _float_array(X, "X must be an (n, d) array of numbers")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X must be an (n, d) array of features with n, d >= 1, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinite features")
+    return X
+
+
+def _data(X, y, C: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Features ``(n, d)`` as floats, labels ``(n,)`` as ints in ``0..C-1``; returns ``(X, y, C)``."""
+    X = _features(X)
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must hold one label per row of X ({X.shape[0]}), got shape {y.shape}")
@@ -65,6 +69,22 @@ def _data(X, y, C: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     if y.min() < 0 or y.max() >= C:
         raise ValueError(f"labels must lie in 0..{C - 1}, got values from {y.min()} to {y.max()}")
     return X, y, C
+
+
+def _model_data(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Checked ``(W, X, y, C)``: the number of classes C is the number of rows of ``W``."""
+    C = np.asarray(W).shape[0] if np.ndim(W) == 2 else None
+    X, y, C = _data(X, y, C)
+    return _weights(W, C, X.shape[1]), X, y, C
+
+
+def _model_features(W, X) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``(W, X)`` for functions that need no labels."""
+    W = _float_array(W, "W must be a (C, d) matrix of numbers")
+    if W.ndim != 2:
+        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
+    X = _features(X)
+    return _weights(W, W.shape[0], X.shape[1]), X
 
 
 def _weights(W, C: int, d: int) -> np.ndarray:
@@ -113,17 +133,14 @@ def make_dataset(n_per_class: int = 50, separation: float = 2.0, seed: int = 0, 
 # ------------------------------------------------------------------ loss, gradient, Hessian
 def mean_loss(W, X, y) -> float:
     """Mean cross-entropy ``(1/n) sum_i [LSE(W x_i) - o_{i, y_i}]`` (chapter 2)."""
-    X, y, _ = _data(X, y, np.asarray(W).shape[0] if np.ndim(W) == 2 else None)
-    W = _weights(W, np.asarray(W).shape[0], X.shape[1])
+    W, X, y, _ = _model_data(W, X, y)
     O = X @ W.T
     return float(np.mean(logsumexp(O, axis=1) - O[np.arange(y.size), y]))
 
 
 def loss_gradient(W, X, y) -> np.ndarray:
     """``(1/n) sum_i (p_i - y_i) x_i^T``, shape ``(C, d)`` like ``W`` (chapter 2)."""
-    C = np.asarray(W).shape[0] if np.ndim(W) == 2 else None
-    X, y, C = _data(X, y, C)
-    W = _weights(W, C, X.shape[1])
+    W, X, y, C = _model_data(W, X, y)
     P = softmax(X @ W.T, axis=1)
     return (P - one_hot(y, C)).T @ X / y.size
 
@@ -151,11 +168,7 @@ def loss_hessian(W, X) -> np.ndarray:
     Shape ``(C d, C d)``. It is positive semidefinite, with the null space
     ``{1 (x) v}`` (adding the same row ``v`` to every row of ``W`` changes no softmax).
     """
-    W = np.asarray(W, dtype=float)
-    if W.ndim != 2:
-        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
-    X, _, _ = _data(X, np.zeros(np.shape(X)[0] if np.ndim(X) == 2 else 0, dtype=int), W.shape[0])
-    W = _weights(W, W.shape[0], X.shape[1])
+    W, X = _model_features(W, X)
     C, d = W.shape
     P = softmax(X @ W.T, axis=1)
     Hs = np.einsum("nc,ce->nce", P, np.eye(C)) - np.einsum("nc,ne->nce", P, P)  # one H per example
@@ -169,9 +182,7 @@ def bohning_curvature(X, C: int = 3) -> np.ndarray:
     Chapter 2. Since every ``H_i <= (I - 1 1^T/C)/2``, it exceeds the Hessian in the PSD
     order at every ``W``.
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be an (n, d) array with n >= 1, got shape {X.shape}")
+    X = _features(X)
     return np.kron(bohning_bound(C), X.T @ X / X.shape[0])
 
 
@@ -273,9 +284,7 @@ def _per_example_gradients(W, X, y, C):
 
 def empirical_fisher(W, X, y) -> np.ndarray:
     """``(1/n) sum_i g_i g_i^T`` with ``g_i = vec((p_i - e_{y_i}) x_i^T)`` at the OBSERVED labels (chapter 2)."""
-    C = np.asarray(W).shape[0] if np.ndim(W) == 2 else None
-    X, y, C = _data(X, y, C)
-    W = _weights(W, C, X.shape[1])
+    W, X, y, C = _model_data(W, X, y)
     G = _per_example_gradients(W, X, y, C)
     return G.T @ G / y.size
 
@@ -286,11 +295,7 @@ def fisher(W, X) -> np.ndarray:
     Computed from its definition, outcome by outcome (``hessian.fisher_outer_product``
     per example, times ``x_i x_i^T``); it equals :func:`loss_hessian` at every ``W``.
     """
-    W = np.asarray(W, dtype=float)
-    if W.ndim != 2:
-        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
-    X, _, _ = _data(X, np.zeros(np.shape(X)[0] if np.ndim(X) == 2 else 0, dtype=int), W.shape[0])
-    W = _weights(W, W.shape[0], X.shape[1])
+    W, X = _model_features(W, X)
     P = softmax(X @ W.T, axis=1)
     return sum(np.kron(fisher_outer_product(p), np.outer(x, x)) for p, x in zip(P, X)) / X.shape[0]
 

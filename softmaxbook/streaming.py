@@ -35,6 +35,7 @@ from typing import Iterable
 
 import numpy as np
 
+from softmaxbook.expfamily import _float_array
 from softmaxbook.lse import exp_overflow_threshold, logsumexp
 
 __all__ = [
@@ -48,12 +49,7 @@ EMPTY = (-math.inf, 0.0)
 
 
 def _vector(x, name: str = "x") -> np.ndarray:
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be numbers, got a string")
-    try:
-        a = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numbers: {exc}") from None
+    a = _float_array(x, f"{name} must be numbers")
     if a.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector, got shape {a.shape}")
     if np.any(np.isnan(a)) or np.any(a == np.inf):
