@@ -16,7 +16,8 @@ no floating point in the interval): probabilities are first quantised to integer
 frequencies with a power-of-two total ``2**bits`` (:func:`quantise`), and the bound holds
 exactly for the quantised model; the quantisation changes ``-log2 p`` by about
 ``2**-bits / p`` per symbol. The interval is kept whole, so the cost grows like ``n**2``
-(about 0.1 s for ``n = 5000`` symbols); this coder is for understanding, not for files.
+(measured here: 5000 symbols encode in 0.1-0.2 s and decode, with the check, in under 1 s;
+20000 take seconds); this coder is for understanding, not for files.
 
 Coding with a mismatched model ``q`` while the symbols follow ``p`` costs
 ``sum_t log2 p_t(y_t)/q_t(y_t)`` extra bits, whose expectation is ``sum_t KL(p_t || q_t)``:
@@ -186,15 +187,18 @@ def decode(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> np.nd
     F = quantise(P, bits)
     cum = _cumulative(F)
     out = np.empty(P.shape[0], dtype=np.intp)
-    L, R = 0, 1
+    # The point read is v = z / 2**l. Before symbol t the interval is [L, L + R) / 2**(bits t);
+    # the loop keeps D = z 2**(bits t) - L 2**l (v's offset in the interval) and R2 = R 2**l,
+    # all integers. The symbol is the last c with R cum_c / 2**bits <= v - L, i.e.
+    # cum_c <= (D 2**bits) // R2.
+    D, R2 = z, 1 << l
     for t in range(P.shape[0]):
-        # v = z / 2**l; the symbol is the last c with (L 2**bits + R cum_c) / 2**(bits (t+1)) <= v.
-        target = ((z << (bits * (t + 1))) >> l) - (L << bits)
-        c = int(np.searchsorted(cum[t], target // R, side="right")) - 1
+        D <<= bits
+        c = int(np.searchsorted(cum[t], D // R2, side="right")) - 1
         c = min(max(c, 0), F.shape[1] - 1)
         out[t] = c
-        L = (L << bits) + R * int(cum[t, c])
-        R *= int(F[t, c])
+        D -= R2 * int(cum[t, c])
+        R2 *= int(F[t, c])
     if not np.array_equal(encode(out, P, bits), _bits_of(z, l)):
         raise ValueError("corrupt code: these bits are not the code of any message under this model "
                          "(a bit was flipped, lost or added)")
