@@ -13,7 +13,8 @@ divided by ``lambda``.
 The module checks the identity three ways -- the closed form ``lambda^-1 LSE(lambda x)``,
 the objective evaluated at ``softmax(lambda x)``, and a numeric maximiser over the
 simplex (:func:`mirror_ascent`, exponentiated gradient) -- plus a sympy derivation
-for ``n = 2`` (:func:`sym_duality_two`). It also computes what the interactive figure
+for ``n = 2`` (:func:`sym_duality_two`); :func:`lse_conjugate` computes the dual statement,
+``A*(p) = sup_x (p^T x - LSE(x)) = -H(p)``. It also computes what the interactive figure
 on the 3-simplex draws: the objective on a barycentric grid, its level sets as
 polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
 ``lambda^-1 LSE(lambda x)`` against ``max(x) + (log n)/lambda``.
@@ -34,7 +35,7 @@ from softmaxbook.expfamily import _float_array, as_logits, check_probability_vec
 from softmaxbook.lse import logsumexp
 
 __all__ = [
-    "entropy", "objective", "maximiser", "value", "gap_bound", "three_ways",
+    "entropy", "objective", "maximiser", "value", "gap_bound", "three_ways", "lse_conjugate",
     "AscentResult", "mirror_ascent", "sym_duality_two",
     "simplex_grid", "to_plane", "CORNERS", "level_sets", "maximiser_path", "value_curve",
 ]
@@ -138,6 +139,33 @@ def three_ways(x, lam=1.0, **ascent) -> dict[str, float]:
         "at_softmax": objective(maximiser(x, lam), x, lam),
         "numeric": mirror_ascent(x, lam, **ascent).value,
     }
+
+
+def lse_conjugate(p, iterations: int = 2000, tol: float = 1e-14) -> float:
+    """The convex conjugate ``A*(p) = sup_x (p^T x - LSE(x))``, computed numerically (chapter 4).
+
+    Gradient ascent in ``x`` from ``x = 0`` with step 1 (the gradient ``p - softmax(x)`` is
+    1/2-Lipschitz, since ``H <= I/2``). The supremum is reached at ``x = log p`` (up to an
+    added constant) and equals ``sum p_i log p_i = -H(p)``: the conjugate of the
+    log-partition is minus the entropy, which is the duality read the other way round.
+    ``p`` must have every entry > 0 (on the boundary the supremum is only approached as
+    some ``x_i -> -inf``).
+    """
+    p = _simplex_points(p)
+    if p.ndim != 1 or np.any(p <= 0):
+        raise ValueError("p must be one probability vector with every entry > 0 "
+                         "(on the boundary the supremum is not attained)")
+    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
+        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    x = np.zeros(p.size)
+    value = -float(logsumexp(x))
+    for _ in range(int(iterations)):
+        x = x + (p - softmax(x))
+        new = float(p @ x - logsumexp(x))
+        if abs(new - value) <= tol:
+            return new
+        value = new
+    return value
 
 
 # ------------------------------------------------------------------ numeric maximiser

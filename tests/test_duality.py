@@ -149,3 +149,10 @@ def test_maximiser_path_goes_from_the_centre_to_the_argmax_corner():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_conjugate_of_lse_is_minus_the_entropy():
+    for p in ([0.2, 0.3, 0.5], [0.7, 0.1, 0.1, 0.1], [0.5, 0.5]):
+        assert du.lse_conjugate(p) == pytest.approx(-du.entropy(p), abs=1e-10)
+    with pytest.raises(ValueError, match="every entry > 0"):
+        du.lse_conjugate([1.0, 0.0])
