@@ -21,9 +21,8 @@ above ``log(largest float)``: 709.78 in float64, 88.72 in float32 and only
 ``log(sum(exp(x)))`` breaks at ordinary logits.
 
 The same bound that limits ``LSE`` from above also says which terms cannot matter:
-:func:`pruned_logsumexp` skips the exponential of every entry more than a computable
-margin below the maximum (:func:`pruning_margin`) and checks afterwards that the skipped
-terms could not have moved the floating-point answer by more than 1/16 of an ulp.
+:func:`softmaxbook.lse.logsumexp` skips the exponential of every entry more than a
+computable margin below the maximum (:func:`softmaxbook.lse.pruning_margin`).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from softmaxbook.lse import exp_overflow_threshold, logsumexp
 __all__ = [
     "EMPTY", "summarize", "merge", "finish", "streaming_logsumexp", "blocks_of",
     "two_pass_softmax", "online_softmax", "online_weighted_sum", "naive_logsumexp",
-    "float16_overflow", "pruning_margin", "pruned_logsumexp",
+    "float16_overflow",
 ]
 
 #: The summary of no numbers, neutral for :func:`merge`.
@@ -196,70 +195,3 @@ def naive_logsumexp(x, dtype=np.float16) -> float:
 def float16_overflow() -> float:
     """``log 65504 = 11.0898...``: above it ``exp`` overflows in float16 (chapter 4)."""
     return exp_overflow_threshold(np.float16)
-
-
-# ------------------------------------------------------------------ skipping what cannot matter
-#: Arrays shorter than this go straight to :func:`softmaxbook.lse.logsumexp` (pruning cannot pay).
-PRUNE_MIN_SIZE = 4096
-#: About this many evenly spaced entries are looked at to guess whether pruning pays.
-PRUNE_SAMPLE = 1024
-
-
-def pruning_margin(n: int, m: float, dtype=np.float64) -> float:
-    """A margin ``delta`` such that dropping every term below ``m - delta`` is invisible (chapter 4).
-
-    ``n`` terms below ``m - delta`` add at most ``n e^-delta`` to ``S = sum_i e^(x_i - m) >= 1``,
-    so they move ``LSE = m + log S`` by at most ``n e^-delta``. An ulp of the answer is at
-    least ``|LSE| eps/2``, and ``|LSE| >= |m|`` when ``m > 0``. Choosing
-    ``delta = log n + log(32/eps) - log max(|m|, 1)`` makes the change at most ``eps/32``
-    of ``max(|m|, 1)``: a 16th of an ulp whenever ``|LSE| >= max(|m|, 1)``.
-    (:func:`pruned_logsumexp` checks the bound again with the answer in hand.)
-    """
-    eps = float(np.finfo(dtype).eps)
-    return math.log(max(int(n), 1)) + math.log(32 / eps) - math.log(max(abs(float(m)), 1.0))
-
-
-def pruned_logsumexp(x, return_kept: bool = False):
-    """LogSumExp of all entries of ``x``, skipping the exponentials that cannot change the result.
-
-    Chapter 4. With ``m = max(x)``, entries below ``m - pruning_margin(n, m)`` are left
-    out, and the LSE of the rest is computed by :func:`softmaxbook.lse.logsumexp`. Then the
-    bound is checked with the computed answer ``r``: the skipped terms change the exact
-    LSE by at most ``n_skipped * exp(threshold - r)``, which must be below 1/16 of an ulp
-    of ``r``; if it is not (an answer close to 0, say), the full LSE is computed instead.
-    So the result is the one of ``logsumexp`` on the kept entries, within 1/16 ulp of the
-    exact LSE of all of them.
-
-    On spread-out data (10**6 normal values with sigma = 50) only about a hundred
-    exponentials remain and the cost is two cheap passes (maximum, comparison). When a
-    strided sample shows that most entries would be kept (data with no spread), or for
-    arrays shorter than ``PRUNE_MIN_SIZE``, for NaN, infinite entries, or float16 and
-    longdouble, it calls ``logsumexp`` directly (the sample of ``PRUNE_SAMPLE`` entries
-    costs next to nothing).
-
-    With ``return_kept`` it returns ``(lse, number of entries exponentiated)``.
-    """
-    a = np.asarray(x)
-    if a.dtype not in (np.float32, np.float64) or a.size < PRUNE_MIN_SIZE:
-        r = logsumexp(a)
-        return (r, a.size) if return_kept else r
-    a = a.ravel()
-    n = a.size
-    sample = a[:: max(1, n // PRUNE_SAMPLE)]
-    m_s = float(sample.max())
-    if not math.isfinite(m_s) or np.count_nonzero(sample < m_s - pruning_margin(n, m_s, a.dtype)) * 2 < sample.size:
-        r = logsumexp(a)  # most entries would be kept (or the sample is not finite): nothing to gain
-        return (r, n) if return_kept else r
-    m = float(a.max())  # propagates NaN, sees +inf
-    if not math.isfinite(m):
-        r = logsumexp(a)
-        return (r, n) if return_kept else r
-    threshold = a.dtype.type(m - pruning_margin(n, m, a.dtype))
-    kept = a[a >= threshold]
-    r = logsumexp(kept)
-    skipped = n - kept.size
-    with np.errstate(under="ignore"):
-        change = skipped * math.exp(min(float(threshold) - float(r), 0.0))
-    if skipped and not change <= float(np.spacing(np.abs(r))) / 16:
-        r, kept = logsumexp(a), a
-    return (r, kept.size) if return_kept else r
