@@ -173,15 +173,20 @@ def _lse_pruned(a: np.ndarray):
     m_s = float(sample.max())
     if not math.isfinite(m_s) or 2 * np.count_nonzero(sample < m_s - pruning_margin(n, m_s, a.dtype)) < sample.size:
         return None  # most entries would be kept (or the sample is not finite): nothing to gain
-    m = float(a.max())  # propagates NaN, sees +inf
+    # One pass: keep what is not below the threshold of the sample's maximum m_s <= m (a
+    # superset of what the true maximum keeps; NaN is kept too, since NaN < t is false).
+    first = a.dtype.type(m_s - pruning_margin(n, m_s, a.dtype))
+    low = np.less(a, first)
+    candidates = a[np.logical_not(low, out=low)]
+    m = float(candidates.max())  # the true maximum (it is never below m_s); NaN if there is one
     if not math.isfinite(m):
         return None
-    threshold = a.dtype.type(m - pruning_margin(n, m, a.dtype))
-    kept = a[a >= threshold]
+    threshold = candidates.dtype.type(m - pruning_margin(n, m, a.dtype))
+    kept = candidates[candidates >= threshold]
     r = _lse_flat(kept, prune=False)
-    skipped = n - kept.size
+    skipped = n - kept.size  # every skipped entry is below both cuts' larger one
     with np.errstate(under="ignore"):
-        change = skipped * math.exp(min(float(threshold) - float(r), 0.0))
+        change = skipped * math.exp(min(max(float(first), float(threshold)) - float(r), 0.0))
     if skipped and not change <= float(np.spacing(np.abs(r))) / 16:
         return None
     return r, kept.size
