@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 from softmaxbook.expfamily import _float_array, softmax
-from softmaxbook.hessian import bohning_bound, fisher_outer_product
+from softmaxbook.hessian import bohning_bound, expected_gradient_outer
 from softmaxbook.lse import logsumexp
 
 __all__ = [
@@ -292,12 +292,12 @@ def empirical_fisher(W, X, y) -> np.ndarray:
 def fisher(W, X) -> np.ndarray:
     """The Fisher information ``(1/n) sum_i E_{y ~ p_i}[g g^T]`` with labels drawn from the model (chapter 2).
 
-    Computed from its definition, outcome by outcome (``hessian.fisher_outer_product``
+    Computed from its definition, outcome by outcome (``hessian.expected_gradient_outer``
     per example, times ``x_i x_i^T``); it equals :func:`loss_hessian` at every ``W``.
     """
     W, X = _model_features(W, X)
     P = softmax(X @ W.T, axis=1)
-    return sum(np.kron(fisher_outer_product(p), np.outer(x, x)) for p, x in zip(P, X)) / X.shape[0]
+    return sum(np.kron(expected_gradient_outer(p), np.outer(x, x)) for p, x in zip(P, X)) / X.shape[0]
 
 
 def fisher_gap(W, X, y) -> float:
