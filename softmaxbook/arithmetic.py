@@ -255,13 +255,20 @@ def mismatch_cost(symbols, p, q, bits: int = DEFAULT_BITS) -> dict[str, float]:
     Returns ``"bits_p"`` and ``"bits_q"`` (measured code lengths), ``"measured"``
     (their difference), ``"realised"`` (``sum_t log2 p_t(y_t)/q_t(y_t)``, what the
     difference must be up to the 2-bit slack of each code) and ``"predicted"``
-    (``sum_t KL(p_t || q_t)``, its expectation over the symbols).
+    (``sum_t KL(p_t || q_t)``, its expectation over the symbols) and ``"predicted_sd"``,
+    the standard deviation of the realised sum over the symbols,
+    ``sqrt(sum_t Var_{y ~ p_t}[log2 p_t(y)/q_t(y)])``: the realised sum is expected within a
+    few of these of the prediction.
     """
     s, P = _message(symbols, p, "p")
     Q = _message(s, q, "q")[1]
     bits_p, bits_q = encode(s, P, bits).size, encode(s, Q, bits).size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(P > 0, np.log2(np.where(P > 0, P, 1.0)) - np.log2(Q), 0.0)
+    var = np.sum(P * ratio**2, axis=1) - np.sum(P * ratio, axis=1) ** 2
     return {
         "bits_p": float(bits_p), "bits_q": float(bits_q), "measured": float(bits_q - bits_p),
         "realised": ideal_bits(s, Q) - ideal_bits(s, P),
         "predicted": float(np.sum(kl_bits(P, Q))),
+        "predicted_sd": float(np.sqrt(max(float(np.sum(var)), 0.0))),
     }

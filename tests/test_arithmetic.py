@@ -112,6 +112,12 @@ def test_mismatched_model_costs_kl_extra_bits():
     sd = np.sqrt(np.sum(P * np.log2(P / Q) ** 2) - np.sum(np.sum(P * np.log2(P / Q), axis=1) ** 2))
     assert cost["realised"] == pytest.approx(t.sum())
     assert abs(cost["realised"] - cost["predicted"]) < 4 * sd
+    assert cost["predicted_sd"] == pytest.approx(sd, rel=1e-9)
+    # one model vector for every symbol: the variance of one term, times n
+    p, q = np.array([0.5, 0.25, 0.25]), np.array([0.25, 0.25, 0.5])
+    one = ac.mismatch_cost(np.array([0, 1, 2, 0]), p, q)
+    terms = np.log2(p / q)
+    assert one["predicted_sd"] == pytest.approx(np.sqrt(4 * (p @ terms**2 - (p @ terms) ** 2)))
 
 
 def test_kl_bits_values():
