@@ -150,7 +150,7 @@ def pruned_logsumexp(x):
     by at most ``n_skipped * exp(threshold - r)``, which must be below 1/16 of an ulp of
     ``r``; if it is not (an answer close to 0, say), every entry is used. On spread-out data
     (10**6 normal values with sigma = 50) about a hundred exponentials remain, and the cost
-    is a comparison pass and a copy of the few kept entries. Arrays shorter than
+    is a pass for the maximum, a comparison pass and a copy of the few kept entries. Arrays shorter than
     ``PRUNE_MIN_SIZE``, dtypes other than float32/float64, NaN or infinite maxima, and data
     where a strided sample of ``PRUNE_SAMPLE`` entries shows that most would be kept (no
     spread) take the ordinary path, which exponentiates every entry.
@@ -173,20 +173,17 @@ def _lse_pruned(a: np.ndarray):
     m_s = float(sample.max())
     if not math.isfinite(m_s) or 2 * np.count_nonzero(sample < m_s - pruning_margin(n, m_s, a.dtype)) < sample.size:
         return None  # most entries would be kept (or the sample is not finite): nothing to gain
-    # One pass: keep what is not below the threshold of the sample's maximum m_s <= m (a
-    # superset of what the true maximum keeps; NaN is kept too, since NaN < t is false).
-    first = a.dtype.type(m_s - pruning_margin(n, m_s, a.dtype))
-    low = np.less(a, first)
-    candidates = a[np.logical_not(low, out=low)]
-    m = float(candidates.max())  # the true maximum (it is never below m_s); NaN if there is one
+    m = float(a.max())  # propagates NaN, sees +inf
     if not math.isfinite(m):
         return None
-    threshold = candidates.dtype.type(m - pruning_margin(n, m, a.dtype))
-    kept = candidates[candidates >= threshold]
+    # The exact cut keeps very few entries, which also makes the boolean selection fast
+    # (a looser cut, e.g. from the sample's maximum, keeps more and costs more than max()).
+    threshold = a.dtype.type(m - pruning_margin(n, m, a.dtype))
+    kept = a[a >= threshold]
     r = _lse_flat(kept, prune=False)
-    skipped = n - kept.size  # every skipped entry is below both cuts' larger one
+    skipped = n - kept.size  # every skipped entry is below the threshold
     with np.errstate(under="ignore"):
-        change = skipped * math.exp(min(max(float(first), float(threshold)) - float(r), 0.0))
+        change = skipped * math.exp(min(float(threshold) - float(r), 0.0))
     if skipped and not change <= float(np.spacing(np.abs(r))) / 16:
         return None
     return r, kept.size
