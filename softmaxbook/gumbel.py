@@ -116,7 +116,7 @@ def running_errors(x, sizes, seed: int = 0) -> dict[str, np.ndarray]:
     sizes = sizes.astype(np.int64)
     maxima, winners = gumbel_max_draws(x, int(sizes.max()), seed)
     mean = np.cumsum(maxima)[sizes - 1] / sizes
-    counts = np.cumsum(np.eye(x.size)[winners], axis=0)[sizes - 1]
+    counts = np.array([np.bincount(winners[:N], minlength=x.size) for N in sizes.tolist()])
     p = softmax(x)
     return {
         "N": sizes,

@@ -151,9 +151,11 @@ def example_hessian(W, x) -> np.ndarray:
     ``H = diag(p) - p p^T`` at ``p = softmax(W x)``. No label is needed: the Hessian
     of the cross-entropy in the logits does not depend on it.
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"x must be one feature vector, got shape {x.shape}")
+    x = _float_array(x, "x must be a feature vector of numbers")
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"x must be one non-empty feature vector, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinite features")
     W = np.asarray(W, dtype=float)
     if W.ndim != 2:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")

@@ -74,3 +74,12 @@ def test_errors_shrink_like_one_over_root_n():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_running_errors_count_wins_without_a_one_hot_table():
+    x = np.linspace(0.0, -3.0, 2000)  # many indices: a one-hot table of all draws would be large
+    r = gb.running_errors(x, [10, 1000], seed=3)
+    _, winners = gb.gumbel_max_draws(x, 1000, seed=3)
+    p = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
+    expected = np.abs(np.bincount(winners, minlength=x.size) / 1000 - p).max()
+    assert r["softmax_error"][1] == pytest.approx(expected, rel=1e-12)

@@ -147,6 +147,8 @@ def test_empirical_fisher_is_not_the_fisher_away_from_the_optimum_and_close_at_i
     (lambda: rg.mean_loss(np.zeros((3, 3)), [[np.nan, 1, 1]], [0]), "NaN"),
     (lambda: rg.loss_gradient(np.zeros((3, 3)), "abc", [0]), "string"),
     (lambda: rg.example_hessian(np.zeros((3, 2)), [1.0, 2.0, 3.0]), "shape"),
+    (lambda: rg.example_hessian(np.zeros((3, 2)), [1.0, np.inf]), "infinite"),
+    (lambda: rg.example_hessian(np.zeros((3, 2)), "ab"), "string"),
     (lambda: rg.gradient_descent(np.ones((3, 2)), [0, 1, 2], iterations=0), "iterations"),
     (lambda: rg.bohning_descent(np.ones((3, 2)), [0, 1, 2]), "linearly dependent"),
     (lambda: rg.one_hot([0, 3], 3), "class indices"),
