@@ -4,7 +4,12 @@ Run:  .venv/bin/python bench/bench_lse.py
 Every ratio compares timings taken in this same run (best of several repeats), so
 the figures hold on whatever machine runs it. Goals (issue 7): >= 5x the speed of
 scipy.special.logsumexp, <= 2x the time of one bare np.exp pass, <= 2 ulp of error
-against mpmath on 10^4 hostile inputs.
+against mpmath on 10^4 hostile inputs. Issue 15 adds ``bench_pruning``: ``logsumexp`` skips
+the exponentials that cannot change the result (``softmaxbook.lse.pruned_logsumexp``); it is
+timed on spread-out data and on data with no spread against ``logsumexp(x, prune=False)``
+(every entry exponentiated, as before issue 15), scipy and one bare exp pass (goals:
+< 0.5x one bare exp pass on the first, never worse than without pruning on the second,
+<= 2 ulp everywhere).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import scipy
 from scipy.special import logsumexp as scipy_lse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from softmaxbook.lse import logsumexp, logsumexp_mp, ulp_error  # noqa: E402
+from softmaxbook.lse import _lse_pruned, logsumexp, logsumexp_mp, pruned_logsumexp, ulp_error  # noqa: E402
 
 
 def best_ms(fn, number=10, repeat=7) -> float:
@@ -138,5 +143,76 @@ def main() -> None:
           f"max error / condition number = {np.max(errs / conds):.3f} ulp")
 
 
+
+def interleaved_ms(fns: dict, number: int = 10, rounds: int = 15) -> dict:
+    """Best time per call (ms) of each function, measured in alternation so that a busy
+    machine slows them all alike."""
+    for fn in fns.values():
+        fn()
+    best = {k: math.inf for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            best[k] = min(best[k], timeit.timeit(fn, number=number) / number * 1e3)
+    return best
+
+
+def large_hostile_inputs(count: int, seed: int = 2027) -> list[np.ndarray]:
+    """4096..20000 entries: spreads from 1 to 1e5, offsets near exp overflow/underflow and
+    far beyond, -inf sprinkled in; float64."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        n = int(rng.integers(4096, 20_000))
+        x = rng.normal(scale=10.0 ** rng.uniform(0, 5), size=n) + rng.choice([0.0, 700.0, -745.0, 1e6, -1e6])
+        if i % 3 == 0:
+            x[rng.random(n) < 0.2] = -np.inf
+        out.append(x)
+    return out
+
+
+def reference_large(x: np.ndarray):
+    """mpmath LSE of the terms within log(n) + 60 of the maximum (the rest moves it by < e^-60)."""
+    f = x[np.isfinite(x)]
+    return logsumexp_mp(f[f >= f.max() - math.log(x.size) - 60])
+
+
+def bench_pruning() -> None:
+    """Issue 15, item 7: skip the exponentials that cannot change the float64 result."""
+    print("\n== skipping terms below a computable margin: logsumexp (pruned) against logsumexp(prune=False) ==")
+    rng = np.random.default_rng(15)
+    data = {"spread-out (10^6 normal, sigma = 50)": rng.normal(scale=50, size=10**6),
+            "no spread (10^6 uniform in [0, 1))": rng.uniform(0, 1, size=10**6)}
+    for name, x in data.items():
+        t = interleaved_ms({"pruned": lambda: logsumexp(x), "today": lambda: logsumexp(x, prune=False),
+                            "scipy": lambda: scipy_lse(x), "exp": lambda: np.exp(x),
+                            "test": lambda: _lse_pruned(x)}, number=20, rounds=30)
+        r, kept = pruned_logsumexp(x)
+        assert r == logsumexp(x)
+        ulp = ulp_error(r, reference_large(x))
+        print(f"{name}: {kept} of {x.size} entries exponentiated, {ulp:.3f} ulp")
+        print(f"  pruned {t['pruned']:.3f} ms, without pruning {t['today']:.3f} ms, scipy {t['scipy']:.3f} ms, "
+              f"bare np.exp {t['exp']:.3f} ms")
+        print(f"  pruned / bare exp {t['pruned'] / t['exp']:.2f}x, pruned / unpruned {t['pruned'] / t['today']:.2f}x, "
+              f"scipy / pruned {t['scipy'] / t['pruned']:.1f}x")
+        if name.startswith("spread"):
+            goal = t["pruned"] / t["exp"] < 0.5
+            print(f"  goal < 0.5x one bare exp pass: {'met' if goal else 'NOT met'}")
+        else:
+            print(f"  the test that declines to prune (a strided sample of the data) costs {t['test']:.4f} ms, "
+                  f"{t['test'] / t['today']:.1%} of the unpruned time")
+            goal = t["pruned"] / t["today"] <= 1.05
+            print(f"  goal never worse than without pruning (within 5% timing noise): {'met' if goal else 'NOT met'}")
+    errs = []
+    with np.errstate(all="ignore"):
+        for v in hostile_inputs(10**4):
+            errs.append(ulp_error(logsumexp(v), logsumexp_mp(v)))
+        large = large_hostile_inputs(200)
+        big = [ulp_error(logsumexp(v), reference_large(v)) for v in large]
+    print(f"accuracy: max {max(errs):.3f} ulp on the 10^4 hostile inputs above; max {max(big):.3f} ulp on "
+          f"{len(large)} large hostile inputs (4096..20000 entries, spreads 1..1e5, offsets to +-1e6, -inf) "
+          f"(goal <= 2 ulp: {'met' if max(errs + big) <= 2 else 'NOT met'})")
+
+
 if __name__ == "__main__":
     main()
+    bench_pruning()

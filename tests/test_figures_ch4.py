@@ -48,3 +48,18 @@ def test_static_gap_figure_draws_lse_above_max():
     x, y = left.get_xdata(), left.get_ydata()
     assert np.all(y > np.maximum(x, 0))
     assert y[np.argmin(np.abs(x))] == pytest.approx(math.log(2))
+
+
+def test_gumbel_error_figure_draws_the_running_errors_and_standard_errors():
+    import matplotlib
+    matplotlib.use("Agg")
+    from softmaxbook import gumbel
+
+    fig = ch4.gumbel_errors()
+    r = gumbel.running_errors([1.0, 0.0, -1.0], ch4.GUMBEL_SIZES, seed=0)
+    err, se = fig.axes[0].lines
+    np.testing.assert_array_equal(err.get_xdata(), ch4.GUMBEL_SIZES)
+    np.testing.assert_allclose(err.get_ydata(), r["max_error"])
+    np.testing.assert_allclose(se.get_ydata() * np.sqrt(ch4.GUMBEL_SIZES), math.pi / math.sqrt(6))
+    np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), r["softmax_error"])
+    assert ch4.GUMBEL_SIZES[0] == 10 and ch4.GUMBEL_SIZES[-1] == 10**6

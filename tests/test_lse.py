@@ -14,6 +14,8 @@ from softmaxbook.lse import (
     logsumexp,
     logsumexp_mp,
     lse_gap,
+    pruned_logsumexp,
+    pruning_margin,
     smooth_max,
     soft_min,
     ulp_error,
@@ -243,3 +245,77 @@ def test_property_float32_agrees_with_float64(x):
     assert r32.dtype == np.float32
     assert abs(float(r32) - float(logsumexp(x.astype(np.float32).astype(np.float64)))) <= 4 * np.spacing(
         np.float32(max(abs(float(r32)), np.abs(x).max(), 1.0)))
+
+
+# ------------------------------------------------------------------ skipping what cannot matter
+def _reference(x):
+    """mpmath LSE of the terms within log(n) + 60 of the maximum (the others change it by < e^-60)."""
+    f = x[np.isfinite(x)]
+    if not f.size or np.isnan(x).any():
+        return logsumexp_mp(x)
+    return logsumexp_mp(f[f >= f.max() - math.log(x.size) - 60])
+
+
+def test_pruning_margin_formula():
+    eps = np.finfo(float).eps
+    assert pruning_margin(10**6, 245.0) == pytest.approx(math.log(1e6) + math.log(32 / eps) - math.log(245))
+    assert pruning_margin(10, 0.2) == pytest.approx(math.log(10) + math.log(32 / eps))
+    assert pruning_margin(10, 0.2, np.float32) < 30  # float32 needs a far smaller margin
+
+
+def test_logsumexp_skips_most_exponentials_on_spread_out_data():
+    x = np.random.default_rng(0).normal(scale=50, size=10**6)
+    r, kept = pruned_logsumexp(x)
+    assert kept < 1000
+    threshold = x.max() - pruning_margin(x.size, x.max())
+    assert kept == np.count_nonzero(x >= threshold)
+    assert ulp_error(r, _reference(x)) <= 1.0
+    assert ulp_error(logsumexp(x, prune=False), _reference(x)) <= 1.0
+    assert logsumexp(x, axis=0) == r  # a 1-D vector along its one axis takes the same path
+
+
+def test_no_pruning_without_spread():
+    x = np.random.default_rng(1).uniform(0, 1, size=10**5)
+    r, kept = pruned_logsumexp(x)
+    assert kept == x.size and r == logsumexp(x) == logsumexp(x, prune=False)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pruned_logsumexp_stays_within_2_ulp_on_hostile_large_inputs(seed):
+    rng = np.random.default_rng(seed)
+    for trial in range(8):
+        n = int(rng.integers(4096, 12_000))
+        scale = 10.0 ** rng.uniform(0, 5)
+        offset = rng.choice([0.0, 700.0, -745.0, 1e6, -1e6, 1e10])
+        x = rng.normal(scale=scale, size=n) + offset
+        if trial % 3 == 0:
+            x[rng.random(n) < 0.2] = -np.inf
+        ill = trial % 4 == 1
+        if ill:  # an answer close to 0: ill-conditioned, no float algorithm gets a few ulps
+            x -= logsumexp(x) + rng.normal(scale=1e-6)
+        r, ref = logsumexp(x), _reference(x)
+        if ill:  # the absolute error is that of rounding numbers of the size of max(x)
+            bound = 4 * np.finfo(float).eps * (abs(np.max(x)) + 1)
+            assert abs(float(r) - float(ref)) <= bound
+        else:
+            assert ulp_error(r, ref) <= 2.0, (seed, trial)
+
+
+def test_pruned_logsumexp_float32_and_special_values():
+    rng = np.random.default_rng(5)
+    x32 = rng.normal(scale=40, size=50_000).astype(np.float32)
+    r, kept = pruned_logsumexp(x32)
+    assert r.dtype == np.float32 and kept < 2000 and logsumexp(x32) == r
+    assert ulp_error(r, _reference(x32.astype(np.float64)), dtype=np.float32) <= 2.0
+    x = rng.normal(scale=50, size=10_000)
+    x[17] = np.nan
+    assert math.isnan(logsumexp(x)) and pruned_logsumexp(x)[1] == x.size
+    x[17] = np.inf
+    assert logsumexp(x) == math.inf
+    assert logsumexp(np.full(5000, -np.inf)) == -math.inf
+    assert pruned_logsumexp([1.0, 2.0]) == (logsumexp([1.0, 2.0]), 2)  # short: every entry
+    assert logsumexp(x.reshape(100, 100), keepdims=True).shape == (1, 1)
+    with pytest.raises(ValueError, match="empty"):
+        pruned_logsumexp([])
+    with pytest.raises(TypeError, match="prune"):
+        logsumexp(x, prune="yes")

@@ -3,7 +3,9 @@
 * :func:`lse_gap` -- static: LSE(a, 0) above max(a, 0), and the gap on a log scale;
 * :func:`lse_lambda` -- interactive: the smooth maximum and the soft-min of (t, 0, 0)
   inside their bands, and the soft-argmax weight, with a slider on λ;
-  :func:`announce_lse_lambda` gives the numbers its caption says matter.
+  :func:`announce_lse_lambda` gives the numbers its caption says matter;
+* :func:`gumbel_errors` -- static: the Monte Carlo errors of the Gumbel-max estimates of
+  LSE(x) + γ and softmax(x) against the number of draws, with their standard errors.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 
 import numpy as np
 
-from .. import lse
+from .. import gumbel, lse
 from ..expfamily import softmax
 from ..interactive import Axes, Band, Figure, Line, Slider, Text
 
@@ -39,6 +41,33 @@ def lse_gap():
     ax2.axhline(math.log(2), color="#999999", lw=1, label="log 2")
     ax2.set(xlabel="a  (b = 0)", ylabel="LSE(a, 0) − max(a, 0)")
     ax2.legend(fontsize="small")
+    fig.tight_layout()
+    plt.close(fig)        # shown once, as the returned object, not again by the inline backend
+    return fig
+
+
+#: Numbers of draws N at which :func:`gumbel_errors` measures (first N of one stream).
+GUMBEL_SIZES = np.unique(np.geomspace(10, 10**6, 26).round().astype(np.int64))
+
+
+def gumbel_errors(x=(1.0, 0.0, -1.0), seed: int = 0):
+    """Matplotlib figure: errors of the Gumbel-max estimates against N, log-log, with ``1/sqrt(N)`` lines.
+
+    Left: ``|mean of max_i(x_i + G_i) - (LSE(x) + gamma)|`` and the standard error
+    ``(pi/sqrt 6)/sqrt(N)``; right: the largest ``|frequency of the argmax - softmax(x)|``
+    and the largest binomial standard error. Numbers from :func:`softmaxbook.gumbel.running_errors`.
+    """
+    import matplotlib.pyplot as plt
+
+    r = gumbel.running_errors(x, GUMBEL_SIZES, seed=seed)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, err, se, what in ((axes[0], r["max_error"], r["max_se"], "|mean of the maxima − (LSE + γ)|"),
+                              (axes[1], r["softmax_error"], r["softmax_se"], "largest |frequency − softmax|")):
+        ax.loglog(r["N"], err, "o-", ms=3, color="#D55E00", label=what)
+        ax.loglog(r["N"], se, "--", color="#000000", lw=1.2, label="standard error ∝ 1/√N")
+        ax.set(xlabel="number of draws N")
+        ax.legend(fontsize="small")
+    axes[0].set_ylabel("error")
     fig.tight_layout()
     plt.close(fig)        # shown once, as the returned object, not again by the inline backend
     return fig

@@ -1,0 +1,205 @@
+"""Interactive figures of the connections between the chapters (chapters 2 and 4).
+
+Two :class:`softmaxbook.interactive.Figure` descriptions, each with an ``announce_*``
+function that states the one or two numbers that matter at a slider position:
+
+* :func:`simplex_figure` (chapter 4, entropy duality): on the 2-simplex, the level sets
+  of ``p^T x + H(p)/lambda`` for ``x = (1, x2, -1)``, its maximiser ``softmax(lambda x)``
+  and the path that maximiser follows as ``lambda`` grows (from the centre, maximum
+  entropy, to the corner of the argmax); beside it ``lambda^-1 LSE(lambda x)`` against
+  ``max(x) + (log 3)/lambda``. Sliders: ``lam`` and ``x2``.
+* :func:`race_figure` (chapter 2, from logits to weights): the seeded three-class data
+  and the loss gap ``l(W_k) - l*`` per iteration, on a log scale, of gradient descent,
+  Böhning's fixed-curvature step and Newton. Slider: ``sep``, the distance of the class
+  centres from the origin.
+
+The draw functions are pure (their numbers come from :mod:`softmaxbook.duality` and
+:mod:`softmaxbook.regression`) and are exported so that tests can compare every frame.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from softmaxbook import duality, regression
+from softmaxbook.interactive import Axes, Figure, HLine, Line, Points, Slider, Text
+
+__all__ = [
+    "SIMPLEX_LAMS", "SIMPLEX_X2", "simplex_x", "draw_simplex", "announce_simplex", "simplex_figure",
+    "RACE_SEPS", "RACE_ITERATIONS", "race_results", "draw_race", "announce_race", "race_figure",
+]
+
+# ------------------------------------------------------------------ entropy duality on the simplex
+#: Slider grid of lambda: 9 values from 0.21 to 13.5 (ratio 2**0.75 = 1.68), 1 included.
+SIMPLEX_LAMS = 2.0 ** np.arange(-2.25, 4.0, 0.75)
+#: Slider grid of the middle score x2 in x = (1, x2, -1).
+SIMPLEX_X2 = np.linspace(-1.5, 1.5, 7)
+#: Fine lambda grid of the maximiser path and of the value curve.
+_PATH_LAMS = np.geomspace(0.05, 100.0, 41)
+_XLIM, _YLIM = (-0.14, 1.14), (-0.12, 0.98)
+_CENTRE = np.full(3, 1 / 3)
+
+
+def simplex_x(x2: float) -> np.ndarray:
+    """The scores of the simplex figure: ``x = (1, x2, -1)``."""
+    return np.array([1.0, float(x2), -1.0])
+
+
+def _frac(u: float, v: float) -> tuple[float, float]:
+    """Plane point -> axes fractions of the triangle panel (for Text labels)."""
+    return (u - _XLIM[0]) / (_XLIM[1] - _XLIM[0]), (v - _YLIM[0]) / (_YLIM[1] - _YLIM[0])
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}".replace("-", "−")
+
+
+def draw_simplex(lam: float, x2: float) -> list:
+    """Traces of the simplex figure at ``lambda = lam`` and ``x = (1, x2, -1)``."""
+    x = simplex_x(x2)
+    u, v, _ = duality.level_sets(x, lam, resolution=18)
+    u, v = np.round(u, 3), np.round(v, 3)  # a thousandth of the triangle: below a pixel, lighter pages
+    p_star = duality.maximiser(x, lam)
+    pu, pv = duality.to_plane(duality.maximiser_path(x, _PATH_LAMS))
+    su, sv = duality.to_plane(p_star)
+    cu, cv = duality.to_plane(_CENTRE)
+    tri = duality.CORNERS[[0, 1, 2, 0]]
+    values, bound = duality.value_curve(x, _PATH_LAMS)
+    val = duality.value(x, lam)
+    corner_text = [f"e{sub}: x{sub} = {_fmt(x[k])}" for k, sub in enumerate("₁₂₃")]
+    return [
+        Line(tri[:, 0], tri[:, 1], width=1.2, color="#000000"),
+        Line(u, v, width=1.0, label="level sets of pᵀx + H(p)/λ", color="#56B4E9"),
+        Line(pu, pv, dash=True, width=1.5, label="softmax(λx) as λ grows", color="#E69F00"),
+        Points([cu], [cv], size=5, label="centre: maximum entropy", color="#777777"),
+        Points([su], [sv], size=8, label="maximiser softmax(λx)", color="#D55E00"),
+        Text(*_frac(-0.12, -0.02), corner_text[0], color="#000000"),
+        Text(*_frac(0.80, -0.02), corner_text[1], color="#000000"),
+        Text(*_frac(0.54, 0.95), corner_text[2], color="#000000"),
+        Line(_PATH_LAMS, values, panel=1, label="λ⁻¹LSE(λx) = max of pᵀx + H(p)/λ", color="#0072B2"),
+        Line(_PATH_LAMS, bound, panel=1, dash=True, width=1.5, label="max(x) + (log 3)/λ", color="#009E73"),
+        HLine(float(np.max(x)), panel=1, label="max(x)", color="#000000"),
+        Points([lam], [val], panel=1, size=8, color="#D55E00"),
+        *(Text(0.36, 0.96 - 0.07 * i, line, panel=1, color="#000000")
+          for i, line in enumerate(announce_simplex({"lam": lam, "x2": x2}).split("; "))),
+    ]
+
+
+def announce_simplex(params: dict) -> str:
+    """The key numbers of the simplex figure at ``params = {"lam": ..., "x2": ...}``.
+
+    The maximiser ``softmax(lambda x)`` with its entropy, and the gap
+    ``lambda^-1 LSE(lambda x) - max(x)`` against its bound ``(log 3)/lambda``.
+    """
+    lam, x = float(params["lam"]), simplex_x(params["x2"])
+    p = duality.maximiser(x, lam)
+    gap = duality.value(x, lam) - float(np.max(x))
+    return (f"softmax(λx) = ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), entropy {duality.entropy(p):.3f}; "
+            f"λ⁻¹LSE(λx) − max(x) = {_fmt(gap)} ≤ (log 3)/λ = {_fmt(math.log(3) / lam)}")
+
+
+def simplex_figure() -> Figure:
+    """The interactive figure of the entropy duality on the 3-simplex (chapter 4)."""
+    return Figure(
+        draw_simplex,
+        sliders=[Slider("lam", SIMPLEX_LAMS, label="λ (inverse temperature)", default=1.0),
+                 Slider("x2", SIMPLEX_X2, label="x₂ in x = (1, x₂, −1)", default=0.0, fmt="{:+.1f}")],
+        axes=[Axes(xlim=_XLIM, ylim=_YLIM, xticks=[], yticks=[], title="the simplex of p = (p₁, p₂, p₃)"),
+              Axes(xlabel="λ", ylabel="value", xscale="log", ylim=(0.0, 7.0),
+                   title="λ⁻¹LSE(λx) between max(x) and max(x) + (log 3)/λ")],
+        caption="Left: level sets of pᵀx + H(p)/λ on the triangle of probability vectors p, for "
+                "x = (1, x₂, −1); the level sets close in on the maximiser softmax(λx) (red dot), which "
+                "follows the dashed path from the centre (uniform p, maximum entropy log 3) to "
+                "the corner of the largest score as λ grows. Right: the maximum value λ⁻¹LSE(λx) stays "
+                "between max(x) and max(x) + (log 3)/λ: softmax is the argmax regularised by entropy, "
+                "and the gap is at most the largest entropy divided by λ.",
+        alt="Two panels with sliders for lambda and for the middle score x2. Left: a triangle with "
+            "closed level curves around a red dot, the maximiser, which moves along a dashed path "
+            "from the centre of the triangle towards a corner as lambda grows. Right: against lambda "
+            "on a log axis, a decreasing curve between a horizontal line at max(x) and a dashed curve "
+            "max(x) + log(3)/lambda, with a red dot at the current lambda.",
+        width=10.0, height=4.6,
+    )
+
+
+# ------------------------------------------------------------------ the race of the three methods
+#: Slider grid of the class separation (non-separable data for every value: finite optimum).
+RACE_SEPS = np.arange(0.5, 2.76, 0.25)
+#: Iterations run by every method in the race figure.
+RACE_ITERATIONS = 60
+#: Gaps below this are rounding noise of the loss (about 0.1-1): drawn at this floor.
+_FLOOR = 1e-15
+_METHODS = (("gradient descent", "#0072B2"), ("Böhning", "#009E73"), ("Newton", "#D55E00"))
+_CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73")
+
+
+@lru_cache(maxsize=None)
+def race_results(sep: float) -> dict:
+    """Data and race at separation ``sep`` (50 points per class, seed 0), cached.
+
+    Returns the dict of :func:`softmaxbook.regression.race` plus ``"X"``, ``"y"`` and
+    ``"gaps"`` (``l(W_k) - l*`` per method, raised to the floor ``1e-15`` where smaller).
+    """
+    X, y = regression.make_dataset(50, float(sep), seed=0)
+    res = dict(regression.race(X, y, RACE_ITERATIONS))
+    res["X"], res["y"] = X, y
+    res["gaps"] = {name: np.maximum(res[name] - res["optimum"], _FLOOR) for name, _ in _METHODS}
+    return res
+
+
+def _iterations_to(gap: np.ndarray, tol: float) -> int | None:
+    below = gap <= tol
+    return int(np.argmax(below)) if below.any() else None
+
+
+def draw_race(sep: float) -> list:
+    """Traces of the race figure at separation ``sep``."""
+    res = race_results(float(sep))
+    X, y = res["X"], res["y"]
+    k = np.arange(RACE_ITERATIONS + 1)
+    traces = [Points(X[y == c, 0], X[y == c, 1], size=3, label=f"class {c + 1}", color=col)
+              for c, col in enumerate(_CLASS_COLOURS)]
+    traces += [Line(k, res["gaps"][name], panel=1, label=name, color=col) for name, col in _METHODS]
+    head, tail = announce_race({"sep": sep}).split(": ", 1)
+    lines = [head + ":"] + tail.split(", ")
+    traces += [Text(0.25, 0.66 - 0.07 * i, line, panel=1, color="#000000") for i, line in enumerate(lines)]
+    return traces
+
+
+def announce_race(params: dict) -> str:
+    """The key numbers of the race at ``params = {"sep": ...}``: iterations each method needs to get
+    within 1e-6 of the optimal loss (or its gap after the last iteration)."""
+    res = race_results(float(params["sep"]))
+    parts = []
+    for name, _ in _METHODS:
+        n = _iterations_to(res[name] - res["optimum"], 1e-6)
+        gap = res[name][-1] - res["optimum"]
+        parts.append(f"{name} {n}" if n is not None else f"{name} > {RACE_ITERATIONS} (gap {gap:.0e})")
+    return "iterations to l* + 10⁻⁶: " + ", ".join(parts)
+
+
+def race_figure() -> Figure:
+    """The interactive race of gradient descent, Böhning and Newton (chapter 2)."""
+    return Figure(
+        draw_race,
+        sliders=[Slider("sep", RACE_SEPS, label="separation of the classes", default=2.0, fmt="{:.2f}")],
+        axes=[Axes(xlabel="feature 1", ylabel="feature 2", title="the data (50 points per class)"),
+              Axes(xlabel="iteration k", ylabel="l(W_k) − l*", yscale="log", ylim=(3e-16, 3.0),
+                   yticks=10.0 ** np.arange(0, -16, -3), yticklabels=["1", "10⁻³", "10⁻⁶", "10⁻⁹", "10⁻¹²", "10⁻¹⁵"],
+                   title="loss above the optimum")],
+        caption="Softmax regression on three seeded Gaussian classes (features and a constant), started "
+                "at W = 0. Right: the loss above its minimum l* per iteration, log scale, for gradient "
+                "descent with step 1/L, Böhning's fixed curvature ½(I − 11ᵀ/3) ⊗ mean xxᵀ (inverted "
+                "once) and Newton's method (the Hessian H ⊗ xxᵀ, which is also the Fisher information). "
+                "Newton reaches the rounding floor (gaps below 10⁻¹⁵ are drawn at 10⁻¹⁵) in a handful of "
+                "iterations at every separation; the "
+                "fixed-curvature methods converge linearly, and more slowly as the classes move apart.",
+        alt="Two panels with a slider for the separation of the classes. Left: a scatter plot of three "
+            "coloured clouds of points that move apart as the slider increases. Right: three curves of "
+            "the loss gap against the iteration on a log scale; the Newton curve drops steeply to "
+            "10 to the minus 15 within a few iterations, the other two decrease along straight lines.",
+        width=10.0, height=4.4,
+    )

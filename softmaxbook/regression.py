@@ -1,0 +1,333 @@
+"""From logits to weights: softmax regression in the weight matrix (chapter 2).
+
+With logits ``o = W x`` (``W`` of shape ``C x d``, ``x`` of length ``d``) the loss of one
+example is ``l(W) = LSE(W x) - y^T W x``. Flattening ``W`` row by row (``vec W = W.ravel()``)::
+
+    grad_W l = (p - y) x^T,      hess_{vec W} l = H (x) x x^T  (Kronecker product),
+
+with ``p = softmax(W x)`` and ``H = diag(p) - p p^T`` of chapter 2. A Kronecker product of
+two positive semidefinite matrices is positive semidefinite, so softmax regression is
+convex in ``W``. ``H`` does not contain ``y`` (the link is canonical), so the Hessian
+equals its expectation over labels drawn from the model, the Fisher information:
+Newton's method, Fisher scoring and IRLS are the same iteration. The *empirical*
+Fisher ``mean_i g_i g_i^T`` built from the observed labels is another matrix; it
+approaches the Fisher only at the optimum of a well-specified model (Kunstner, Balles &
+Hennig, "Limitations of the empirical Fisher approximation for natural gradient
+descent", NeurIPS 2019).
+
+The module also generates a seeded three-class dataset and races three minimisers of
+the mean loss: gradient descent with step ``1 / L``, Böhning's fixed-curvature step
+(the bound ``B = (I - 1 1^T / C)/2 (x) mean x x^T``, factorised once) and Newton.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import sympy as sp
+
+from softmaxbook.expfamily import _float_array, softmax
+from softmaxbook.hessian import bohning_bound, expected_gradient_outer
+from softmaxbook.lse import logsumexp
+
+__all__ = [
+    "make_dataset", "one_hot", "mean_loss", "loss_gradient", "example_hessian", "loss_hessian",
+    "bohning_curvature", "gradient_descent", "bohning_descent", "newton", "race",
+    "empirical_fisher", "fisher", "fisher_gap", "sym_weight_hessian",
+]
+
+
+# ------------------------------------------------------------------ validation
+def _positive_int(n, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _features(X) -> np.ndarray:
+    """Features as a finite float array of shape ``(n, d)`` with ``n, d >= 1``."""
+    X = _float_array(X, "X must be an (n, d) array of numbers")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be an (n, d) array of features with n, d >= 1, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinite features")
+    return X
+
+
+def _data(X, y, C: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Features ``(n, d)`` as floats, labels ``(n,)`` as ints in ``0..C-1``; returns ``(X, y, C)``."""
+    X = _features(X)
+    y = np.asarray(y)
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must hold one label per row of X ({X.shape[0]}), got shape {y.shape}")
+    if y.dtype.kind not in "iu" and not (y.dtype.kind == "f" and np.all(y == np.round(y))):
+        raise ValueError("labels y must be class indices 0, 1, ..., C-1 (integers)")
+    y = y.astype(np.intp)
+    C = int(y.max()) + 1 if C is None else C
+    if y.min() < 0 or y.max() >= C:
+        raise ValueError(f"labels must lie in 0..{C - 1}, got values from {y.min()} to {y.max()}")
+    return X, y, C
+
+
+def _model_data(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Checked ``(W, X, y, C)``: the number of classes C is the number of rows of ``W``."""
+    C = np.asarray(W).shape[0] if np.ndim(W) == 2 else None
+    X, y, C = _data(X, y, C)
+    return _weights(W, C, X.shape[1]), X, y, C
+
+
+def _model_features(W, X) -> tuple[np.ndarray, np.ndarray]:
+    """Checked ``(W, X)`` for functions that need no labels."""
+    W = _float_array(W, "W must be a (C, d) matrix of numbers")
+    if W.ndim != 2:
+        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
+    X = _features(X)
+    return _weights(W, W.shape[0], X.shape[1]), X
+
+
+def _weights(W, C: int, d: int) -> np.ndarray:
+    W = np.asarray(W, dtype=float)
+    if W.shape != (C, d):
+        raise ValueError(f"W must have shape (C, d) = ({C}, {d}), got {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("W contains NaN or infinite weights")
+    return W
+
+
+def one_hot(y, C: int) -> np.ndarray:
+    """Rows ``e_{y_i}`` of the ``C x C`` identity (chapter 2)."""
+    C = _positive_int(C, "the number of classes C")
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() >= C)):
+        raise ValueError(f"y must be a vector of class indices in 0..{C - 1}")
+    return np.eye(C)[y]
+
+
+# ------------------------------------------------------------------ data
+def make_dataset(n_per_class: int = 50, separation: float = 2.0, seed: int = 0, bias: bool = True):
+    """A seeded three-class dataset in the plane (chapter 2).
+
+    Class ``c`` is ``N(mu_c, I)`` with centres ``mu_c`` on a circle of radius
+    ``separation`` at angles 90°, 210° and 330°; ``n_per_class`` points each. With
+    ``bias`` a constant feature 1 is appended, so ``d = 3`` and the softmax model with
+    logits ``W x`` contains the true posterior (equal covariances make the log-odds
+    linear): the model is well specified. Returns ``(X, y)`` with ``X`` of shape
+    ``(3 n_per_class, d)`` and integer labels ``y``.
+    """
+    n = _positive_int(n_per_class, "n_per_class")
+    if isinstance(separation, bool) or not isinstance(separation, numbers.Real) \
+            or not (math.isfinite(separation) and separation >= 0):
+        raise ValueError(f"separation must be a finite number >= 0, got {separation!r}")
+    angles = np.deg2rad([90.0, 210.0, 330.0])
+    centres = separation * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(3), n)
+    X = centres[y] + rng.standard_normal((3 * n, 2))
+    if bias:
+        X = np.hstack([X, np.ones((3 * n, 1))])
+    return X, y
+
+
+# ------------------------------------------------------------------ loss, gradient, Hessian
+def mean_loss(W, X, y) -> float:
+    """Mean cross-entropy ``(1/n) sum_i [LSE(W x_i) - o_{i, y_i}]`` (chapter 2)."""
+    W, X, y, _ = _model_data(W, X, y)
+    O = X @ W.T
+    return float(np.mean(logsumexp(O, axis=1) - O[np.arange(y.size), y]))
+
+
+def loss_gradient(W, X, y) -> np.ndarray:
+    """``(1/n) sum_i (p_i - y_i) x_i^T``, shape ``(C, d)`` like ``W`` (chapter 2)."""
+    W, X, y, C = _model_data(W, X, y)
+    P = softmax(X @ W.T, axis=1)
+    return (P - one_hot(y, C)).T @ X / y.size
+
+
+def example_hessian(W, x) -> np.ndarray:
+    """Hessian of one example's loss in ``vec W = W.ravel()``: ``H (x) x x^T`` (chapter 2).
+
+    ``H = diag(p) - p p^T`` at ``p = softmax(W x)``. No label is needed: the Hessian
+    of the cross-entropy in the logits does not depend on it.
+    """
+    x = _float_array(x, "x must be a feature vector of numbers")
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"x must be one non-empty feature vector, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinite features")
+    W = np.asarray(W, dtype=float)
+    if W.ndim != 2:
+        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
+    W = _weights(W, W.shape[0], x.size)
+    p = softmax(W @ x)
+    return np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+
+
+def loss_hessian(W, X) -> np.ndarray:
+    """Hessian of the mean loss in ``vec W``: ``(1/n) sum_i H_i (x) x_i x_i^T`` (chapter 2).
+
+    Shape ``(C d, C d)``. It is positive semidefinite, with the null space
+    ``{1 (x) v}`` (adding the same row ``v`` to every row of ``W`` changes no softmax).
+    """
+    W, X = _model_features(W, X)
+    C, d = W.shape
+    P = softmax(X @ W.T, axis=1)
+    Hs = np.einsum("nc,ce->nce", P, np.eye(C)) - np.einsum("nc,ne->nce", P, P)  # one H per example
+    K = np.einsum("nce,nj,nk->cjek", Hs, X, X) / X.shape[0]
+    return K.reshape(C * d, C * d)
+
+
+def bohning_curvature(X, C: int = 3) -> np.ndarray:
+    """Böhning's fixed bound on :func:`loss_hessian`: ``(I - 1 1^T/C)/2 (x) (1/n) sum_i x_i x_i^T``.
+
+    Chapter 2. Since every ``H_i <= (I - 1 1^T/C)/2``, it exceeds the Hessian in the PSD
+    order at every ``W``.
+    """
+    X = _features(X)
+    return np.kron(bohning_bound(C), X.T @ X / X.shape[0])
+
+
+# ------------------------------------------------------------------ the race
+def _run(step, W0, X, y, iterations):
+    W = W0.copy()
+    losses = [mean_loss(W, X, y)]
+    for _ in range(iterations):
+        W = step(W)
+        losses.append(mean_loss(W, X, y))
+    return W, np.array(losses)
+
+
+def _start(X, y, C, W0, iterations):
+    X, y, C = _data(X, y, C)
+    iterations = _positive_int(iterations, "iterations")
+    W0 = np.zeros((C, X.shape[1])) if W0 is None else _weights(W0, C, X.shape[1])
+    return X, y, C, W0, iterations
+
+
+def gradient_descent(X, y, iterations: int = 50, C: int = 3, W0=None):
+    """Gradient descent with the step ``1/L``, ``L = lambda_max(Böhning bound)`` (chapter 2).
+
+    ``L`` bounds the largest eigenvalue of the Hessian everywhere, so every step lowers
+    the loss. Returns ``(W, losses)`` with the mean loss before and after each iteration.
+    """
+    X, y, C, W0, iterations = _start(X, y, C, W0, iterations)
+    L = 0.5 * float(np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1])
+    return _run(lambda W: W - loss_gradient(W, X, y) / L, W0, X, y, iterations)
+
+
+def bohning_descent(X, y, iterations: int = 50, C: int = 3, W0=None):
+    """Newton's step with Böhning's fixed curvature ``B`` instead of the Hessian (chapter 2).
+
+    ``B = (I - 1 1^T/C)/2 (x) S`` with ``S = (1/n) sum x_i x_i^T``. On the gradient
+    (whose rows sum to zero) ``B^+`` acts as ``G -> 2 G S^-1``: ``S`` is inverted once,
+    before the first iteration, and every step costs a matrix product. Returns
+    ``(W, losses)``.
+    """
+    X, y, C, W0, iterations = _start(X, y, C, W0, iterations)
+    S = X.T @ X / X.shape[0]
+    try:
+        S_inv = np.linalg.inv(np.linalg.cholesky(S))  # the one factorisation
+    except np.linalg.LinAlgError:
+        raise ValueError("the features are linearly dependent (X^T X is singular): "
+                         "Böhning's curvature cannot be inverted") from None
+    S_inv = S_inv.T @ S_inv
+    return _run(lambda W: W - 2.0 * loss_gradient(W, X, y) @ S_inv, W0, X, y, iterations)
+
+
+def newton(X, y, iterations: int = 50, C: int = 3, W0=None):
+    """Newton's method on the mean loss (= Fisher scoring = IRLS here; chapter 2).
+
+    Solves ``hess Delta = -grad`` in ``vec W`` by least squares (the Hessian is singular
+    along ``1 (x) v``; least squares takes the step orthogonal to it). The full step
+    is taken unless it raises the loss, then it is halved until it does not (never
+    needed on the course's data, where Newton converges from ``W = 0``). Returns
+    ``(W, losses)``.
+    """
+    X, y, C, W0, iterations = _start(X, y, C, W0, iterations)
+
+    def step(W):
+        g = loss_gradient(W, X, y).ravel()
+        delta = np.linalg.lstsq(loss_hessian(W, X), -g, rcond=1e-12)[0].reshape(W.shape)
+        now, t = mean_loss(W, X, y), 1.0
+        while mean_loss(W + t * delta, X, y) > now and t > 1e-10:
+            t /= 2
+        return W + t * delta
+
+    return _run(step, W0, X, y, iterations)
+
+
+def race(X, y, iterations: int = 50, C: int = 3) -> dict[str, np.ndarray]:
+    """Mean loss per iteration of the three methods from ``W = 0`` (chapter 2).
+
+    Returns a dict with ``"gradient descent"``, ``"Böhning"`` and ``"Newton"`` (arrays of
+    ``iterations + 1`` losses), ``"optimum"`` (the smallest loss reached, by Newton run
+    until it stalls: the reference ``l*``) and ``"W_star"``.
+    """
+    X, y, C = _data(X, y, C)
+    iterations = _positive_int(iterations, "iterations")
+    W_star, ref = newton(X, y, max(iterations, 30), C)
+    out = {
+        "gradient descent": gradient_descent(X, y, iterations, C)[1],
+        "Böhning": bohning_descent(X, y, iterations, C)[1],
+        "Newton": ref[: iterations + 1],
+    }
+    out["optimum"] = float(min(ref.min(), *(v.min() for v in out.values())))
+    out["W_star"] = W_star
+    return out
+
+
+# ------------------------------------------------------------------ Fisher
+def _per_example_gradients(W, X, y, C):
+    P = softmax(X @ W.T, axis=1)
+    R = P - one_hot(y, C)  # (n, C)
+    return np.einsum("nc,nj->ncj", R, X).reshape(X.shape[0], -1)
+
+
+def empirical_fisher(W, X, y) -> np.ndarray:
+    """``(1/n) sum_i g_i g_i^T`` with ``g_i = vec((p_i - e_{y_i}) x_i^T)`` at the OBSERVED labels (chapter 2)."""
+    W, X, y, C = _model_data(W, X, y)
+    G = _per_example_gradients(W, X, y, C)
+    return G.T @ G / y.size
+
+
+def fisher(W, X) -> np.ndarray:
+    """The Fisher information ``(1/n) sum_i E_{y ~ p_i}[g g^T]`` with labels drawn from the model (chapter 2).
+
+    Computed from its definition, outcome by outcome (``hessian.expected_gradient_outer``
+    per example, times ``x_i x_i^T``); it equals :func:`loss_hessian` at every ``W``.
+    """
+    W, X = _model_features(W, X)
+    P = softmax(X @ W.T, axis=1)
+    return sum(np.kron(expected_gradient_outer(p), np.outer(x, x)) for p, x in zip(P, X)) / X.shape[0]
+
+
+def fisher_gap(W, X, y) -> float:
+    """``||empirical Fisher - Fisher||_F / ||Fisher||_F`` at ``W`` (chapter 2)."""
+    F = fisher(W, X)
+    return float(np.linalg.norm(empirical_fisher(W, X, y) - F) / np.linalg.norm(F))
+
+
+# ------------------------------------------------------------------ sympy
+def sym_weight_hessian(C: int = 3, d: int = 2):
+    """The Hessian of ``l(W) = LSE(W x) - y^T W x`` in ``vec W``, derived in sympy (chapter 2).
+
+    Returns ``(W, x, y, hess, kron)``: symbol matrices ``W`` (``C x d``), ``x`` and ``y``
+    (columns; ``y`` stays free, not even summing to 1), the Hessian by differentiation in
+    the row-major order of ``W``, and ``H (x) x x^T`` built from ``p = softmax(W x)``.
+    ``hess - kron`` simplifies to zero when ``y`` sums to 1 (see the tests); with
+    ``sum y = 1`` left out, ``hess`` still contains no ``y``.
+    """
+    C, d = _positive_int(C, "C"), _positive_int(d, "d")
+    W = sp.Matrix(C, d, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
+    x = sp.Matrix(sp.symbols(f"x_1:{d + 1}", real=True))
+    y = sp.Matrix(sp.symbols(f"y_1:{C + 1}", real=True))
+    o = W * x
+    loss = sp.log(sum(sp.exp(oc) for oc in o)) - (y.T * o)[0, 0]
+    hess = sp.hessian(loss, list(W))  # list(W) is row-major: w_11, w_12, ..., w_C d
+    Z = sum(sp.exp(oc) for oc in o)
+    p = sp.Matrix([sp.exp(oc) / Z for oc in o])
+    H = sp.diag(*p) - p * p.T
+    xx = x * x.T
+    kron = sp.Matrix(C * d, C * d, lambda r, c: H[r // d, c // d] * xx[r % d, c % d])
+    return W, x, y, hess, kron
