@@ -262,6 +262,8 @@ def test_vector_traces_share_one_length_check(make, message):
     ("ch2", "hessian_explorer", "announce_hessian_explorer"),
     ("ch3", "block_rates", "announce_block_rates"),
     ("ch4", "lse_lambda", "announce_lse_lambda"),
+    ("connections", "simplex_figure", "announce_simplex"),
+    ("connections", "race_figure", "announce_race"),
 ])
 def test_chapter_figures_announce_their_key_numbers(module, build, announce):
     """Each chapter figure's live region reads its own announce function at every position."""

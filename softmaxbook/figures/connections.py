@@ -107,18 +107,19 @@ def simplex_figure() -> Figure:
         draw_simplex,
         sliders=[Slider("lam", SIMPLEX_LAMS, label="λ (inverse temperature)", default=1.0),
                  Slider("x2", SIMPLEX_X2, label="x₂ in x = (1, x₂, −1)", default=0.0, fmt="{:+.1f}")],
+        announce=announce_simplex,
         axes=[Axes(xlim=_XLIM, ylim=_YLIM, xticks=[], yticks=[], title="the simplex of p = (p₁, p₂, p₃)"),
               Axes(xlabel="λ", ylabel="value", xscale="log", ylim=(0.0, 7.0),
                    title="λ⁻¹LSE(λx) between max(x) and max(x) + (log 3)/λ")],
-        caption="Left: level sets of pᵀx + H(p)/λ on the triangle of probability vectors p, for "
+        caption="First panel: level sets of pᵀx + H(p)/λ on the triangle of probability vectors p, for "
                 "x = (1, x₂, −1); the level sets close in on the maximiser softmax(λx) (red dot), which "
                 "follows the dashed path from the centre (uniform p, maximum entropy log 3) to "
-                "the corner of the largest score as λ grows. Right: the maximum value λ⁻¹LSE(λx) stays "
+                "the corner of the largest score as λ grows. Second panel: the maximum value λ⁻¹LSE(λx) stays "
                 "between max(x) and max(x) + (log 3)/λ: softmax is the argmax regularised by entropy, "
                 "and the gap is at most the largest entropy divided by λ.",
-        alt="Two panels with sliders for lambda and for the middle score x2. Left: a triangle with "
+        alt="Two panels with sliders for lambda and for the middle score x2. First: a triangle with "
             "closed level curves around a red dot, the maximiser, which moves along a dashed path "
-            "from the centre of the triangle towards a corner as lambda grows. Right: against lambda "
+            "from the centre of the triangle towards a corner as lambda grows. Second: against lambda "
             "on a log axis, a decreasing curve between a horizontal line at max(x) and a dashed curve "
             "max(x) + log(3)/lambda, with a red dot at the current lambda.",
         width=10.0, height=4.6,
@@ -186,19 +187,20 @@ def race_figure() -> Figure:
     return Figure(
         draw_race,
         sliders=[Slider("sep", RACE_SEPS, label="separation of the classes", default=2.0, fmt="{:.2f}")],
+        announce=announce_race,
         axes=[Axes(xlabel="feature 1", ylabel="feature 2", title="the data (50 points per class)"),
               Axes(xlabel="iteration k", ylabel="l(W_k) − l*", yscale="log", ylim=(3e-16, 3.0),
                    yticks=10.0 ** np.arange(0, -16, -3), yticklabels=["1", "10⁻³", "10⁻⁶", "10⁻⁹", "10⁻¹²", "10⁻¹⁵"],
                    title="loss above the optimum")],
         caption="Softmax regression on three seeded Gaussian classes (features and a constant), started "
-                "at W = 0. Right: the loss above its minimum l* per iteration, log scale, for gradient "
+                "at W = 0. Second panel: the loss above its minimum l* per iteration, log scale, for gradient "
                 "descent with step 1/L, Böhning's fixed curvature ½(I − 11ᵀ/3) ⊗ mean xxᵀ (inverted "
                 "once) and Newton's method (the Hessian H ⊗ xxᵀ, which is also the Fisher information). "
                 "Newton reaches the rounding floor (gaps below 10⁻¹⁵ are drawn at 10⁻¹⁵) in a handful of "
                 "iterations at every separation; the "
                 "fixed-curvature methods converge linearly, and more slowly as the classes move apart.",
-        alt="Two panels with a slider for the separation of the classes. Left: a scatter plot of three "
-            "coloured clouds of points that move apart as the slider increases. Right: three curves of "
+        alt="Two panels with a slider for the separation of the classes. First: a scatter plot of three "
+            "coloured clouds of points that move apart as the slider increases. Second: three curves of "
             "the loss gap against the iteration on a log scale; the Newton curve drops steeply to "
             "10 to the minus 15 within a few iterations, the other two decrease along straight lines.",
         width=10.0, height=4.4,
