@@ -72,8 +72,8 @@ def draw_simplex(lam: float, x2: float) -> list:
     corner_text = [f"e{sub}: x{sub} = {_fmt(x[k])}" for k, sub in enumerate("₁₂₃")]
     return [
         Line(tri[:, 0], tri[:, 1], width=1.2, color="#000000"),
-        Line(u, v, width=1.0, label="level sets of pᵀx + H(p)/λ", color="#56B4E9"),
-        Line(pu, pv, dash=True, width=1.5, label="softmax(λx) as λ grows", color="#E69F00"),
+        Line(u, v, width=1.0, label="level sets of pᵀx + H(p)/λ", color="#0072B2"),
+        Line(pu, pv, dash=True, width=1.5, label="softmax(λx) as λ grows", color="#CC79A7"),
         Points([cu], [cv], size=5, label="centre: maximum entropy", color="#777777"),
         Points([su], [sv], size=8, label="maximiser softmax(λx)", color="#D55E00"),
         Text(*_frac(-0.12, -0.02), corner_text[0], color="#000000"),
@@ -134,7 +134,7 @@ RACE_ITERATIONS = 60
 #: Gaps below this are rounding noise of the loss (about 0.1-1): drawn at this floor.
 _FLOOR = 1e-15
 _METHODS = (("gradient descent", "#0072B2"), ("Böhning", "#009E73"), ("Newton", "#D55E00"))
-_CLASS_COLOURS = ("#0072B2", "#E69F00", "#009E73")
+_CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73")
 
 
 @lru_cache(maxsize=None)
