@@ -83,8 +83,8 @@ def draw_simplex(lam: float, x2: float) -> list:
         Line(_PATH_LAMS, bound, panel=1, dash=True, width=1.5, label="max(x) + (log 3)/λ", color="#009E73"),
         HLine(float(np.max(x)), panel=1, label="max(x)", color="#000000"),
         Points([lam], [val], panel=1, size=8, color="#D55E00"),
-        *(Text(0.36, 0.96 - 0.07 * i, line, panel=1, color="#000000")
-          for i, line in enumerate(announce_simplex({"lam": lam, "x2": x2}).split("; "))),
+        # one note, wrapped by the figure to the panel's width (separate lines would overlap once wrapped)
+        Text(0.36, 0.96, announce_simplex({"lam": lam, "x2": x2}), panel=1, color="#000000"),
     ]
 
 
