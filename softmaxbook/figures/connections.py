@@ -164,9 +164,8 @@ def draw_race(sep: float) -> list:
     traces = [Points(X[y == c, 0], X[y == c, 1], size=3, label=f"class {c + 1}", color=col)
               for c, col in enumerate(_CLASS_COLOURS)]
     traces += [Line(k, res["gaps"][name], panel=1, label=name, color=col) for name, col in _METHODS]
-    head, tail = announce_race({"sep": sep}).split(": ", 1)
-    lines = [head + ":"] + tail.split(", ")
-    traces += [Text(0.25, 0.66 - 0.07 * i, line, panel=1, color="#000000") for i, line in enumerate(lines)]
+    # one note, wrapped by the figure to the panel's width (separate lines would overlap once wrapped)
+    traces.append(Text(0.25, 0.66, announce_race({"sep": sep}), panel=1, color="#000000"))
     return traces
 
 
