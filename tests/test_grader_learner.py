@@ -283,7 +283,7 @@ HOSTILE = [
     ("ch1.log_partition", sp.Symbol("x") + 1, "unknown name 'x'"),
     ("ch1.log_partition", "+".join(f"exp(theta1*{k})" for k in range(30_000)), "too long"),
     ("ch1.log_partition", sp.Add(*[sp.exp(k * t1) for k in range(3000)]), "too long"),
-    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Not equivalent"),
+    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Exchanging theta1 and theta2 changes your expression"),
     ("ch4.stable_lse", _raises, "raised RuntimeError"),
     ("ch4.stable_lse", _loops, "infinite loop"),
     ("ch4.softmin", _stubborn, "time limit"),
