@@ -68,9 +68,31 @@ def key_value(formula, names, shape=None):
     return reading.check_shape(value, shape) if shape is not None else value
 
 
+class FromFormulas(Exercise):
+    """An exercise whose reference and wrong answers are key formulas (symbolic, numeric);
+    ``let`` names helper formulas the key may use (the learner may not)."""
+
+    shape: tuple = ()
+    let: dict
+    symbols: tuple = ()
+
+    def key_names(self) -> dict:
+        names = symbol_names(self.symbols)
+        for name, formula in self.let.items():
+            names[name] = key_value(formula, names)
+        return names
+
+    def misconceptions(self):
+        names = self.key_names()
+        return [(learner_form(key_value(w, names, self.shape)), msg) for w, msg in self.wrong]
+
+    def right_answer(self) -> dict:
+        return learner_form(key_value(self.reference, self.key_names(), self.shape))
+
+
 # --------------------------------------------------------------------------- symbolic
 
-class Symbolic(Exercise):
+class Symbolic(FromFormulas):
     """An expression, vector or matrix in the exercise's symbols."""
 
     kind = "symbolic"
@@ -89,19 +111,6 @@ class Symbolic(Exercise):
         # accepted besides those the reference and wrong answers use.
         self.wide, self.allow, self.probes = wide, set(allow), list(probes)
         self._cache = None
-
-    def key_names(self) -> dict:
-        names = symbol_names(self.symbols)
-        for name, formula in self.let.items():
-            names[name] = key_value(formula, names)
-        return names
-
-    def misconceptions(self):
-        names = self.key_names()
-        return [(learner_form(key_value(w, names, self.shape)), msg) for w, msg in self.wrong]
-
-    def right_answer(self) -> dict:
-        return learner_form(key_value(self.reference, self.key_names(), self.shape))
 
     def _prepared(self):
         if self._cache is None:
@@ -162,7 +171,7 @@ class Symbolic(Exercise):
 
 # --------------------------------------------------------------------------- numbers
 
-class Numeric(Exercise):
+class Numeric(FromFormulas):
     """A number or an array of numbers, compared with a tolerance."""
 
     kind = "numeric"
@@ -173,19 +182,6 @@ class Numeric(Exercise):
         self.reference, self.wrong, self.rtol, self.atol, self.shape = reference, list(wrong), rtol, atol, shape
         self.let = dict(let or {})
         self._cache = None
-
-    def key_names(self) -> dict:
-        names = {}
-        for name, formula in self.let.items():
-            names[name] = key_value(formula, names)
-        return names
-
-    def misconceptions(self):
-        names = self.key_names()
-        return [(learner_form(key_value(w, names, self.shape)), msg) for w, msg in self.wrong]
-
-    def right_answer(self) -> dict:
-        return learner_form(key_value(self.reference, self.key_names(), self.shape))
 
     def _value(self, formula, names):
         return np.array(reading.floats(key_value(formula, names, self.shape)), dtype=float)
