@@ -45,8 +45,11 @@ def _fmt(v) -> str:
     return f"{v:.4g}" if v != int(v) or abs(v) >= 1e6 else str(int(v))
 
 
-def _point_text(point: dict) -> str:
-    return ", ".join(f"{s.name} = {_fmt(float(v))}" for s, v in point.items())
+def _point_text(point: dict, entries=()) -> str:
+    """The point in words, naming only the symbols the learner's answer uses (if any)."""
+    used = set().union(*(e.free_symbols for e in entries)) if entries else set()
+    shown = {s: v for s, v in point.items() if s in used} or point
+    return ", ".join(f"{s.name} = {_fmt(float(v))}" for s, v in shown.items())
 
 
 def _fails(probe: Probe, entries, values, points, shape, ref_values):
@@ -63,7 +66,7 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
                     continue
                 if v is not None and (v < 0 or (v == 0 and probe.sign == "positive")):
                     what = "negative" if v < 0 else "0"
-                    return f"Your expression is {what} at {_point_text(pt)}, but {probe.says}."
+                    return f"Your expression is {what} at {_point_text(pt, entries)}, but {probe.says}."
         return None
     if probe.kind == "swap":
         a, b = probe.swap
@@ -72,7 +75,7 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
         for row, orow in zip(values, other):
             for v, w, pt in zip(row, orow, points):
                 if v is not None and w is not None and not compare.close(v, w, rtol=1e-6, atol=1e-9):
-                    return (f"Exchanging {a.name} and {b.name} changes your expression (at {_point_text(pt)} "
+                    return (f"Exchanging {a.name} and {b.name} changes your expression (at {_point_text(pt, entries)} "
                             f"it gives {_fmt(v)}, swapped {_fmt(w)}), but {probe.says}.")
         return None
     if probe.kind == "sum":
@@ -84,7 +87,7 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
                 vals = [values[k][j] for k in g]
                 if all(v is not None for v in vals) and not compare.close(math.fsum(vals), target, rtol=1e-6, atol=1e-9):
                     what = "the entries of a row" if probe.rows else "your entries"
-                    return f"At {_point_text(pt)} {what} add up to {_fmt(math.fsum(vals))}, but {probe.says}."
+                    return f"At {_point_text(pt, entries)} {what} add up to {_fmt(math.fsum(vals))}, but {probe.says}."
         return None
     if probe.kind == "symmetric":
         n = shape[0]
@@ -93,7 +96,7 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
                 for v, w, pt in zip(values[i * n + k], values[k * n + i], points):
                     if v is not None and w is not None and not compare.close(v, w, rtol=1e-6, atol=1e-9):
                         return (f"Entries ({i + 1},{k + 1}) and ({k + 1},{i + 1}) of your matrix differ "
-                                f"(at {_point_text(pt)}), but {probe.says}.")
+                                f"(at {_point_text(pt, entries)}), but {probe.says}.")
         return None
     raise ValueError(f"unknown probe kind {probe.kind!r}")
 
