@@ -89,6 +89,19 @@ class FromFormulas(Exercise):
     def right_answer(self) -> dict:
         return learner_form(key_value(self.reference, self.key_names(), self.shape))
 
+    def parse_key(self) -> None:
+        """Parse every formula of this exercise in the key (``ParseError`` naming the first
+        that does not parse): the reference, each wrong answer, the substitution tiers."""
+        names = self.key_names()
+        labelled = [("the reference", self.reference, self.shape)]
+        labelled += [(f"wrong answer {k + 1}", w, self.shape) for k, (w, _) in enumerate(self.wrong)]
+        labelled += [(f"canon {n}", f, None) for tier in getattr(self, "canon", ()) for n, f in tier.items()]
+        for label, formula, shape in labelled:
+            try:
+                key_value(formula, names, shape)
+            except ParseError as exc:
+                raise ParseError(f"{label} {formula!r}: {exc}") from None
+
 
 # --------------------------------------------------------------------------- symbolic
 

@@ -17,10 +17,10 @@ Draw rules (``sample``, ``wide.random``, ``wide.then``) set ``names`` from ``uni
 hi]``, ``integers = [lo, hi)``, ``dirichlet = alpha``, ``values`` (formulas in the names
 drawn before) or ``cycle`` (the k-th point takes the k-th tuple, cyclically).
 
-:func:`load` reads and checks the structure (unknown fields, names, kinds) and raises
-:class:`KeyProblem` naming the file and exercise; :func:`check` (``python -m softmaxbook
-key check``) also parses every formula and grades the references and every declared wrong
-answer, which must get their own feedback.
+:func:`load` reads and checks the structure (unknown fields, names, kinds) and parses
+every formula, raising :class:`KeyProblem` naming the file, the exercise and the formula;
+:func:`check` (``python -m softmaxbook key check``) also grades the references and every
+declared wrong answer, which must get their own feedback, and checks the probes.
 """
 
 from __future__ import annotations
@@ -69,8 +69,12 @@ def load() -> dict[str, kinds.Exercise]:
             where = f"{path.name}, exercise {entry.get('id', '?')}"
             try:
                 ex = build(entry, chapter, path.stem)
+                if isinstance(ex, kinds.FromFormulas):
+                    ex.parse_key()
             except KeyProblem as exc:
                 raise KeyProblem(f"{where}: {exc}") from None
+            except ParseError as exc:
+                raise KeyProblem(f"{where}: {exc} (formulas are read by softmaxbook/grader/parse.py)") from None
             except (KeyError, TypeError, ValueError) as exc:
                 raise KeyProblem(f"{where}: {type(exc).__name__}: {exc}") from None
             if ex.id in exercises:
