@@ -64,6 +64,19 @@ def test_every_declared_misconception_gets_its_own_feedback(ex_id, answer, feedb
         assert not r.passed and r.message == feedback, r.message
 
 
+def test_the_instructor_checks_the_key_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import subprocess
+    out = subprocess.run([sys.executable, "-m", "softmaxbook.grader.key"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("the key is sound: 22 exercises in 4 files; 61 declared wrong answers")
+    from softmaxbook.grader.key.__main__ import main
+    _write(tmp_path, "[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n"
+                     "wrong = [[1, 'one is the reference']]\n")
+    monkeypatch.setattr(answer_key, "HERE", tmp_path)
+    assert main([]) == 1
+    assert "ch1.x: the wrong answer 1 gets 'Correct.', not its own feedback" in capsys.readouterr().err
+
+
 def test_the_validation_finds_a_wrong_answer_that_gets_another_feedback(monkeypatch):
     ex = EXERCISES["ch4.gap"]
     monkeypatch.setattr(ex, "wrong", ex.wrong + [["log(2)", "a second feedback for log 2"]])

@@ -225,10 +225,11 @@ def _check_one(ex, functions: bool) -> list[str]:
     right = ex.grade(ex.right_answer())
     if not right.passed:
         out.append(f"{ex.id}: the reference is graded wrong: {right.message}")
-    for answer, feedback in ex.misconceptions():
+    written = [w for w, _ in ex.wrong] if ex.kind != "choice" else list(ex.feedback)
+    for (answer, feedback), formula in zip(ex.misconceptions(), written):
         r = ex.grade(answer)
         if r.passed or r.message != feedback:
-            out.append(f"{ex.id}: the wrong answer {answer.get('v')!r} gets {r.message!r}, not its own feedback")
+            out.append(f"{ex.id}: the wrong answer {formula!r} gets {r.message!r}, not its own feedback")
     if ex.kind == "symbolic":
         S, points, ref, ref_values, *_ = ex._prepared()
         for p in ex.probes:
