@@ -137,7 +137,7 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     threads = sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
     window = max(2, TASKS_PER_WORKER * threads)
     queue, inflight, retries = list(units), {}, 0
-    done = distributed.as_completed()
+    done = distributed.as_completed(loop=client.loop)
 
     def submit():
         while queue and len(inflight) < window:
