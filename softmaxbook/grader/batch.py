@@ -371,9 +371,10 @@ MAX_STRING = 4 * 2**20
 
 
 def validate_document(raw: bytes) -> dict:
-    """The jail's report as ``{"answers", "notes", "reason"}`` after checking its schema:
-    one JSON object with known keys and the expected format, answers keyed by exercise id
-    whose values are plain JSON data of bounded size and depth, short notes and reason.
+    """The jail's report as ``{"answers", "notes", "reason", "stops", "checks"}`` after checking
+    its schema: one JSON object with known keys and the expected format, answers keyed by
+    exercise id whose values are plain JSON data of bounded size and depth, short notes and
+    reason, stops of known kinds with cell numbers (:func:`_validate_stops`), check cells.
     Raises ``ValueError`` saying what is wrong."""
     if not raw:
         raise ValueError("no report")

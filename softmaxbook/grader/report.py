@@ -102,10 +102,10 @@ def chart_png(stats: dict) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ids = list(stats)[::-1]
-    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(ids) + 1.3), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(ids) + 1.2), dpi=100)
     left = [0.0] * len(ids)
     colours = {"0": "#d55e00", "partly right": "#e69f00", "right": "#0072b2"}   # Okabe-Ito, safe for CVD
-    for b in BINS:
+    for b in BINS[::-1]:   # "right" from the axis, so that its share reads off the scale
         share = [100 * stats[i]["bins"][b] / stats[i]["n"] for i in ids]
         ax.barh(ids, share, left=left, color=colours[b], label=b, edgecolor="white", linewidth=0.5)
         left = [x + y for x, y in zip(left, share)]
@@ -132,15 +132,16 @@ def report_html(rows, stats: dict, title: str = "Class report") -> str:
              "table{border-collapse:collapse;margin:0.5rem 0 1.5rem;width:100%}"
              "th,td{border:1px solid #bbb;padding:0.3rem 0.5rem;text-align:left;vertical-align:top}"
              "thead th{background:#eef2f7}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-             "ol{margin:0;padding-left:1.2rem}img{max-width:100%;height:auto}.muted{color:#555}</style></head><body>",
+             "ol{margin:0;padding-left:1.2rem}img{max-width:100%;height:auto}.muted{color:#555}th .muted{font-weight:normal}"
+             "</style></head><body>",
              f"<h1>{e(title)}</h1>",
              f"<p>{len(rows)} entries: " + ", ".join(f"{n} {e(s)}" for s, n in statuses.most_common()) + ".</p>"]
     if stats:
         png = base64.b64encode(chart_png(stats)).decode()
         parts += ["<h2>Share right per exercise</h2>",
                   f"<figure><img src='data:image/png;base64,{png}' alt='{e(alt, quote=True)}'>"
-                  "<figcaption class='muted'>Bars: share of submissions per exercise with no points, partly "
-                  "right, right.</figcaption></figure>"]
+                  "<figcaption class='muted'>Bars: share of submissions per exercise that are right (from the "
+                  "axis), partly right, or without points. Figures in the tables below.</figcaption></figure>"]
     for name, a in assignments().items():
         mine = [i for i in a.ids if i in stats]
         if not mine or name == "course":
