@@ -19,11 +19,11 @@ import distributed
 import pytest
 
 from conftest import ROOT
+from dask_cluster import local_cluster
 from softmaxbook.grader import cluster
 from softmaxbook.grader.batch import grade_folder
 
 FIX = ROOT / "tests" / "fixtures"
-DASK = str(Path(sys.executable).with_name("dask"))
 CELL, TOTAL = 4, 12            # seconds: the endless loop is stopped by its jail at TOTAL
 # The submissions: single notebooks, one learner folder of two notebooks, and broken ones.
 ENTRIES = {"solved_ex4.md": FIX / "solved" / "ex4_logsumexp.md", "wrong_ex2.md": FIX / "wrong" / "ex2_hessian.md",
@@ -52,46 +52,15 @@ def _outputs(out_csv: Path) -> dict[str, str]:
     return files
 
 
-def _start(argv, log: Path, env=None) -> subprocess.Popen:
-    with open(log, "ab") as f:
-        return subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-                                env=env, start_new_session=True)
-
-
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory):
     """Address of a local scheduler with two single-thread workers (each its own process,
     under a nanny that restarts it when it is killed). The scheduler gives up on a task
     after 2 worker deaths and gives each worker one task at a time."""
-    tmp = tmp_path_factory.mktemp("cluster")
-    env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
-           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
-    file = tmp / "scheduler.json"
-    procs = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", str(file)], tmp / "scheduler.log", env)]
-    try:
-        deadline = time.time() + 60
-        while not file.exists() or not file.read_text().strip():
-            assert time.time() < deadline and procs[0].poll() is None, (tmp / "scheduler.log").read_text()
-            time.sleep(0.2)
-        address = json.loads(file.read_text())["address"]
+    with local_cluster(tmp_path_factory.mktemp("cluster"), 2, cwd=ROOT,
+                       scheduler_config={"allowed-failures": 1, "worker-saturation": 1.0}) as address:
         assert address.startswith("tcp://127.0.0.1:")
-        for k in range(2):
-            procs.append(_start([DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
-                                 "--no-dashboard", "--name", f"w{k}", "--local-directory", str(tmp / f"w{k}")],
-                                tmp / f"worker{k}.log"))
-        with distributed.Client(address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=120)
         yield address
-    finally:
-        for p in procs[::-1]:
-            os.killpg(p.pid, signal.SIGTERM)
-        for p in procs[::-1]:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
 
 
 @pytest.fixture()

@@ -136,7 +136,7 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     (task runs lost to a dying worker)."""
     threads = sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
     window = max(2, TASKS_PER_WORKER * threads)
-    queue, inflight, retries = list(units), {}, 0
+    queue, inflight, retries, spent = list(units), {}, 0, [0.0, 0.0]   # seconds on the workers, grading here
     done = distributed.as_completed(loop=client.loop)
 
     def submit():
@@ -159,7 +159,9 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
             deaths = _deaths(client, fut.key)
             gave_up = fut.status == "error" and isinstance(fut.exception(), distributed.KilledWorker)
             retries += deaths - gave_up   # the last death of a task dask gave up on was not retried
-            row = _row(fut, unit, notebooks, cell_timeout, total_timeout, sandbox)
+            row, worker_seconds = _row(fut, unit, notebooks, cell_timeout, total_timeout, sandbox)
+            spent[0] += worker_seconds
+            spent[1] += row["seconds"] - worker_seconds
             fut.release()
             yield unit, row
             yield from submit()
@@ -167,21 +169,23 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
         for _, _, fut in inflight.values():
             fut.cancel()
     log(f"cluster: {retries} {'retry' if retries == 1 else 'retries'} of a submission after its worker died")
+    log(f"cluster: {spent[0]:.1f} s of tasks on the workers, {spent[1]:.1f} s of checking and grading here")
 
 
-def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool) -> dict:
-    """The gradebook row of a finished task: its report checked, then graded in this process
-    by :func:`.batch.grade_submission` with the runs the worker reported."""
+def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool) -> tuple[dict, float]:
+    """The gradebook row of a finished task (its report checked, then graded in this process
+    by :func:`.batch.grade_submission` with the runs the worker reported) and the seconds the
+    task took on its worker."""
     try:
         text = fut.result()
     except distributed.KilledWorker as exc:
-        return batch.make_row("error", f"worker died {exc.allowed_failures + 1} times")
+        return batch.make_row("error", f"worker died {exc.allowed_failures + 1} times"), 0.0
     except Exception as exc:   # the task raised on the worker (no sandbox there, a grader bug, ...)
-        return batch.make_row("error", f"the cluster task failed: {type(exc).__name__}: {str(exc)[:200]}")
+        return batch.make_row("error", f"the cluster task failed: {type(exc).__name__}: {str(exc)[:200]}"), 0.0
     try:
         records, seconds = read_task_report(text, [name for name, _ in notebooks])
     except ValueError as exc:
-        return batch.make_row("error", f"the worker's report was invalid ({exc})")
+        return batch.make_row("error", f"the worker's report was invalid ({exc})"), 0.0
     reported = {str(p): (data, rec) for p, (_, data), rec in zip(unit.paths, notebooks, records)}
 
     def execute(path, _cell_timeout, total_timeout, _sandbox):
@@ -190,4 +194,4 @@ def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, 
 
     row = batch.grade_submission([str(p) for p in unit.paths], cell_timeout, total_timeout, sandbox, execute=execute)
     row["seconds"] = round(row["seconds"] + seconds, 2)
-    return row
+    return row, seconds
