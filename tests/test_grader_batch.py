@@ -331,7 +331,8 @@ def test_a_killed_batch_resumes_with_nothing_lost(batch, tmp_path):
         proc.wait()
     graded_before_kill = len(json.loads(state.read_text()))
     assert 1 <= graded_before_kill < len(names)
-    assert len(_rows(gradebook)) == graded_before_kill      # the partial gradebook is complete CSV
+    # The partial gradebook is complete CSV with every row the state lists (and perhaps the next).
+    assert graded_before_kill <= len(_rows(gradebook)) <= graded_before_kill + 1
     out2 = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     assert f"{graded_before_kill} already graded and unchanged" in out2.stdout
     rows = _rows(gradebook)

@@ -264,11 +264,14 @@ def exercise_ids(assignment) -> list[str]:
 
 
 def recognise(ids) -> str | None:
-    """The assignment whose exercises share most ids with ``ids`` (``None`` when none does)."""
+    """The assignment whose exercises share most ids with ``ids``: ``None`` when none does,
+    the whole course when two share the most (a notebook made of several assignments)."""
     ids = set(ids)
-    best = max(((len(ids & set(a.ids)), name) for name, a in assignments().items() if name != COURSE),
-               default=(0, None))
-    return best[1] if best[0] else None
+    counts = sorted(((len(ids & set(a.ids)), name) for name, a in assignments().items() if name != COURSE),
+                    reverse=True)
+    if not counts or not counts[0][0]:
+        return None
+    return COURSE if len(counts) > 1 and counts[1][0] == counts[0][0] else counts[0][1]
 
 
 # --------------------------------------------------------------------------- one notebook, jailed
@@ -588,6 +591,9 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         kinds.discard(None)
         assignment = kinds.pop() if len(kinds) == 1 else (COURSE if kinds else None)
         results, more = grade_answers(answers, exercise_ids(assignment) if assignment else [])
+        other = sorted(i for i in answers if i in registry.EXERCISES and i not in results)
+        if other:
+            more.append("answers to exercises of other assignments not counted here: " + ", ".join(other[:10]))
         answered = any(r.answered for r in results.values())
         status, reason = judge(runs, assignment, answered)
         row = make_row(status, reason, assignment, results, notes + more)
@@ -718,9 +724,11 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     def finish(unit, row, k):
         row["notes"] = unit.notes + row["notes"]
         state[unit.name] = {"hash": hashes[unit.name], "row": row}
-        atomic_write(state_path, json.dumps(state))
         atomic_write(fb_dir / feedback_name(unit.name), _feedback_text(unit.name, row))
         write_all()
+        # The state file last: what it lists as graded is in the gradebooks (a run killed before
+        # this line grades the submission again on resume).
+        atomic_write(state_path, json.dumps(state))
         pct = 100 * sum(row["scores"].values()) / max(1, len(row["scores"]))
         log(f"[{done_before + k}/{len(hashes)}] {display(unit.name)}: {pct:.0f} %  ({row['seconds']:.1f} s)"
             + (f"  — {row['reason']}" if row["reason"] else ""))
