@@ -20,6 +20,7 @@ import pytest
 
 from conftest import ROOT
 from dask_cluster import local_cluster
+from procs import kill_after_first_row
 from softmaxbook.grader import cluster
 from softmaxbook.grader.batch import grade_folder
 
@@ -180,15 +181,7 @@ def test_the_instructors_command_killed_mid_run_resumes_to_the_same_gradebook(sc
     state = out.with_name(out.name + ".state.json")
     cmd = [sys.executable, "-m", "softmaxbook", "grade", str(subs), "-o", str(out), "--cell-timeout", str(CELL),
            "--total-timeout", str(TOTAL), "--scheduler", scheduler]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline and not (state.exists() and len(json.loads(state.read_text() or "{}")) >= 1):
-            time.sleep(0.1)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    before = len(json.loads(state.read_text()))
+    before = kill_after_first_row(cmd, state, ROOT)
     assert 1 <= before < len(names)
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr

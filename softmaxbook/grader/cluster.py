@@ -26,7 +26,9 @@ pickles between them and the scheduler), the learners' code runs jailed on them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import json
 import time
 import uuid
@@ -131,15 +133,14 @@ def _deaths(client, key) -> int:
 def grade_units(client, units: list, cell_timeout: float, total_timeout: float, sandbox: bool, log=print):
     """Yield ``(unit, row)`` for every unit as its task comes back (any order), graded here.
 
-    At most :data:`TASKS_PER_WORKER` tasks per worker thread are in flight, so the scheduler
-    never holds every submission's bytes at once. The last line logged counts the retries
-    (task runs lost to a dying worker)."""
-    threads = sum(w.get("nthreads", 1) for w in client.scheduler_info(n_workers=-1)["workers"].values()) or 1
-    window = max(2, TASKS_PER_WORKER * threads)
+    At most :data:`TASKS_PER_WORKER` tasks per worker thread of the moment (workers may come
+    and go) are in flight, so the scheduler never holds every submission's bytes at once. The
+    last lines logged count the retries (task runs lost to a dying worker) and the time spent."""
     queue, inflight, retries, spent = list(units), {}, 0, [0.0, 0.0]   # seconds on the workers, grading here
     done = distributed.as_completed(loop=client.loop)
 
     def submit():
+        window = max(2, TASKS_PER_WORKER * sum(client.nthreads().values()))
         while queue and len(inflight) < window:
             unit = queue.pop(0)
             try:
@@ -178,6 +179,9 @@ def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, 
     task took on its worker."""
     try:
         text = fut.result()
+    except (asyncio.CancelledError, concurrent.futures.CancelledError):   # not a row: rerun to resume
+        raise RuntimeError("the dask scheduler cancelled the work (was it stopped, or the connection lost?); "
+                           "what was graded is saved: run the same command again to resume") from None
     except distributed.KilledWorker as exc:
         return batch.make_row("error", f"worker died {exc.allowed_failures + 1} times"), 0.0
     except Exception as exc:   # the task raised on the worker (no sandbox there, a grader bug, ...)
