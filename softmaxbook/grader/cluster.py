@@ -137,6 +137,8 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     and go) are in flight, so the scheduler never holds every submission's bytes at once. The
     last lines logged count the retries (task runs lost to a dying worker) and the time spent."""
     queue, inflight, retries, spent = list(units), {}, 0, [0.0, 0.0]   # seconds on the workers, grading here
+    log(f"cluster: {len(queue)} tasks for the dask scheduler at {client.scheduler.address} "
+        f"({len(client.nthreads())} workers now)")
     done = distributed.as_completed(loop=client.loop)
 
     def submit():
