@@ -98,7 +98,7 @@ def _ours(keys) -> list:
     return [k for k in keys if str(k).startswith("softmaxbook-grade-")]
 
 
-def _kill_worker_running(client, after=1.5, avoid=()) -> tuple[str, int]:
+def _kill_worker_running(client, after=1.0, avoid=()) -> tuple[str, int]:
     """SIGKILL the worker process that runs one of the grader's tasks (``after`` seconds into
     it, not one of the workers in ``avoid``); its address and how many of the grader's tasks
     it held (each is run again: a retry)."""
