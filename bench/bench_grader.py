@@ -7,8 +7,12 @@
    2 worker processes, in the same run, in the order A B B A (goal: ratio <= 1.3). The
    batch runs every notebook in its bubblewrap jail (it refuses to run without one), so
    the ratio includes the sandbox: a fresh executor per notebook and jailed function runs.
+3. The same batch through the local pool (``-j 2``) and through a local dask cluster of two
+   single-thread workers, each its own process, on 127.0.0.1 (``--scheduler``), in the order
+   A B B A (goal: cluster / pool <= 1.15), with the measured seconds per submission that a
+   paper estimate for larger clusters starts from.
 
-Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50]
+Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50] [--only checks|batch|cluster]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+sys.path.insert(0, str(ROOT / "tests"))
 import submissions  # noqa: E402
 
 from softmaxbook.grader import EXERCISES, check  # noqa: E402
@@ -130,14 +135,60 @@ def bench_batch(count: int) -> None:
     print(f"re-run, nothing changed  : {rerun:6.2f} s")
 
 
+def bench_cluster(count: int) -> None:
+    """The local pool (-j 2) and a local 2-worker dask cluster on the same submissions, in
+    the order A B B A; each run writes its own gradebook (nothing is resumed)."""
+    from dask_cluster import local_cluster
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        subs = tmp / "subs"
+        subs.mkdir()
+        generate(subs, count)
+        with local_cluster(tmp, 2, cwd=ROOT) as address:
+            def run(k, scheduler=None):
+                log = []
+                t = time.perf_counter()
+                rows = grade_folder(subs, tmp / f"run{k}" / "grades.csv", workers=2, log=log.append, scheduler=scheduler)
+                return time.perf_counter() - t, rows, log
+
+            for k in range(4):
+                (tmp / f"run{k}").mkdir()
+            pool1, rows_pool, _ = run(0)
+            dask1, rows_dask, log = run(1, address)
+            dask2, _, _ = run(2, address)
+            pool2, _, _ = run(3)
+    same = [(n, r["scores"], r["status"]) for n, r in rows_pool] == [(n, r["scores"], r["status"]) for n, r in rows_dask]
+    pool, dask = pool1 + pool2, dask1 + dask2
+    per = dask / (2 * count) * 2   # worker-seconds per submission on the cluster (2 workers)
+    spent = [line for line in log if line.startswith("cluster: ") and "grading here" in line]
+    grading = float(re.search(r"([0-9.]+) s of checking and grading here", spent[0]).group(1)) / count if spent else 0.0
+    print(f"\nThe same {count} submissions through the local pool (-j 2) and a local dask cluster of 2 "
+          "single-thread workers (separate processes on 127.0.0.1), order A B B A")
+    print(f"local pool -j 2          : {pool1:6.1f} s + {pool2:6.1f} s  ({pool / (2 * count):.2f} s per submission)")
+    print(f"dask cluster, 2 workers  : {dask1:6.1f} s + {dask2:6.1f} s  ({dask / (2 * count):.2f} s per submission); "
+          f"same gradebook: {same}")
+    print(f"ratio cluster / pool     : {dask / pool:6.2f}   (goal <= 1.15)")
+    print(f"per submission: {per:.2f} worker-seconds on the cluster, {grading:.3f} s of checking and grading in the "
+          "instructor's process")
+    for workers in (8, 64):
+        cluster_s = 1e4 * per / workers
+        print(f"paper estimate, 10^4 submissions on {workers:2d} workers: {cluster_s / 60:6.1f} min of tasks; "
+              f"instructor's grading {1e4 * grading / 60:.1f} min (overlaps; the larger one is the wall time)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--submissions", type=int, default=50)
+    ap.add_argument("--only", choices=["checks", "batch", "cluster"], help="run one part (default: all three)")
     args = ap.parse_args()
     os.environ.setdefault("SOFTMAXBOOK_PROGRESS", os.path.join(tempfile.mkdtemp(), "progress.json"))
-    bench_checks(args.repeats)
-    bench_batch(args.submissions)
+    if args.only in (None, "checks"):
+        bench_checks(args.repeats)
+    if args.only in (None, "batch"):
+        bench_batch(args.submissions)
+    if args.only in (None, "cluster"):
+        bench_cluster(args.submissions)
 
 
 if __name__ == "__main__":

@@ -7,26 +7,29 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 USAGE = __doc__
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE.strip())
-        return 0 if argv else 2
-    cmd, rest = argv[0], argv[1:]
-    if cmd == "list":
+    ap = argparse.ArgumentParser(prog="python -m softmaxbook", description="Command line of the course package.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("list", help="the graded exercises: id, task, expected answer")
+    sub.add_parser("grade", add_help=False, help="the batch grader (see: python -m softmaxbook grade --help)")
+    args, rest = ap.parse_known_args(argv)
+    if args.command == "list":
+        if rest:
+            ap.error(f"unrecognized arguments: {' '.join(rest)}")
         from .grader.registry import listing
         for ex_id, task, answer in listing():
             print(f"{ex_id:<22} {task}\n{'':<22} answer: {answer}")
         return 0
-    if cmd == "grade":
+    if args.command == "grade":
         from .grader.batch import main as grade_main
         return grade_main(rest)
-    print(f"unknown command {cmd!r}\n\n{USAGE.strip()}", file=sys.stderr)
+    ap.print_help(sys.stderr)
     return 2
 
 

@@ -126,8 +126,11 @@ def test_attack1_forged_results_gain_nothing_and_run_nothing_in_the_grader(attac
     row = attacked["rows"]["attack1_forged_results.md"]
     # The forged report is only a claim: its answers are graded again (a wrong one stays wrong,
     # a pickle is never loaded here) and the forged "verdict"/"score" keys mean nothing.
-    for ex_id in EXERCISES:
+    columns = [k for k in row if k in EXERCISES]    # the folder's one assignment (ex3): its exercises only
+    assert sorted(columns) == sorted(i for i in EXERCISES if i.startswith("ch3."))
+    for ex_id in columns:
         assert float(row[ex_id]) == 0.0, ex_id
+    assert row["total"] == "0.000"
     assert not any(p.exists() for p in HOST_FILES)
     assert attacked["rows"]["alice.md"]["total"] == "2.000"
 

@@ -204,20 +204,6 @@ def test_wrong_functions_get_named_feedback():
     assert r.score == 0 and any("soft *max*" in h for h in r.details)
 
 
-def test_a_codec_that_drops_leading_zeros_is_told_so():
-    def encode(m):
-        return format(int("".join(map(str, m)) or "0", 3), "b")
-
-    def decode(bits, length):
-        v, out = int(bits, 2), []
-        while v:
-            v, t = divmod(v, 3)
-            out.append(t)
-        return out[::-1]
-    r = check("ch3.codec", (encode, decode))
-    assert not r.passed and any("leading zeros" in h for h in r.details)
-
-
 @pytest.mark.parametrize("ex_id", list(EXERCISES))
 def test_placeholders_say_not_answered_yet(ex_id):
     for placeholder in (None, ...):
@@ -283,7 +269,7 @@ HOSTILE = [
     ("ch1.log_partition", sp.Symbol("x") + 1, "unknown name 'x'"),
     ("ch1.log_partition", "+".join(f"exp(theta1*{k})" for k in range(30_000)), "too long"),
     ("ch1.log_partition", sp.Add(*[sp.exp(k * t1) for k in range(3000)]), "too long"),
-    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Not equivalent"),
+    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Exchanging theta1 and theta2 changes your expression"),
     ("ch4.stable_lse", _raises, "raised RuntimeError"),
     ("ch4.stable_lse", _loops, "infinite loop"),
     ("ch4.softmin", _stubborn, "time limit"),

@@ -2,8 +2,12 @@
 
 Learners call ``check(exercise_id, answer)`` in the notebooks of ``exercises/``;
 instructors run ``python -m softmaxbook grade SUBMISSIONS_DIR -o grades.csv``.
-Modules: :mod:`.registry` (exercises, references, feedback, hidden tests),
-:mod:`.parse` (whitelisted math strings), :mod:`.compare` (equivalence),
+Modules: :mod:`.key` (the answer key as data: one TOML file per chapter, hidden cases of
+function answers in ``key/chN_cases.py``), :mod:`.registry` (the exercises built from it),
+:mod:`.result` (what a check returns), :mod:`.kinds` (symbolic, numeric, choice and function
+answers), :mod:`.reading` (a plain answer into sympy values of a shape), :mod:`.probes`
+(feedback naming a point or property a wrong answer breaks), :mod:`.hidden` (hidden test
+cases and judges), :mod:`.parse` (whitelisted math strings), :mod:`.compare` (equivalence),
 :mod:`.sandbox` (function answers in a fresh jailed interpreter, hard timeouts), :mod:`.answers` (plain-data form
 of answers), :mod:`.learner` (check/progress), :mod:`.batch` (the batch grader), :mod:`.jail`
 (bubblewrap sandbox with limits and group kill) and :mod:`.runner` (one notebook, run inside it).

@@ -17,6 +17,17 @@ Graded exercises, all chapters. For each submitted notebook (``.ipynb`` or jupyt
 3. every answer is graded again *in the grader's process* with stricter hidden tests, so a
    redefined ``check``, a patched package or forged outputs change nothing.
 
+Each submission is recognised as one assignment (one notebook of ``exercises/``) by the
+exercise ids it checks, and graded against that assignment only: its exercises are the
+columns, their number the maximum, the feedback lists only them. A learner's folder with
+notebooks of several assignments is graded against the whole course. A row's status is
+``graded``, ``unanswered`` (returned as shipped), ``timed out``, ``crashed``, ``malformed`` or
+``answers removed``, with a reason naming the cell (:func:`judge`); entries that are not run
+are ``skipped`` or ``error``. A folder of one assignment gives one gradebook (``-o``); a mixed
+folder gives an overview at ``-o`` and one gradebook per assignment next to it
+(``grades_ex4.csv``, ...). The class report (:mod:`.report`) and, with a roster, files for
+Canvas and Moodle are written too.
+
 Every entry of the folder gets a row: a notebook, a learner's folder of notebooks, or a
 skipped entry with its reason (symbolic links are never followed, special files and files
 over :data:`MAX_NOTEBOOK_BYTES` are not read, names that are not UTF-8 are kept as bytes).
@@ -35,6 +46,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -46,7 +58,7 @@ from pathlib import Path
 from . import jail, registry, runner
 from .learner import atomic_write
 
-GRADER_VERSION = "2"
+GRADER_VERSION = "3"
 SUFFIXES = (".ipynb", ".md")
 MAX_NOTEBOOK_BYTES = 32 * 2**20      # a submitted file larger than this is not read
 MAX_NOTEBOOKS = 50                   # per learner folder
@@ -194,28 +206,117 @@ def feedback_name(name: str) -> str:
     return f"{slug or 'submission'}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}.md"
 
 
+# --------------------------------------------------------------------------- assignments
+
+COURSE = "course"
+_ID_IN_FILE = re.compile(rb"""check\(\s*\\?["']([A-Za-z0-9_.]{1,60})\\?["']""")
+
+
+@dataclass
+class Assignment:
+    """One exercise notebook: ``name`` (its file's prefix, ``ex4``), title, exercise ids in
+    the notebook's order and the cell number of each id's answer cell in the shipped notebook."""
+    name: str
+    title: str
+    ids: list
+    cells: dict = field(default_factory=dict)
+
+
+_ASSIGNMENTS: dict = {}
+
+
+def assignments() -> dict[str, Assignment]:
+    """The assignments, ``{"ex1": Assignment, ...}``, from the notebooks in ``exercises/``
+    (their ``check("<id>", ...)`` cells); without that folder (an installed package), one
+    per chapter of the registry. Every exercise of the registry belongs to exactly one."""
+    if _ASSIGNMENTS:
+        return _ASSIGNMENTS
+    from . import runner
+    found, placed = {}, set()
+    for path in sorted((_package_dir().parent / "exercises").glob("ex*.md")):
+        try:
+            nb = runner.read_notebook(str(path))
+        except Exception:
+            continue
+        cells = {}
+        for k, c in enumerate(nb.cells):
+            if c.get("cell_type") == "code":
+                for ex_id in runner._CHECK.findall(str(c.get("source", ""))):
+                    if ex_id in registry.EXERCISES and ex_id not in placed:
+                        cells[ex_id], _ = k + 1, placed.add(ex_id)
+        title = next((ln.lstrip("# ").strip() for c in nb.cells if c.get("cell_type") == "markdown"
+                      for ln in str(c.get("source", "")).splitlines() if ln.startswith("# ")), path.stem)
+        if cells:
+            name = path.stem.split("_")[0]
+            found[name] = Assignment(name, title, list(cells), cells)
+    for ex_id, ex in registry.EXERCISES.items():   # exercises in no notebook: one assignment per chapter
+        if ex_id not in placed:
+            name = f"ex{ex.chapter}"
+            found.setdefault(name, Assignment(name, f"Exercises of chapter {ex.chapter}", [])).ids.append(ex_id)
+    _ASSIGNMENTS.update(sorted(found.items()))
+    _ASSIGNMENTS[COURSE] = Assignment(COURSE, "The whole course", list(registry.EXERCISES))
+    return _ASSIGNMENTS
+
+
+def exercise_ids(assignment) -> list[str]:
+    """Columns of an assignment's gradebook (the whole course for ``None``)."""
+    return assignments()[assignment or COURSE].ids
+
+
+def recognise(ids) -> str | None:
+    """The assignment whose exercises share most ids with ``ids``: ``None`` when none does,
+    the whole course when two share the most (a notebook made of several assignments)."""
+    ids = set(ids)
+    counts = sorted(((len(ids & set(a.ids)), name) for name, a in assignments().items() if name != COURSE),
+                    reverse=True)
+    if not counts or not counts[0][0]:
+        return None
+    return COURSE if len(counts) > 1 and counts[1][0] == counts[0][0] else counts[0][1]
+
+
 # --------------------------------------------------------------------------- one notebook, jailed
 
 def _package_dir() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True):
-    """Run one notebook in the jail; return ``(answers, notes, reason)``.
+@dataclass
+class Run:
+    """What came back from one notebook: ``answers`` (``None`` when none could be collected;
+    ``reason`` then says why), ``notes`` (cells that raised), where the run stopped
+    (``stops``, see :mod:`.runner`), where ``check`` is called (``checks``: ``[id, cell]``) and
+    the ids of ``check("<id>"`` calls found in the file's bytes (``ids``, also when it is malformed)."""
+    answers: dict | None
+    notes: list = field(default_factory=list)
+    reason: str = ""
+    stops: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    ids: list = field(default_factory=list)
 
-    ``answers`` maps exercise ids to plain-data answers (or is ``None`` when none could be
-    collected; ``reason`` then says why). ``notes`` lists cells that raised.
-    """
+
+def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True) -> Run:
+    """Run one notebook in the jail; return its :class:`Run`."""
     try:
         data = read_submission(path)
     except ValueError as exc:
-        return None, [], str(exc)
+        return Run(None, reason=str(exc), stops=[{"kind": "malformed", "cell": None, "limit": None}])
+    return read_run(run_notebook(display(Path(path).name), data, cell_timeout, total_timeout, sandbox), data,
+                    total_timeout)
+
+
+def run_notebook(name: str, data: bytes, cell_timeout: float = 60, total_timeout: float = 600,
+                 sandbox: bool = True) -> dict:
+    """The per-submission pipeline for one notebook's bytes (``name`` gives its suffix), on the
+    machine that runs it: a process of the local pool, or a dask worker (:mod:`.cluster`).
+    Returns the raw record ``{"name", "stdout" (bytes), "returncode", "timed_out",
+    "truncated", "journal"}`` (the jail's report and outcome, the answers its journal holds):
+    plain data that nothing trusts before :func:`read_run` has checked it."""
     # Host side: a private folder with the copy (read-only in the jail) and the answer journal
     # (the jail's only writable host file, bounded by the file-size limit). The notebook's
     # working directory is the jail's own in-memory scratch.
     host = Path(tempfile.mkdtemp(prefix="softmaxbook-grade-"))
     try:
-        copy = host / ("submission" + Path(path).suffix)
+        copy = host / ("submission" + (Path(name).suffix if Path(name).suffix in SUFFIXES else ".ipynb"))
         copy.write_bytes(data)
         copy.chmod(0o444)
         journal = host / runner.JOURNAL
@@ -229,17 +330,28 @@ def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: floa
                              **JAIL_LIMITS)
         out = jail.run(argv, timeout=total_timeout + STARTUP_MARGIN, limits=limits, binds_ro=[_package_dir(), copy],
                        binds_rw=[journal], sandbox=sandbox)
-        try:
-            doc = validate_document(out.stdout)
-            return doc["answers"], doc["notes"], doc["reason"]
-        except ValueError as exc:
-            why = _failure(out, str(exc))
-        journalled = _validate_answers(runner.read_answers(str(journal)))
-        if journalled:
-            return journalled, [], why + "; the answers were collected from the journal"
-        return None, [], why
+        return {"name": name, "stdout": out.stdout, "returncode": out.returncode, "timed_out": out.timed_out,
+                "truncated": out.truncated, "journal": runner.read_answers(str(journal))}
     finally:
         shutil.rmtree(host, ignore_errors=True)
+
+
+def read_run(record: dict, data: bytes, total_timeout: float = 600) -> Run:
+    """The :class:`Run` of one notebook from the raw record of :func:`run_notebook` and the
+    notebook's bytes, checked in the grader's process (:func:`validate_document`; when the
+    report is missing or invalid, the journal's answers)."""
+    ids = sorted({m.decode() for m in _ID_IN_FILE.findall(data)})
+    out = jail.Outcome(record["returncode"], record["stdout"], b"", record["timed_out"], record["truncated"], "")
+    try:
+        doc = validate_document(out.stdout)
+        return Run(doc["answers"], doc["notes"], doc["reason"], doc["stops"], doc["checks"], ids)
+    except ValueError as exc:
+        why = _failure(out, str(exc))
+    stops = [{"kind": "total-timeout", "cell": None, "limit": total_timeout}] if out.timed_out else []
+    journalled = _validate_answers(record["journal"])
+    if journalled:
+        return Run(journalled, [], why + "; the answers were collected from the journal", stops, [], ids)
+    return Run(None, [], why, stops or [{"kind": "crash", "cell": None, "limit": None}], [], ids)
 
 
 def _failure(out: jail.Outcome, invalid: str) -> str:
@@ -254,7 +366,7 @@ def _failure(out: jail.Outcome, invalid: str) -> str:
 
 # --------------------------------------------------------------------------- the report's schema
 
-DOC_KEYS = {"format", "answers", "notes", "reason"}
+DOC_KEYS = {"format", "answers", "notes", "reason", "stops", "checks"}
 MAX_IDS = 200
 MAX_NODES = 200_000
 MAX_DEPTH = 16
@@ -262,9 +374,10 @@ MAX_STRING = 4 * 2**20
 
 
 def validate_document(raw: bytes) -> dict:
-    """The jail's report as ``{"answers", "notes", "reason"}`` after checking its schema:
-    one JSON object with known keys and the expected format, answers keyed by exercise id
-    whose values are plain JSON data of bounded size and depth, short notes and reason.
+    """The jail's report as ``{"answers", "notes", "reason", "stops", "checks"}`` after checking
+    its schema: one JSON object with known keys and the expected format, answers keyed by
+    exercise id whose values are plain JSON data of bounded size and depth, short notes and
+    reason, stops of known kinds with cell numbers (:func:`_validate_stops`), check cells.
     Raises ``ValueError`` saying what is wrong."""
     if not raw:
         raise ValueError("no report")
@@ -281,7 +394,35 @@ def validate_document(raw: bytes) -> dict:
     if not all(isinstance(n, str) for n in doc["notes"]):
         raise ValueError("notes that are not text")
     return {"answers": _validate_answers(doc["answers"]), "notes": [display(n[:200]) for n in doc["notes"][:50]],
-            "reason": display(doc["reason"][:300])}
+            "reason": display(doc["reason"][:300]), "stops": _validate_stops(doc["stops"]),
+            "checks": _validate_checks(doc["checks"])}
+
+
+def _cell_number(x) -> bool:
+    return x is None or (type(x) is int and 0 < x < 10**6)
+
+
+def _validate_stops(stops) -> list:
+    """At most 20 stops ``{"kind": one of runner.STOP_KINDS, "cell": int | None, "limit": number | None}``."""
+    if not isinstance(stops, list) or len(stops) > 20:
+        raise ValueError("stops that are not a short list")
+    for s in stops:
+        if (not isinstance(s, dict) or set(s) != {"kind", "cell", "limit"} or s["kind"] not in runner.STOP_KINDS
+                or not _cell_number(s["cell"]) or not (s["limit"] is None or (type(s["limit"]) in (int, float)
+                                                                             and 0 <= s["limit"] < 1e7))):
+            raise ValueError("a stop that is not {kind, cell, limit}")
+    return stops
+
+
+def _validate_checks(checks) -> list:
+    """At most 500 ``[exercise id (short printable text), cell number]`` pairs."""
+    if not isinstance(checks, list) or len(checks) > 500:
+        raise ValueError("checks that are not a short list")
+    for c in checks:
+        if (not isinstance(c, list) or len(c) != 2 or not isinstance(c[0], str) or len(c[0]) > 60
+                or type(c[1]) is not int or not _cell_number(c[1])):
+            raise ValueError("a check that is not [id, cell]")
+    return [[display(i), k] for i, k in checks]
 
 
 def _validate_answers(answers: dict) -> dict:
@@ -331,11 +472,12 @@ def _plain(x, depth: int, budget: list) -> None:
 
 # --------------------------------------------------------------------------- grading
 
-def grade_answers(answers: dict) -> tuple[dict, list[str]]:
-    """Grade plain-data answers in this process (strict hidden tests); ``({id: Result}, notes)``."""
+def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
+    """Grade plain-data answers in this process (strict hidden tests) for the exercises
+    ``ids`` (default: all); ``({id: Result}, notes)``."""
     results, notes = {}, []
-    for ex_id, ex in registry.EXERCISES.items():
-        ans = answers.get(ex_id)
+    for ex_id in (registry.EXERCISES if ids is None else ids):
+        ex, ans = registry.EXERCISES[ex_id], answers.get(ex_id)
         if ans is None:
             results[ex_id] = registry.Result(ex_id, False, 0.0, "no answer was checked for this exercise",
                                              answered=False)
@@ -350,62 +492,150 @@ def grade_answers(answers: dict) -> tuple[dict, list[str]]:
     return results, notes
 
 
-
-def _error_row(reason: str, status: str = "error", notes=()) -> dict:
-    return {"scores": {i: 0.0 for i in registry.EXERCISES}, "feedback": {}, "notes": list(notes),
-            "status": status, "reason": reason, "seconds": 0.0}
+STATUSES = ("graded", "unanswered", "timed out", "crashed", "malformed", "answers removed", "skipped", "error")
 
 
-def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True) -> dict:
-    """Execute (jailed) and grade one submission (one or more notebooks); a plain row, never raises."""
+def make_row(status: str, reason: str, assignment=None, results=None, notes=()) -> dict:
+    """The one place a gradebook row is built: scores and feedback for the assignment's
+    exercises (0 and none when ``results`` is ``None``: a broken or skipped entry)."""
+    results = results or {}
+    return {"assignment": assignment, "status": status, "reason": reason, "notes": list(notes), "seconds": 0.0,
+            "scores": {i: (results[i].score if i in results else 0.0) for i in (exercise_ids(assignment)
+                                                                                if assignment else [])},
+            "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
+                         for i, r in results.items()}}
+
+
+def _cells(cells) -> str:
+    cells = sorted({c for c in cells if c})
+    return ("cell " if len(cells) == 1 else "cells ") + ", ".join(map(str, cells)) if cells else "an unknown cell"
+
+
+def judge(runs: list, assignment, answered: bool) -> tuple[str, str]:
+    """``(status, reason)`` of a submission from its notebooks' :class:`Run` s (with the file
+    name before each when there are several): malformed, crashed, timed out, answers removed,
+    unanswered or graded, the first that applies; the reason lists every problem found and
+    names its cell."""
+    found, reasons = set(), []
+    expected = set(exercise_ids(assignment)) if assignment else set()
+    checked = set()
+    for name, run in runs:
+        pre = f"{name}: " if len(runs) > 1 else ""
+        checked |= set(run.ids) | {i for i, _ in run.checks} | set(run.answers or {})
+        stopped = {s["cell"] for s in run.stops if s["kind"] == "total-timeout"}
+        for stop in run.stops:
+            if stop["kind"] == "cell-timeout" and stop["cell"] in stopped:
+                continue     # the same cell ran on to the notebook's limit: said once, below
+            where, kind = f"cell {stop['cell']}" if stop["cell"] else "a cell", stop["kind"]
+            if kind == "malformed":
+                found.add("malformed")
+                reasons.append(pre + (run.reason or "the file cannot be read as a notebook"))
+            elif kind == "crash":
+                found.add("crashed")
+                reasons.append(pre + f"the kernel died in {where} (a crash or os._exit?); answers checked before it count"
+                               if stop["cell"] else pre + run.reason)
+            elif kind == "cell-timeout":
+                found.add("timed out")
+                reasons.append(pre + f"{where} ran past the {stop['limit']:g} s limit per cell and was interrupted; "
+                               "the cells after it ran")
+            else:
+                found.add("timed out")
+                reasons.append(pre + f"{where} was still running at the {stop['limit']:g} s limit for the whole "
+                               "notebook, which was stopped there; answers checked before it count"
+                               if stop["cell"] else pre + run.reason)
+        if not run.stops and run.reason:
+            reasons.append(pre + run.reason)
+        cells = {}
+        for ex_id, cell in run.checks:
+            cells.setdefault(ex_id, []).append(cell)
+        unknown = sorted(i for i in cells if i not in registry.EXERCISES)
+        if unknown:
+            reasons.append(pre + "unknown exercise ids: " + ", ".join(f"{i} ({_cells(cells[i])})" for i in unknown[:5]))
+    shipped = assignments().get(assignment) if assignment else None
+    missing = [i for i in exercise_ids(assignment) if i not in checked] if assignment else []
+    if missing:
+        where = {i: f" (cell {shipped.cells[i]} as shipped)" if shipped and i in shipped.cells else "" for i in missing}
+        reasons.append("answer cells removed: no check(...) call for " + ", ".join(i + where[i] for i in missing))
+    elif not assignment and not found:
+        reasons.append("answer cells removed: no check(...) call of any exercise of the course")
+    for status in ("malformed", "crashed", "timed out"):
+        if status in found:
+            return status, "; ".join(reasons)
+    if answered:
+        return "graded", "; ".join(reasons)
+    if missing or not assignment:
+        return "answers removed", "; ".join(reasons)
+    return "unanswered", "; ".join(reasons + [f"returned as shipped: none of the {len(expected)} answers was filled in"])
+
+
+def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True,
+                     execute=None) -> dict:
+    """Execute (jailed) and grade one submission (one or more notebooks) against its
+    assignment; a plain row (:func:`make_row`), never raises. ``execute(path, cell_timeout,
+    total_timeout, sandbox)`` gives each notebook's :class:`Run` (default
+    :func:`execute_submission`; :mod:`.cluster` passes the runs its workers reported)."""
+    execute = execute or execute_submission
     t0 = time.perf_counter()
     if isinstance(paths, (str, Path)):
         paths = [paths]
     try:
-        answers, notes, reasons = None, [], []
+        runs, notes, answers, kinds = [], [], {}, set()
         for path in paths:
-            got, more, reason = execute_submission(Path(path), cell_timeout, total_timeout, sandbox)
-            prefix = f"{display(Path(path).name)}: " if len(paths) > 1 else ""
-            notes += [prefix + n for n in more]
-            if reason:
-                reasons.append(prefix + reason)
-            if got is not None:
-                answers = {**(answers or {}), **got}
-        reason = "; ".join(reasons)
-        if answers is None:
-            row = _error_row(reason, notes=notes)
-        else:
-            results, more = grade_answers(answers)
-            notes += more
-            if not any(r.answered for r in results.values()):
-                unknown = sorted(set(answers) - set(registry.EXERCISES))
-                reason = reason or ("no graded answer found" + (
-                    f"; unknown exercise ids: {', '.join(unknown[:5])}" if unknown
-                    else " (answer cells missing, or check(...) never called)"))
-            row = {"scores": {i: r.score for i, r in results.items()},
-                   "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
-                                for i, r in results.items()},
-                   "notes": notes, "reason": reason,
-                   "status": "graded" if any(r.answered for r in results.values()) else "error"}
+            run = execute(Path(path), cell_timeout, total_timeout, sandbox)
+            name = display(Path(path).name)
+            runs.append((name, run))
+            notes += [(f"{name}: " if len(paths) > 1 else "") + n for n in run.notes]
+            answers.update(run.answers or {})
+            # by the check calls in the file; by the answers only when it has none (forged answers decide nothing)
+            kinds.add(recognise((set(run.ids) | {i for i, _ in run.checks}) or set(run.answers or {})))
+        kinds.discard(None)
+        assignment = kinds.pop() if len(kinds) == 1 else (COURSE if kinds else None)
+        results, more = grade_answers(answers, exercise_ids(assignment) if assignment else [])
+        other = sorted(i for i in answers if i in registry.EXERCISES and i not in results)
+        if other:
+            more.append("answers to exercises of other assignments not counted here: " + ", ".join(other[:10]))
+        answered = any(r.answered for r in results.values())
+        status, reason = judge(runs, assignment, answered)
+        row = make_row(status, reason, assignment, results, notes + more)
     except Exception as exc:  # never stop the batch
-        row = _error_row(f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
+        row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)
     return row
 
 
 # --------------------------------------------------------------------------- the batch
 
-def _csv_text(rows: list[tuple[str, dict]]) -> str:
-    ids = list(registry.EXERCISES)
+def _total(row: dict, ids) -> tuple[float, int]:
+    return sum(row["scores"].get(i, 0.0) for i in ids), len(ids)
+
+
+def _csv_text(rows: list[tuple[str, dict]], ids=None) -> str:
+    """A gradebook: one row per entry, a column per exercise of ``ids`` (each row's own
+    assignment decides total and maximum when ``ids`` is ``None``: the overview of a mixed folder)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "status"] + ids + ["total", "max", "percent", "reason"])
+    w.writerow(["submission", "assignment", "status"] + list(ids or []) + ["total", "max", "percent", "reason"])
     for name, row in rows:
-        scores = [row["scores"].get(i, 0.0) for i in ids]
-        total = sum(scores)
-        w.writerow([_cell(display(name)), row["status"]] + [f"{s:.3f}" for s in scores]
-                   + [f"{total:.3f}", len(ids), f"{100 * total / len(ids):.1f}", _cell(row["reason"])])
+        mine = ids if ids is not None else (exercise_ids(row.get("assignment")) if row.get("assignment") else [])
+        total, top = _total(row, mine)
+        w.writerow([_cell(display(name)), row.get("assignment") or "", row["status"]]
+                   + [f"{row['scores'].get(i, 0.0):.3f}" for i in ids or []]
+                   + [f"{total:.3f}", top, f"{100 * total / top:.1f}" if top else "", _cell(row["reason"])])
     return buf.getvalue()
+
+
+def gradebooks(rows: list[tuple[str, dict]], out_csv: Path) -> dict[Path, tuple[str | None, list]]:
+    """``{path: (assignment, rows)}``: a folder of one assignment (or the whole course) has one
+    gradebook at ``out_csv`` (entries not recognised as any assignment included); a mixed
+    folder has the overview (assignment ``None``) there and ``<stem>_<assignment>.csv`` per assignment."""
+    kinds = sorted({r.get("assignment") for _, r in rows} - {None})
+    if len(kinds) <= 1:
+        return {out_csv: (kinds[0] if kinds else COURSE, rows)}
+    books = {out_csv: (None, rows)}
+    for a in kinds:
+        books[out_csv.with_name(f"{out_csv.stem}_{a}{out_csv.suffix}")] = (a, [(n, r) for n, r in rows
+                                                                               if r.get("assignment") == a])
+    return books
 
 
 def _cell(text: str) -> str:
@@ -414,15 +644,17 @@ def _cell(text: str) -> str:
 
 
 def _feedback_text(name: str, row: dict) -> str:
-    total = sum(row["scores"].values())
-    lines = [f"# Feedback for {display(name)}", "", f"Score: {total:.2f} / {len(row['scores'])} "
-             f"({100 * total / len(row['scores']):.0f} %)", ""]
+    total, top = sum(row["scores"].values()), len(row["scores"])
+    title = assignments()[row["assignment"]].title if row.get("assignment") else "no assignment recognised"
+    lines = [f"# Feedback for {display(name)}", "", f"Assignment: {title}", "",
+             f"Score: {total:.2f} / {top}" + (f" ({100 * total / top:.0f} %)" if top else ""), "",
+             f"Status: {row['status']}", ""]
     if row["reason"]:
         lines += [f"**Problem:** {row['reason']}", ""]
     for note in row["notes"]:
         lines.append(f"- note: {note}")
-    for ex_id, ex in registry.EXERCISES.items():
-        fb = row["feedback"].get(ex_id)
+    for ex_id in row["scores"]:
+        ex, fb = registry.EXERCISES[ex_id], row["feedback"].get(ex_id)
         if fb is None:
             lines += [f"## {ex_id} — 0 %", "not graded", ""]
             continue
@@ -432,14 +664,23 @@ def _feedback_text(name: str, row: dict) -> str:
 
 
 def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, total_timeout: float = 600,
-                 log=print, sandbox: bool = True) -> list[tuple[str, dict]]:
-    """Grade every entry of ``folder``; write ``out_csv``, its state file and feedback files.
+                 log=print, sandbox: bool = True, roster=None, scheduler: str | None = None) -> list[tuple[str, dict]]:
+    """Grade every entry of ``folder``; write the gradebooks (:func:`gradebooks`), the state
+    file, feedback files, the class report (``<stem>_report.html`` and ``.csv``) and, with a
+    ``roster`` (:func:`.report.read_roster`), the gradebooks for Canvas and Moodle.
 
     Each notebook runs in the jail of :mod:`.jail`; with ``sandbox=True`` and no working
     bubblewrap this raises ``RuntimeError`` (``sandbox=False``: trusted submissions only).
+    With ``scheduler`` (``tcp://HOST:PORT``) the notebooks run on that dask cluster's workers
+    instead of a local pool of ``workers`` processes (:mod:`.cluster`; ``RuntimeError`` when
+    it cannot be reached); grading, gradebooks, feedback and resume state stay here.
     """
     if sandbox and not jail.available():
         raise RuntimeError(jail.why_unavailable())
+    client = None
+    if scheduler:   # the other dispatch; only here is dask imported
+        from . import cluster
+        client = cluster.connect(scheduler)
     folder, out_csv = Path(folder), Path(out_csv)
     state_path = out_csv.with_name(out_csv.name + ".state.json")
     fb_dir = out_csv.with_name(out_csv.stem + "_feedback")
@@ -449,7 +690,8 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             state = {}
     except (OSError, ValueError):
         state = {}
-    units = find_submissions(folder, exclude=[out_csv, state_path, fb_dir])
+    from .report import outputs
+    units = find_submissions(folder, exclude=[out_csv, state_path, fb_dir] + outputs(out_csv))
     fixed, hashes = {}, {}
     for u in units:
         if not u.problem:
@@ -458,7 +700,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             except ValueError as exc:   # changed under our feet into a link, a pipe, ...
                 u.problem, u.status = str(exc), "error"
         if u.problem:
-            fixed[u.name] = _error_row(u.problem, u.status, u.notes)
+            fixed[u.name] = make_row(u.status, u.problem, notes=u.notes)
     names = [u.name for u in units]
     todo = [u for u in units if u.name in hashes and state.get(u.name, {}).get("hash") != hashes[u.name]]
     done_before = len(hashes) - len(todo)
@@ -468,18 +710,25 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     for name, row in fixed.items():
         log(f"skipped {display(name)}: {row['reason']}")
 
-    def write_all():
+    def write_all(final=False):
         rows = [(n, fixed[n]) if n in fixed else (n, state[n]["row"]) for n in names
                 if n in fixed or (n in state and state[n].get("hash") == hashes[n])]
-        atomic_write(out_csv, _csv_text(rows))
+        for path, (a, mine) in gradebooks(rows, out_csv).items():
+            atomic_write(path, _csv_text(mine, exercise_ids(a) if a else None))
+        if final:
+            from . import report
+            for path in report.write_all(rows, out_csv, roster, log=log):
+                log(f"wrote {path}")
         return rows
 
     def finish(unit, row, k):
         row["notes"] = unit.notes + row["notes"]
         state[unit.name] = {"hash": hashes[unit.name], "row": row}
-        atomic_write(state_path, json.dumps(state))
         atomic_write(fb_dir / feedback_name(unit.name), _feedback_text(unit.name, row))
         write_all()
+        # The state file last: what it lists as graded is in the gradebooks (a run killed before
+        # this line grades the submission again on resume).
+        atomic_write(state_path, json.dumps(state))
         pct = 100 * sum(row["scores"].values()) / max(1, len(row["scores"]))
         log(f"[{done_before + k}/{len(hashes)}] {display(unit.name)}: {pct:.0f} %  ({row['seconds']:.1f} s)"
             + (f"  — {row['reason']}" if row["reason"] else ""))
@@ -491,7 +740,12 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
         return len(unit.paths) * (total_timeout + STARTUP_MARGIN + jail.REAP_GRACE) + GRADING_BUDGET
 
     k = 0
-    pending = list(todo)
+    pending = [] if client else list(todo)
+    if client:
+        with client:
+            for unit, row in cluster.grade_units(client, todo, cell_timeout, total_timeout, sandbox, log):
+                k += 1
+                finish(unit, row, k)
     while pending:
         broken, stuck = [], []
         with cf.ProcessPoolExecutor(max_workers=workers) as pool:
@@ -515,7 +769,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             k += 1   # grade each alone; if it still breaks or blocks the worker, that is its row
             finish(unit, _grade_alone(submit, unit, budget(unit)), k)
         pending = [] if everyone else broken
-    rows = write_all()
+    rows = write_all(final=True)
     log(f"wrote {out_csv} ({len(rows)} rows) and feedback in {fb_dir}")
     return rows
 
@@ -536,9 +790,9 @@ def _grade_alone(submit, unit: Unit, seconds: float) -> dict:
             return fut.result(timeout=seconds)
         except cf.TimeoutError:
             _stop_workers(pool)
-            return _error_row(f"grading took longer than {seconds:.0f} s and was stopped")
+            return make_row("error", f"grading took longer than {seconds:.0f} s and was stopped")
         except Exception as exc:
-            return _error_row(f"the submission broke the grader's worker ({type(exc).__name__})")
+            return make_row("error", f"the submission broke the grader's worker ({type(exc).__name__})")
 
 
 def main(argv=None) -> int:
@@ -552,6 +806,11 @@ def main(argv=None) -> int:
     ap.add_argument("-j", "--workers", type=int, default=2, help="parallel workers (default 2)")
     ap.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
     ap.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
+                    "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
+                    "'section', 'email': also writes each gradebook for Canvas and Moodle import")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the notebooks on this running dask "
+                    "scheduler's workers instead of -j local processes (pip install softmaxbook[cluster]; see README)")
     ap.add_argument("--no-sandbox", action="store_true",
                     help="run notebooks without bubblewrap: for TRUSTED submissions only (a notebook can then "
                     "read and change anything this user can)")
@@ -559,10 +818,23 @@ def main(argv=None) -> int:
     if not Path(args.folder).is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)
         return 2
+    roster = None
+    if args.roster:
+        from .report import read_roster
+        try:
+            roster = read_roster(args.roster)
+        except ValueError as exc:
+            print(f"error: roster {args.roster}: {exc}", file=sys.stderr)
+            return 2
     if not args.no_sandbox and not jail.available():
         print(f"error: refusing to run submitted notebooks without a sandbox. {jail.why_unavailable()}\n"
               "Only for submissions you trust: add --no-sandbox.", file=sys.stderr)
         return 2
-    grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
-                 log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox)
+    try:
+        grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
+                     log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox, roster=roster,
+                     scheduler=args.scheduler)
+    except RuntimeError as exc:   # the dask scheduler cannot be reached or has no worker
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -339,18 +339,3 @@ def _finite_constant(arg, what):
 def symbol_names(symbols) -> dict[str, sp.Symbol]:
     """Map normalised names to symbols, e.g. ``{'theta1': theta1}``."""
     return {normalise_name(s.name): s for s in symbols}
-
-
-def to_text(obj):
-    """Turn a learner's sympy object (or nested list of them) into plain strings.
-
-    Used by both the learner-side check and the batch harvest, so that every
-    symbolic answer reaches the comparison through :func:`parse`.
-    """
-    if isinstance(obj, sp.MatrixBase):
-        return [[to_text(obj[i, j]) for j in range(obj.cols)] for i in range(obj.rows)]
-    if isinstance(obj, (list, tuple)):
-        return [to_text(o) for o in obj]
-    if isinstance(obj, sp.Basic):
-        return sp.sstr(obj)
-    return obj

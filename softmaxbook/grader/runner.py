@@ -17,7 +17,11 @@ Graded exercises, all chapters. The batch grader (:mod:`.batch`) starts this mod
    ``--total-timeout``, and outputs beyond ``--max-output`` bytes are dropped (not kept in
    memory);
 3. writes to its *original* stdout a single JSON document of plain data:
-   ``{"format": FORMAT, "answers": {id: answer}, "notes": [...], "reason": "..."}``.
+   ``{"format": FORMAT, "answers": {id: answer}, "notes": [...], "reason": "...",
+   "stops": [{"kind", "cell", "limit"}], "checks": [[id, cell]]}``: ``stops`` says where
+   the run was stopped (``malformed``, ``cell-timeout``, ``total-timeout``, ``crash``; cell
+   numbers count every cell from 1, ``limit`` in seconds) and ``checks`` where the notebook
+   calls ``check("<id>", ...)``, so that the instructor is told which cell to open.
    The kernel's own stdout and stderr go to this process's stderr, never into the document.
 
 Everything here runs with the learner's code next to it, so the document is only a claim:
@@ -30,13 +34,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 
-FORMAT = "softmaxbook-run/1"
+FORMAT = "softmaxbook-run/2"
 MAX_DOCUMENT = 5_000_000          # bytes of answers read back (journal or final file)
 JOURNAL = "answers.jsonl"         # appended to by check() while the notebook runs
 FINAL = "answers-final.json"      # written by the added last cell
+STOP_KINDS = ("malformed", "cell-timeout", "total-timeout", "crash")
+_CHECK = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]{1,60})["']""")
 
 
 def read_notebook(path: str):
@@ -114,6 +121,17 @@ def _client_class(max_output: int):
         """nbclient that keeps at most ``max_output`` bytes of outputs (errors always kept)."""
         output_bytes = 0
         dropped = False
+        current = None          # index of the cell being executed
+        timeouts: list = []     # (cell index, limit) of cells interrupted at the cell limit
+
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            self.current = cell_index
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            if (self.current, timeout) not in self.timeouts:   # a cell that ignores interrupts is reported once
+                self.timeouts = self.timeouts + [(self.current, timeout)]
+            return await super()._async_handle_timeout(timeout, cell)
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})
@@ -136,15 +154,16 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
     try:
         nb = read_notebook(path)
     except Exception as exc:
-        return {"answers": {}, "notes": [], "reason": f"malformed notebook: {type(exc).__name__}: {str(exc)[:200]}"}
+        return {"answers": {}, "notes": [], "reason": f"malformed notebook: {type(exc).__name__}: {str(exc)[:200]}",
+                "stops": [{"kind": "malformed", "cell": None, "limit": None}], "checks": []}
     for c in nb.cells:
         if c.get("cell_type") == "code":
             c["outputs"], c["execution_count"] = [], None
     work = os.getcwd()
     final = os.path.join(work, FINAL)
     journal = journal or os.path.join(work, JOURNAL)
-    os.environ["SOFTMAXBOOK_PROGRESS"] = os.path.join(work, "progress.json")
-    os.environ["SOFTMAXBOOK_HARVEST"] = journal
+    # The kernel alone gets the grader's variables (this process's environment is left as it is).
+    env = {**os.environ, "SOFTMAXBOOK_PROGRESS": os.path.join(work, "progress.json"), "SOFTMAXBOOK_HARVEST": journal}
     nb.cells = [c for c in nb.cells if c.get("cell_type") in ("code", "markdown", "raw")]
     nb.cells.append(nbformat.v4.new_code_cell(_harvest_code(final)))
     client = _client_class(max_output)(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
@@ -161,17 +180,26 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
 
     timer = threading.Timer(total_timeout, watchdog)
     timer.start()
-    reason = ""
+    reason, stops = "", []
     try:
-        client.execute()
-    except DeadKernelError:
-        reason = ("time limit for the whole notebook exceeded" if killed.is_set()
-                  else "the kernel died while running the notebook (a crash or os._exit?)")
+        client.execute(env=env)
     except Exception as exc:
-        reason = ("time limit for the whole notebook exceeded" if killed.is_set()
-                  else f"the notebook could not be executed: {type(exc).__name__}: {str(exc)[:200]}")
+        cell = None if client.current is None else client.current + 1
+        if killed.is_set():
+            reason = "time limit for the whole notebook exceeded"
+            stops.append({"kind": "total-timeout", "cell": cell, "limit": total_timeout})
+        elif isinstance(exc, DeadKernelError):
+            reason = "the kernel died while running the notebook (a crash or os._exit?)"
+            stops.append({"kind": "crash", "cell": cell, "limit": None})
+        else:
+            reason = f"the notebook could not be executed: {type(exc).__name__}: {str(exc)[:200]}"
+            stops.append({"kind": "crash", "cell": cell, "limit": None})
     finally:
         timer.cancel()
+    stops = [{"kind": "cell-timeout", "cell": None if k is None else k + 1, "limit": limit}
+             for k, limit in client.timeouts[:20]] + stops
+    checks = [[m, k + 1] for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
+              for m in _CHECK.findall(str(c.get("source", "")))][:500]
     notes = [f"cell {k + 1} raised {str(o.get('ename'))[:80]}"
              for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
              for o in c.get("outputs", []) if o.get("output_type") == "error"][:50]
@@ -184,7 +212,7 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
         reason = reason or "the answers were collected from the journal (the last cell did not finish)"
     else:
         reason = reason or "the answers could not be collected (the last cell did not finish)"
-    return {"answers": answers, "notes": notes, "reason": reason}
+    return {"answers": answers, "notes": notes, "reason": reason, "stops": stops, "checks": checks}
 
 
 def main(argv=None) -> int:

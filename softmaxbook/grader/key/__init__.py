@@ -1,0 +1,275 @@
+"""The answer key as data (graded exercises, all chapters): one TOML file per chapter.
+
+``key/chN.toml`` lists chapter N's exercises (``[[exercise]]`` tables) in course order:
+id, task, answer kind and expected answer, and per kind what is graded against, written
+as formulas that the course's whitelisted parser (:mod:`..parse`) reads:
+
+* ``symbolic``: ``symbols`` (name -> sympy assumption), ``shape``, ``reference``, ``wrong``
+  (``[formula, feedback]`` pairs, first the one the test submissions use), ``sample``
+  (draw rules for the usual range), ``wide`` (points far outside it), ``canon`` (substitution
+  tiers), ``let`` (named helper formulas of the key), ``probes`` (see :mod:`..probes`);
+* ``numeric``: ``reference``, ``wrong``, ``let`` (named constants), ``rtol``, ``atol``, ``shape``;
+* ``choice``: ``options``, ``correct``, ``feedback`` (letter -> why it is wrong);
+* ``function``: ``names`` and ``hidden``, the name of a :class:`..hidden.Hidden` in the
+  chapter's Python module ``key/chN_cases.py`` (hidden cases, judge, diagnoses).
+
+Draw rules (``sample``, ``wide.random``, ``wide.then``) set ``names`` from ``uniform = [lo,
+hi]``, ``integers = [lo, hi)``, ``dirichlet = alpha``, ``values`` (formulas in the names
+drawn before) or ``cycle`` (the k-th point takes the k-th tuple, cyclically).
+
+:func:`load` reads and checks the structure (unknown fields, names, kinds) and parses
+every formula, raising :class:`KeyProblem` naming the file, the exercise and the formula;
+:func:`check` (``python -m softmaxbook key check``) also grades the references and every
+declared wrong answer, which must get their own feedback, and checks the probes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from .. import compare, kinds, probes
+from ..parse import ParseError, parse, symbol_names
+
+HERE = Path(__file__).resolve().parent
+COMMON = {"id", "kind", "task", "answer"}
+FIELDS = {
+    "symbolic": COMMON | {"symbols", "shape", "reference", "wrong", "sample", "wide", "canon", "let", "seed",
+                          "hint", "allow", "probes"},
+    "numeric": COMMON | {"reference", "wrong", "let", "rtol", "atol", "shape"},
+    "choice": {"id", "kind", "task", "options", "correct", "feedback"},
+    "function": COMMON | {"names", "hidden"},
+}
+ASSUMPTIONS = {"real", "positive", "nonnegative"}
+RULES = {"uniform", "integers", "dirichlet", "values", "cycle"}
+
+
+class KeyProblem(ValueError):
+    """The key is malformed; the message names the file and the exercise."""
+
+
+def files() -> list[Path]:
+    return sorted(HERE.glob("ch*.toml"), key=lambda p: int(p.stem[2:]))
+
+
+def load() -> dict[str, kinds.Exercise]:
+    """Every exercise of the key, in course order (chapter files in order, then file order)."""
+    exercises = {}
+    for path in files():
+        chapter = int(path.stem[2:])
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise KeyProblem(f"{path.name}: not valid TOML ({exc})") from None
+        for entry in data.get("exercise", []):
+            where = f"{path.name}, exercise {entry.get('id', '?')}"
+            try:
+                ex = build(entry, chapter, path.stem)
+                if isinstance(ex, kinds.FromFormulas):
+                    ex.parse_key()
+            except KeyProblem as exc:
+                raise KeyProblem(f"{where}: {exc}") from None
+            except ParseError as exc:
+                raise KeyProblem(f"{where}: {exc} (formulas are read by softmaxbook/grader/parse.py)") from None
+            except (KeyError, TypeError, ValueError) as exc:
+                raise KeyProblem(f"{where}: {type(exc).__name__}: {exc}") from None
+            if ex.id in exercises:
+                raise KeyProblem(f"{where}: the id is used twice")
+            if not ex.id.startswith(f"ch{chapter}."):
+                raise KeyProblem(f"{where}: ids in {path.name} start with 'ch{chapter}.'")
+            exercises[ex.id] = ex
+    return exercises
+
+
+def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
+    kind = e.get("kind")
+    if kind not in FIELDS:
+        raise KeyProblem(f"unknown kind {kind!r} (one of {', '.join(FIELDS)})")
+    unknown = set(e) - FIELDS[kind]
+    if unknown:
+        raise KeyProblem(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} exercise")
+    if kind == "choice":
+        return kinds.Choice(e["id"], e["task"], chapter, dict(e["options"]), e["correct"], dict(e["feedback"]))
+    if kind == "function":
+        module = importlib.import_module(f"{__name__}.{stem}_cases")
+        return kinds.Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
+    wrong = [(w[0], w[1]) for w in e.get("wrong", [])]
+    if kind == "numeric":
+        return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
+                             rtol=e.get("rtol", 1e-6), atol=e.get("atol", 1e-9), shape=tuple(e.get("shape", ())),
+                             let=e.get("let"))
+    symbols = []
+    for name, assumption in e["symbols"].items():
+        if assumption not in ASSUMPTIONS:
+            raise KeyProblem(f"symbol {name}: assumption {assumption!r} is not one of {sorted(ASSUMPTIONS)}")
+        symbols.append(sp.Symbol(name, **{assumption: True}))
+    names = symbol_names(symbols)
+    sample = [_rule(r, names) for r in e["sample"]]
+    wide = _wide(e["wide"], names) if "wide" in e else None
+    return kinds.Symbolic(
+        e["id"], e["task"], e["answer"], chapter, symbols, tuple(e.get("shape", ())), e["reference"],
+        lambda rng: _draw(sample, rng, 0), wrong=wrong, canon=e.get("canon", ()), seed=e.get("seed", 0),
+        hint=e.get("hint", ""), wide=wide, allow=e.get("allow", ()), let=e.get("let"),
+        probes=[_probe(p, names) for p in e.get("probes", [])])
+
+
+def _rule(r: dict, names: dict) -> dict:
+    """A draw rule, checked: its names are symbols of the exercise, one generator each."""
+    how = set(r) & RULES
+    if set(r) - RULES - {"names", "count"} or len(how) != 1 or not r.get("names"):
+        raise KeyProblem(f"a draw rule needs 'names' and one of {sorted(RULES)}: {r}")
+    missing = [n for n in r["names"] if n not in names]
+    if missing:
+        raise KeyProblem(f"a draw rule names unknown symbol(s) {missing}")
+    rule = dict(r)
+    if "values" in r:
+        rule["values"] = [parse(str(f), names) for f in r["values"]]
+    if "cycle" in r:
+        rule["cycle"] = [[float(parse(str(v), {})) for v in t] for t in r["cycle"]]
+    return rule
+
+
+def _draw(rules: list, rng, k: int, point: dict | None = None) -> dict:
+    """Apply draw rules in order to ``point`` (the k-th point of its list)."""
+    point = dict(point or {})
+    for r in rules:
+        names = r["names"]
+        if "uniform" in r:
+            vals = [float(v) for v in rng.uniform(*r["uniform"], len(names))]
+        elif "integers" in r:
+            vals = [float(v) for v in rng.integers(*r["integers"], len(names))]
+        elif "dirichlet" in r:
+            vals = [float(v) for v in rng.dirichlet([float(r["dirichlet"])] * len(names))]
+        elif "cycle" in r:
+            vals = [float(v) for v in r["cycle"][k % len(r["cycle"])]]
+        else:
+            vals = [compare.evaluate([f.xreplace({s: sp.Float(point[s.name], 30) for s in f.free_symbols})],
+                                     [{}])[0][0] for f in r["values"]]
+        point.update(zip(names, vals))
+    return point
+
+
+def _wide(w: dict, names: dict):
+    if set(w) - {"names", "points", "random", "then"}:
+        raise KeyProblem(f"unknown field(s) in wide: {sorted(set(w) - {'names', 'points', 'random', 'then'})}")
+    fixed = [{n: float(parse(str(v), {})) for n, v in zip(w["names"], p)} for p in w.get("points", [])]
+    random = [_rule(r, names) for r in w.get("random", [])]
+    then = [_rule(r, names) for r in w.get("then", [])]
+
+    def points(rng):
+        drawn = fixed + [_draw(random, rng, k) for k in range(max([r.get("count", 1) for r in random] or [0]))]
+        return [_draw(then, rng, k, p) for k, p in enumerate(drawn)]
+    return points
+
+
+def _probe(p: dict, names: dict) -> probes.Probe:
+    kind = next((k for k in probes.KINDS if k in p), None)
+    if kind is None:
+        raise KeyProblem(f"a probe needs one of {probes.KINDS}: {p}")
+    if kind == "at":
+        if set(p["at"]) != set(names):
+            raise KeyProblem(f"probe at {p['at']}: give a value to every symbol ({', '.join(names)})")
+        if not (p.get("name") or p.get("says")):
+            raise KeyProblem(f"probe at {p['at']}: needs 'name' (the quantity) or 'says' (what holds there)")
+        at = {names[n]: sp.Float(parse(str(v), {}), 30) for n, v in p["at"].items()}
+        where = ", ".join(f"{n} = {v}" for n, v in p["at"].items())
+        return probes.Probe("at", says=p.get("says", ""), name=p.get("name", ""), at=at, where=where)
+    if not p.get("says"):
+        raise KeyProblem(f"a {kind} probe needs 'says' (the property in words)")
+    if kind == "sign":
+        if p["sign"] not in ("positive", "nonnegative"):
+            raise KeyProblem("sign is 'positive' or 'nonnegative'")
+        return probes.Probe("sign", says=p["says"], sign=p["sign"])
+    if kind == "swap":
+        return probes.Probe("swap", says=p["says"], swap=tuple(names[n] for n in p["swap"]))
+    if kind == "sum":
+        return probes.Probe("sum", says=p["says"], total=parse(str(p["sum"]), {}), rows=bool(p.get("rows")))
+    return probes.Probe("symmetric", says=p["says"])
+
+
+# --------------------------------------------------------------------------- validation
+
+def check(exercises: dict | None = None, functions: bool = False) -> list[str]:
+    """Problems of the key, in words (an empty list when it is sound): every formula parses,
+    every reference is graded right, every declared wrong answer is graded wrong with its own
+    feedback, every probe holds for the reference, and no feedback shows the reference.
+    ``functions=True`` also runs each function exercise's solution and declared wrong
+    functions in the sandbox (a few seconds)."""
+    problems = []
+    for ex in (exercises or load()).values():
+        try:
+            problems += _check_one(ex, functions)
+        except (ParseError, KeyProblem, TypeError, ValueError) as exc:
+            problems.append(f"{ex.id}: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def _check_one(ex, functions: bool) -> list[str]:
+    out = []
+    if ex.kind == "function":
+        if not functions:
+            return out
+        from .. import answers
+        right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)), strict=True)
+        if not right.passed:
+            out.append(f"{ex.id}: the key's solution is graded wrong: {right.message}")
+        for feedback, source in ex.hidden.misconceptions.items():
+            r = ex.grade(answers.serialise(solution_functions(source, ex.names)), strict=False)
+            if r.passed or feedback not in r.message:
+                out.append(f"{ex.id}: the declared misconception {feedback[:60]!r} is not recognised: {r.message}")
+        return out
+    right = ex.grade(ex.right_answer())
+    if not right.passed:
+        out.append(f"{ex.id}: the reference is graded wrong: {right.message}")
+    written = [w for w, _ in ex.wrong] if ex.kind != "choice" else list(ex.feedback)
+    for (answer, feedback), formula in zip(ex.misconceptions(), written):
+        r = ex.grade(answer)
+        if r.passed or r.message != feedback:
+            out.append(f"{ex.id}: the wrong answer {formula!r} gets {r.message!r}, not its own feedback")
+    if ex.kind == "symbolic":
+        S, points, ref, ref_values, *_ = ex._prepared()
+        for p in ex.probes:
+            if not probes.holds_for_reference(p, ref, ref_values, points, ex.shape):
+                out.append(f"{ex.id}: the probe {p.kind} ({p.says}) does not hold for the reference")
+    out += [f"{ex.id}: feedback shows the reference: {text[:80]!r}" for text in feedback_texts(ex)
+            if shows_reference(ex, text)]
+    return out
+
+
+def _strings(formula) -> list[str]:
+    if isinstance(formula, list):
+        return [s for f in formula for s in _strings(f)]
+    return [str(formula)]
+
+
+def feedback_texts(ex) -> list[str]:
+    """Every text of the key a learner can see for this exercise."""
+    texts = [msg for _, msg in ex.misconceptions()]
+    if ex.kind == "symbolic":
+        texts += [p.says for p in ex.probes] + [p.name for p in ex.probes] + ([ex.hint] if ex.hint else [])
+    return [t for t in texts if t]
+
+
+def shows_reference(ex, text: str) -> bool:
+    """``text`` contains a reference formula (as written in the key, or printed by sympy),
+    spaces ignored; single numbers and names are too short to count."""
+    squeeze = "".join(text.split())
+    forms = _strings(ex.reference) if ex.kind != "choice" else [ex.options[ex.correct]]
+    if ex.kind == "symbolic":
+        names = ex.key_names()
+        forms += [str(e) for e in kinds.flat(kinds.key_value(ex.reference, names, ex.shape))]
+    return any(len(f) > 3 and "".join(f.split()) in squeeze for f in forms)
+
+
+def solution_functions(source: str, names: tuple):
+    """The function(s) ``names`` defined by ``source`` (the key's own code), as a learner's
+    answer: one function, or a tuple of them."""
+    import math
+    ns = {"np": np, "math": math, "__name__": "__main__"}
+    exec(compile(source, "<key>", "exec"), ns)      # the course's own code, never a learner's
+    fns = tuple(ns[n] for n in names)
+    return fns[0] if len(fns) == 1 else fns

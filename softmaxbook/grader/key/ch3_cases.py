@@ -1,0 +1,156 @@
+"""Hidden tests of chapter 3's function exercises (``ch3.block_bits``, ``ch3.codec``): the
+cases (inputs and what is expected; the sandbox receives only the inputs), the judge, the
+diagnoses of wrong outputs, a right solution and one function per declared misconception.
+Referenced by name from ``ch3.toml``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import coding
+from ..hidden import Case, Hidden, judge_codec, judge_int
+
+
+def _block_cases():
+    cases = [Case((n,), coding.block_bits(n), "wrong number of bits") for n in (1, 2, 3, 4, 5, 10, 17, 29, 41, 100)]
+    cases.append(Case((0,), "raises", "n = 0 (or less) should raise ValueError"))
+    return cases
+
+
+def _block_strict():
+    return [Case((n,), coding.block_bits(n), "wrong number of bits for a large block") for n in (1000, 4096, 20000)] + \
+        [Case((-3,), "raises", "a negative n should raise ValueError")]
+
+
+def _block_diagnose(case, rep):
+    out, n = rep.get("out"), case.args[0]
+    if not isinstance(out, (int, float)) or case.expect == "raises":
+        return None
+    if out == 2 * n and n > 2:
+        return "2n bits is the symbol-by-symbol fixed-length code; a block of n trits has only 3^n outcomes"
+    if out == 3 * n:
+        return "3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2"
+    if math.isfinite(out) and out != int(out):
+        return "bits come in whole numbers: round up"
+    if out == case.expect - 1:
+        return "rounding down is too few bits: 3^n outcomes do not fit; round up"
+    return None
+
+
+def _codec_cases():
+    rng = np.random.default_rng(7)
+    rt = "the round trip decode(encode(message), len(message)) must give back the message exactly"
+    cases = [Case((list(rng.integers(0, 3, size=n).tolist()),), kind="roundtrip", hint=rt) for n in (1, 5, 12, 40)]
+    cases += [
+        Case(([0, 0, 0, 1, 2, 0],), kind="roundtrip", hint="a message starting with zeros is not recovered: keep leading zeros (fixed-length blocks)"),
+        Case(([0] * 10,), kind="roundtrip", hint="an all-zero message is not recovered: keep leading zeros"),
+        Case(([2, 1, 0, 2, 2, 1, 1],), kind="roundtrip", hint="a last partial block (7 trits) is not recovered"),
+        Case((list(rng.integers(0, 3, size=1000).tolist()),), kind="rate", limit=1.6,
+             hint="the round trip fails on a long message"),
+        Case(([0, 3, 1],), kind="encode_error", hint="encode should raise ValueError for a symbol outside {0, 1, 2}"),
+        Case(("01x1", 2), kind="decode_error", hint="decode should raise ValueError for a character other than 0/1"),
+    ]
+    return cases
+
+
+def _codec_strict():
+    rng = np.random.default_rng(8)
+    return [Case((list(rng.integers(0, 3, size=n).tolist()),), kind="roundtrip",
+                 hint="the round trip fails for some message lengths") for n in (2, 3, 4, 6, 7, 11, 13, 99, 101)] + \
+        [Case(([2] * 20,), kind="roundtrip", hint="an all-2 message is not recovered"),
+         Case((list(rng.integers(0, 3, size=3000).tolist()),), kind="rate", limit=1.6, hint="long messages"),
+         Case((["a", 1],), kind="encode_error", hint="encode should reject non-integer symbols")]
+
+
+BLOCK_BITS_SOLUTION = '''def block_bits(n):
+    """Bits of a fixed-length code for a block of n trits."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError("n must be a positive integer")
+    return (3**n - 1).bit_length()'''
+
+CODEC_SOLUTION = '''BLOCK = 5
+
+
+def _width(m):
+    """Bits of a fixed-length code for m trits."""
+    return (3**m - 1).bit_length()
+
+
+def encode(trits):
+    """List of trits (0, 1, 2) -> string of '0'/'1' (5 trits per byte)."""
+    out = []
+    for k in range(0, len(trits), BLOCK):
+        chunk, value = trits[k:k + BLOCK], 0
+        for t in chunk:
+            if t not in (0, 1, 2) or isinstance(t, bool):
+                raise ValueError(f"not a trit: {t!r}")
+            value = 3 * value + t
+        out.append(format(value, f"0{_width(len(chunk))}b"))
+    return "".join(out)
+
+
+def decode(bits, length):
+    """String of '0'/'1' -> list of the `length` trits of the message."""
+    if set(bits) - {"0", "1"}:
+        raise ValueError("bits must be '0'/'1'")
+    trits, pos = [], 0
+    for k in range(0, length, BLOCK):
+        m = min(BLOCK, length - k)
+        value = int(bits[pos:pos + _width(m)], 2)
+        pos += _width(m)
+        chunk = []
+        for _ in range(m):
+            value, t = divmod(value, 3)
+            chunk.append(t)
+        trits += chunk[::-1]
+    return trits'''
+
+BLOCK_BITS = Hidden(
+    _block_cases, _block_strict, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION,
+    misconceptions={
+        "2n bits is the symbol-by-symbol fixed-length code; a block of n trits has only 3^n outcomes":
+            "def block_bits(n):\n    return 2 * n",
+        "3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2":
+            "def block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n    return 3 * n",
+        "bits come in whole numbers: round up":
+            "import math\n\ndef block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n    return n * math.log2(3)",
+        "rounding down is too few bits: 3^n outcomes do not fit; round up":
+            "import math\n\ndef block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n"
+            "    return math.floor(n * math.log2(3))",
+    })
+
+CODEC = Hidden(
+    _codec_cases, _codec_strict, judge_codec, solution=CODEC_SOLUTION,
+    misconceptions={
+        "a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2":
+            '''def encode(trits):
+    return "".join({0: "100", 1: "010", 2: "001"}[t] for t in trits)
+
+
+def decode(bits, length):
+    return [{"100": 0, "010": 1, "001": 2}[bits[3 * k:3 * k + 3]] for k in range(length)]''',
+        "2 bits per symbol (00, 01, 10; 11 unused) is the problem, not the cure":
+            '''def encode(trits):
+    if any(t not in (0, 1, 2) for t in trits):
+        raise ValueError("not a trit")
+    return "".join(format(t, "02b") for t in trits)
+
+
+def decode(bits, length):
+    if set(bits) - {"0", "1"}:
+        raise ValueError("bits")
+    return [int(bits[2 * k:2 * k + 2], 2) for k in range(length)]''',
+        "keep leading zeros":
+            '''def encode(m):
+    return format(int("".join(map(str, m)) or "0", 3), "b")
+
+
+def decode(bits, length):
+    v, out = int(bits, 2), []
+    while v:
+        v, t = divmod(v, 3)
+        out.append(t)
+    return out[::-1]''',
+    })

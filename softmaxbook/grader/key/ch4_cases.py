@@ -1,0 +1,139 @@
+"""Hidden tests of chapter 4's function exercises (``ch4.softmin``, ``ch4.stable_lse``): the
+cases (inputs and what is expected; the sandbox receives only the inputs), the diagnoses of
+wrong outputs, a right solution and one function per declared misconception. Referenced
+by name from ``ch4.toml``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import lse
+from .. import compare
+from ..hidden import Case, Hidden, judge_value
+
+
+def _lse_ref(x):
+    return float(lse.logsumexp(np.asarray(x, dtype=float)))
+
+
+def _softmin_ref(x, lam):
+    return -_lse_ref(-lam * np.asarray(x, dtype=float)) / lam
+
+
+def _stable_lse_cases():
+    rng = np.random.default_rng(4)
+    cases = [Case((list(v),), _lse_ref(v), "a random vector gives the wrong value")
+             for v in (rng.normal(size=5), rng.normal(size=12) * 3, [0.0], [2.5, -1.0])]
+    overflow = "exp overflows in float64 above 709.78: subtract the maximum before exponentiating"
+    cases += [
+        Case(([1000.0, 1000.0],), 1000 + math.log(2), overflow),
+        Case(([800.0, -800.0, 3.0],), 800.0, overflow),
+        Case(([-1000.0, -1000.0],), -1000 + math.log(2), "very negative inputs underflow to log 0 = −inf: shift by the maximum"),
+        Case(([-math.inf, -math.inf],), -math.inf, "all entries −inf should give −inf (guard the shift: −inf − (−inf) is nan)"),
+        Case(([-math.inf, 0.0],), 0.0, "a −inf entry contributes exp(−inf) = 0"),
+        Case(([math.inf, 1.0],), math.inf, "any +inf entry should give +inf (guard the shift: inf − inf is nan)"),
+        Case(([math.nan, 1.0],), math.nan, "a NaN entry should give NaN"),
+        Case(([math.nan, math.inf],), math.nan, "NaN wins over +inf: any NaN entry gives NaN"),
+        Case(([],), "raises", "an empty input should raise ValueError with a clear message"),
+    ]
+    return cases
+
+
+def _stable_lse_strict():
+    rng = np.random.default_rng(5)
+    big = rng.normal(size=20_000) * 50
+    return [
+        Case(([1e308, 1e308],), 1e308, "huge finite values must not overflow"),
+        Case(([709.0, 709.5, 710.0],), _lse_ref([709.0, 709.5, 710.0]), "values near the overflow threshold"),
+        Case((list(big),), _lse_ref(big), "a long vector gives the wrong value"),
+        Case(([-math.inf],), -math.inf, "a single −inf should give −inf"),
+        Case(([math.inf, math.nan],), math.nan, "NaN should propagate even next to +inf"),
+    ]
+
+
+def _lse_diagnose(case, rep):
+    out = rep.get("out")
+    if isinstance(out, (int, float)) and case.expect != "raises" and len(case.args[0]) > 1:
+        x = np.asarray(case.args[0], dtype=float)
+        if not np.isnan(x).any() and float(out) == float(np.max(x)) and float(case.expect) != float(np.max(x)):
+            return "you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself"
+    return None
+
+
+def _softmin_cases():
+    rng = np.random.default_rng(6)
+    cases = []
+    for lam in (0.5, 1.0, 3.0):
+        x = list(rng.normal(size=4))
+        cases.append(Case((x, lam), _softmin_ref(x, lam), "wrong value for a moderate λ"))
+    x = [1.0, 2.0, 5.0]
+    cases.append(Case((x, 1.0), _softmin_ref(x, 1.0), "wrong value"))
+    cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, "wrong value when all entries are equal"))
+    return cases
+
+
+def _softmin_strict():
+    return [Case(([1.0, 2.0], 1000.0), _softmin_ref([1.0, 2.0], 1000.0),
+                 "large λ underflows: −λx is very negative; use a stable LSE"),
+            Case(([-400.0, 400.0], 5.0), _softmin_ref([-400.0, 400.0], 5.0),
+                 "large values overflow: use a stable LSE")]
+
+
+def _softmin_diagnose(case, rep):
+    out = rep.get("out")
+    if not isinstance(out, (int, float)) or case.expect == "raises":
+        return None
+    x, lam = np.asarray(case.args[0], dtype=float), case.args[1]
+    alternatives = [
+        (_lse_ref(lam * x) / lam, "that is the soft *max*; a soft-min must lie below min(x)"),
+        (-_lse_ref(-lam * x), "you forgot to divide by λ"),
+        (_lse_ref(-lam * x) / lam, "your result has the wrong sign"),
+        (float(np.min(x)), "that is the hard min(x); a soft-min is smooth and lies strictly below it"),
+    ]
+    for value, msg in alternatives:
+        if compare.close(float(out), value, rtol=1e-9) and not compare.close(value, float(case.expect)):
+            return msg
+    return None
+
+
+SOFTMIN = Hidden(
+    _softmin_cases, _softmin_strict, judge_value, _softmin_diagnose,
+    solution='''def softmin(x, lam):
+    """Soft minimum of x at inverse temperature lam."""
+    z = -lam * np.asarray(x, dtype=float)
+    m = np.max(z)
+    return float(-(m + np.log(np.sum(np.exp(z - m)))) / lam)''',
+    misconceptions={
+        "that is the soft *max*; a soft-min must lie below min(x)":
+            "def softmin(x, lam):\n    return float(np.log(np.sum(np.exp(lam * np.asarray(x, dtype=float)))) / lam)",
+        "you forgot to divide by λ":
+            "def softmin(x, lam):\n    z = -lam * np.asarray(x, dtype=float)\n    m = z.max()\n"
+            "    return float(-(m + np.log(np.exp(z - m).sum())))",
+        "your result has the wrong sign":
+            "def softmin(x, lam):\n    z = -lam * np.asarray(x, dtype=float)\n    m = z.max()\n"
+            "    return float((m + np.log(np.exp(z - m).sum())) / lam)",
+        "that is the hard min(x); a soft-min is smooth and lies strictly below it":
+            "def softmin(x, lam):\n    return float(np.min(x))",
+    })
+
+STABLE_LSE = Hidden(
+    _stable_lse_cases, _stable_lse_strict, judge_value, _lse_diagnose,
+    solution='''def lse(x):
+    """log(sum(exp(x))), computed stably."""
+    x = np.asarray(x, dtype=float)
+    if x.size == 0:
+        raise ValueError("lse of an empty sequence is undefined")
+    if np.isnan(x).any():
+        return math.nan
+    m = np.max(x)
+    if np.isinf(m):
+        return float(m)
+    return float(m + np.log(np.sum(np.exp(x - m))))''',
+    misconceptions={
+        "exp overflows in float64 above 709.78: subtract the maximum before exponentiating":
+            "def lse(x):\n    return float(np.log(np.sum(np.exp(np.asarray(x, dtype=float)))))",
+        "you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself":
+            "def lse(x):\n    if len(x) == 0:\n        raise ValueError('empty')\n    return float(np.max(x))",
+    })

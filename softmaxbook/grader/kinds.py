@@ -1,0 +1,327 @@
+"""The answer kinds of graded exercises (all chapters): :class:`Symbolic` (an expression,
+vector or matrix in the exercise's symbols), :class:`Numeric` (numbers with a tolerance),
+:class:`Choice` (one letter) and :class:`Function` (Python functions run by hidden tests).
+
+Each kind grades the plain-data form of an answer (see :mod:`.answers`) and returns a
+:class:`.result.Result`; what is graded against (references, known wrong answers with
+their feedback, probes, hidden cases) comes from the key (:mod:`.key`), written as
+formulas that the course's whitelisted parser (:mod:`.parse`) reads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+import sympy as sp
+
+from . import answers, compare, fnrun, probes, reading, sandbox
+from .parse import ParseError, parse, symbol_names
+from .reading import flat, position
+from .result import Result, describe, not_answered
+
+N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
+KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
+
+
+class Exercise:
+    kind = "?"
+
+    def __init__(self, id, task, answer_type, chapter):
+        self.id, self.task, self.answer_type, self.chapter = id, task, answer_type, chapter
+
+    def grade(self, ans: dict, live=None, strict: bool = False) -> Result:
+        if not isinstance(ans, dict) or ans.get("t") == "none":
+            return not_answered(self.id, f"expected {self.answer_type}")
+        if ans.get("t") == "bad":
+            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {ans.get('v')}.")
+        return self._grade(ans, live, strict)
+
+    def misconceptions(self) -> list[tuple[object, str]]:
+        """``(answer as plain data, feedback)`` for every wrong answer the key declares."""
+        return []
+
+    def _grade(self, ans, live, strict):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _too_slow(ex_id):
+    return Result(ex_id, False, 0.0, f"Your expression took too long to read and evaluate (over "
+                  f"{compare.EVAL_SECONDS:g} s); write it in a simpler form.")
+
+
+def learner_form(value) -> dict:
+    """The plain-data form of a parsed key formula (the key's helper names expanded), as a
+    learner's answer would arrive: sympy's printed form, read again by the parser."""
+    return answers.serialise(value)
+
+
+def key_value(formula, names, shape=None):
+    """Parse a key formula (a string, a number, or nested lists of them) with ``names`` (symbols
+    and the key's own named helpers); ``shape`` checks the result like a learner's answer."""
+    def one(f):
+        if isinstance(f, list):
+            return [one(e) for e in f]
+        return parse(str(f), names, KEY_FUNCTIONS)
+    value = one(formula)
+    return reading.check_shape(value, shape) if shape is not None else value
+
+
+class FromFormulas(Exercise):
+    """An exercise whose reference and wrong answers are key formulas (symbolic, numeric);
+    ``let`` names helper formulas the key may use (the learner may not)."""
+
+    shape: tuple = ()
+    let: dict
+    symbols: tuple = ()
+
+    def key_names(self) -> dict:
+        names = symbol_names(self.symbols)
+        for name, formula in self.let.items():
+            names[name] = key_value(formula, names)
+        return names
+
+    def misconceptions(self):
+        names = self.key_names()
+        return [(learner_form(key_value(w, names, self.shape)), msg) for w, msg in self.wrong]
+
+    def right_answer(self) -> dict:
+        return learner_form(key_value(self.reference, self.key_names(), self.shape))
+
+    def parse_key(self) -> None:
+        """Parse every formula of this exercise in the key (``ParseError`` naming the first
+        that does not parse): the reference, each wrong answer, the substitution tiers."""
+        names = self.key_names()
+        labelled = [("the reference", self.reference, self.shape)]
+        labelled += [(f"wrong answer {k + 1}", w, self.shape) for k, (w, _) in enumerate(self.wrong)]
+        labelled += [(f"canon {n}", f, None) for tier in getattr(self, "canon", ()) for n, f in tier.items()]
+        for label, formula, shape in labelled:
+            try:
+                key_value(formula, names, shape)
+            except ParseError as exc:
+                raise ParseError(f"{label} {formula!r}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- symbolic
+
+class Symbolic(FromFormulas):
+    """An expression, vector or matrix in the exercise's symbols."""
+
+    kind = "symbolic"
+
+    def __init__(self, id, task, answer_type, chapter, symbols, shape, reference, sampler,
+                 wrong=(), canon=(), seed=0, hint="", wide=None, allow=(), let=None, probes=()):
+        super().__init__(id, task, answer_type, chapter)
+        self.symbols = symbols          # list of sympy Symbols (with assumptions)
+        self.shape = shape              # () scalar, (n,) vector, (n, m) matrix
+        # reference, wrong [(formula, feedback)], canon [{name: formula}]: the key's formulas;
+        # let: {name: formula} helpers the key's formulas may use (never the learner's).
+        self.reference, self.wrong, self.canon, self.let = reference, list(wrong), list(canon), dict(let or {})
+        self.sampler, self.seed, self.hint = sampler, seed, hint
+        # wide(rng) -> points far outside the usual range (large values of both signs, ties
+        # where a max switches branch); allow: restricted functions ("Max", "Min", "Abs")
+        # accepted besides those the reference and wrong answers use.
+        self.wide, self.allow, self.probes = wide, set(allow), list(probes)
+        self._cache = None
+
+    def _prepared(self):
+        if self._cache is None:
+            names = self.key_names()
+            S = {s.name: s for s in self.symbols}
+            rng = np.random.default_rng(self.seed)
+            raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
+            points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
+            ref = flat(key_value(self.reference, names, self.shape))
+            wrong_exprs = [(flat(key_value(w, names, self.shape)), msg) for w, msg in self.wrong]
+            wrong = [(compare.evaluate(w, points), msg) for w, msg in wrong_exprs]
+            canon = [{S[k]: key_value(v, names) for k, v in tier.items()} for tier in self.canon] or None
+            used = ref + [e for w, _ in wrong_exprs for e in w]
+            allowed = self.allow | {f.__name__ for f in (sp.Max, sp.Min, sp.Abs)
+                                    if any(sp.sympify(e).has(f) for e in used)}
+            ref_values = compare.evaluate(ref, points)
+            ref_at = [compare.evaluate(ref, [p.at]) if p.kind == "at" else None for p in self.probes]
+            self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
+        return self._cache
+
+    def _grade(self, ans, live, strict):
+        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        started = time.monotonic()
+        try:
+            entries = flat(reading.read(ans, self.shape, symbol_names(self.symbols), allowed))
+        except ParseError as exc:
+            return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+        except compare.TimeUp:
+            return _too_slow(self.id)
+        left = compare.EVAL_SECONDS - (time.monotonic() - started)
+        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon,
+                                                             timeout=max(left, 0.05))
+        if status == "timeout":
+            return _too_slow(self.id)
+        score = sum(bool(v) for v in verdicts) / len(verdicts)
+        if all(verdicts):
+            how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
+            return Result(self.id, True, 1.0, f"Correct (checked {how}).")
+        for wvals, msg in wrong:
+            if compare.values_match(values, wvals):
+                return Result(self.id, False, score, msg)
+        if all(all(v is None for v in row) for row in values):
+            return Result(self.id, False, 0.0, "Your expression is undefined (or not real) at every test point.")
+        details = []
+        if len(entries) > 1:
+            bad = [position(k, self.shape) for k, v in enumerate(verdicts) if not v]
+            details.append("entries not right: " + ", ".join(bad))
+        try:
+            with compare.time_limit(max(compare.EVAL_SECONDS - (time.monotonic() - started), 0.05)):
+                taught = probes.explain(self.probes, entries, values, points, self.shape, ref_values, ref_at)
+        except compare.TimeUp:
+            taught = None
+        msg = taught or "Not equivalent to the expected answer."
+        if self.hint:
+            msg += f" Hint: {self.hint}"
+        return Result(self.id, False, score, msg, details)
+
+
+# --------------------------------------------------------------------------- numbers
+
+class Numeric(FromFormulas):
+    """A number or an array of numbers, compared with a tolerance."""
+
+    kind = "numeric"
+
+    def __init__(self, id, task, answer_type, chapter, reference, wrong=(), rtol=1e-6, atol=1e-9, shape=(),
+                 let=None):
+        super().__init__(id, task, answer_type, chapter)
+        self.reference, self.wrong, self.rtol, self.atol, self.shape = reference, list(wrong), rtol, atol, shape
+        self.let = dict(let or {})
+        self._cache = None
+
+    def _value(self, formula, names):
+        return np.array(reading.floats(key_value(formula, names, self.shape)), dtype=float)
+
+    def _prepared(self):
+        if self._cache is None:
+            names = self.key_names()
+            self._cache = (self._value(self.reference, names),
+                           [(self._value(w, names), msg) for w, msg in self.wrong])
+        return self._cache
+
+    def _grade(self, ans, live, strict):
+        try:
+            value = reading.read(ans, self.shape, {})
+            with compare.time_limit(compare.EVAL_SECONDS):
+                arr = np.array(reading.floats(value), dtype=float)
+        except ParseError as exc:
+            return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+        except compare.TimeUp:
+            return _too_slow(self.id)
+        if not np.all(np.isfinite(arr)):
+            return Result(self.id, False, 0.0, "Your answer contains nan or inf; expected finite numbers.")
+        ref, wrong = self._prepared()
+        ok = np.isclose(arr, ref, rtol=self.rtol, atol=self.atol)
+        if ok.all():
+            return Result(self.id, True, 1.0, "Correct.")
+        score = float(ok.mean()) if ok.size > 1 else 0.0
+        for w, msg in wrong:
+            if compare.array_close(arr, w, rtol=self.rtol, atol=self.atol):
+                return Result(self.id, False, score, msg)
+        details = []
+        if ok.size > 1:
+            details.append("entries not right: " + ", ".join(
+                position(k, self.shape) for k, v in enumerate(ok.ravel()) if not v))
+        return Result(self.id, False, score, "Not the expected value.", details)
+
+
+# --------------------------------------------------------------------------- multiple choice
+
+class Choice(Exercise):
+    kind = "choice"
+
+    def __init__(self, id, task, chapter, options, correct, feedback):
+        super().__init__(id, task, "one letter: " + ", ".join(f"'{k}'" for k in options), chapter)
+        self.options, self.correct, self.feedback = options, correct, feedback
+
+    def right_answer(self) -> dict:
+        return {"t": "text", "v": self.correct}
+
+    def misconceptions(self):
+        return [({"t": "text", "v": letter}, msg) for letter, msg in self.feedback.items()]
+
+    def _grade(self, ans, live, strict):
+        if ans.get("t") != "text":
+            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}.")
+        letter = ans["v"].strip().strip("()").lower()[:1]
+        if letter not in self.options:
+            return Result(self.id, False, 0.0, f"Answer with one of {', '.join(self.options)}.")
+        if letter == self.correct:
+            return Result(self.id, True, 1.0, "Correct.")
+        return Result(self.id, False, 0.0, self.feedback.get(letter, "Not this one."))
+
+
+# --------------------------------------------------------------------------- functions
+
+class Function(Exercise):
+    """Python function(s), graded by hidden tests (:mod:`.hidden`) run in the sandbox."""
+
+    kind = "function"
+
+    def __init__(self, id, task, answer_type, chapter, names, hidden):
+        super().__init__(id, task, answer_type, chapter)
+        self.names, self.hidden = names, hidden
+        self.judge, self.diagnose = hidden.judge, hidden.diagnose
+        self._built = {}
+
+    def cases(self, strict):
+        if strict not in self._built:
+            cases = self.hidden.cases() + (self.hidden.strict() if strict else [])
+            # What the fresh interpreter receives: the inputs, never the expected values.
+            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))} for c in cases]
+            self._built[strict] = (cases, inputs)
+        return self._built[strict][0]
+
+    def _grade(self, ans, live, strict):
+        records = ans["v"] if ans.get("t") == "seq" else [ans]
+        if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
+            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}"
+                          + (f" of length {len(records)}" if ans.get("t") == "seq" else "") + ".")
+        pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
+        if any(p is None for p in pickles):
+            return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
+                          "large): run the cell that defines it and check it again.")
+        cases = self.cases(strict)
+        reports, status = sandbox.run_functions(pickles, self._built[strict][1])
+        setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
+        outs = {r["i"]: r for r in reports if "i" in r}
+        if not outs and setup_error:
+            return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
+        if outs and all(o.get("ellipsis") for o in outs.values()):
+            return not_answered(self.id, "your function still returns the placeholder (...)")
+        passed, failed, hints, named = 0, 0, [], Counter()
+        for i, case in enumerate(cases):
+            rep = outs.get(i)
+            if rep is None:
+                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
+                       "crashed": "your code ended the process",
+                       "malformed": "the report of the run was damaged or too large (huge outputs, or "
+                                    "your code wrote to the grader's channel)"}.get(status, "not run")
+                hints.append(f"some tests did not run: {why}")
+                break
+            ok, hint = self.judge(case, rep)
+            if ok:
+                passed += 1
+                continue
+            failed += 1
+            diagnosis = self.diagnose(case, rep) if self.diagnose else None
+            if diagnosis:
+                named[diagnosis] += 1
+            if hint and hint not in hints:
+                hints.append(hint)
+        # A misconception is named only when it explains most failing tests, not one
+        # coincidence (an off-by-one count can equal 3n at n = 1 without being one-hot).
+        hints = [d for d, k in named.most_common() if 2 * k >= failed] + hints
+        score = passed / len(cases)
+        if passed == len(cases):
+            return Result(self.id, True, 1.0, f"Correct: all {len(cases)} hidden tests pass.")
+        if outs and all(o.get("out", 0) is None for o in outs.values()):
+            hints.insert(0, "your function returns None: did you forget `return`?")
+        return Result(self.id, False, score, f"{passed} of {len(cases)} hidden tests pass.", hints[:5])

@@ -1,0 +1,130 @@
+"""Read a plain answer (see :mod:`.answers`) into sympy values of the expected shape
+(graded exercises, all chapters): its nesting, number of entries and total length are
+checked before anything is parsed, then every string goes through the whitelist of
+:mod:`.parse`, all under one time limit."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from . import compare
+from .parse import MAX_CHARS, ParseError, parse
+from .result import describe
+
+MAX_ENTRIES = 100           # entries of a list/array answer, counted before anything is parsed
+
+
+def read(ans, shape, names, allowed=None):
+    """Parse a plain answer into sympy values of the expected shape: its nesting, number
+    of entries and total length are checked first, then every string is parsed, all
+    under one time limit (:func:`.compare.time_limit`)."""
+    precheck(ans, shape)
+    with compare.time_limit(compare.EVAL_SECONDS):
+        return check_shape(to_sympy(ans, names, allowed), shape)
+
+
+def precheck(ans, shape):
+    """Refuse, before parsing anything, an answer with more entries than the shape
+    holds, nested more than a matrix, or longer in all than one string may be."""
+    counts = [0, 0]         # entries, characters
+
+    def skeleton(a, depth):
+        if not isinstance(a, dict):
+            raise ParseError("the answer is malformed")
+        if a.get("t") != "seq":
+            counts[0] += 1
+            counts[1] += len(a["v"]) if isinstance(a.get("v"), str) else 0
+            return 0
+        v = a.get("v")
+        if not isinstance(v, list):
+            raise ParseError("the answer is malformed")
+        what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
+        if depth >= 2:
+            raise ParseError(f"expected {what}, got lists nested more deeply than a matrix")
+        if len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got a list of {len(v)} entries")
+        if counts[0] + len(v) > MAX_ENTRIES:
+            raise ParseError(f"expected {what}, got more than {MAX_ENTRIES} entries")
+        return [skeleton(e, depth + 1) for e in v]
+
+    sk = skeleton(ans, 0)
+    expected = math.prod(shape) if shape else 1
+    if counts[0] > expected:       # one string may hold a whole list, so only too many is final
+        check_shape(sk, shape)
+        raise ParseError(f"expected {expected} entries, got {counts[0]}")
+    if counts[1] > MAX_CHARS:
+        raise ParseError(f"the answer is too long ({counts[1]} characters in all; the limit is {MAX_CHARS})")
+
+
+def to_sympy(ans, names, allowed=None):
+    t = ans.get("t")
+    if t in ("sym", "text"):
+        return parse(ans["v"], names, allowed)
+    if t == "num":
+        v = ans.get("v")
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+            raise ParseError("the answer contains nan or inf")
+        return sp.Float(v)
+    if t == "seq":
+        return [to_sympy(e, names, allowed) for e in ans["v"]]
+    raise ParseError(f"expected a formula, got {describe(ans)}")
+
+
+def shape_like(value, shape):
+    if isinstance(value, sp.MatrixBase):
+        return value.tolist() if len(shape) == 2 else list(value)
+    return value
+
+
+def check_shape(value, shape):
+    if isinstance(value, sp.MatrixBase):
+        value = shape_like(value, shape)
+    if shape == ():
+        if isinstance(value, list):
+            raise ParseError(f"expected a single expression, got a list of {len(value)}")
+        return value
+    if not isinstance(value, list):
+        raise ParseError(f"expected a list/vector of {shape[0]} entries" if len(shape) == 1
+                         else f"expected a {shape[0]}×{shape[1]} matrix (a list of rows)")
+    if len(shape) == 1:
+        if len(value) == 1 and isinstance(value[0], list):
+            value = value[0]
+        if all(isinstance(v, list) and len(v) == 1 for v in value):
+            value = [v[0] for v in value]       # a column vector
+        if len(value) != shape[0] or any(isinstance(v, list) for v in value):
+            raise ParseError(f"expected a vector of {shape[0]} entries, got {len(value)}")
+        return value
+    if len(value) != shape[0] or any(not isinstance(r, list) or len(r) != shape[1] for r in value) \
+            or any(isinstance(e, list) for r in value for e in r):
+        raise ParseError(f"expected a {shape[0]}×{shape[1]} matrix (a list of {shape[0]} rows of {shape[1]})")
+    return value
+
+
+def flat(value):
+    if isinstance(value, sp.MatrixBase):
+        return list(value)
+    if isinstance(value, list):
+        return [e for v in value for e in flat(v)]
+    return [sp.sympify(value)]
+
+
+def position(k, shape):
+    if len(shape) == 2:
+        return f"({k // shape[1] + 1},{k % shape[1] + 1})"
+    return f"#{k + 1}"
+
+
+def floats(value):
+    if isinstance(value, list):
+        return [floats(v) for v in value]
+    if value.free_symbols:
+        raise ParseError("expected numbers, got an expression with symbols")
+    v = compare.numeric_value(value)
+    if v is None:
+        raise ParseError("expected a real number")
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf

@@ -1,0 +1,251 @@
+"""What the class got wrong, and gradebooks an LMS imports (graded exercises, all chapters).
+
+Written by the batch grader (:func:`.batch.grade_folder`) next to its gradebook ``-o grades.csv``:
+
+- ``grades_report.html``: a self-contained page (the chart is an embedded PNG) with, per
+  assignment and exercise, how many submissions were right, the score distribution and the
+  misconceptions named in the feedback with their counts, most frequent first; then the
+  submissions that need a look (status and reason);
+- ``grades_report.csv``: the same figures, one line per exercise and misconception;
+- with a roster (:func:`read_roster`), per gradebook ``grades_<a>_canvas.csv`` and
+  ``grades_<a>_moodle.csv``: one line per learner, one assignment column with the points.
+
+A misconception is counted when the feedback of a wrong answer carries the text the answer
+key declares for it (:meth:`.kinds.Exercise.misconceptions`); other wrong answers are counted
+as "other wrong answer".
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+from . import registry
+from .learner import atomic_write
+
+OTHER = "other wrong answer (no known misconception)"
+BINS = ("0", "partly right", "right")
+ROSTER_COLUMNS = ("submission", "learner_id", "name", "sis_user_id", "sis_login_id", "section", "email")
+MAX_ROSTER_BYTES = 4 * 2**20
+
+
+def outputs(out_csv) -> list[Path]:
+    """Every file the batch writes next to ``out_csv`` besides it (never taken for a submission)."""
+    from .batch import assignments
+    out_csv = Path(out_csv)
+    stems = [f"{out_csv.stem}_{a}" for a in assignments()] + [out_csv.stem]
+    return ([out_csv.with_name(f"{s}{out_csv.suffix}") for s in stems[:-1]]
+            + [out_csv.with_name(f"{s}_{lms}.csv") for s in stems for lms in ("canvas", "moodle")]
+            + [out_csv.with_name(f"{out_csv.stem}_report{ext}") for ext in (".html", ".csv")])
+
+
+def declared(ex_id: str) -> list[str]:
+    """Feedback texts of the misconceptions the key declares for an exercise: its wrong
+    answers, and for a function exercise the misconceptions its hidden tests diagnose."""
+    ex = registry.EXERCISES[ex_id]
+    hidden = getattr(getattr(ex, "hidden", None), "misconceptions", None) or {}
+    return [text for _, text in ex.misconceptions()] + [str(t) for t in hidden]
+
+
+def misconception(ex_id: str, message: str) -> str:
+    """The declared misconception whose feedback ``message`` carries (``OTHER`` if none)."""
+    return next((text for text in declared(ex_id) if text and text in message), OTHER)
+
+
+def summarise(rows) -> dict:
+    """``{exercise id: {"n", "right", "bins": Counter, "wrong": Counter, "unanswered"}}`` over
+    the rows whose assignment has that exercise (in course order)."""
+    stats = {}
+    for ex_id in registry.EXERCISES:
+        st = {"n": 0, "right": 0, "bins": Counter(), "wrong": Counter(), "unanswered": 0}
+        for _, row in rows:
+            if ex_id not in row.get("scores", {}):
+                continue
+            score, fb = row["scores"][ex_id], row.get("feedback", {}).get(ex_id)
+            st["n"] += 1
+            st["right"] += score >= 1
+            st["bins"][BINS[2] if score >= 1 else BINS[1] if score > 0 else BINS[0]] += 1
+            if fb is None or fb["status"] == "not answered yet":
+                st["unanswered"] += 1
+            elif score < 1:
+                st["wrong"][misconception(ex_id, fb["message"])] += 1
+        if st["n"]:
+            stats[ex_id] = st
+    return stats
+
+
+def _ordered(counter: Counter) -> list[tuple[str, int]]:
+    """Most frequent first; ``OTHER`` after the named ones of the same count."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] == OTHER, kv[0]))
+
+
+def report_csv(stats: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["exercise", "submissions", "right", "share_right", "score_0", "score_partly", "score_right",
+                "not_answered", "misconception", "count"])
+    for ex_id, st in stats.items():
+        head = [ex_id, st["n"], st["right"], f"{st['right'] / st['n']:.3f}"] + [st["bins"][b] for b in BINS] \
+            + [st["unanswered"]]
+        for text, count in _ordered(st["wrong"]) or [("", 0)]:
+            w.writerow(head + [text, count])
+    return buf.getvalue()
+
+
+def chart_png(stats: dict) -> bytes:
+    """Horizontal stacked bars per exercise: share of submissions with 0, partly right, right."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ids = list(stats)[::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(ids) + 1.2), dpi=100)
+    left = [0.0] * len(ids)
+    colours = {"0": "#d55e00", "partly right": "#e69f00", "right": "#0072b2"}   # Okabe-Ito, safe for CVD
+    for b in BINS[::-1]:   # "right" from the axis, so that its share reads off the scale
+        share = [100 * stats[i]["bins"][b] / stats[i]["n"] for i in ids]
+        ax.barh(ids, share, left=left, color=colours[b], label=b, edgecolor="white", linewidth=0.5)
+        left = [x + y for x, y in zip(left, share)]
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of submissions (%)")
+    ax.legend(ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def report_html(rows, stats: dict, title: str = "Class report") -> str:
+    from .batch import assignments, display
+    e = html.escape
+    statuses = Counter(r["status"] for _, r in rows)
+    alt = "Share of submissions right per exercise: " + "; ".join(
+        f"{i} {100 * st['right'] / st['n']:.0f} % right" for i, st in stats.items())
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'><style>"
+             "body{font:16px/1.5 system-ui,sans-serif;max-width:62rem;margin:1rem auto;padding:0 1rem;color:#1a1a1a}"
+             "table{border-collapse:collapse;margin:0.5rem 0 1.5rem;width:100%}"
+             "th,td{border:1px solid #bbb;padding:0.3rem 0.5rem;text-align:left;vertical-align:top}"
+             "thead th{background:#eef2f7}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+             "ol{margin:0;padding-left:1.2rem}img{max-width:100%;height:auto}.muted{color:#555}th .muted{font-weight:normal}"
+             "</style></head><body>",
+             f"<h1>{e(title)}</h1>",
+             f"<p>{len(rows)} entries: " + ", ".join(f"{n} {e(s)}" for s, n in statuses.most_common()) + ".</p>"]
+    if stats:
+        png = base64.b64encode(chart_png(stats)).decode()
+        parts += ["<h2>Share right per exercise</h2>",
+                  f"<figure><img src='data:image/png;base64,{png}' alt='{e(alt, quote=True)}'>"
+                  "<figcaption class='muted'>Bars: share of submissions per exercise that are right (from the "
+                  "axis), partly right, or without points. Figures in the tables below.</figcaption></figure>"]
+    for name, a in assignments().items():
+        mine = [i for i in a.ids if i in stats]
+        if not mine or name == "course":
+            continue
+        parts += [f"<h2>{e(a.title)} <span class='muted'>({e(name)})</span></h2>",
+                  "<table><thead><tr><th scope='col'>Exercise</th><th scope='col'>Submissions</th>"
+                  "<th scope='col'>Right</th><th scope='col'>Scores: 0 / partly / right</th>"
+                  "<th scope='col'>Not answered</th><th scope='col'>Misconceptions named in feedback "
+                  "(most frequent first)</th></tr></thead><tbody>"]
+        for ex_id in mine:
+            st = stats[ex_id]
+            wrong = "".join(f"<li>{e(text)} — <strong>{n}</strong></li>" for text, n in _ordered(st["wrong"]))
+            parts.append(f"<tr><th scope='row'>{e(ex_id)}<br><span class='muted'>"
+                         f"{e(registry.EXERCISES[ex_id].task)}</span></th><td class='n'>{st['n']}</td>"
+                         f"<td class='n'>{100 * st['right'] / st['n']:.0f} %</td>"
+                         f"<td class='n'>{' / '.join(str(st['bins'][b]) for b in BINS)}</td>"
+                         f"<td class='n'>{st['unanswered']}</td>"
+                         f"<td>{'<ol>' + wrong + '</ol>' if wrong else 'none'}</td></tr>")
+        parts.append("</tbody></table>")
+    attention = [(n, r) for n, r in rows if r["status"] != "graded"]
+    if attention:
+        parts += ["<h2>Submissions that need a look</h2><table><thead><tr><th scope='col'>Submission</th>"
+                  "<th scope='col'>Status</th><th scope='col'>Reason</th></tr></thead><tbody>"]
+        parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(r['status'])}</td><td>{e(r['reason'])}</td></tr>"
+                  for n, r in attention]
+        parts.append("</tbody></table>")
+    return "".join(parts) + "</body></html>\n"
+
+
+# --------------------------------------------------------------------------- roster and LMS files
+
+def read_roster(path) -> dict[str, dict]:
+    """``{submission name: {column: value}}`` from a CSV with the columns ``submission`` and
+    ``learner_id`` (others of :data:`ROSTER_COLUMNS` optional). Raises ``ValueError`` saying what is wrong."""
+    try:
+        raw = Path(path).read_bytes()[: MAX_ROSTER_BYTES + 1]
+    except OSError as exc:
+        raise ValueError(f"cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise ValueError(f"larger than {MAX_ROSTER_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    for need in ROSTER_COLUMNS[:2]:
+        if need not in header:
+            raise ValueError(f"no '{need}' column (columns found: {', '.join(header) or 'none'})")
+    roster = {}
+    for k, rec in enumerate(reader, start=2):
+        rec = {h.strip().lower(): (v or "").strip() for h, v in rec.items() if h}
+        if not rec.get("submission") or not rec.get("learner_id"):
+            raise ValueError(f"line {k}: an empty submission or learner_id")
+        if rec["submission"] in roster:
+            raise ValueError(f"line {k}: submission {rec['submission']!r} is listed twice")
+        roster[rec["submission"]] = {c: rec.get(c, "") for c in ROSTER_COLUMNS}
+    return roster
+
+
+def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list[str]]:
+    """``(canvas_csv, moodle_csv, submissions not in the roster)`` for one gradebook.
+
+    Canvas: the columns of its gradebook export/import, ``Student, ID, SIS User ID, SIS Login
+    ID, Section``, then one column named after the assignment with the points. Moodle: its CSV
+    grade import maps columns by hand; the file has ``ID number``, ``Email address`` (either
+    identifies the user) and one column with the points. A roster learner without a submission
+    gets an empty cell (an import then changes nothing for them)."""
+    from .batch import _cell, display
+    points = {}
+    for name, row in rows:
+        points[display(name)] = f"{sum(row['scores'].get(i, 0.0) for i in ids):.2f}"
+    canvas, moodle = io.StringIO(), io.StringIO()
+    cw, mw = csv.writer(canvas, lineterminator="\n"), csv.writer(moodle, lineterminator="\n")
+    cw.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
+    mw.writerow(["ID number", "Email address", title])
+    for sub, who in roster.items():
+        p = points.get(sub, "")
+        cw.writerow([_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"], who["sis_login_id"],
+                                        who["section"])] + [p])
+        mw.writerow([_cell(who["learner_id"]), _cell(who["email"]), p])
+    return canvas.getvalue(), moodle.getvalue(), sorted(set(points) - set(roster))
+
+
+def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
+    """Write the class report and, with a roster, the LMS files of every gradebook; their paths."""
+    from .batch import assignments, exercise_ids, gradebooks
+    out_csv = Path(out_csv)
+    stats = summarise(rows)
+    written = []
+    for ext, text in ((".html", report_html(rows, stats, f"Class report: {out_csv.stem}")), (".csv", report_csv(stats))):
+        path = out_csv.with_name(f"{out_csv.stem}_report{ext}")
+        atomic_write(path, text)
+        written.append(path)
+    if roster is None:
+        return written
+    for path, (a, mine) in gradebooks(rows, out_csv).items():
+        if a is None:
+            continue
+        canvas, moodle, unknown = lms_files(mine, exercise_ids(a), f"{assignments()[a].title} ({a})", roster)
+        for lms, text in (("canvas", canvas), ("moodle", moodle)):
+            target = path.with_name(f"{path.stem}_{lms}.csv")
+            atomic_write(target, text)
+            written.append(target)
+        if unknown:
+            log(f"not in the roster (not exported to the LMS files of {path.name}): {', '.join(unknown[:20])}")
+    return written

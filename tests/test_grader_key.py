@@ -1,0 +1,224 @@
+"""The answer key as data (softmaxbook/grader/key): it loads and validates, every declared
+misconception is recognised with its own feedback, a wrong answer that matches none is
+told what is wrong with it (a point, a property) without the reference, the test
+submissions come from the key, and a malformed key is refused with a clear message."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from softmaxbook.grader import EXERCISES, check, registry
+from softmaxbook.grader import key as answer_key
+from softmaxbook.grader.answers import serialise
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import submissions  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def private_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "progress.json"))
+
+
+def _declared():
+    """Every misconception the key declares: (id, answer as plain data, feedback)."""
+    for ex in EXERCISES.values():
+        if ex.kind == "function":
+            for feedback, source in ex.hidden.misconceptions.items():
+                yield ex.id, source, feedback
+        else:
+            for answer, feedback in ex.misconceptions():
+                yield ex.id, answer, feedback
+
+
+DECLARED = list(_declared())
+
+
+def test_the_key_loads_every_exercise_in_course_order_and_validates():
+    assert list(EXERCISES) == list(answer_key.load())
+    assert [e.chapter for e in EXERCISES.values()] == sorted(e.chapter for e in EXERCISES.values())
+    assert {e.kind for e in EXERCISES.values()} == {"symbolic", "numeric", "choice", "function"}
+    assert registry.check_key() == []
+    assert len(DECLARED) >= 70        # 61 formulas and letters, 13 function misconceptions
+
+
+def test_the_validation_also_runs_the_function_answers_in_the_sandbox():
+    functions = {i: e for i, e in EXERCISES.items() if e.kind == "function"}
+    assert answer_key.check(functions, functions=True) == []
+
+
+@pytest.mark.parametrize("ex_id, answer, feedback", DECLARED,
+                         ids=[f"{d[0]}-{k}" for k, d in enumerate(DECLARED)])
+def test_every_declared_misconception_gets_its_own_feedback(ex_id, answer, feedback):
+    ex = EXERCISES[ex_id]
+    if ex.kind == "function":
+        r = ex.grade(serialise(answer_key.solution_functions(answer, ex.names)))
+        assert not r.passed and feedback in r.message, r.message
+    else:
+        r = ex.grade(answer)
+        assert not r.passed and r.message == feedback, r.message
+
+
+def test_the_instructor_checks_the_key_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import subprocess
+    out = subprocess.run([sys.executable, "-m", "softmaxbook.grader.key"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("the key is sound: 22 exercises in 4 files; 61 declared wrong answers")
+    from softmaxbook.grader.key.__main__ import main
+    _write(tmp_path, "[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n"
+                     "wrong = [[1, 'one is the reference']]\n")
+    monkeypatch.setattr(answer_key, "HERE", tmp_path)
+    assert main([]) == 1
+    assert "ch1.x: the wrong answer 1 gets 'Correct.', not its own feedback" in capsys.readouterr().err
+
+
+def test_the_validation_finds_a_wrong_answer_that_gets_another_feedback(monkeypatch):
+    ex = EXERCISES["ch4.gap"]
+    monkeypatch.setattr(ex, "wrong", ex.wrong + [["log(2)", "a second feedback for log 2"]])
+    monkeypatch.setattr(ex, "_cache", None)
+    problems = answer_key.check({"ch4.gap": ex})
+    assert problems == ["ch4.gap: the wrong answer 'log(2)' gets 'log 2 is the largest gap (at d = 0); the gap "
+                        "shrinks as d grows.', not its own feedback"]
+
+
+def test_the_validation_finds_a_probe_the_reference_breaks_and_feedback_showing_it(monkeypatch):
+    ex = EXERCISES["ch4.bound"]
+    probe = answer_key._probe({"swap": ["n", "lam"], "says": "symmetric in n and λ"}, ex.key_names())
+    monkeypatch.setattr(ex, "probes", ex.probes + [probe])
+    monkeypatch.setattr(ex, "hint", "it is log(n) / lam")
+    problems = answer_key.check({"ch4.bound": ex})
+    assert any("probe swap (symmetric in n and λ) does not hold" in p for p in problems), problems
+    assert any("feedback shows the reference: 'it is log(n) / lam'" in p for p in problems), problems
+
+
+def _wrong_but_undeclared():
+    return [
+        ("ch4.gap", "d", "At d = 0 your expression gives 0, but LSE(a, a) − a is 0.6931."),
+        ("ch4.gap", "log(2) - 2*d", "Your expression is negative at d = "),
+        ("ch4.gap", "log(2)/(1 + d)", "At d = 300 your expression gives 0.002303, but the gap vanishes as d → ∞"),
+        ("ch4.bound", "log(n + 1)/lam", "At n = 1, lam = 1 your expression gives 0.6931, but the gap for a single number"),
+        ("ch1.sigmoid_variance", "-exp(theta)/(1 + exp(theta))**2", "but A''(θ) is a variance, positive for every θ"),
+        ("ch1.sigmoid_variance", "exp(theta)/(1 + exp(theta))**3", "At theta = 0 your expression gives 0.125, but A''(0)"),
+        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + 2*exp(theta3)) + theta1", "Exchanging theta1 and theta2"),
+        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + exp(theta3)) + 1", "At theta1 = 0, theta2 = 0, theta3 = 0"),
+        ("ch1.mean", ["exp(theta1)/(1 + exp(theta1))", "exp(theta2)/(1 + exp(theta2))", "exp(theta3)/(1 + exp(theta3))"],
+         "∇A(θ) = E[Y] is a vector of probabilities, which add up to 1"),
+        ("ch1.nll", "yT", None),
+        ("ch2.gradient", ["p1 - y1", "p2 - y2", "p3"], "the gradient's entries add up to 0"),
+        ("ch2.hessian", [["p1*(1-p1)", "-p1*p2", "0"], ["-p1*p2", "p2*(1-p2)", "-p2*p3"], ["-p1*p3", "-p2*p3", "p3*(1-p3)"]],
+         "Entries (1,3) and (3,1) of your matrix differ"),
+        ("ch2.hessian", [["p1", "-p1*p2", "-p1*p3"], ["-p1*p2", "p2", "-p2*p3"], ["-p1*p3", "-p2*p3", "p3"]],
+         "every row of H adds up to 0"),
+    ]
+
+
+@pytest.mark.parametrize("ex_id, answer, teaches", [w for w in _wrong_but_undeclared() if w[2]])
+def test_an_undeclared_wrong_answer_is_told_where_it_differs_or_what_it_breaks(ex_id, answer, teaches):
+    r = check(ex_id, answer)
+    assert not r.passed and teaches in r.message, r.message
+    assert "Not equivalent" not in r.message
+    assert not answer_key.shows_reference(EXERCISES[ex_id], r.message)
+
+
+def test_no_feedback_shows_the_reference():
+    ex = EXERCISES["ch4.gap"]
+    assert answer_key.shows_reference(ex, "the gap is log(1 + exp(-d)) here")       # the check can fail
+    assert answer_key.shows_reference(ex, "the gap is log(1+exp(-d))")
+    messages = []
+    for ex_id, answer, _ in DECLARED:
+        if EXERCISES[ex_id].kind != "function":
+            messages.append((ex_id, EXERCISES[ex_id].grade(answer).message))
+    for ex_id, answer, _ in _wrong_but_undeclared():
+        messages.append((ex_id, check(ex_id, answer).message))
+    for ex in EXERCISES.values():
+        messages += [(ex.id, text) for text in answer_key.feedback_texts(ex)]
+    assert len(messages) > 100
+    shown = [(i, m) for i, m in messages if answer_key.shows_reference(EXERCISES[i], m)]
+    assert shown == []
+
+
+def test_the_test_submissions_come_from_the_key():
+    assert set(submissions.SOLVED) == set(submissions.WRONG) == set(EXERCISES)
+    gap = EXERCISES["ch4.gap"]
+    assert submissions.SOLVED["ch4.gap"] == 'gap = \'log(1 + exp(-d))\'\n\ncheck("ch4.gap", gap)'
+    assert submissions.WRONG["ch4.gap"] == 'gap = \'log(2)\'\n\ncheck("ch4.gap", gap)'
+    assert gap.wrong[0][0] == "log(2)"
+    assert EXERCISES["ch3.codec"].hidden.solution in submissions.SOLVED["ch3.codec"]
+
+
+def _run_cell(source: str) -> dict:
+    """Run an answer cell with a ``check`` that records what it is given (our own fixture code)."""
+    import math
+
+    import numpy as np
+    import sympy as sp
+    got = {}
+    exec(compile(source, "<cell>", "exec"),
+         {"np": np, "sp": sp, "math": math, "check": lambda ex_id, ans: got.__setitem__(ex_id, ans)})
+    return got
+
+
+@pytest.mark.parametrize("ex_id", [i for i, e in EXERCISES.items() if e.kind != "function"])
+def test_the_generated_answers_are_right_and_wrong_with_their_own_feedback(ex_id):
+    right = check(ex_id, _run_cell(submissions.SOLVED[ex_id])[ex_id])
+    assert right.passed, right.message
+    wrong = check(ex_id, _run_cell(submissions.WRONG[ex_id])[ex_id])
+    assert not wrong.passed and wrong.message == EXERCISES[ex_id].misconceptions()[0][1]
+
+
+def test_the_committed_fixture_notebooks_are_up_to_date():
+    for kind, answers in (("solved", submissions.SOLVED), ("wrong", submissions.WRONG)):
+        for nb in submissions.NOTEBOOKS:
+            committed = (ROOT / "tests" / "fixtures" / kind / nb.name).read_text()
+            assert committed == submissions.render(nb.read_text(), answers), f"run python {submissions.__file__}"
+
+
+def test_the_key_files_are_packaged():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["softmaxbook"]
+    assert "grader/key/*.toml" in patterns
+    assert sorted(p.name for p in (ROOT / "softmaxbook").glob("grader/key/*.toml")) == [f"ch{i}.toml" for i in range(1, 5)]
+
+
+def _write(tmp_path, text):
+    (tmp_path / "ch1.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\nrefrence = 2\n",
+     "ch1.toml, exercise ch1.x: unknown field(s) refrence for a numeric exercise"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'formula'\n", "ch1.toml, exercise ch1.x: unknown kind 'formula'"),
+    ("[[exercise]]\nid = 'ch2.x'\nkind = 'choice'\ntask = 't'\noptions = {a = 'A'}\ncorrect = 'a'\nfeedback = {}\n",
+     "ids in ch1.toml start with 'ch1.'"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'symbolic'\ntask = 't'\nanswer = 'a'\nsymbols = {x = 'real'}\n"
+     "reference = 'x'\nsample = [{names = ['y'], uniform = [0, 1]}]\n", "a draw rule names unknown symbol(s) ['y']"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'symbolic'\ntask = 't'\nanswer = 'a'\nsymbols = {x = 'complex'}\n",
+     "symbol x: assumption 'complex' is not one of"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'symbolic'\ntask = 't'\nanswer = 'a'\nsymbols = {x = 'real'}\n"
+     "reference = 'x'\nsample = [{names = ['x'], uniform = [0, 1]}]\nprobes = [{at = {y = 0}, name = 'q'}]\n",
+     "give a value to every symbol (x)"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\n", "KeyError: 'answer'"),
+    ("[[exercise]\n", "ch1.toml: not valid TOML"),
+])
+def test_a_malformed_key_is_refused_naming_the_file_and_the_exercise(tmp_path, monkeypatch, text, message):
+    _write(tmp_path, text)
+    monkeypatch.setattr(answer_key, "HERE", tmp_path)
+    with pytest.raises(answer_key.KeyProblem) as err:
+        answer_key.load()
+    assert message in str(err.value)
+
+
+def test_a_formula_the_parser_refuses_is_refused_when_the_key_loads(tmp_path, monkeypatch):
+    _write(tmp_path, "[[exercise]]\nid = 'ch1.x'\nkind = 'symbolic'\ntask = 't'\nanswer = 'a'\n"
+                     "symbols = {x = 'real'}\nreference = 'x'\nsample = [{names = ['x'], uniform = [0, 1]}]\n"
+                     "wrong = [['x**2', 'squared'], [\"__import__('os')\", 'no']]\n")
+    monkeypatch.setattr(answer_key, "HERE", tmp_path)
+    with pytest.raises(answer_key.KeyProblem) as err:
+        answer_key.load()
+    assert str(err.value).startswith("ch1.toml, exercise ch1.x: wrong answer 2 \"__import__('os')\": "
+                                     "unknown function '__import__'")
