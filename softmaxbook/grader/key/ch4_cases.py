@@ -87,7 +87,7 @@ def _softmin_diagnose(case, rep):
         return None
     x, lam = np.asarray(case.args[0], dtype=float), case.args[1]
     alternatives = [
-        (_lse_ref(lam * x) / lam, "that is the soft *max*; a soft-min must lie below min(x)"),
+        (_lse_ref(lam * x) / lam, "that is the soft maximum; a soft-min must lie below min(x)"),
         (-_lse_ref(-lam * x), "you forgot to divide by λ"),
         (_lse_ref(-lam * x) / lam, "your result has the wrong sign"),
         (float(np.min(x)), "that is the hard min(x); a soft-min is smooth and lies strictly below it"),
@@ -106,7 +106,7 @@ SOFTMIN = Hidden(
     m = np.max(z)
     return float(-(m + np.log(np.sum(np.exp(z - m)))) / lam)''',
     misconceptions={
-        "that is the soft *max*; a soft-min must lie below min(x)":
+        "that is the soft maximum; a soft-min must lie below min(x)":
             "def softmin(x, lam):\n    return float(np.log(np.sum(np.exp(lam * np.asarray(x, dtype=float)))) / lam)",
         "you forgot to divide by λ":
             "def softmin(x, lam):\n    z = -lam * np.asarray(x, dtype=float)\n    m = z.max()\n"
