@@ -483,7 +483,7 @@ def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
                                              answered=False)
             continue
         try:
-            results[ex_id] = ex.grade(ans, live=None, strict=True)
+            results[ex_id] = ex.grade(ans, strict=True)
         except Exception as exc:
             results[ex_id] = registry.Result(ex_id, False, 0.0, f"the answer could not be graded ({type(exc).__name__})")
     unknown = sorted(set(answers) - set(registry.EXERCISES))

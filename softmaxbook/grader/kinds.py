@@ -31,18 +31,18 @@ class Exercise:
     def __init__(self, id, task, answer_type, chapter):
         self.id, self.task, self.answer_type, self.chapter = id, task, answer_type, chapter
 
-    def grade(self, ans: dict, live=None, strict: bool = False) -> Result:
+    def grade(self, ans: dict, strict: bool = False) -> Result:
         if not isinstance(ans, dict) or ans.get("t") == "none":
             return not_answered(self.id, f"expected {self.answer_type}")
         if ans.get("t") == "bad":
             return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {ans.get('v')}.")
-        return self._grade(ans, live, strict)
+        return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
         """``(answer as plain data, feedback)`` for every wrong answer the key declares."""
         return []
 
-    def _grade(self, ans, live, strict):  # pragma: no cover - abstract
+    def _grade(self, ans, strict):  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -144,7 +144,7 @@ class Symbolic(FromFormulas):
             self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
-    def _grade(self, ans, live, strict):
+    def _grade(self, ans, strict):
         S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
         started = time.monotonic()
         try:
@@ -206,7 +206,7 @@ class Numeric(FromFormulas):
                            [(self._value(w, names), msg) for w, msg in self.wrong])
         return self._cache
 
-    def _grade(self, ans, live, strict):
+    def _grade(self, ans, strict):
         try:
             value = reading.read(ans, self.shape, {})
             with compare.time_limit(compare.EVAL_SECONDS):
@@ -247,7 +247,7 @@ class Choice(Exercise):
     def misconceptions(self):
         return [({"t": "text", "v": letter}, msg) for letter, msg in self.feedback.items()]
 
-    def _grade(self, ans, live, strict):
+    def _grade(self, ans, strict):
         if ans.get("t") != "text":
             return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}.")
         letter = ans["v"].strip().strip("()").lower()[:1]
@@ -279,7 +279,7 @@ class Function(Exercise):
             self._built[strict] = (cases, inputs)
         return self._built[strict][0]
 
-    def _grade(self, ans, live, strict):
+    def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
         if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
             return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}"
