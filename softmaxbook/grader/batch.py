@@ -243,7 +243,8 @@ def assignments() -> dict[str, Assignment]:
             if c.get("cell_type") == "code":
                 for ex_id in runner._CHECK.findall(str(c.get("source", ""))):
                     if ex_id in registry.EXERCISES and ex_id not in placed:
-                        cells[ex_id], _ = k + 1, placed.add(ex_id)
+                        cells[ex_id] = k + 1
+                        placed.add(ex_id)
         title = next((ln.lstrip("# ").strip() for c in nb.cells if c.get("cell_type") == "markdown"
                       for ln in str(c.get("source", "")).splitlines() if ln.startswith("# ")), path.stem)
         if cells:
