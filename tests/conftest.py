@@ -18,8 +18,15 @@ def toc_files() -> list[str]:
     """Every page listed in _toc.yml, in reading order (without extension)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections", []))
+
     for part in toc.get("parts", []):
-        files += [entry["file"] for entry in part["chapters"]]
+        walk(part["chapters"])
     return files
 
 

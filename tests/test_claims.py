@@ -1,21 +1,30 @@
-"""The circulating answer, claim by claim (issue 12), and short chapter code cells.
+"""The circulating answer, claim by claim (issues 12, 21, 22), and short chapter code cells.
 
-The built pages (``make book`` first): every ``div.admonition.circulating-claim`` names
-one claim id in its title; each of Z1 ... Z15 appears exactly once, on the chapter that
-COURSE_SPEC.md assigns it to, with a quote, a verdict, and right before it a code cell
-whose output is shown (the computation the verdict rests on; Z9 computes nothing). The chapter sources: no
-code cell over about 15 lines (figure code lives in ``softmaxbook.figures``).
+The built pages (``make book`` first): every ``div.admonition.circulating-claim`` is a *claim
+card*. Each of Z1 ... Z15 has exactly one card, on the chapter that COURSE_SPEC.md assigns it
+to. A card carries one verdict of the course's scale (a class ``verdict-*`` and, on the
+English pages, the same words at the end of its title, shown as a badge), the quoted claim
+(a block quote attributed to the circulating answer, with its premise and definitions), a
+one-line correct statement (the first paragraph after the quote, opening in bold), and an
+explanation. Right after the card comes a visible code cell with output: the computation the
+verdict rests on (Z9 computes nothing, as the spec asks).
 
-Block format, the same in every chapter::
+Card format, the same in every chapter::
 
-    ```{admonition} Circulating claim Z6
-    :class: circulating-claim
-    :name: claim-z6
+    ```{admonition} Circulating claim Z7 — half right
+    :class: circulating-claim verdict-half-right
+    :name: claim-z7
 
-    > "translated quote" — the circulating answer (see {ref}`the note on sources <note-sources>`)
+    > "translated quote, with its premise" — the circulating answer (see
+    > {ref}`the note on sources <note-sources>`)
 
-    **Verdict.** ... {glue:text}`...` ...
+    **In fact.** One line: what is true.
+
+    **Why.** The explanation, with the numbers of the cell below ({glue:text}`...`).
     ```
+
+The chapter sources: no code cell over about 15 lines (figure code lives in
+``softmaxbook.figures``).
 """
 
 from __future__ import annotations
@@ -33,9 +42,17 @@ CHAPTERS = {
     "chapters/03_coding_three_symbols": ["Z7", "Z8", "Z9", "Z10", "Z11", "Z12"],
     "chapters/04_logsumexp_limits": ["Z13", "Z14", "Z15"],
 }
+#: The verdict scale, the same on every page: card class -> the words of the English badge.
+VERDICTS = {
+    "verdict-wrong": "wrong",
+    "verdict-half-right": "half right",
+    "verdict-incomplete": "right but incomplete",
+}
 #: The spec asks for one paragraph and no computation for Z9 (channel vs source coding).
 NO_COMPUTATION = ("Z9",)
 MAX_CELL_LINES = 15
+#: "One line" of a correct statement, generously: about two lines of the text column.
+MAX_STATEMENT_CHARS = 260
 _ID = re.compile(r"\bZ(\d+)\b")
 
 
@@ -44,6 +61,12 @@ def _claim_blocks(site, page):
     assert path.exists(), f"{path} is missing: run `make book` first"
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     return soup.select("div.admonition.circulating-claim")
+
+
+def _title(block) -> str:
+    title = block.select_one(".admonition-title")
+    assert title is not None, "a claim card without a title"
+    return " ".join(title.get_text().split())
 
 
 def test_every_claim_id_is_assigned_to_exactly_one_chapter():
@@ -55,29 +78,43 @@ def test_every_claim_id_is_assigned_to_exactly_one_chapter():
 def test_each_claim_appears_once_on_its_chapter(site, page):
     found = []
     for block in _claim_blocks(site, page):
-        title = block.select_one(".admonition-title")
-        assert title is not None, "a claim block without a title"
-        ids = _ID.findall(title.get_text())
-        assert len(ids) == 1, f"the title {title.get_text()!r} must name exactly one claim id"
+        ids = _ID.findall(_title(block))
+        assert len(ids) == 1, f"the title {_title(block)!r} must name exactly one claim id"
         found.append(f"Z{ids[0]}")
     assert sorted(found, key=lambda z: int(z[1:])) == CHAPTERS[page], f"{page}: found {found}"
 
 
 @pytest.mark.parametrize("page", list(CHAPTERS))
-def test_claim_blocks_quote_judge_and_follow_a_computation(site, page):
+def test_each_card_carries_one_verdict_of_the_scale(site, page):
     for block in _claim_blocks(site, page):
-        name = block.select_one(".admonition-title").get_text(strip=True)
+        name = _title(block)
+        verdicts = [c for c in block.get("class", []) if c.startswith("verdict-")]
+        assert len(verdicts) == 1 and verdicts[0] in VERDICTS, f"{name}: verdict classes {verdicts}"
+        words = VERDICTS[verdicts[0]]
+        assert name.lower().endswith(words), f"{name}: the title must end with its verdict {words!r}"
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_cards_quote_state_explain_and_precede_their_computation(site, page):
+    for block in _claim_blocks(site, page):
+        name = _title(block)
         quote = block.find("blockquote")
         said = " ".join(quote.get_text().split()) if quote is not None else ""
         assert "circulating answer" in said, f"{name}: no quote attributed to the circulating answer"
         assert "“" in said or '"' in said, f"{name}: the quote has no quotation marks"
+        after = [el for el in quote.find_next_siblings() if el.name == "p"]
+        assert len(after) >= 2, f"{name}: a correct statement and an explanation must follow the quote"
+        statement = after[0]
+        assert statement.find("strong") is not None and statement.get_text().strip().startswith(
+            statement.find("strong").get_text().strip()), f"{name}: the statement opens in bold"
+        assert len(" ".join(statement.get_text().split())) <= MAX_STATEMENT_CHARS, (
+            f"{name}: the correct statement is one line, not {len(statement.get_text())} characters")
         text = " ".join(block.get_text().split())
-        assert "Verdict." in text, f"{name}: no verdict"
         assert not re.search(r"posted in forums|found in answers", text, re.I), name
-        if name.endswith(NO_COMPUTATION):
+        if _ID.search(name).group(0) in NO_COMPUTATION:
             continue
-        cell = block.find_previous_sibling()
-        assert cell is not None and "cell" in (cell.get("class") or []), f"{name}: no code cell right before it"
+        cell = block.find_next_sibling()
+        assert cell is not None and "cell" in (cell.get("class") or []), f"{name}: no code cell right after it"
         output = cell.select_one("div.cell_output")
         assert output is not None and output.get_text(strip=True), f"{name}: the computing cell shows no output"
 
