@@ -11,7 +11,9 @@ formulas that the course's whitelisted parser (:mod:`.parse`) reads.
 from __future__ import annotations
 
 import time
+import zlib
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import sympy as sp
@@ -23,6 +25,21 @@ from .result import Result, describe, not_answered
 
 N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
 KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
+# The batch's secret seed while it grades (:func:`secret_points`): strict grading of a symbolic
+# answer also tests it at points drawn from it, which no learner can know in advance.
+_SECRET: list = []
+
+
+@contextmanager
+def secret_points(seed: int | None):
+    """Within the block, strict grading (the batch's) of symbolic answers also evaluates them at
+    points drawn from ``seed`` (the public, seeded points of the key alone can be fooled by a
+    formula that differs from the reference everywhere else). ``None``: the public points only."""
+    _SECRET.append(seed)
+    try:
+        yield
+    finally:
+        _SECRET.pop()
 
 
 class Exercise:
@@ -35,7 +52,7 @@ class Exercise:
         if not isinstance(ans, dict) or ans.get("t") == "none":
             return not_answered(self.id, f"expected {self.answer_type}")
         if ans.get("t") == "bad":
-            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {ans.get('v')}.")
+            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}.")
         return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
@@ -123,7 +140,7 @@ class Symbolic(FromFormulas):
         # where a max switches branch); allow: restricted functions ("Max", "Min", "Abs")
         # accepted besides those the reference and wrong answers use.
         self.wide, self.allow, self.probes = wide, set(allow), list(probes)
-        self._cache = None
+        self._cache = self._secret_cache = None
 
     def _prepared(self):
         if self._cache is None:
@@ -144,8 +161,23 @@ class Symbolic(FromFormulas):
             self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
+    def _secret(self) -> tuple[list, list]:
+        """Points drawn from the batch's secret seed and the reference's values there (none
+        outside the batch's strict grading): the usual range and the wide points, as in the key."""
+        seed = _SECRET[-1] if _SECRET else None
+        if seed is None:
+            return [], []
+        if self._secret_cache is None or self._secret_cache[0] != seed:
+            S, ref = self._prepared()[0], self._prepared()[2]
+            rng = np.random.default_rng([seed, zlib.crc32(self.id.encode())])
+            raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
+            points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
+            self._secret_cache = (seed, points, compare.evaluate(ref, points))
+        return self._secret_cache[1], self._secret_cache[2]
+
     def _grade(self, ans, strict):
         S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        secret, secret_values = self._secret() if strict else ([], [])
         started = time.monotonic()
         try:
             entries = flat(reading.read(ans, self.shape, symbol_names(self.symbols), allowed))
@@ -154,10 +186,12 @@ class Symbolic(FromFormulas):
         except compare.TimeUp:
             return _too_slow(self.id)
         left = compare.EVAL_SECONDS - (time.monotonic() - started)
-        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon,
-                                                             timeout=max(left, 0.05))
+        values, verdicts, status = compare.symbolic_verdicts(
+            entries, ref, [r + x for r, x in zip(ref_values, secret_values or [[]] * len(ref_values))],
+            points + secret, canon, timeout=max(left, 0.05))
         if status == "timeout":
             return _too_slow(self.id)
+        values = [row[:len(points)] for row in values]   # feedback speaks of the public points only
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
             how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
@@ -300,7 +334,7 @@ class Function(Exercise):
         for i, case in enumerate(cases):
             rep = outs.get(i)
             if rep is None:
-                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
+                why = setup_error or {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
                        "crashed": "your code ended the process",
                        "malformed": "the report of the run was damaged or too large (huge outputs, or "
                                     "your code wrote to the grader's channel)"}.get(status, "not run")
