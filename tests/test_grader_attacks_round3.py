@@ -26,6 +26,7 @@ import csv
 import functools
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,7 @@ import pytest
 
 from conftest import ROOT
 from procs import running_with
-from softmaxbook.grader import EXERCISES, batch, cgroups, check, jail, learner, runner
+from softmaxbook.grader import EXERCISES, batch, cgroups, check, jail, kinds, learner, runner
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.batch import feedback_name, grade_answers
 
@@ -793,3 +794,38 @@ check("ch3.huffman_rate", "5/3")
     assert seconds < budget + batch.STARTUP_MARGIN
     assert row["status"] == "timed out" and row["total"] == "1.000"
     assert "time budget" in row["reason"]
+
+
+# --------------------------------------------------------------------------- the secret sample points
+
+def test_check_keeps_the_public_points_and_the_batch_adds_secret_ones():
+    """check() (the learner's own machine) can only use the key's public points; the batch
+    grades with points drawn from the gradebook's secret seed as well."""
+    answer = _vanishing_answer()
+    assert check("ch1.sigmoid_variance", answer).score == 1.0
+    with kinds.secret_points(secrets.randbits(128)):
+        results, _ = grade_answers({"ch1.sigmoid_variance": serialise(answer)}, ["ch1.sigmoid_variance"])
+    assert results["ch1.sigmoid_variance"].score == 0.0
+
+
+HONEST_FORMS = [("ch4.gap", "log(exp(d) + 1) - d"), ("ch4.gap", "-log(sigma(d))"),
+                ("ch1.sigmoid_variance", "1/(2 + exp(theta) + exp(-theta))"), ("ch4.bound", "log(n)*lam**(-1)")]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_right_answers_and_honest_forms_pass_at_any_secret_points(seed):
+    with kinds.secret_points(seed * 2654435761 + 97):
+        for ex in EXERCISES.values():
+            if isinstance(ex, kinds.Symbolic):
+                assert ex.grade(ex.right_answer(), strict=True).score == 1.0, (seed, ex.id)
+        for ex_id, form in HONEST_FORMS:
+            assert EXERCISES[ex_id].grade(serialise(form), strict=True).score == 1.0, (seed, ex_id, form)
+
+
+def test_the_secret_seed_is_kept_in_the_state_and_reused_on_resume(round3):
+    state = json.loads((round3["base"] / "grades.csv.state.json").read_text())
+    seed = state[batch.SECRET_KEY]
+    assert len(seed) == 32 and int(seed, 16) > 0
+    assert oct((round3["base"] / "grades.csv.state.json").stat().st_mode & 0o777) == "0o600"
+    for path in (round3["base"] / "grades_feedback").iterdir():   # never shown to a learner
+        assert seed not in path.read_text(encoding="utf-8")

@@ -550,7 +550,7 @@ def judge(runs: list, assignment, answered: bool) -> tuple[str, str]:
             else:
                 found.add("timed out")
                 reasons.append(pre + f"{where} was still running at the {stop['limit']:g} s limit for the whole "
-                               "notebook, which was stopped there; answers checked before it count"
+                               "submission, which was stopped there; answers checked before it count"
                                if stop["cell"] else pre + run.reason)
         if not run.stops and run.reason:
             reasons.append(pre + run.reason)
@@ -607,6 +607,9 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
             if run is None:
                 not_run.append(name)
                 continue
+            for stop in run.stops:   # the runner was given what was left: the limit is the submission's
+                if stop["kind"] == "total-timeout":
+                    stop["limit"] = total_timeout
             runs.append((name, run))
             notes += [(f"{name}: " if len(paths) > 1 else "") + n for n in run.notes]
             answers.update(run.answers or {})

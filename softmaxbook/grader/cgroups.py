@@ -8,7 +8,8 @@ memory, in-memory files, kernel memory) and a *pids* cgroup (every process and t
 made inside the grader's own groups (never beside them: an outer limit on the grader
 still bounds its jails), joined by the jail's first process before it runs anything
 (:meth:`Group.join`), and emptied (every process in it killed) and removed when the jail
-ends (:meth:`Group.close`).
+ends (:meth:`Group.close`); the empty groups a killed grader left behind are removed by the
+next one (:func:`_sweep`).
 
 Both layouts are found at run time (:func:`locate`), from ``/proc/self/mountinfo`` and
 ``/proc/self/cgroup``: cgroup v1 (a hierarchy per controller: ``memory.limit_in_bytes``,
@@ -34,6 +35,7 @@ PREFIX = "softmaxbook-jail-"
 LEAF = "softmaxbook-grader"      # v2: where a grader alone in its group moves itself
 CONTROLLERS = ("memory", "pids")
 EMPTY_GRACE = 5.0                 # seconds to wait for a killed group to empty
+STALE_SECONDS = 300.0             # an empty jail group this old was left by a grader that was killed
 
 
 @dataclass(frozen=True)
@@ -153,12 +155,31 @@ def hierarchies() -> tuple[tuple[Hierarchy, ...], str]:
         if why:
             return (), why
     found = tuple(found.values())
+    for group in {h.group for h in found}:
+        _sweep(group)
     try:
         Group(found, memory=64 * 2**20, processes=8).close()
     except OSError as exc:
         where = getattr(exc, "filename", None) or "the grader's cgroup"
         return (), f"cannot make a cgroup in {os.path.dirname(str(where))} ({exc.strerror})"
     return found, ""
+
+
+def _sweep(group: Path) -> None:
+    """Remove the empty jail groups a killed grader left in ``group`` (one that still holds a
+    process, or was made in the last :data:`STALE_SECONDS` by a grader still starting its jail,
+    is left alone: the kernel refuses to remove a group with processes)."""
+    try:
+        entries = list(os.scandir(group))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        try:
+            if entry.name.startswith(PREFIX) and entry.is_dir() and now - entry.stat().st_mtime > STALE_SECONDS:
+                _rmdir(Path(entry.path))
+        except OSError:
+            continue
 
 
 # --------------------------------------------------------------------------- one jail's groups

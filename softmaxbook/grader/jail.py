@@ -4,7 +4,8 @@ The batch grader runs every submitted notebook through :func:`run`, and function
 are re-run through it too. The command gets
 
 - new PID, network, IPC, UTS and mount namespaces (``bwrap``, Debian package
-  ``bubblewrap``): it sees only its own processes in ``/proc``, only a loopback network,
+  ``bubblewrap``; the command is the namespace's init, so signals from inside cannot kill
+  it and no other process of its uid holds its stdout): it sees only its own processes in ``/proc``, only a loopback network,
   and a file system made of the system directories Python needs, Python's own prefix and
   virtual environment, the read-only paths the caller names and one private writable
   scratch directory -- not the instructor's working directory, gradebook, state file or
@@ -109,7 +110,7 @@ def _probe() -> str:
                   limits=Limits(cpu_seconds=10, processes=64, output_bytes=1000))
     except OSError as exc:
         return f"bwrap could not be started ({exc})."
-    if out.returncode != 0 or out.stdout.strip() != b"2":
+    if out.returncode != 0 or out.stdout.strip() != b"1":
         detail = out.stderr.decode("utf-8", "replace").strip()[-300:] or out.killed_reason or f"exit {out.returncode}"
         return f"bwrap is installed but cannot create a sandbox here ({detail})."
     return ""
@@ -162,8 +163,11 @@ def _python_dirs() -> list[Path]:
 
 def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: int, binds_rw=(), hide=(),
                 inodes: int = Limits.inodes) -> list[str]:
-    argv = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--hostname", "jail"]
+    # --as-pid-1: the command itself is the namespace's init, with no bwrap reaper above it. Not
+    # root, that reaper would run under the jail's own uid, dumpable, holding the jail's stdout:
+    # the learner's code could write the report through /proc/1/fd/1 or rewrite its memory.
+    argv = ["bwrap", "--unshare-pid", "--as-pid-1", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "jail"]
     if os.geteuid() != 0:
         argv += ["--unshare-user", "--cap-drop", "ALL"]
     for d in SYSTEM_DIRS:
@@ -181,7 +185,7 @@ def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: i
         for parent in reversed(p.parents[:-1]):
             if parent not in made:
                 made.add(parent)
-                out += ["--perms", "0755", "--dir", str(parent)]
+                out += ["--perms", "0555", "--dir", str(parent)]   # nobody writes there, the jail's own uid neither
         return out
 
     # /tmp and the writable scratch first (the scratch may be under /tmp), then the read-only

@@ -10,7 +10,7 @@ strings are parsed in this process through a whitelist (cheap and bounded). A fu
 answer is pickled by value and run in a fresh interpreter, exactly as the batch grader
 runs it (:func:`.sandbox.run_functions`: inside bubblewrap where it works, without the
 course package, every wait with a deadline and the whole process group killed at
-4.5 s), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
+4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
 :func:`progress_path`) so that :func:`progress` works across sessions without a server.
 """
 

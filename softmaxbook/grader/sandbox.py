@@ -39,7 +39,7 @@ MAX_REPORT_BYTES = 2_000_000
 SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
 CASE_SECONDS = 1.0             # one hidden test
 FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes=64, file_size=2**20,
-                              output_bytes=MAX_REPORT_BYTES)
+                              output_bytes=MAX_REPORT_BYTES, memory=2**30)
 # One BLAS thread: faster to start, and the jail's process limit counts threads.
 FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 REPORT_KEYS = {"i", "out", "ellipsis", "bits", "back", "raised", "msg", "timeout"}
