@@ -804,6 +804,11 @@ def test_right_answers_and_honest_forms_pass_at_any_secret_points(seed):
                 assert ex.grade(ex.right_answer(), strict=True).score == 1.0, (seed, ex.id)
         for ex_id, form in HONEST_FORMS:
             assert EXERCISES[ex_id].grade(serialise(form), strict=True).score == 1.0, (seed, ex_id, form)
+        if seed < 3:   # the feedback of a known wrong answer speaks of the public points: unchanged
+            for ex in EXERCISES.values():
+                if isinstance(ex, kinds.Symbolic):
+                    for answer, message in ex.misconceptions():
+                        assert message in ex.grade(answer, strict=True).message, (seed, ex.id, message)
 
 
 def test_the_secret_seed_is_kept_in_the_state_and_reused_on_resume(round3):

@@ -15,8 +15,8 @@ is computed by the grader, outside. A case is a ``call`` (the output), an ``enco
 bit string, built here as a plain ``str`` of ``'0'``/``'1'`` from the characters the
 encoder returned), a ``decode`` of such a string, or a call expected to ``raise``. An
 encoder and its decoder never share an interpreter: :mod:`.sandbox` runs them in two,
-and only the plain bit string travels from one to the other. The course package is not importable here (an
-import of ``softmaxbook`` fails with that reason), and nothing of the grader's process
+and only the plain bit string travels from one to the other. The course package is not
+importable here (an import of ``softmaxbook`` fails with that reason), and nothing of the grader's process
 is inherited: this file imports only the standard library, so that it runs the same
 whether or not the package is installed. The grader never imports it except in tests.
 """
@@ -165,7 +165,7 @@ def main() -> None:
     try:
         _arm(float(request.get("setup_seconds", 3.0)))
         import cloudpickle  # noqa: F401 - needed by the pickles' reconstructors
-        fn, = [pickle.loads(base64.b64decode(f)) for f in request["functions"]]  # noqa: S301 - learner's own bytes, here only
+        (fn,) = [pickle.loads(base64.b64decode(f)) for f in request["functions"]]  # noqa: S301 - learner's own bytes, here only
         _arm(0)
         if not callable(fn):
             raise TypeError("the answer is not a function")

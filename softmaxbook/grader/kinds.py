@@ -168,7 +168,7 @@ class Symbolic(FromFormulas):
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
-            S, ref = self._prepared()[0], self._prepared()[2]
+            S, _, ref = self._prepared()[:3]
             rng = np.random.default_rng([seed, zlib.crc32(self.id.encode())])
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
@@ -186,9 +186,10 @@ class Symbolic(FromFormulas):
         except compare.TimeUp:
             return _too_slow(self.id)
         left = compare.EVAL_SECONDS - (time.monotonic() - started)
-        values, verdicts, status = compare.symbolic_verdicts(
-            entries, ref, [r + x for r, x in zip(ref_values, secret_values or [[]] * len(ref_values))],
-            points + secret, canon, timeout=max(left, 0.05))
+        # each entry's reference values at the public points, then at the secret ones
+        every = [r + x for r, x in zip(ref_values, secret_values)] if secret else ref_values
+        values, verdicts, status = compare.symbolic_verdicts(entries, ref, every, points + secret, canon,
+                                                             timeout=max(left, 0.05))
         if status == "timeout":
             return _too_slow(self.id)
         values = [row[:len(points)] for row in values]   # feedback speaks of the public points only
@@ -334,10 +335,11 @@ class Function(Exercise):
         for i, case in enumerate(cases):
             rep = outs.get(i)
             if rep is None:
-                why = setup_error or {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
+                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
                        "crashed": "your code ended the process",
                        "malformed": "the report of the run was damaged or too large (huge outputs, or "
                                     "your code wrote to the grader's channel)"}.get(status, "not run")
+                why = setup_error or why     # e.g. a decoder that could not be loaded
                 hints.append(f"some tests did not run: {why}")
                 break
             ok, hint = self.judge(case, rep)

@@ -143,20 +143,16 @@ def course_code(data: bytes) -> bool:
     """The pickle names the course's code: a module of the course package that a function,
     class or object is pickled by reference from or by value with (``softmaxbook.lse``), code
     whose file is in the package's folder, or code that names such a module (an import inside
-    a function). (The package itself, ``softmaxbook``, pickled by reference, cannot be imported
-    where the function runs.) Read
-    with :mod:`pickletools` (nothing is unpickled); a pickle it cannot read is left to the
-    runner, which cannot load it either and says why. (Copying the source by hand is not
-    caught: the course's answers are public.)"""
+    a function). The package itself, ``softmaxbook``, pickled by reference, cannot be imported
+    where the function runs. Read with :mod:`pickletools` (nothing is unpickled); a pickle it
+    cannot read is left to the runner, which cannot load it either and says why. Copying the
+    source by hand is not caught: the course's answers are public."""
     package = fnrun.COURSE_PACKAGE
-    folders = tuple(f + os.sep for f in _course_folders())
+    prefixes = (package + ".", package + " ") + tuple(f + os.sep for f in _course_folders())
     try:
-        for _, arg, _ in pickletools.genops(data):
-            if isinstance(arg, str) and arg.startswith((package + ".", package + " ") + folders):
-                return True
+        return any(isinstance(arg, str) and arg.startswith(prefixes) for _, arg, _ in pickletools.genops(data))
     except Exception:   # noqa: BLE001 - a damaged pickle
         return False
-    return False
 
 
 @lru_cache(maxsize=1)
