@@ -212,6 +212,8 @@ def test_cgroup_layouts_are_found_from_mountinfo_and_the_process_groups(tmp_path
     v2 = f"30 23 0:26 / {tmp_path} rw - cgroup2 cgroup2 rw\n"
     found, why = cgroups.locate(v2, "0::/user.slice/grader\n")
     assert why == "" and {h.group for h in found.values()} == {group} and all(h.v2 for h in found.values())
+    # the grader moved itself into its leaf: the jails go beside it
+    assert {h.group for h in cgroups.locate(v2, f"0::/user.slice/grader/{cgroups.LEAF}\n")[0].values()} == {group}
     (group / "cgroup.controllers").write_text("cpu memory\n")
     assert cgroups.locate(v2, "0::/user.slice/grader\n") == (
         {}, f"the pids controller is not enabled for {group} (cgroup v2)")

@@ -862,6 +862,7 @@ def main(argv=None) -> int:
                     help="run notebooks without bubblewrap: for TRUSTED submissions only (a notebook can then "
                     "read and change anything this user can)")
     args = ap.parse_args(argv)
+    cgroups.enter_leaf()   # cgroup v2: a grader alone in its group lets the group hold its jails' groups
     for stream in (sys.stdout, sys.stderr):   # the log names learners' files: never fail on what it prints
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

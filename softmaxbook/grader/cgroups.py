@@ -15,7 +15,8 @@ Both layouts are found at run time (:func:`locate`), from ``/proc/self/mountinfo
 ``/proc/self/cgroup``: cgroup v1 (a hierarchy per controller: ``memory.limit_in_bytes``,
 ``pids.max``) and v2 (one hierarchy: ``memory.max``, ``pids.max``; the grader's group must
 delegate both controllers to its children, and since a v2 group with processes of its own
-cannot, a grader alone in its group moves itself into a leaf ``softmaxbook-grader`` first).
+cannot, the batch grader alone in its group moves itself into a leaf ``softmaxbook-grader``
+first: :func:`enter_leaf`).
 Where no group can be made (not root and nothing delegated, no such controller, not Linux),
 :func:`status` says why and the jail keeps only its per-process limits.
 """
@@ -96,6 +97,8 @@ def locate(mountinfo: str, cgroup: str) -> tuple[dict[str, Hierarchy], str]:
             found[ctl] = Hierarchy(ctl, _join(v1[1], v1[0], member[ctl]), False)
         elif v2 and "" in member:
             group = _join(v2[1], v2[0], member[""])
+            if group.name == LEAF:      # the grader moved itself there (:func:`enter_leaf`): jails go beside it
+                group = group.parent
             if ctl in _words(group / "cgroup.controllers"):
                 found[ctl] = Hierarchy(ctl, group, True)
             else:
@@ -114,8 +117,7 @@ def _words(path: Path) -> set[str]:
 
 def _delegate_v2(group: Path) -> str:
     """Let ``group``'s children use the memory and pids controllers (cgroup v2); ``""`` when
-    done, else why not. A group with processes cannot delegate: a grader alone in its group
-    first moves itself into a leaf of it."""
+    done, else why not (a group with processes of its own cannot: see :func:`enter_leaf`)."""
     wanted = set(CONTROLLERS) - _words(group / "cgroup.subtree_control")
     if not wanted:
         return ""
@@ -123,19 +125,32 @@ def _delegate_v2(group: Path) -> str:
         _write(group / "cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(wanted)))
         return ""
     except OSError as exc:
-        if exc.errno != errno.EBUSY:
-            return f"cannot delegate {', '.join(sorted(wanted))} in {group} ({exc.strerror})"
-    if _words(group / "cgroup.procs") != {str(os.getpid())}:
-        return (f"the grader's cgroup {group} holds other processes, so its children cannot have a memory "
-                "budget (cgroup v2); start the grader in a group of its own, e.g. "
-                "systemd-run --user --scope -p Delegate=yes python -m softmaxbook grade ...")
-    try:
-        (group / LEAF).mkdir(exist_ok=True)
-        _write(group / LEAF / "cgroup.procs", "0")
-        _write(group / "cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(wanted)))
-    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            return (f"the grader's cgroup {group} holds processes, so its children cannot have a memory "
+                    "budget (cgroup v2); start the grader alone in a group, e.g. systemd-run --user --scope "
+                    "-p Delegate=yes python -m softmaxbook grade ...")
         return f"cannot delegate {', '.join(sorted(wanted))} in {group} ({exc.strerror})"
-    return ""
+
+
+def enter_leaf() -> None:
+    """The batch grader's first step (cgroup v2 only): alone in a group whose children may not
+    yet use memory and pids, move into a leaf ``softmaxbook-grader`` of it, so that the group
+    may let them (a v2 group with processes of its own cannot); the jails' groups are then made
+    beside the leaf, still inside the group. Does nothing otherwise (v1, not alone, not
+    allowed): :func:`hierarchies` says what is missing. Never called by ``check``."""
+    try:
+        found, _ = locate(Path("/proc/self/mountinfo").read_text(), Path("/proc/self/cgroup").read_text())
+    except OSError:
+        return
+    for group in {h.group for h in found.values() if h.v2}:
+        if (set(CONTROLLERS) <= _words(group / "cgroup.subtree_control")
+                or _words(group / "cgroup.procs") != {str(os.getpid())}):
+            continue
+        try:
+            (group / LEAF).mkdir(exist_ok=True)
+            _write(group / LEAF / "cgroup.procs", "0")
+        except OSError:
+            pass
 
 
 @functools.lru_cache(maxsize=1)
