@@ -5,7 +5,8 @@ are re-run through it too. The command gets
 
 - new PID, network, IPC, UTS and mount namespaces (``bwrap``, Debian package
   ``bubblewrap``; the command is the namespace's init, so signals from inside cannot kill
-  it and no other process of its uid holds its stdout): it sees only its own processes in ``/proc``, only a loopback network,
+  it and no other process of its uid holds its stdout): it sees only its own processes in
+  ``/proc``, only a loopback network,
   and a file system made of the system directories Python needs, Python's own prefix and
   virtual environment, the read-only paths the caller names and one private writable
   scratch directory -- not the instructor's working directory, gradebook, state file or
