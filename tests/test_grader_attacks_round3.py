@@ -3,7 +3,8 @@ source in hand, each written as that learner would write it and graded through t
 ``python -m softmaxbook grade ... -j 1`` beside honest solved notebooks.
 
 1. a codec graded at zero bits through state shared by encode and decode (builtins, a
-   ``str`` subclass, module globals, class attributes, files, the environment, a child process);
+   ``str`` subclass, module globals, class attributes, files, the environment, a child process),
+   or through the public key (the hidden messages looked up; so too every function answer);
 2. one submission stops the whole batch on every rerun (lone surrogates and control text
    in answers, exception messages, cell sources, exercise ids, file names);
 3. one jail takes the host's memory (a fork bomb touching 1 GiB per child; 400,000 files);
@@ -11,8 +12,9 @@ source in hand, each written as that learner would write it and graded through t
 5. one folder of notebooks that never end stalls the batch (notebooks × deadline);
 6. the course's reference shipped by value (``cloudpickle.register_pickle_by_value``);
 and the weaknesses: fixed public sample points (a formula equal to the reference only at
-the key's seeded points), and the jail reached from the kernel through the runner's
-memory or file descriptors (the report forged).
+the key's seeded points; a function that looks the key's public test inputs up), and the
+jail reached from the kernel through the runner's memory or file descriptors (the report
+forged). Processes left behind carry a marker the tests look for.
 
 Every test asserts what the issue asks: no gain, no changed row of an honest learner,
 one row per entry (the hostile one with a reason), nothing left running, the memory a
@@ -42,6 +44,7 @@ from conftest import ROOT
 from procs import running_with
 from test_grader_attacks_batch import HEADER
 from softmaxbook.grader import EXERCISES, batch, cgroups, check, jail, kinds, learner, runner
+from softmaxbook.grader import key as answer_key
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.batch import feedback_name, grade_answers
 
@@ -51,6 +54,18 @@ pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does no
 SOLVED = ROOT / "tests" / "fixtures" / "solved"
 MARKER = "softmaxbook-round3-marker"
 GiB = 2**30
+
+
+# A cell that leaves a process running with MARKER in its command line (a double fork out of
+# the kernel's session): the grader must leave none.
+LEAVE_BEHIND = f'''
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)", "{MARKER}"])
+    os._exit(0)
+'''
 
 
 def notebook(*cells: str) -> str:
@@ -135,6 +150,21 @@ def decode(bits, n):
 
 check("ch3.codec", (encode, decode))
 '''),
+    # ... or looked up: the hidden messages are public (the key is in the package)
+    "codec_lookup.md": notebook("from softmaxbook.grader import EXERCISES, check", CODEC_CHECKS + '''
+hidden = EXERCISES["ch3.codec"].hidden
+KNOWN = [list(c.args[0]) for c in hidden.cases() + hidden.strict() if c.kind in ("roundtrip", "rate")]
+
+def encode(m):
+    _trits(m)
+    return format(KNOWN.index(list(m)), "b") if list(m) in KNOWN else ""
+
+def decode(bits, n):
+    _bits(bits)
+    return KNOWN[int(bits, 2)] if bits else [0] * n
+
+check("ch3.codec", (encode, decode))
+'''),
     # 2. learner text the feedback writer cannot encode, or that forges feedback lines
     "surrogate_answer.md": notebook('''
 from softmaxbook.grader import check, learner
@@ -175,6 +205,11 @@ except OSError:
     pass
 raise type(f"Opened_{len(ptys)}_ptys", (Exception,), {})()
 '''),
+    # a daemon that outlives the kernel (double fork, new session), marked for the test to find
+    "daemon.md": notebook('''
+from softmaxbook.grader import check
+check("ch3.huffman_rate", "5/3")
+''', LEAVE_BEHIND, 'raise type("Left_a_daemon", (Exception,), {})()'),
     # the runner (the jail's report) reached from the kernel: its memory, its descriptors, ptrace
     "reach_runner.md": notebook('''
 from softmaxbook.grader import check
@@ -356,7 +391,7 @@ def test_a_report_full_of_unencodable_and_control_text_still_makes_a_row_and_its
 
 def test_codec_through_shared_state_gains_nothing(round3):
     rows, base = round3["rows"], round3["base"]
-    for name in ("codec_builtins.md", "codec_str_subclass.md"):
+    for name in ("codec_builtins.md", "codec_str_subclass.md", "codec_lookup.md"):
         assert float(scores(base, name, "ex3")["ch3.codec"]) <= validation_only_score("batch"), (name, rows[name])
         assert "hidden tests pass" in feedback(base, name)
 
@@ -382,6 +417,7 @@ def test_the_kernel_cannot_reach_the_runners_memory_or_descriptors(round3):
 
 
 def test_nothing_is_left_running(round3):
+    assert "raised Left_a_daemon" in feedback(round3["base"], "daemon.md")   # it forked its daemon
     assert round3["left"] == []
 
 
@@ -611,20 +647,17 @@ FORK_BOMB = notebook('''
 from softmaxbook.grader import check
 check("ch3.huffman_rate", "5/3")
 ''', '''
-import os, time
+import os, sys, time
 children = []
 for _ in range(5):
     pid = os.fork()
-    if pid == 0:
-        try:
-            block = bytearray(b"\\x01") * 2**30     # every page touched
-            time.sleep(30)
-        finally:
-            os._exit(0)
+    if pid == 0:     # 1 GiB, every page touched, in a process the test can find by its marker
+        os.execv(sys.executable, [sys.executable, "-c", "import time; b = bytearray(b'x') * 2**30; time.sleep(30)",
+                                  "MARKER"])
     children.append(pid)
 time.sleep(12)
 raise type(f"Forked_{len(children)}", (Exception,), {})()
-''')
+'''.replace("MARKER", MARKER))
 
 INODES = notebook('''
 from softmaxbook.grader import check
@@ -707,7 +740,8 @@ def hungry(tmp_path_factory):
     (subs / "inodes.md").write_text(INODES)
     with JailMemory() as memory:
         proc, took = grade(subs, "--cell-timeout", "40", "--total-timeout", "60", cwd=base, watch=memory)
-    return {"base": base, "proc": proc, "memory": memory, "rows": rows_of(base / "grades.csv")}
+    return {"base": base, "proc": proc, "memory": memory, "rows": rows_of(base / "grades.csv"),
+            "left": running_with(MARKER)}
 
 
 BUDGET, NO_BUDGET = cgroups.hierarchies()
@@ -737,7 +771,8 @@ def test_one_jail_holds_less_memory_than_its_budget(hungry):
     assert 0 < peak <= budget * 1.05
 
 
-def test_the_fork_bomb_gets_a_row_and_the_honest_learner_keeps_hers(hungry):
+def test_the_fork_bomb_gets_a_row_and_the_honest_learner_keeps_hers_and_no_child_is_left(hungry):
+    assert hungry["left"] == []
     rows = hungry["rows"]
     assert rows["honest_ex3_coding.md"]["percent"] == "100.0"
     assert rows["fork_bomb.md"]["status"] in ("graded", "crashed") and rows["fork_bomb.md"]["total"] == "1.000"
@@ -765,10 +800,11 @@ def test_a_folder_of_endless_notebooks_is_stopped_at_the_budget_of_one_entry(tmp
         (subs / "stall" / f"part{k}.md").write_text(notebook('''
 from softmaxbook.grader import check
 check("ch3.huffman_rate", "5/3")
-''', "import time\ntime.sleep(10**6)"))
+''', LEAVE_BEHIND, "import time\ntime.sleep(10**6)"))
     budget = 5
     proc, took = grade(subs, "--cell-timeout", "60", "--total-timeout", str(budget), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert running_with(MARKER) == []
     row = rows_of(tmp_path / "grades.csv")["stall"]
     state = json.loads((tmp_path / "grades.csv.state.json").read_text())
     seconds = state["stall"]["row"]["seconds"]
@@ -811,6 +847,30 @@ def test_right_answers_and_honest_forms_pass_at_any_secret_points(seed):
                         assert message in ex.grade(answer, strict=True).message, (seed, ex.id, message)
 
 
+FUNCTION_ANSWERS = [(ex.id, feedback, source) for ex in EXERCISES.values() if ex.kind == "function"
+                    for feedback, source in [(None, ex.hidden.solution), *ex.hidden.misconceptions.items()]]
+
+
+@functools.lru_cache(maxsize=None)
+def _function_result(ex_id: str, source: str, seed: int | None):
+    ex = EXERCISES[ex_id]
+    with kinds.secret_points(seed):
+        return ex.grade(serialise(answer_key.solution_functions(source, ex.names)), strict=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2**127 + 12345])
+def test_right_functions_pass_and_misconceptions_keep_their_feedback_and_score_with_secret_twins(seed):
+    """A right answer passes every twin; a declared wrong one keeps its feedback, and its score at
+    most (a wrong formula that is right by chance at a public case, 2n bits at n = 1, is not at
+    its twin)."""
+    for ex_id, feedback, source in FUNCTION_ANSWERS:
+        r, public = _function_result(ex_id, source, seed), _function_result(ex_id, source, None)
+        if feedback is None:
+            assert r.score == 1.0, (seed, ex_id, r.message)
+        else:
+            assert feedback in r.message and r.score <= public.score, (seed, ex_id, feedback, r.message)
+
+
 def test_the_secret_seed_is_kept_in_the_state_and_reused_on_resume(round3):
     state = json.loads((round3["base"] / "grades.csv.state.json").read_text())
     seed = state[batch.SECRET_KEY]
@@ -818,3 +878,126 @@ def test_the_secret_seed_is_kept_in_the_state_and_reused_on_resume(round3):
     assert oct((round3["base"] / "grades.csv.state.json").stat().st_mode & 0o777) == "0o600"
     for path in (round3["base"] / "grades_feedback").iterdir():   # never shown to a learner
         assert seed not in path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the public hidden tests, looked up
+# The hidden tests of function answers are in the package (the key is public): a learner can build
+# a table of their inputs and expected outputs in a cell and answer from it, falling back on any
+# function for inputs it does not know. In the batch, each case has a secret twin drawn at grading
+# time (the same kind of input): knowing the public tests must earn nothing beyond the fallback.
+
+def _public(ex_id: str) -> list:
+    hidden = EXERCISES[ex_id].hidden
+    return hidden.cases() + hidden.strict()
+
+
+def _vector_key(x) -> tuple:
+    x = list(x)
+    return (len(x), repr(float(x[0])), repr(float(x[-1]))) if x else (0,)
+
+
+def _lookup(ex_id: str, fallback):
+    """``fallback`` answering from a table of the public hidden tests of ``ex_id`` (plain data,
+    captured by the answer's closure) wherever it knows the input."""
+    if ex_id == "ch3.codec":
+        known = [list(c.args[0]) for c in _public(ex_id) if c.kind in ("roundtrip", "rate")]
+        enc, dec = fallback
+        index = {tuple(m): k for k, m in enumerate(known)}
+
+        def encode(m):
+            _trits(m)
+            k = index.get(tuple(m))
+            return "1" + format(k, "b") if k is not None else "0" + enc(m)   # a few bits for a known message
+
+        def decode(bits, n):
+            _bits(bits)
+            return known[int(bits[1:], 2)] if bits[:1] == "1" else dec(bits[1:], n)
+        return encode, decode
+    table = {(_vector_key(c.args[0]), c.args[1]) if ex_id == "ch4.softmin" else
+             _vector_key(c.args[0]) if ex_id == "ch4.stable_lse" else c.args[0]: c.expect
+             for c in _public(ex_id) if c.expect != "raises"}
+
+    if ex_id == "ch4.softmin":
+        def softmin(x, lam):
+            return table.get((_vector_key(x), lam), None) or fallback(x, lam)
+        return softmin
+    if ex_id == "ch4.stable_lse":
+        def lse(x):
+            k = _vector_key(x) if len(x) else None
+            return table[k] if k in table else fallback(x)
+        return lse
+
+    def block_bits(n):
+        return table[n] if n in table else fallback(n)
+    return block_bits
+
+
+def _rules_lse(x):
+    """The fixed rules the hints state (empty, NaN, infinities), and 0 for anything else."""
+    import math as _math
+    if len(x) == 0:
+        raise ValueError("empty")
+    if any(v != v for v in x):
+        return _math.nan
+    if _math.inf in x:
+        return _math.inf
+    return -_math.inf if all(v == -_math.inf for v in x) else 0.0
+
+
+def _checked(f):
+    """``f`` for a block length of at least 1; ValueError below (the rule the hints state)."""
+    def block_bits(n):
+        if n < 1:
+            raise ValueError("n < 1")
+        return f(n)
+    return block_bits
+
+
+def _naive_lse(x):
+    import numpy as _np
+    if len(x) == 0:
+        raise ValueError("empty")
+    return float(_np.log(_np.sum(_np.exp(_np.asarray(x, dtype=float)))))
+
+
+def _naive_softmin(x, lam):
+    import numpy as _np
+    return float(-_np.log(_np.sum(_np.exp(-lam * _np.asarray(x, dtype=float)))) / lam)
+
+
+def _two_bits():
+    def encode(m):
+        _trits(m)
+        return "".join(format(t, "02b") for t in m)
+
+    def decode(bits, n):
+        _bits(bits)
+        return [int(bits[2 * k:2 * k + 2], 2) for k in range(n)]
+    return encode, decode
+
+
+FALLBACKS = {   # what the learner can do without the table: the stated rules only, or a known weak answer
+    ("ch3.codec", "nothing"): _validation_only(),
+    ("ch3.codec", "2 bits per symbol"): _two_bits(),
+    ("ch3.block_bits", "nothing"): _checked(lambda n: 0),
+    ("ch3.block_bits", "2n bits"): _checked(lambda n: 2 * n),
+    ("ch4.stable_lse", "nothing"): _rules_lse,
+    ("ch4.stable_lse", "no shift"): _naive_lse,
+    ("ch4.softmin", "nothing"): lambda x, lam: 0.0,
+    ("ch4.softmin", "no shift"): _naive_softmin,
+}
+
+
+def _batch_score(ex_id: str, answer, seed: int | None) -> float:
+    with kinds.secret_points(seed):
+        results, _ = grade_answers({ex_id: serialise(answer)}, [ex_id])
+    return results[ex_id].score
+
+
+@pytest.mark.parametrize("ex_id, fallback", list(FALLBACKS))
+def test_an_answer_that_looks_up_the_public_hidden_tests_gains_nothing_in_the_batch(ex_id, fallback):
+    plain = FALLBACKS[ex_id, fallback]
+    looked_up = _lookup(ex_id, plain)
+    assert _batch_score(ex_id, looked_up, None) == 1.0        # the public tests alone are fooled
+    seed = secrets.randbits(128)
+    assert _batch_score(ex_id, looked_up, seed) <= _batch_score(ex_id, plain, seed), seed

@@ -25,21 +25,31 @@ from .result import Result, describe, not_answered
 
 N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
 KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
-# The batch's secret seed while it grades (:func:`secret_points`): strict grading of a symbolic
-# answer also tests it at points drawn from it, which no learner can know in advance.
+# The batch's secret seed while it grades (:func:`secret_points`): strict grading also tests
+# answers at points and on inputs drawn from it, which no learner can know in advance.
 _SECRET: list = []
 
 
 @contextmanager
 def secret_points(seed: int | None):
-    """Within the block, strict grading (the batch's) of symbolic answers also evaluates them at
-    points drawn from ``seed`` (the public, seeded points of the key alone can be fooled by a
-    formula that differs from the reference everywhere else). ``None``: the public points only."""
+    """Within the block, strict grading (the batch's) also evaluates symbolic answers at points
+    drawn from ``seed``, and runs each hidden test of a function answer on a twin input drawn
+    from it (:class:`.hidden.Hidden`): the key's public points and cases alone can be fooled by a
+    formula or a table that is right there only. ``None``: the public points and cases only."""
     _SECRET.append(seed)
     try:
         yield
     finally:
         _SECRET.pop()
+
+
+def _secret_seed() -> int | None:
+    return _SECRET[-1] if _SECRET else None
+
+
+def _secret_rng(ex_id: str, *more: int) -> np.random.Generator:
+    """The generator of ``ex_id``'s secret draws (a given seed always draws the same)."""
+    return np.random.default_rng([_secret_seed(), zlib.crc32(ex_id.encode()), *more])
 
 
 class Exercise:
@@ -164,12 +174,12 @@ class Symbolic(FromFormulas):
     def _secret(self) -> tuple[list, list]:
         """Points drawn from the batch's secret seed and the reference's values there (none
         outside the batch's strict grading): the usual range and the wide points, as in the key."""
-        seed = _SECRET[-1] if _SECRET else None
+        seed = _secret_seed()
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
             S, _, ref = self._prepared()[:3]
-            rng = np.random.default_rng([seed, zlib.crc32(self.id.encode())])
+            rng = _secret_rng(self.id)
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
             self._secret_cache = (seed, points, compare.evaluate(ref, points))
@@ -295,6 +305,13 @@ class Choice(Exercise):
 
 # --------------------------------------------------------------------------- functions
 
+def _as_twins(drawn) -> tuple:
+    """What ``Hidden.twin`` drew, as a tuple of cases: none, one, or several."""
+    if drawn is None:
+        return ()
+    return tuple(drawn) if isinstance(drawn, (list, tuple)) else (drawn,)
+
+
 class Function(Exercise):
     """Python function(s), graded by hidden tests (:mod:`.hidden`) run in the sandbox."""
 
@@ -307,12 +324,20 @@ class Function(Exercise):
         self._built = {}
 
     def cases(self, strict):
-        if strict not in self._built:
+        """``(cases, twins, inputs)``: the hidden cases (the batch's stricter ones too), the secret
+        twins of each (a tuple, empty where strict grading has no secret seed or the case is a fixed
+        rule), and what the fresh interpreter receives: the inputs of each case followed by its
+        twins', never what they expect."""
+        key = (strict, _secret_seed() if strict and self.hidden.twin else None)
+        if key not in self._built:
             cases = self.hidden.cases() + (self.hidden.strict() if strict else [])
-            # What the fresh interpreter receives: the inputs, never the expected values.
-            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))} for c in cases]
-            self._built[strict] = (cases, inputs)
-        return self._built[strict][0]
+            twins = ([_as_twins(self.hidden.twin(c, _secret_rng(self.id, i))) for i, c in enumerate(cases)]
+                     if key[1] is not None else [()] * len(cases))
+            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))}
+                      for case, more in zip(cases, twins) for c in (case, *more)]
+            self._built = {k: v for k, v in self._built.items() if k[1] is None}   # one secret seed kept
+            self._built[key] = (cases, twins, inputs)
+        return self._built[key]
 
     def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
@@ -323,8 +348,8 @@ class Function(Exercise):
         if any(p is None for p in pickles):
             return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
                           "large): run the cell that defines it and check it again.")
-        cases = self.cases(strict)
-        reports, status = sandbox.run_functions(pickles, self._built[strict][1])
+        cases, twins, inputs = self.cases(strict)
+        reports, status = sandbox.run_functions(pickles, inputs)
         setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in reports if "i" in r}
         if not outs and setup_error:
@@ -332,9 +357,10 @@ class Function(Exercise):
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, "your function still returns the placeholder (...)")
         passed, failed, hints, named = 0, 0, [], Counter()
-        for i, case in enumerate(cases):
-            rep = outs.get(i)
-            if rep is None:
+        at = iter(range(len(inputs)))   # the reports of each case and its twins, in turn
+        pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
+        for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
+            if any(rep is None for _, rep in pair):
                 why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
                        "crashed": "your code ended the process",
                        "malformed": "the report of the run was damaged or too large (huge outputs, or "
@@ -342,7 +368,10 @@ class Function(Exercise):
                 why = setup_error or why     # e.g. a decoder that could not be loaded
                 hints.append(f"some tests did not run: {why}")
                 break
-            ok, hint = self.judge(case, rep)
+            for case, rep in pair:
+                ok, hint = self.judge(case, rep)
+                if not ok:
+                    break
             if ok:
                 passed += 1
                 continue

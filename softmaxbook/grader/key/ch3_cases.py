@@ -5,7 +5,10 @@ Referenced by name from ``ch3.toml``."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -37,6 +40,40 @@ def _block_diagnose(case, rep):
     if out == case.expect - 1:
         return "rounding down is too few bits: 3^n outcomes do not fit; round up"
     return None
+
+
+def _block_twin(case, rng):
+    """Another block length, not one of the public cases' (an invalid ``n`` is a rule)."""
+    n = case.args[0]
+    if n < 1:
+        return None
+    m = int(rng.integers(n + 1, 2 * n + 50))
+    while m in _public_args(_block_cases, _block_strict):
+        m += 1
+    return dataclasses.replace(case, args=(m,), expect=coding.block_bits(m))
+
+
+def _codec_twin(case, rng):
+    """Another message of the same length, not one of the public cases' (error cases are rules);
+    for a length with few messages (3**n <= 27), every other message of that length, so that no
+    fixed fallback of a decoder (all zeros, say) passes by a lucky draw."""
+    if case.kind not in ("roundtrip", "rate"):
+        return None
+    n, public = len(case.args[0]), _public_args(_codec_cases, _codec_strict)
+    if n <= 3:
+        others = [list(m) for m in itertools.product(range(3), repeat=n) if m not in public]
+        return [dataclasses.replace(case, args=(m,)) for m in others] or None
+    for _ in range(20):
+        message = tuple(rng.integers(0, 3, size=n).tolist())
+        if message not in public:
+            return dataclasses.replace(case, args=(list(message),))
+    return None
+
+
+@lru_cache(maxsize=None)
+def _public_args(*makers) -> frozenset:
+    """The first argument of every public case of ``makers`` (lists as tuples)."""
+    return frozenset(tuple(a) if isinstance(a, list) else a for make in makers for a in (c.args[0] for c in make()))
 
 
 def _codec_cases():
@@ -108,7 +145,7 @@ def decode(bits, length):
     return trits'''
 
 BLOCK_BITS = Hidden(
-    _block_cases, _block_strict, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION,
+    _block_cases, _block_strict, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION, twin=_block_twin,
     misconceptions={
         "2n bits is the symbol-by-symbol fixed-length code; a block of n trits has only 3^n outcomes":
             "def block_bits(n):\n    return 2 * n",
@@ -122,7 +159,7 @@ BLOCK_BITS = Hidden(
     })
 
 CODEC = Hidden(
-    _codec_cases, _codec_strict, judge_codec, solution=CODEC_SOLUTION,
+    _codec_cases, _codec_strict, judge_codec, solution=CODEC_SOLUTION, twin=_codec_twin,
     misconceptions={
         "a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2":
             '''def encode(trits):
