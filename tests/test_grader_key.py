@@ -71,7 +71,7 @@ def test_the_instructor_checks_the_key_from_the_command_line(tmp_path, monkeypat
     assert out.stdout.startswith("the key is sound: 22 exercises in 4 files; 61 declared wrong answers")
     from softmaxbook.grader.key.__main__ import main
     _write(tmp_path, "[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n"
-                     "wrong = [[1, 'one is the reference']]\n")
+                     "precision = 'exact'\nwrong = [[1, 'one is the reference']]\n")
     monkeypatch.setattr(answer_key, "HERE", tmp_path)
     assert main([]) == 1
     assert "ch1.x: the wrong answer 1 gets 'Correct.', not its own feedback" in capsys.readouterr().err
@@ -102,12 +102,12 @@ def _wrong_but_undeclared():
         ("ch4.gap", "log(2) - 2*d", "Your expression is negative at d = "),
         ("ch4.gap", "log(2)/(1 + d)", "At d = 300 your expression gives 0.002303, but the gap vanishes as d → ∞"),
         ("ch4.bound", "log(n + 1)/lam", "At n = 1, lam = 1 your expression gives 0.6931, but the gap for a single number"),
-        ("ch1.sigmoid_variance", "-exp(theta)/(1 + exp(theta))**2", "but A''(θ) is a variance, positive for every θ"),
-        ("ch1.sigmoid_variance", "exp(theta)/(1 + exp(theta))**3", "At theta = 0 your expression gives 0.125, but A''(0)"),
-        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + 2*exp(theta3)) + theta1", "Exchanging theta1 and theta2"),
-        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + exp(theta3)) + 1", "At theta1 = 0, theta2 = 0, theta3 = 0"),
-        ("ch1.mean", ["exp(theta1)/(1 + exp(theta1))", "exp(theta2)/(1 + exp(theta2))", "exp(theta3)/(1 + exp(theta3))"],
-         "∇A(θ) = E[Y] is a vector of probabilities, which add up to 1"),
+        ("ch1.sigmoid_variance", "-exp(o1)/(1 + exp(o1))**2", "but A''(o1) is a variance, positive for every o1"),
+        ("ch1.sigmoid_variance", "exp(o1)/(1 + exp(o1))**3", "At o1 = 0 your expression gives 0.125, but A''(0)"),
+        ("ch1.log_partition", "log(exp(o1) + exp(o2) + 2*exp(o3)) + o1", "Exchanging o1 and o2"),
+        ("ch1.log_partition", "log(exp(o1) + exp(o2) + exp(o3)) + 1", "At o1 = 0, o2 = 0, o3 = 0"),
+        ("ch1.mean", ["exp(o1)/(1 + exp(o1))", "exp(o2)/(1 + exp(o2))", "exp(o3)/(1 + exp(o3))"],
+         "∇A(o) = E[Y] is a vector of probabilities, which add up to 1"),
         ("ch1.nll", "yT", None),
         ("ch2.gradient", ["p1 - y1", "p2 - y2", "p3"], "the gradient's entries add up to 0"),
         ("ch2.hessian", [["p1*(1-p1)", "-p1*p2", "0"], ["-p1*p2", "p2*(1-p2)", "-p2*p3"], ["-p1*p3", "-p2*p3", "p3*(1-p3)"]],
@@ -203,6 +203,10 @@ def _write(tmp_path, text):
      "reference = 'x'\nsample = [{names = ['x'], uniform = [0, 1]}]\nprobes = [{at = {y = 0}, name = 'q'}]\n",
      "give a value to every symbol (x)"),
     ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\n", "KeyError: 'answer'"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n",
+     "ValueError: a numeric exercise states its precision once: precision = 3"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\nprecision = 0.001\n",
+     "not 0.001"),
     ("[[exercise]\n", "ch1.toml: not valid TOML"),
 ])
 def test_a_malformed_key_is_refused_naming_the_file_and_the_exercise(tmp_path, monkeypatch, text, message):

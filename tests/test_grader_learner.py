@@ -19,10 +19,9 @@ from softmaxbook.grader import EXERCISES, check, exercises, progress
 from softmaxbook import lse as course_lse
 from softmaxbook.grader import learner
 
-t1, t2, t3 = sp.symbols("theta1 theta2 theta3", real=True)
-theta = sp.Symbol("theta", real=True)
 p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
 o1, o2, o3 = sp.symbols("o1 o2 o3", real=True)
+t1, t2, t3 = o1, o2, o3        # chapter 1's logits, its natural parameter θ = o
 y1, y2, y3 = sp.symbols("y1 y2 y3", nonnegative=True)
 d = sp.Symbol("d", positive=True)
 n, lam = sp.symbols("n lam", positive=True)
@@ -63,8 +62,8 @@ def _lse(x):
 def _block_bits(n):
     if not isinstance(n, int) or n < 1:
         raise ValueError("n >= 1")
-    bits = 0
-    while 2**bits < 3**n:      # smallest code length with 2^bits >= 3^n codewords
+    bits = math.ceil(n * math.log2(3)) - 1
+    while 2**bits < 3**n:      # smallest code length with 2^bits >= 3^n codewords (exact from a float guess)
         bits += 1
     return bits
 
@@ -94,9 +93,9 @@ def right_answers():
     o, loss = _loss_in_logits()
     A = sp.log(sp.exp(t1) + sp.exp(t2) + sp.exp(t3))
     return {
-        "ch1.log_partition": "log(exp(θ1) + exp(θ2) + exp(θ3))",
+        "ch1.log_partition": "log(exp(o1) + exp(o2) + exp(o3))",
         "ch1.mean": [sp.diff(A, t) for t in (t1, t2, t3)],
-        "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(theta)), theta, 2),
+        "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(o1)), o1, 2),
         "ch1.nll": -sum(y * sp.log(sp.exp(t) / sp.exp(A)) for y, t in zip((y1, y2, y3), (t1, t2, t3))),
         "ch1.moment_matching": np.log([0.4, 0.1, 0.5]) - np.log([0.4, 0.1, 0.5]).mean(),
         "ch1.hessian_rank": np.linalg.matrix_rank(np.cov(np.eye(5)[np.random.default_rng(1).choice(5, 5000)].T), tol=1e-9),
@@ -132,7 +131,7 @@ def test_right_answers_pass(ex_id):
 def test_alternative_forms_pass():
     assert check("ch2.hessian", sp.Matrix(3, 3, lambda i, j: [p1, p2, p3][i] * (int(i == j) - [p1, p2, p3][j]))).passed
     assert check("ch2.gradient", [p1 - y1, p2 - y2, p3 - (1 - y1 - y2)]).passed
-    assert check("ch1.sigmoid_variance", "sigma(θ)*(1-sigma(θ))").passed
+    assert check("ch1.sigmoid_variance", "sigma(o1)*(1-sigma(o1))").passed
     assert check("ch2.covariance", [[0.09, -0.06, -0.03], [-0.06, 0.24, -0.18], [-0.03, -0.18, 0.21]]).passed
     assert check("ch2.max_eigenvalue", sp.Rational(1, 2)).passed
     assert check("ch3.huffman_rate", "5/3").passed
@@ -153,14 +152,14 @@ WRONG = [
     ("ch3.better_code", "a", "costs 3 bits per symbol: worse than 2"),
     ("ch3.better_code", "d", "Equal lengths cost 2 bits"),
     ("ch3.entropy", 2, "fixed-length"),
-    ("ch1.log_partition", "exp(theta1) + exp(theta2) + exp(theta3)", "partition function"),
-    ("ch1.log_partition", "max(theta1, theta2, theta3)", "λ → ∞ limit"),
+    ("ch1.log_partition", "exp(o1) + exp(o2) + exp(o3)", "partition function"),
+    ("ch1.log_partition", "max(o1, o2, o3)", "λ → ∞ limit"),
     ("ch1.mean", [sp.exp(t1), sp.exp(t2), sp.exp(t3)], "not normalised"),
-    ("ch1.sigmoid_variance", "sigma(theta)", "the mean"),
-    ("ch1.nll", "y1*theta1 + y2*theta2 + y3*theta3 - log(exp(theta1) + exp(theta2) + exp(theta3))", "log-likelihood"),
-    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3)) + y1*theta1 + y2*theta2 + y3*theta3", "Sign of yᵀθ"),
-    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3))", "misses the label"),
-    ("ch1.nll", "-(y1*theta1 + y2*theta2 + y3*theta3)", "not normalised"),
+    ("ch1.sigmoid_variance", "sigma(o1)", "the mean"),
+    ("ch1.nll", "y1*o1 + y2*o2 + y3*o3 - log(exp(o1) + exp(o2) + exp(o3))", "log-likelihood"),
+    ("ch1.nll", "log(exp(o1) + exp(o2) + exp(o3)) + y1*o1 + y2*o2 + y3*o3", "sign of the label term"),
+    ("ch1.nll", "log(exp(o1) + exp(o2) + exp(o3))", "does not depend on the label"),
+    ("ch1.nll", "-(y1*o1 + y2*o2 + y3*o3)", "not normalised"),
     ("ch1.moment_matching", [0.4, 0.1, 0.5], "class frequencies"),
     ("ch1.moment_matching", np.log([0.4, 0.1, 0.5]), "up to the constant"),
     ("ch1.moment_matching", [4 - 10 / 3, 1 - 10 / 3, 5 - 10 / 3], "not the centred counts"),
@@ -267,9 +266,9 @@ HOSTILE = [
     ("ch1.log_partition", "__import__('os').system('touch /tmp/pwned')", "only plain function calls"),
     ("ch1.log_partition", "exec('import os')", "unknown function"),
     ("ch1.log_partition", sp.Symbol("x") + 1, "unknown name 'x'"),
-    ("ch1.log_partition", "+".join(f"exp(theta1*{k})" for k in range(30_000)), "too long"),
+    ("ch1.log_partition", "+".join(f"exp(o1*{k})" for k in range(30_000)), "too long"),
     ("ch1.log_partition", sp.Add(*[sp.exp(k * t1) for k in range(3000)]), "too long"),
-    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Exchanging theta1 and theta2 changes your expression"),
+    ("ch1.log_partition", "exp(exp(exp(exp(exp(o1)))))", "Exchanging o1 and o2 changes your expression"),
     ("ch4.stable_lse", _raises, "raised RuntimeError"),
     ("ch4.stable_lse", _loops, "infinite loop"),
     ("ch4.softmin", _stubborn, "time limit"),
@@ -359,7 +358,7 @@ def test_learner_side_runs_the_function_as_the_batch_grader_will():
     scale = 2.0
 
     def uses_a_constant_and_a_helper(x):
-        return _lse(x) * scale / 2
+        return _lse(x) + (scale - 2.0)
     assert check("ch4.stable_lse", uses_a_constant_and_a_helper).passed
 
 

@@ -13,7 +13,7 @@ of answers), :mod:`.learner` (check/progress), :mod:`.batch` (the batch grader),
 (bubblewrap sandbox with limits and group kill) and :mod:`.runner` (one notebook, run inside it).
 """
 
-from .learner import check, exercises, progress
+from .learner import check, exercises, import_progress, progress
 from .registry import EXERCISES, Result
 
-__all__ = ["check", "progress", "exercises", "EXERCISES", "Result"]
+__all__ = ["check", "progress", "import_progress", "exercises", "EXERCISES", "Result"]

@@ -8,7 +8,9 @@ as formulas that the course's whitelisted parser (:mod:`..parse`) reads:
   (``[formula, feedback]`` pairs, first the one the test submissions use), ``sample``
   (draw rules for the usual range), ``wide`` (points far outside it), ``canon`` (substitution
   tiers), ``let`` (named helper formulas of the key), ``probes`` (see :mod:`..probes`);
-* ``numeric``: ``reference``, ``wrong``, ``let`` (named constants), ``rtol``, ``atol``, ``shape``;
+* ``numeric``: ``reference``, ``wrong``, ``let`` (named constants), ``shape`` and ``precision``:
+  ``3`` (significant digits, rounded) or ``"exact"``, stated once: the task's words and the
+  tolerance both come from it (see :mod:`..precision`);
 * ``choice``: ``options``, ``correct``, ``feedback`` (letter -> why it is wrong);
 * ``function``: ``names`` and ``hidden``, the name of a :class:`..hidden.Hidden` in the
   chapter's Python module ``key/chN_cases.py`` (hidden cases, judge, diagnoses).
@@ -34,13 +36,14 @@ import sympy as sp
 
 from .. import compare, kinds, probes
 from ..parse import ParseError, parse, symbol_names
+from ..precision import Precision
 
 HERE = Path(__file__).resolve().parent
 COMMON = {"id", "kind", "task", "answer"}
 FIELDS = {
     "symbolic": COMMON | {"symbols", "shape", "reference", "wrong", "sample", "wide", "canon", "let", "seed",
                           "hint", "allow", "probes"},
-    "numeric": COMMON | {"reference", "wrong", "let", "rtol", "atol", "shape"},
+    "numeric": COMMON | {"reference", "wrong", "let", "precision", "shape"},
     "choice": {"id", "kind", "task", "options", "correct", "feedback"},
     "function": COMMON | {"names", "hidden"},
 }
@@ -100,7 +103,7 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     wrong = [(w[0], w[1]) for w in e.get("wrong", [])]
     if kind == "numeric":
         return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
-                             rtol=e.get("rtol", 1e-6), atol=e.get("atol", 1e-9), shape=tuple(e.get("shape", ())),
+                             precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
                              let=e.get("let"))
     symbols = []
     for name, assumption in e["symbols"].items():
@@ -214,11 +217,11 @@ def _check_one(ex, functions: bool) -> list[str]:
         if not functions:
             return out
         from .. import answers
-        right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)), strict=True)
+        right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)))
         if not right.passed:
             out.append(f"{ex.id}: the key's solution is graded wrong: {right.message}")
         for feedback, source in ex.hidden.misconceptions.items():
-            r = ex.grade(answers.serialise(solution_functions(source, ex.names)), strict=False)
+            r = ex.grade(answers.serialise(solution_functions(source, ex.names)))
             if r.passed or feedback not in r.message:
                 out.append(f"{ex.id}: the declared misconception {feedback[:60]!r} is not recognised: {r.message}")
         return out
