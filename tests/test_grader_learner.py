@@ -391,3 +391,60 @@ def test_message_carries_the_specific_feedback_not_only_a_count():
     r = check("ch3.block_bits", _bits_raises)
     assert r.message.startswith("0 of ") and "RuntimeError: boom" in r.message
     assert r.details and all(d in r.message for d in r.details)
+
+
+def test_progress_says_where_it_is_stored_and_that_binder_forgets_it(private_progress):
+    shown = repr(progress()) + progress()._repr_html_()
+    assert str(private_progress) in shown and "Binder session forgets it" in shown
+    assert "progress().export(" in shown and "import_progress(" in shown
+
+
+def test_progress_is_carried_to_another_session_by_export_and_import(private_progress, tmp_path, monkeypatch):
+    check("ch4.limit", "a")
+    check("ch4.gap", "0")
+    exported = progress().export(tmp_path / "carry" / "my-progress.json")
+    assert exported.is_file() and json.loads(exported.read_text())["ch4.limit"]["passed"] is True
+    # A fresh session elsewhere (Binder: an empty home) has a pass of its own and a worse score.
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "elsewhere" / "progress.json"))
+    check("ch3.better_code", "c")
+    check("ch4.gap", "d")                  # a wrong answer scoring 0 there too
+    merged = learner.import_progress(exported)
+    assert merged.done == ["ch3.better_code", "ch4.limit"]
+    assert json.loads((tmp_path / "elsewhere" / "progress.json").read_text())["ch4.gap"]["score"] == 0.0
+    from softmaxbook.grader import import_progress
+    assert import_progress is learner.import_progress
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", r"not a progress file \(not JSON\)"),
+    ('["ch4.limit"]', "not a progress file of this course"),
+    ('{"ch9.x": {"score": 1, "passed": true}}', "not a progress file of this course"),
+    ('{"ch4.limit": {"score": "1"}}', "not a progress file of this course"),
+    (b"\xff\xfe\x00", "cannot read"),
+])
+def test_importing_a_file_that_is_not_a_progress_file_says_so_and_changes_nothing(content, message, tmp_path,
+                                                                                   private_progress):
+    check("ch4.limit", "a")
+    before = private_progress.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError, match=message):
+        learner.import_progress(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        learner.import_progress(tmp_path / "missing.json")
+    huge = tmp_path / "huge.json"
+    huge.write_text(" " * (learner.MAX_PROGRESS_BYTES + 1))
+    with pytest.raises(ValueError, match="too large"):
+        learner.import_progress(huge)
+    assert private_progress.read_text() == before
+
+
+def test_block_bits_asks_for_the_fewest_bits_and_2n_is_told_it_is_a_code_but_not_the_fewest():
+    assert "the fewest bits of a fixed-length code" in EXERCISES["ch3.block_bits"].task
+
+    def two_bits(n):
+        if n < 1:
+            raise ValueError("n >= 1")
+        return 2 * n
+    r = check("ch3.block_bits", two_bits)
+    assert any("is a fixed-length code, but not the fewest bits" in d for d in r.details), r.message
