@@ -22,6 +22,9 @@ website (not the notebooks) needs:
   an ``aria-label`` that hid their visible text (:func:`summary_named_by_its_text`).
 * **Alt text.** An image of a captioned figure without alt text of its own gets the
   caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
+* **Practice checks.** A ``<div class="practice-check" data-exercise="…">`` marker in an
+  exercise page becomes a kernel-free practice check of that exercise
+  (:func:`practice_checks`, :mod:`softmaxbook.grader.practice`).
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
   (see :mod:`softmaxbook.interactive`) in the notebook metadata, and MyST-NB would
   embed it in every page as a ``<script type="application/vnd.jupyter.widget-state+json">``.
@@ -264,6 +267,21 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
 
 
+def practice_checks(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the exercise pages' practice checks, filled from the
+    answer key (:mod:`softmaxbook.grader.practice`); a marker naming no such exercise warns."""
+    body = context.get("body")
+    if body and "practice-check" in body:
+        from softmaxbook.grader import practice
+
+        try:
+            context["body"] = practice.fill(body)
+        except ValueError as exc:
+            from sphinx.util import logging
+
+            logging.getLogger(__name__).warning("%s: %s", pagename, exc)
+
+
 def _config_inited(app, config) -> None:
     for folder in (theme_templates_without_fontawesome_js(), accessible_theme_templates()):
         if folder is not None and str(folder) not in config.templates_path:
@@ -286,7 +304,7 @@ def _builder_inited(app) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "5"
+OUTPUT_VERSION = "6"
 
 
 def setup(app):
@@ -298,4 +316,5 @@ def setup(app):
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", practice_checks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

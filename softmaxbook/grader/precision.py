@@ -91,15 +91,21 @@ class Precision:
         """Per entry: how far an answer may lie from a declared wrong answer and still be it."""
         return Precision(self.digits or WRONG_DIGITS).tolerance(values)
 
+    def close_messages(self, whole: bool = False) -> dict[str, str]:
+        """What a close answer hears: ``"fewer"`` (an entry outside the precision has fewer
+        significant digits than asked) or ``"other"``."""
+        if self.digits is None:
+            exact = ("Close, but not exact: the answer is a whole number." if whole else
+                     "Close, but not exact: give the exact value (a fraction such as '1/3', an expression "
+                     "such as 'log(2)', or all the digits).")
+            return {"fewer": exact, "other": exact}
+        return {"fewer": f"Close: give at least {self.digits} significant digits (rounded, not truncated).",
+                "other": f"Close, but not right {self.phrase}: round the last digit (do not truncate)."}
+
     def close_message(self, off, whole: bool = False) -> str:
         """What an answer hears whose entries ``off`` (those outside the precision) are close."""
-        if self.digits is None:
-            return ("Close, but not exact: the answer is a whole number." if whole else
-                    "Close, but not exact: give the exact value (a fraction such as '1/3', an expression "
-                    "such as 'log(2)', or all the digits).")
-        if any(significant_digits(x) < self.digits for x in off):
-            return f"Close: give at least {self.digits} significant digits (rounded, not truncated)."
-        return f"Close, but not right {self.phrase}: round the last digit (do not truncate)."
+        fewer = self.digits is not None and any(significant_digits(x) < self.digits for x in off)
+        return self.close_messages(whole)["fewer" if fewer else "other"]
 
 
 def is_whole(values) -> bool:

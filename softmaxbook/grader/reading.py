@@ -20,8 +20,8 @@ def read(ans, shape, names, allowed=None):
     """Parse a plain answer into sympy values of the expected shape: its nesting, number
     of entries and total length are checked first, then every string is parsed, all
     under one time limit (:func:`.compare.time_limit`)."""
-    precheck(ans, shape)
     try:
+        precheck(ans, shape)
         with compare.time_limit(compare.EVAL_SECONDS):
             return check_shape(to_sympy(ans, names, allowed), shape)
     except ParseError as exc:
