@@ -45,7 +45,7 @@ def check(exercise_id: str, answer=None) -> Result:
         return Result(repr(exercise_id)[:40], False, 0.0, "the exercise id must be a string such as 'ch2.hessian'")
     try:
         ser = serialise(answer)
-        result = ex.grade(ser, strict=False)
+        result = ex.grade(ser)
     except Exception as exc:  # a grader bug must not show the learner a traceback
         return Result(ex.id, False, 0.0, f"The grader could not check this answer ({type(exc).__name__}); "
                       "please report it to the course authors.")
