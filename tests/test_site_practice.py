@@ -74,6 +74,13 @@ def _number_answers(ex) -> list[str]:
     return [str(a) for a in out]
 
 
+def _boxes(page, name, kind):
+    """``(exercise, its practice check on the page)`` for the page's exercises of ``kind``."""
+    for ex_id in PAGES[name]:
+        if EXERCISES[ex_id].kind == kind:
+            yield EXERCISES[ex_id], page.locator(f'section.practice-check[data-exercise="{ex_id}"]')
+
+
 def _verdict(box) -> tuple[str, str]:
     region = box.locator(".practice-verdict")
     return region.locator(".practice-status").inner_text(), region.locator(".practice-message").inner_text()
@@ -88,11 +95,8 @@ def test_every_practice_check_of_the_notebook_is_on_its_page(loaded):
 
 def test_every_number_check_gives_checks_verdict_typed_and_submitted_with_enter(loaded):
     name, page, _ = loaded
-    for ex_id in PAGES[name]:
-        ex = EXERCISES[ex_id]
-        if ex.kind != "numeric":
-            continue
-        box = page.locator(f'section.practice-check[data-exercise="{ex_id}"]')
+    for ex, box in _boxes(page, name, "numeric"):
+        ex_id = ex.id
         field = box.get_by_label(re.compile("^Your answer"))
         assert field.count() == 1
         for answer in _number_answers(ex):
@@ -108,11 +112,8 @@ def test_every_number_check_gives_checks_verdict_typed_and_submitted_with_enter(
 
 def test_every_choice_check_gives_checks_verdict_picked_with_the_arrow_keys(loaded):
     name, page, _ = loaded
-    for ex_id in PAGES[name]:
-        ex = EXERCISES[ex_id]
-        if ex.kind != "choice":
-            continue
-        box = page.locator(f'section.practice-check[data-exercise="{ex_id}"]')
+    for ex, box in _boxes(page, name, "choice"):
+        ex_id = ex.id
         radios = box.locator('input[type="radio"]')
         assert radios.count() == len(ex.options) and box.locator("fieldset legend").inner_text() == ex.task
         radios.first.focus()
@@ -144,10 +145,8 @@ def test_the_field_and_button_show_a_focus_ring_when_reached_by_keyboard(loaded)
 def test_the_script_grades_numbers_as_check_does(loaded):
     """A wider set of answers straight through the script's grading function."""
     name, page, _ = loaded
-    for ex_id in PAGES[name]:
-        ex = EXERCISES[ex_id]
-        if ex.kind != "numeric":
-            continue
+    for ex, _box in _boxes(page, name, "numeric"):
+        ex_id = ex.id
         ref, _, wrong = ex.bands()
         answers = _number_answers(ex) + [
             _typed([float(f"{v:.2g}") for v in ref], ex.shape), _typed(ref * 0.96, ex.shape),

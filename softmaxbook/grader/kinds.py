@@ -16,9 +16,9 @@ from collections import Counter
 import numpy as np
 import sympy as sp
 
-from . import answers, compare, fnrun, precision, probes, reading, sandbox
+from . import answers, compare, fnrun, probes, reading, sandbox
 from .parse import ParseError, parse, symbol_names
-from .precision import Precision
+from .precision import Precision, is_whole, near
 from .reading import flat, position
 from .result import Result, describe, not_answered
 
@@ -41,8 +41,8 @@ class Exercise:
     @property
     def answer_type(self) -> str:
         """What is expected and how exact, as the learner reads it (``exercises()``, messages)."""
-        precision = self.precision_text()
-        return f"{self.answer}, {precision}" if precision else self.answer
+        how = self.precision_text()
+        return f"{self.answer}, {how}" if how else self.answer
 
     def grade(self, ans: dict, strict: bool = False) -> Result:
         """Grade a plain answer. ``strict`` is set by the batch grader; no kind grades
@@ -226,15 +226,15 @@ class Numeric(FromFormulas):
         if self._cache is None:
             names = self.key_names()
             ref = self._value(self.reference, names).ravel()
-            wrong = [(w := self._value(f, names).ravel(), self.precision.wrong_tolerance(w), msg)
-                     for f, msg in self.wrong]
+            values = [(self._value(f, names).ravel(), msg) for f, msg in self.wrong]
+            wrong = [(w, self.precision.wrong_tolerance(w), msg) for w, msg in values]
             self._cache = (ref, self.precision.tolerance(ref), wrong)
         return self._cache
 
     @property
     def whole(self) -> bool:
         """The reference is made of whole numbers (the task then says "a whole number")."""
-        return precision.is_whole(self.bands()[0])
+        return is_whole(self.bands()[0])
 
     def precision_text(self) -> str:
         return self.precision.text(self.whole)
@@ -262,7 +262,7 @@ class Numeric(FromFormulas):
         if ok.size > 1:
             details.append("entries not right: " + ", ".join(
                 position(k, self.shape) for k, v in enumerate(ok) if not v))
-        if np.all(ok | precision.close(arr, ref)):
+        if np.all(ok | near(arr, ref)):
             return Result(self.id, False, score, self.precision.close_message(arr[~ok], self.whole), details)
         return Result(self.id, False, score, "Not the expected value.", details)
 

@@ -113,7 +113,7 @@ def is_whole(values) -> bool:
     return bool(np.all(np.isfinite(v)) and np.all(v == np.round(v)))
 
 
-def close(answer, reference) -> np.ndarray:
+def near(answer, reference) -> np.ndarray:
     """Per entry: within :data:`CLOSE` (relative) of the reference."""
     a, r = np.asarray(answer, dtype=float), np.asarray(reference, dtype=float)
     return np.abs(a - r) <= CLOSE * np.abs(r) + EXACT_ATOL
