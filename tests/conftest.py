@@ -50,3 +50,21 @@ def site() -> Path:
     if not (SITE / "index.html").exists():
         pytest.fail("the book is not built: run `make book` (make test does it first)")
     return SITE
+
+
+# One served site and one Chromium for every browser test module (Playwright's sync API
+# cannot run two at once in one process).
+@pytest.fixture(scope="session")
+def base_url(site):
+    from browser import serve
+
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -22,7 +22,7 @@ import math
 
 import pytest
 
-from browser import AXE, chromium, contrast, open_page, rgb, serve
+from browser import AXE, contrast, open_page, rgb
 from conftest import toc_files
 
 pytestmark = pytest.mark.browser
@@ -33,18 +33,6 @@ ALL = toc_files()  # with the home page
 
 #: Drawn coordinates must match the precomputed data to this fraction of the axis range.
 TOLERANCE = 1e-3
-
-
-@pytest.fixture(scope="session")
-def base_url(site):
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module", params=ALL)
