@@ -98,7 +98,7 @@ class _Reader:
         if sub:
             if normalise_name(stem + sub) in self.names:
                 return [("sym", normalise_name(stem + sub), "")]
-            if key in ("delta",) and len(sub) == 2 and sub.isalpha():
+            if key == "delta" and len(sub) == 2 and sub.isalpha():
                 return [("delta", "δ", sub)]
             if (key in self.vec or key == "softmax") and len(sub) == 1 and sub.isalpha():
                 return [("idx", key, sub)]
@@ -117,13 +117,13 @@ class _Reader:
 
     def _split(self, raw: str):
         """``pp`` -> the vectors p, p; ``yo`` -> y, o (names written together)."""
-        stems = sorted(set(self.vec) | {k for k, v in self.alias.items()}, key=len, reverse=True)
+        stems = sorted(set(self.vec) | set(self.alias), key=len, reverse=True)
         out, rest = [], raw
         while rest:
             stem = next((s for s in stems if rest.startswith(s)), None)
             if stem is None:
                 return []
-            out.append(("vec", self.alias.get(stem, stem) if stem not in self.vec else stem, ""))
+            out.append(("vec", stem if stem in self.vec else self.alias[stem], ""))
             rest = rest[len(stem):]
         return out if len(out) > 1 else []
 
