@@ -39,12 +39,10 @@ COURSE_ARCHIVE = "softmax-deeply-exercises"
 NOTEBOOK_RUNTIME = ("ipykernel",)
 
 #: The two commands, run in the unpacked folder, that set it up and open it (Linux, macOS).
-SETUP = ("python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.txt",
-         ".venv/bin/jupyter lab")
+SETUP = ("python3 -m venv .venv && .venv/bin/pip install -r requirements.txt", ".venv/bin/jupyter lab")
 
 #: The same on Windows (``py`` is the Python launcher; PowerShell 5 has no ``&&``).
-SETUP_WINDOWS = ("py -m venv .venv", r".venv\Scripts\python -m pip install -r requirements.txt",
-                 r".venv\Scripts\jupyter lab")
+SETUP_WINDOWS = ("py -m venv .venv", r".venv\Scripts\pip install -r requirements.txt", r".venv\Scripts\jupyter lab")
 
 #: Files of the checkout that the wheel is built from.
 WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "softmaxbook")
@@ -105,7 +103,7 @@ def learner_requirements(root: Path, wheel: str) -> str:
     if not lab:
         raise ValueError("requirements-lab.txt pins no JupyterLab version")
     lines = ["# What the exercise notebooks need, pinned (Python 3.11 or newer).",
-             "# Install in this folder: python -m pip install -r requirements.txt"]
+             "# Install in this folder: pip install -r requirements.txt (see README.md)"]
     lines += sorted({pinned[_canonical(n)] for n in names}, key=str.lower) + lab
     lines += ["# the course package (softmaxbook), built from the course's repository", f"./{wheel}"]
     return "\n".join(lines) + "\n"

@@ -31,7 +31,7 @@ website (not the notebooks) needs:
   exercise section (label ``chN-exercises``) opens with a box saying how to run the graded
   notebook: Binder (with a public home), the downloadable archive of
   :mod:`softmaxbook.downloads` and two commands, ``make lab`` in the repository, and the
-  page's practice checks (:class:`HowToExercises`). It is inserted while the page is read,
+  page's practice checks (:class:`HowToExercises`, :class:`DownloadLinks`). It is inserted while the page is read,
   before Sphinx's i18n transform, so gettext extracts and translates it like the page's text;
   the ``.md`` notebook itself is unchanged (Jupyter shows nothing of it).
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
@@ -58,6 +58,7 @@ from string import Template
 from urllib.parse import quote, urlsplit
 
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from . import downloads
 
@@ -342,9 +343,9 @@ def binder_url(home: str, branch: str, binderhub: str, path: str, interface: str
 def _home_settings(options: dict) -> dict:
     """What the how-to box needs of the course's home (empty without one)."""
     home = course_home(options)
-    launch = options.get("launch_buttons") or {}
     if not home:
         return {}
+    launch = options.get("launch_buttons") or {}
     return {"home": home, "branch": options.get("repository_branch") or "main",
             "binderhub": launch.get("binderhub_url") or "",
             "interface": launch.get("notebook_interface") or "classic",
@@ -371,7 +372,6 @@ def hide_buttons_without_a_home(app, config) -> None:
 # --------------------------------------------------------------------------- how-to box
 
 #: The box, in MyST Markdown; ``$names`` are filled in per page by :class:`HowToExercises`.
-#: The lone paragraph ``ARCHIVE-LINKS`` becomes the links to the downloadable archives.
 HOWTO = Template("""````{admonition} How to do these exercises
 :class: howto-exercises
 
@@ -379,11 +379,9 @@ $notebook: write your answer in each task's cell and run the cell, and its `chec
 grades the answer at once. Run it in one of these ways:
 
 ${binder}\
-1. **On your computer**, with Python 3.11 or newer: download the notebook with the course
-   package, unpack the archive and run two commands in its folder (on Windows, see its
-   `README.md`):
-
-   ARCHIVE-LINKS
+1. **On your computer**, with Python 3.11 or newer: download [this assignment]($one) or
+   [the whole course]($all) (a zip with the notebooks and the course package), unpack it and
+   run two commands in its folder (on Windows, see its `README.md`):
 
    ```bash
 $commands
@@ -408,8 +406,8 @@ HOWTO_NO_CLONE = "**From a copy of the course's repository**: run `make lab` in 
 #: Labels that receive the box: an assignment page (``exN``), a chapter's exercises (``chN-exercises``).
 HOWTO_LABEL = re.compile(r"ex(\d+)|ch(\d+)-exercises")
 
-#: The placeholder paragraph of :data:`HOWTO` that becomes the archive links.
-ARCHIVE_LINKS = "ARCHIVE-LINKS"
+#: A link to an archive of :mod:`softmaxbook.downloads`, relative to the page.
+DOWNLOAD_LINK = re.compile(rf"(\.\./)*{downloads.DOWNLOADS}/[A-Za-z0-9_.-]+\.zip")
 
 
 def labelled_section(document, label: str):
@@ -436,24 +434,11 @@ def howto_markdown(number: int, assignment: str, docname: str, home: dict) -> st
     return HOWTO.substitute(
         notebook="This page is a Jupyter notebook" if own_page
         else f"The graded exercises of this chapter are the Jupyter notebook {{ref}}`ex{number}`",
-        binder=binder, commands=commands,
+        binder=binder, commands=commands, one=downloads.archive_url(assignment, docname),
+        all=downloads.archive_url(downloads.COURSE_ARCHIVE, docname),
         repository=HOWTO_CLONE.substitute(home=home["home"]) if home else HOWTO_NO_CLONE,
         practice="on this page" if own_page else f"on the page {{ref}}`ex{number}`",
     )
-
-
-def archive_links(assignment: str, docname: str, source: str, line: int):
-    """The paragraph linking this assignment's archive and the whole course's (file names: not translated)."""
-    from docutils import nodes
-
-    para = nodes.paragraph(classes=["howto-downloads"], translatable=False)
-    para.source, para.line = source, line
-    for i, (name, what) in enumerate(((assignment, "this assignment"), (downloads.COURSE_ARCHIVE, "the whole course"))):
-        if i:
-            para += nodes.Text(" · ")
-        para += nodes.reference("", f"{name}.zip", refuri=downloads.archive_url(name, docname))
-        para += nodes.Text(f" ({what})")
-    return para
 
 
 class HowToExercises(SphinxTransform):
@@ -464,28 +449,48 @@ class HowToExercises(SphinxTransform):
     default_priority = 15
 
     def apply(self, **kwargs) -> None:
+        for label in sorted(self.document.nameids):
+            match = HOWTO_LABEL.fullmatch(label)
+            if match is None:
+                continue
+            number = int(match.group(1) or match.group(2))
+            section = labelled_section(self.document, label)
+            notebook = downloads.assignment(Path(self.env.srcdir), number)
+            if section is not None and notebook is not None:
+                section.insert(1, self.box(number, notebook.stem, section))  # right under its title
+                return
+
+    def box(self, number: int, assignment: str, section):
+        """The box, parsed from :func:`howto_markdown` as MyST parses the page (so gettext sees
+        the same messages), its nodes located at the section's heading."""
         from docutils import nodes
         from myst_parser.parsers.sphinx_ import MystParser
 
-        for label in sorted(self.document.nameids):
-            match = HOWTO_LABEL.fullmatch(label)
-            section = labelled_section(self.document, label) if match else None
-            notebook = downloads.assignment(Path(self.env.srcdir), int(match.group(1) or match.group(2))) if section else None
-            if notebook is None or next(section.findall(lambda n: "howto-exercises" in n.get("classes", ())
-                                                        if isinstance(n, nodes.Element) else False), None):
-                continue
-            docname, number = self.env.docname, int(match.group(1) or match.group(2))
-            sub = self.document.copy()
-            MystParser().parse(howto_markdown(number, notebook.stem, docname, self.config.softmaxbook_course_home), sub)
-            box = sub.children[0]
-            line = section[0].line or section.line or 1
-            for node in box.findall(nodes.Element):
-                node.source, node.line = self.document["source"], line
-            for para in list(box.findall(nodes.paragraph)):
-                if para.astext() == ARCHIVE_LINKS:
-                    para.replace_self(archive_links(notebook.stem, docname, self.document["source"], line))
-            section.insert(section.index(section[0]) + 1, box)
-            return
+        docname, source = self.env.docname, self.document["source"]
+        line = section[0].line or section.line
+        parsed = self.document.copy()  # same settings and reporter: warnings reach Sphinx
+        MystParser().parse(howto_markdown(number, assignment, docname, self.config.softmaxbook_course_home), parsed)
+        box = parsed[0]
+        for node in box.findall(nodes.Element):
+            node.source, node.line = source, line
+        return box
+
+
+class DownloadLinks(SphinxPostTransform):
+    """A MyST link to an archive in the site's ``downloads/`` (written by ``make book`` after
+    Sphinx, so no source file has that name) is a plain link, in the how-to box and in its
+    translations alike; it runs before MyST's resolver (priority 9), which would warn."""
+
+    default_priority = 8
+
+    def run(self, **kwargs) -> None:
+        from docutils import nodes
+        from sphinx import addnodes
+
+        for xref in list(self.document.findall(addnodes.pending_xref)):
+            target = xref.get("reftarget") or ""
+            if xref.get("reftype") == "myst" and DOWNLOAD_LINK.fullmatch(target):
+                xref.replace_self(nodes.reference("", "", *xref.children, refuri=target))
 
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
@@ -501,6 +506,7 @@ def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("config-inited", hide_buttons_without_a_home)
     app.add_transform(HowToExercises)
+    app.add_post_transform(DownloadLinks)
     app.connect("builder-inited", _builder_inited)
     # MyST-NB adds the page's scripts at the default priority (500): run before it.
     app.connect("doctree-resolved", caption_as_alt_text)

@@ -320,13 +320,16 @@ def test_labelled_section_finds_the_section_before_and_after_the_label_moves():
 
 
 def test_the_box_source_follows_the_page_and_the_home():
-    from softmaxbook.sphinxext import ARCHIVE_LINKS, howto_markdown
+    from softmaxbook.sphinxext import howto_markdown
 
     home = {"home": "https://github.com/alice/c", "branch": "main", "binderhub": "https://mybinder.org",
             "interface": "jupyterlab", "docs": ""}
     own = howto_markdown(2, "ex2_hessian", "exercises/ex2_hessian", home)
     chapter = howto_markdown(2, "ex2_hessian", "chapters/02_hessian_is_variance", {})
-    assert own.startswith("````{admonition} How to do these exercises") and ARCHIVE_LINKS in own
+    assert own.startswith("````{admonition} How to do these exercises")
+    for page in (own, chapter):
+        assert "[this assignment](../downloads/ex2_hessian.zip)" in page
+        assert f"[the whole course](../downloads/{sphinxext.downloads.COURSE_ARCHIVE}.zip)" in page
     assert "https://mybinder.org/v2/gh/alice/c/main?urlpath=lab/tree/exercises/ex2_hessian.md" in own
     assert "`git clone https://github.com/alice/c`" in own and "on this page" in own
     assert "Binder" not in chapter and "git clone" not in chapter and "github" not in chapter
@@ -414,4 +417,25 @@ def test_a_course_without_and_with_a_home(tmp_path):
     messages = [m for _, m in extract_messages(doctree)]
     assert "How to do these exercises" in messages, "the box is extracted for translation"
     assert any(m.startswith("**Practice checks** on this page") for m in messages)
-    assert not any("ex1_one.zip" in m for m in messages), "file names are not for translators"
+    assert any("[this assignment](../downloads/ex1_one.zip)" in m for m in messages)
+
+
+def test_links_to_the_archives_become_plain_links_and_other_links_stay_references():
+    from docutils import nodes
+    from docutils.utils import new_document
+    from sphinx import addnodes
+
+    from softmaxbook.sphinxext import DownloadLinks
+
+    def xref(target, reftype="myst"):
+        return addnodes.pending_xref("", nodes.inline(text="text"), reftype=reftype, reftarget=target)
+
+    doc = new_document("page.md")
+    links = [xref("../downloads/ex1_a.zip"), xref("downloads/x.zip"), xref("../other/x.zip"),
+             xref("../downloads/x.zip", reftype="ref"), xref("../downloads/../../etc/x.zip")]
+    doc += nodes.paragraph("", "", *links)
+    DownloadLinks(doc).run()
+    kinds = [(type(n).__name__, n.get("refuri")) for n in doc[0].children]
+    assert kinds == [("reference", "../downloads/ex1_a.zip"), ("reference", "downloads/x.zip"),
+                     ("pending_xref", None), ("pending_xref", None), ("pending_xref", None)]
+    assert doc[0][0].astext() == "text"
