@@ -1,7 +1,8 @@
 # Two commands for a fresh machine (see README.md):
 #   make book   build the website into _build/html (creates .venv from requirements.txt),
 #               with the exercise archives in _build/html/downloads
-#   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder), browser
+#   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder and a
+#               downloaded exercise archive), browser
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin

@@ -161,8 +161,9 @@ def _solved(ipynb: Path) -> list[str]:
             cell.source = SOLVED[found[0]]
             ids.append(found[0])
     nb.cells.append(nbformat.v4.new_code_cell(
-        "import json, sys, softmaxbook\nfrom softmaxbook.grader import jail\n"
-        "print(json.dumps({'prefix': sys.prefix, 'package': softmaxbook.__file__, 'jail': jail.available()}))"))
+        "import json, sys, softmaxbook\nfrom softmaxbook.grader import jail, sandbox\n"
+        "print(json.dumps({'prefix': sys.prefix, 'package': softmaxbook.__file__, 'jail': jail.available(),\n"
+        "                  'hidden': sandbox._course_package_dirs()}))"))
     nbformat.write(nb, ipynb)
     return ids
 
@@ -200,6 +201,7 @@ def test_the_course_archive_installs_alone_and_a_solved_notebook_gets_full_marks
         assert Path(where["prefix"]) == venv, "the kernel is the archive's environment"
         assert Path(where["package"]).is_relative_to(venv / "lib"), "softmaxbook comes from the wheel, not the repository"
         assert where["jail"] == jail.available(), "function answers are jailed when bubblewrap works here"
+        assert where["hidden"] == [str(Path(where["package"]).resolve().parent)], "the jail sees the installed package empty"
     progress = json.loads((tmp_path / "progress.json").read_text())
     assert sorted(progress) == sorted(expected) == sorted(SOLVED)
     assert {i: (r["score"], r["passed"]) for i, r in progress.items()} == {i: (1.0, True) for i in expected}
