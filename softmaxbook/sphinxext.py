@@ -284,6 +284,19 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
 
 
+#: docutils writes a bibliography as ``role="list"`` holding ``role="doc-biblioentry"`` items; a
+#: list must hold list items (axe "aria-required-children", critical), and DPUB-ARIA 1.1
+#: deprecates doc-biblioentry in favour of plain list items.
+BIBLIOENTRY = 'role="doc-biblioentry"'
+
+
+def bibliography_entries_are_list_items(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the entries of a citation list are list items."""
+    body = context.get("body")
+    if body and BIBLIOENTRY in body:
+        context["body"] = body.replace(BIBLIOENTRY, 'role="listitem"')
+
+
 def _config_inited(app, config) -> None:
     for folder in (theme_templates_without_fontawesome_js(), accessible_theme_templates()):
         if folder is not None and str(folder) not in config.templates_path:
@@ -513,4 +526,5 @@ def setup(app):
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", bibliography_entries_are_list_items)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,8 +19,9 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, accessible_theme_templates, caption_as_alt_text, copy_mathjax, drop_thebe,
-    drop_widget_state, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm,
+    MATHJAX, MATHJAX_DIR, accessible_theme_templates, bibliography_entries_are_list_items, caption_as_alt_text,
+    copy_mathjax, drop_thebe, drop_widget_state, sri, summary_named_by_its_text,
+    theme_templates_without_fontawesome_js, vendor_npm,
 )
 
 
@@ -134,6 +135,13 @@ def test_hidden_input_toggles_are_named_by_what_they_show():
     other = {"body": "<summary>x</summary>"}
     summary_named_by_its_text(None, "p", "page.html", other, None)
     assert other == {"body": "<summary>x</summary>"}
+
+
+def test_bibliography_entries_become_list_items():
+    entry = '<div class="citation" id="id6" role="doc-biblioentry">'
+    context = {"body": '<div role="list" class="citation-list">' + entry * 2 + "</div>"}
+    bibliography_entries_are_list_items(None, "bibliography", "page.html", context, None)
+    assert context["body"].count('role="listitem"') == 2 and "doc-biblioentry" not in context["body"]
 
 
 def test_caption_becomes_alt_text_only_where_the_author_gave_none():
