@@ -1,5 +1,6 @@
 # Two commands for a fresh machine (see README.md):
-#   make book   build the website into _build/html (creates .venv from requirements.txt)
+#   make book   build the website into _build/html, the Chinese edition into _build/html/zh_CN
+#               (creates .venv from requirements.txt)
 #   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder), browser
 PYTHON ?= python3
 VENV   := .venv
@@ -7,10 +8,15 @@ BIN    := $(VENV)/bin
 SITE   := _build/html
 PIP    := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: book test serve lab chromium bubblewrap clean help
+# The translated editions (language codes of locales/): each is built from the same
+# sources with the notebooks' cached outputs, into _build/<lang>/ then $(SITE)/<lang>/.
+LANGS  := zh_CN
+
+.PHONY: book test serve lab chromium bubblewrap fonts translations clean help
 
 help:
 	@echo "make book   build the website into $(SITE) (sets up $(VENV) from requirements.txt)"
+	@echo "make translations  update locales/ and softmaxbook/locales/ from the English text (see README)"
 	@echo "make test   run every test (installs test tools, Debian's chromium and bubblewrap if missing)"
 	@echo "make serve  serve $(SITE) on http://127.0.0.1:8000"
 	@echo "make lab    open the course in JupyterLab (installs it into $(VENV))"
@@ -32,14 +38,40 @@ PKG_FILES := $(shell find softmaxbook -name '*.py' -o -name '*.js')
 _build/.package.stamp: $(PKG_FILES)
 	@if [ -d _build/.jupyter_cache ]; then \
 	  echo "softmaxbook/ changed since the last build: re-executing every notebook"; \
-	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute; fi
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute $(addprefix _build/,$(LANGS)); fi
 	@mkdir -p _build && touch $@
 
-book: $(BIN)/.requirements.stamp _build/.package.stamp
-	SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json \
-	  $(BIN)/jupyter-book build . -W -n --keep-going
+# The notebooks run once, in the English build, with SOFTMAXBOOK_LANG=all: what they show
+# carries every language (softmaxbook/i18n.py), and each edition keeps its own. The
+# translated editions read the same sources with language=<lang> and the cached outputs
+# (no notebook runs again), then are copied into the site ($(SITE)/<lang>/).
+BOOK_ENV := SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json SOFTMAXBOOK_LANG=all
+
+book: $(BIN)/.requirements.stamp _build/.package.stamp fonts
+	$(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going
+	@for lang in $(LANGS); do \
+	  $(BIN)/python -c "import sys; from softmaxbook.sphinxext import write_edition_config as w; w(sys.argv[1])" $$lang && \
+	  $(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going --config _build/$$lang/_config.yml \
+	    --path-output _build/$$lang && \
+	  rm -rf $(SITE)/$$lang && cp -a _build/$$lang/_build/html $(SITE)/$$lang || exit 1; \
+	done
 	@echo
-	@echo "Website built: $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
+	@echo "Website built: $(CURDIR)/$(SITE)/index.html, translated: $(foreach l,$(LANGS),$(SITE)/$(l)/)  (make serve to browse it)"
+
+# The translation loop (README, "Translating the course"): messages of every page
+# (_build/gettext/*.pot) and of the package's _() calls (_build/gettext-package/) are
+# merged into the catalogues of each language (new entries empty, changed ones fuzzy);
+# the package's .mo files are compiled for Python's gettext. Prints what is left to do.
+translations: $(BIN)/.requirements-test.stamp _build/.package.stamp
+	$(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going --builder custom --custom-builder gettext
+	$(BIN)/sphinx-intl update -p _build/gettext -d locales $(addprefix -l ,$(LANGS))
+	@mkdir -p _build/gettext-package
+	$(BIN)/pybabel extract --no-location --sort-output --no-default-keywords -k _ -k N_ --project softmaxbook \
+	  -o _build/gettext-package/softmaxbook.pot softmaxbook
+	$(BIN)/sphinx-intl update -p _build/gettext-package -d softmaxbook/locales $(addprefix -l ,$(LANGS))
+	$(BIN)/sphinx-intl build -d softmaxbook/locales
+	$(BIN)/sphinx-intl stat -d locales
+	$(BIN)/sphinx-intl stat -d softmaxbook/locales
 
 # Browser tests drive Debian's chromium; install it when it is missing (needs root).
 chromium:
@@ -53,6 +85,13 @@ bubblewrap:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  echo "Installing Debian's bubblewrap for the grader's sandbox..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
+# Chinese text in matplotlib figures needs a CJK font: Debian's fonts-noto-cjk, installed
+# when missing (needs root), like chromium.
+fonts:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || { \
+	  echo "Installing Debian's fonts-noto-cjk for Chinese text in figures..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 # The strict book build runs first (any warning or failing notebook stops here),
 # then pytest; pytest exits 5 (non-zero) when it collects no test.
