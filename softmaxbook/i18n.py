@@ -163,7 +163,7 @@ def _metadata_language(path: str, mtime: float) -> str | None:
         else:
             import jupytext
 
-            metadata = jupytext.read(path).metadata
+            metadata = jupytext.read(path, fmt="md:myst").metadata  # the course's notebooks are MyST
     except Exception:  # an unreadable notebook says nothing about its language
         return None
     value = (metadata.get("softmaxbook") or {}).get("language") if isinstance(metadata, dict) else None
@@ -335,8 +335,16 @@ def use_cjk_font() -> str | None:
     import matplotlib
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    family = next((n for n in CJK_FONTS if n in names), None)
+    def installed():
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    family = installed()
+    if family is None:  # installed after matplotlib cached its font list: add the files
+        for path in font_manager.findSystemFonts():
+            if "CJK" in Path(path).name:
+                font_manager.fontManager.addfont(path)
+        family = installed()
     if family is None:
         return None
     current = list(matplotlib.rcParams["font.sans-serif"])
