@@ -49,12 +49,7 @@ BOOK_ENV := SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json SOFTMAXBOOK_LAN
 
 book: $(BIN)/.requirements.stamp _build/.package.stamp fonts
 	$(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going
-	@for lang in $(LANGS); do \
-	  $(BIN)/python -c "import sys; from softmaxbook.sphinxext import write_edition_config as w; w(sys.argv[1])" $$lang && \
-	  $(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going --config _build/$$lang/_config.yml \
-	    --path-output _build/$$lang && \
-	  rm -rf $(SITE)/$$lang && cp -a _build/$$lang/_build/html $(SITE)/$$lang || exit 1; \
-	done
+	$(BOOK_ENV) $(BIN)/python -m softmaxbook.sphinxext $(LANGS)
 	@echo
 	@echo "Website built: $(CURDIR)/$(SITE)/index.html, translated: $(foreach l,$(LANGS),$(SITE)/$(l)/)  (make serve to browse it)"
 

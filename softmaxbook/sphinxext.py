@@ -464,6 +464,30 @@ def write_edition_config(lang: str, root: Path = Path("."), build: Path = Path("
     return target
 
 
+def build_edition(lang: str, root: Path = Path("."), build: Path = Path("_build"),
+                  options: tuple = ("-W", "-n", "--keep-going")) -> Path:
+    """Build the edition in ``lang`` after the main build; return its folder in the site.
+
+    Jupyter Book builds it (``options``: strict, as the main build) with the configuration
+    of :func:`write_edition_config` into ``build/<lang>/_build/html``, reusing the notebooks'
+    cached outputs; it is then copied to ``build/html/<folder>``. Raises RuntimeError when
+    the build fails (its output has been printed).
+    """
+    import sys
+
+    config = write_edition_config(lang, root, build)
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jupyter_book), "build", str(root), "--config", str(config),
+                           "--path-output", str(Path(build) / lang), *options])
+    if done.returncode != 0:
+        raise RuntimeError(f"the {lang} edition failed to build (exit {done.returncode})")
+    site = Path(build) / "html" / EDITIONS[lang]
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(Path(build) / lang / "_build" / "html", site, symlinks=True)
+    return site
+
+
 def read_terms(path: Path) -> list[tuple[str, str, str]]:
     """(English, Chinese, note) rows of the terminology file; ``#`` lines are comments."""
     rows = []
@@ -512,3 +536,13 @@ def setup(app):
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":  # make book: python -m softmaxbook.sphinxext zh_CN ...
+    import sys
+
+    for code in sys.argv[1:]:
+        try:
+            print(f"Edition {code} built into {build_edition(code)}")
+        except (RuntimeError, ValueError) as exc:
+            sys.exit(str(exc))

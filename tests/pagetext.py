@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 #: Subtrees left out: code, math (MathJax reads the TeX source), scripts, and the entries
 #: of the bibliography (titles of works stay in their own language).
@@ -54,3 +55,13 @@ def article_text(path: Path, skip_links=lambda href: False) -> str:
     parser = _ArticleText(skip_links)
     parser.feed(Path(path).read_text(encoding="utf-8"))
     return " ".join(" ".join(parser.parts).split())
+
+
+def links_to_pending_pages(page: str, translated):
+    """``skip_links`` for :func:`article_text` on ``page``: links to a page of the book that is
+    not in ``translated`` (their text is that page's title, still in English)."""
+    def pending(href: str) -> bool:
+        target = urlsplit(urljoin(f"http://site/{page}.html", href))
+        name = target.path.removeprefix("/").removesuffix(".html")
+        return target.netloc == "site" and name != page and name not in translated
+    return pending

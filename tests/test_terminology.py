@@ -8,12 +8,11 @@ bibliography's entries left out) has its Chinese form in the Chinese page's pros
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from conftest import ROOT, TRANSLATED_PAGES, ZH_DIR
-from pagetext import article_text
+from pagetext import article_text, links_to_pending_pages
 from softmaxbook.sphinxext import TERMS_FILE, read_terms
 
 TERMS = read_terms(ROOT / TERMS_FILE)
@@ -23,15 +22,6 @@ CHECKED = [(en, zh) for en, zh, note in TERMS if not note.startswith("unchecked"
 def english_pattern(term: str) -> re.Pattern:
     """``term`` as a whole word or phrase of English prose, singular or plural."""
     return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?:s|es)?(?![\w])", re.IGNORECASE)
-
-
-def links_to_pending_pages(page: str):
-    """``skip_links`` for :func:`article_text`: links whose text is a title not translated yet."""
-    def pending(href: str) -> bool:
-        target = urlsplit(urljoin(f"http://site/{page}.html", href))
-        name = target.path.removeprefix("/").removesuffix(".html")
-        return target.netloc == "site" and name != page and name not in TRANSLATED_PAGES
-    return pending
 
 
 def missing_terms(english: str, chinese: str) -> list[tuple[str, str]]:
@@ -62,16 +52,16 @@ def test_english_terms_match_whole_words_and_plurals():
     assert not english_pattern("entropy").search("cross-entropy loss")
     assert not english_pattern("nat").search("the natural logarithm")
     assert missing_terms("the cross-entropy", "交叉熵") == []
-    assert links_to_pending_pages("intro")("chapters/01_exponential_family.html#x")
-    assert not links_to_pending_pages("intro")("glossary.html#term-Entropy")
-    assert not links_to_pending_pages("intro")("https://d2l.ai")
+    assert links_to_pending_pages("intro", TRANSLATED_PAGES)("chapters/01_exponential_family.html#x")
+    assert not links_to_pending_pages("intro", TRANSLATED_PAGES)("glossary.html#term-Entropy")
+    assert not links_to_pending_pages("intro", TRANSLATED_PAGES)("https://d2l.ai")
     assert missing_terms("the cross-entropy", "交叉") == [("cross-entropy", "交叉熵")]
 
 
 @pytest.mark.parametrize("page", TRANSLATED_PAGES)
 def test_each_term_of_the_english_page_has_its_chinese_form_on_the_chinese_page(site, page):
-    english = article_text(site / f"{page}.html", links_to_pending_pages(page))
-    chinese = article_text(site / ZH_DIR / f"{page}.html", links_to_pending_pages(page))
+    english = article_text(site / f"{page}.html", links_to_pending_pages(page, TRANSLATED_PAGES))
+    chinese = article_text(site / ZH_DIR / f"{page}.html", links_to_pending_pages(page, TRANSLATED_PAGES))
     assert chinese and chinese != english
     missing = missing_terms(english, chinese)
     assert not missing, f"{page}: Chinese page lacks the glossary's form of " + \
