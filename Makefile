@@ -49,7 +49,7 @@ BOOK_ENV := SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json SOFTMAXBOOK_LAN
 
 book: $(BIN)/.requirements.stamp _build/.package.stamp fonts
 	$(BOOK_ENV) $(BIN)/jupyter-book build . -W -n --keep-going
-	$(BOOK_ENV) $(BIN)/python -m softmaxbook.sphinxext $(LANGS)
+	$(BOOK_ENV) $(BIN)/python -m softmaxbook.editions $(LANGS)
 	@echo
 	@echo "Website built: $(CURDIR)/$(SITE)/index.html, translated: $(foreach l,$(LANGS),$(SITE)/$(l)/)  (make serve to browse it)"
 

@@ -21,7 +21,7 @@ import pytest
 
 from conftest import ROOT, TRANSLATED_PAGES, ZH, ZH_DIR, toc_files
 from pagetext import article_text, links_to_pending_pages
-from softmaxbook import sphinxext
+from softmaxbook import editions
 
 PAGES = toc_files()
 #: Proper names and titles that stay in English inside Chinese prose.
@@ -55,9 +55,9 @@ def test_the_language_switch_leads_to_the_same_page_and_back(site, name):
 
 
 def test_edition_urls_from_nested_pages():
-    editions = {"en": "", "zh_CN": "zh_CN"}
-    assert sphinxext.edition_url("a/b/c", "en", "zh_CN", editions) == "../../zh_CN/a/b/c.html"
-    assert sphinxext.edition_url("intro", "zh_CN", "en", editions) == "../intro.html"
+    both = {"en": "", "zh_CN": "zh_CN"}
+    assert editions.edition_url("a/b/c", "en", "zh_CN", both) == "../../zh_CN/a/b/c.html"
+    assert editions.edition_url("intro", "zh_CN", "en", both) == "../intro.html"
 
 
 @pytest.mark.parametrize("edition", ["", ZH_DIR])
@@ -103,9 +103,9 @@ def test_the_chinese_search_index_knows_the_course_terms(site):
 
 
 def test_the_search_dictionary_has_the_chinese_terms(tmp_path):
-    words = sphinxext.search_dictionary(ROOT, tmp_path).read_text(encoding="utf-8").split("\n")
+    words = editions.search_dictionary(ROOT, tmp_path).read_text(encoding="utf-8").split("\n")
     assert "交叉熵 100000 n" in words and "海森矩阵 100000 n" in words
-    assert sphinxext.search_dictionary(tmp_path, tmp_path) is None
+    assert editions.search_dictionary(tmp_path, tmp_path) is None
 
 
 # --------------------------------------------------------------------------- end to end
@@ -157,7 +157,7 @@ def test_both_editions_from_one_execution(tmp_path, monkeypatch):
     assert "Executing notebook" in english.stdout + english.stderr
 
     chinese = subprocess.run(
-        [sys.executable, "-c", "import sys; from softmaxbook.sphinxext import build_edition as b; "
+        [sys.executable, "-c", "import sys; from softmaxbook.editions import build_edition as b; "
          "from pathlib import Path; b(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[2]) / '_build')",
          ZH, str(book)], capture_output=True, text=True, timeout=600)
     log = chinese.stdout + chinese.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, TRANSLATED_PAGES, ZH_DIR
 from pagetext import article_text, links_to_pending_pages
-from softmaxbook.sphinxext import TERMS_FILE, read_terms
+from softmaxbook.editions import TERMS_FILE, read_terms
 
 TERMS = read_terms(ROOT / TERMS_FILE)
 CHECKED = [(en, zh) for en, zh, note in TERMS if not note.startswith("unchecked")]
