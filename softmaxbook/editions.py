@@ -243,6 +243,36 @@ def search_dictionary(srcdir: Path, outdir: Path) -> Path | None:
     return target
 
 
+def translated_downloads(app, exception) -> None:
+    """``build-finished`` handler: the edition's download buttons give the translated files.
+
+    Sphinx copies each page's English source to ``_sources/`` (MyST-NB adds the executed
+    ``.ipynb``). In a translated edition, a page whose catalogue translates every block is
+    replaced there by its translation (:mod:`softmaxbook.translate`): a notebook with its
+    language in its metadata, so that ``check()`` in it speaks that language.
+    """
+    if exception is not None or app.builder.format != "html" or page_language(app.config) == "en":
+        return
+    from .translate import catalogue_path, load_catalogue, translate_markdown, write_translation
+
+    lang = app.config.language
+    for docname in sorted(app.env.found_docs):
+        po = catalogue_path(Path(app.srcdir), docname, lang)
+        source = Path(app.srcdir) / f"{docname}.md"
+        downloads = Path(app.outdir) / "_sources"
+        if not po.is_file() or not source.is_file():
+            continue
+        text = source.read_text(encoding="utf-8")
+        if text.startswith("---") and "kernelspec:" in text.split("\n---", 1)[0]:  # a notebook
+            for target in (downloads / f"{docname}.md", downloads / f"{docname}.ipynb"):
+                if target.is_file():
+                    write_translation(source if target.suffix == ".md" else target, po, lang, target)
+        elif (downloads / f"{docname}.md").is_file():
+            translated, missing = translate_markdown(text, load_catalogue(po))
+            if not missing:
+                (downloads / f"{docname}.md").write_text(translated, encoding="utf-8")
+
+
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
 OUTPUT_VERSION = "1"
@@ -266,6 +296,7 @@ def setup(app):
     app.connect("doctree-read", translate_toctree_captions)
     app.connect("doctree-resolved", keep_page_language)
     app.connect("html-page-context", language_switch)
+    app.connect("build-finished", translated_downloads)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

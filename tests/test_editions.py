@@ -170,3 +170,15 @@ def test_both_editions_from_one_execution(tmp_path, monkeypatch):
     assert '<th scope="col">是</th>' in zh and "<td>否</td>" in zh and "一段要翻译的文字。" in zh
     assert "<!--i18n:" not in en + zh
     assert 'href="zh_CN/page.html" hreflang="zh-CN"' in en and 'href="../page.html" hreflang="en"' in zh
+    # the Chinese edition's download buttons give the translated notebook, in its language
+    download = (book / "_build" / "html" / ZH_DIR / "_sources" / "page.md").read_text(encoding="utf-8")
+    assert "# 页面" in download and "一段要翻译的文字。" in download and "language: zh_CN" in download
+    notebook = json.loads((book / "_build" / "html" / ZH_DIR / "_sources" / "page.ipynb").read_text())
+    assert notebook["metadata"]["softmaxbook"] == {"language": "zh_CN"}
+    assert "".join(notebook["cells"][-1]["source"]).endswith('table([_("yes")], [[False]])')  # code as it was
+    assert "One paragraph" in (book / "_build" / "html" / "_sources" / "page.md").read_text()
+
+
+def test_the_chinese_edition_offers_translated_sources(site):
+    assert "这是一门" in (site / ZH_DIR / "_sources" / "intro.md").read_text(encoding="utf-8")
+    assert "A short, deep course" in (site / "_sources" / "intro.md").read_text(encoding="utf-8")
