@@ -89,6 +89,15 @@ def translate_toctree_captions(app, doctree) -> None:
             node["caption"] = catalogue.gettext(node["caption"])
 
 
+def maths_is_not_a_message(app, doctree) -> None:
+    """``doctree-read`` handler: display maths (and sympy's LaTeX outputs) is never translated,
+    so it is left out of the catalogues instead of being copied into them by hand."""
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.math_block):
+        node["translatable"] = False
+
+
 def edition_url(pagename: str, source: str, target: str, editions: dict) -> str:
     """Relative URL, from ``pagename`` in the ``source`` edition, of the same page in ``target``."""
     up = "../" * pagename.count("/")
@@ -158,20 +167,50 @@ def language_switch_templates(cache: Path | None = None) -> Path | None:
     return folder
 
 
+def _write_config(config: dict, target: Path) -> Path:
+    import yaml
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("# written by softmaxbook.editions from _config.yml: edit _config.yml instead\n"
+                      + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def _book_config(root: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((Path(root) / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _jupyter_book(root: Path, config: Path, output: Path, *options) -> int:
+    """``jupyter-book build root`` with another configuration and output folder; its exit code.
+
+    A notebook that is not in the cache runs as in the main build, its outputs in every
+    language (``SOFTMAXBOOK_LANG=all``): the cache is shared by every build.
+    """
+    import os
+    import sys
+
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run([str(jupyter_book), "build", str(root), "--config", str(config),
+                           "--path-output", str(output), *options],
+                          env={**os.environ, "SOFTMAXBOOK_LANG": "all"}).returncode
+
+
 def write_edition_config(lang: str, root: Path = Path("."), build: Path = Path("_build")) -> Path:
     """Write ``build/<lang>/_config.yml``: the book's ``_config.yml`` for the edition in ``lang``.
 
     The same configuration with Sphinx's ``language`` set, the book's ``title`` as the home
     page's catalogue translates it (the title is that page's heading), and the execution
-    cache of the main build (``build/.jupyter_cache``), so that the edition reuses the outputs of the
-    notebooks executed once (``make book`` builds it with ``--path-output build/<lang>``,
-    which keeps its doctrees and ``jupyter_execute`` apart from the main edition's).
+    cache of the main build (``build/.jupyter_cache``), so that the edition reuses the
+    outputs of the notebooks executed once (:func:`build_edition` builds it with
+    ``--path-output build/<lang>``: its doctrees and ``jupyter_execute`` stay apart).
     """
     import yaml
 
     if lang not in EDITIONS or not EDITIONS[lang]:
         raise ValueError(f"no translated edition {lang!r}; the editions are {EDITIONS}")
-    config = yaml.safe_load((Path(root) / "_config.yml").read_text(encoding="utf-8"))
+    config = _book_config(root)
     config.setdefault("sphinx", {}).setdefault("config", {})["language"] = lang
     home = yaml.safe_load((Path(root) / "_toc.yml").read_text(encoding="utf-8"))["root"]
     catalogue = Path(root) / "locales" / lang / "LC_MESSAGES" / f"{home}.po"
@@ -183,11 +222,7 @@ def write_edition_config(lang: str, root: Path = Path("."), build: Path = Path("
         if message is not None and message.string and not message.fuzzy:
             config["title"] = message.string
     config.setdefault("execute", {})["cache"] = str((Path(build) / ".jupyter_cache").resolve())
-    target = Path(build) / lang / "_config.yml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("# written by softmaxbook.editions.write_edition_config: edit _config.yml instead\n"
-                      + yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return target
+    return _write_config(config, Path(build) / lang / "_config.yml")
 
 
 def build_edition(lang: str, root: Path = Path("."), build: Path = Path("_build"),
@@ -199,19 +234,33 @@ def build_edition(lang: str, root: Path = Path("."), build: Path = Path("_build"
     cached outputs; it is then copied to ``build/html/<folder>``. Raises RuntimeError when
     the build fails (its output has been printed).
     """
-    import sys
-
     config = write_edition_config(lang, root, build)
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jupyter_book), "build", str(root), "--config", str(config),
-                           "--path-output", str(Path(build) / lang), *options])
-    if done.returncode != 0:
-        raise RuntimeError(f"the {lang} edition failed to build (exit {done.returncode})")
+    code = _jupyter_book(root, config, Path(build) / lang, *options)
+    if code != 0:
+        raise RuntimeError(f"the {lang} edition failed to build (exit {code})")
     site = Path(build) / "html" / EDITIONS[lang]
     if site.exists():
         shutil.rmtree(site)
     shutil.copytree(Path(build) / lang / "_build" / "html", site, symlinks=True)
     return site
+
+
+def extract_messages(root: Path = Path("."), build: Path = Path("_build"), cache: Path | None = None) -> Path:
+    """The messages of every page, one ``.pot`` per page; returns their folder.
+
+    Sphinx's gettext builder on the English text (``make translations``, and the catalogue
+    tests), with its own doctrees (``build/gettext-book/``) and the notebooks' cached
+    outputs (``cache``, by default the main build's ``build/.jupyter_cache``: a figure's
+    caption is a message only where the figure is). Raises RuntimeError when it fails.
+    """
+    config = _book_config(root)
+    config.setdefault("execute", {})["cache"] = str(Path(cache or Path(build) / ".jupyter_cache").resolve())
+    output = Path(build) / "gettext-book"
+    code = _jupyter_book(root, _write_config(config, output / "_config.yml"), output,
+                         "--builder", "custom", "--custom-builder", "gettext")
+    if code != 0:
+        raise RuntimeError(f"extracting the messages failed (exit {code})")
+    return output / "_build" / "gettext"
 
 
 def read_terms(path: Path) -> list[tuple[str, str, str]]:
@@ -275,7 +324,7 @@ def translated_downloads(app, exception) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "1"
+OUTPUT_VERSION = "2"
 
 
 def _config_inited(app, config) -> None:
@@ -294,17 +343,22 @@ def setup(app):
     app.add_config_value("softmaxbook_editions", EDITIONS, "html", dict)
     app.connect("config-inited", _config_inited)
     app.connect("doctree-read", translate_toctree_captions)
+    app.connect("doctree-read", maths_is_not_a_message)
     app.connect("doctree-resolved", keep_page_language)
     app.connect("html-page-context", language_switch)
     app.connect("build-finished", translated_downloads)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-if __name__ == "__main__":  # make book: python -m softmaxbook.editions zh_CN ...
+if __name__ == "__main__":
+    # make book:          python -m softmaxbook.editions zh_CN ...   (build the editions)
+    # make translations:  python -m softmaxbook.editions --messages  (extract the .pot files)
     import sys
 
-    for code in sys.argv[1:]:
-        try:
+    try:
+        if sys.argv[1:] == ["--messages"]:
+            print(f"Messages of every page in {extract_messages()}")
+        for code in [a for a in sys.argv[1:] if a != "--messages"]:
             print(f"Edition {code} built into {build_edition(code)}")
-        except (RuntimeError, ValueError) as exc:
-            sys.exit(str(exc))
+    except (RuntimeError, ValueError) as exc:
+        sys.exit(str(exc))

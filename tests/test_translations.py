@@ -10,15 +10,14 @@ is always complete.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from babel.messages.pofile import read_po
 
 from conftest import ROOT, TRANSLATED_PAGES, ZH, toc_files
+from softmaxbook.editions import extract_messages
 
 LOCALES = ROOT / "locales" / ZH / "LC_MESSAGES"
 CHROME = ["sphinx"]  # templates' strings (the language switch's neighbours, "Course home")
@@ -27,16 +26,7 @@ CHROME = ["sphinx"]  # templates' strings (the language switch's neighbours, "Co
 @pytest.fixture(scope="session")
 def pot_dir(tmp_path_factory) -> Path:
     """``.pot`` files of the current English text, one per page (as `make translations`)."""
-    out = tmp_path_factory.mktemp("gettext")
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    config["execute"]["execute_notebooks"] = "off"  # the text is enough: nothing runs
-    (out / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jb), "build", str(ROOT), "--config", str(out / "_config.yml"),
-                           "--path-output", str(out), "--builder", "custom", "--custom-builder", "gettext"],
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out / "_build" / "gettext"
+    return extract_messages(ROOT, tmp_path_factory.mktemp("gettext"), cache=ROOT / "_build" / ".jupyter_cache")
 
 
 def _read(path: Path):
