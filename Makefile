@@ -61,7 +61,8 @@ translations: $(BIN)/.requirements-test.stamp
 	$(BIN)/python -m softmaxbook.editions --messages
 	$(BIN)/sphinx-intl update -p _build/gettext-book/_build/gettext -d locales $(addprefix -l ,$(LANGS))
 	@mkdir -p _build/gettext-package
-	$(BIN)/pybabel extract --no-location --sort-output --no-default-keywords -k _ -k N_ --project softmaxbook \
+	$(BIN)/pybabel extract -F softmaxbook/locales/babel.cfg --no-location --sort-output \
+	  --no-default-keywords -k _ -k N_ --project softmaxbook \
 	  -o _build/gettext-package/softmaxbook.pot softmaxbook
 	$(BIN)/sphinx-intl update -p _build/gettext-package -d softmaxbook/locales $(addprefix -l ,$(LANGS))
 	$(BIN)/sphinx-intl build -d softmaxbook/locales

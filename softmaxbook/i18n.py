@@ -28,9 +28,9 @@ One execution, every language
 ``make book`` executes the notebooks once, with ``SOFTMAXBOOK_LANG=all``, and both
 editions reuse the cached outputs. In that mode :func:`html` writes every language of a
 message, each alternative between ``<!--i18n:LANG-->`` and ``<!--/i18n-->`` (``LANG`` as in
-``<html lang>``: ``en``, ``zh-CN``); the book's Sphinx extension keeps, on each page, the
-alternative of the page's language (:func:`keep_language`, also run on the search index's
-text). Plain text (``str()``, ``print``) is English in that mode. For figures drawn in the
+``<html lang>``: ``en``, ``zh-CN``); :mod:`softmaxbook.editions` keeps, on each page, the
+alternative of the page's language (:func:`keep_language`, before the search index reads
+the page). Plain text (``str()``, ``print``) is English in that mode. For figures drawn in the
 browser, :func:`texts` gives ``{"en": ..., "zh-CN": ...}`` and the script picks by
 ``document.documentElement.lang``.
 
@@ -47,11 +47,15 @@ feedback)::
 ``_()`` returns a :class:`Message`, a ``str`` (the session's language) that remembers its
 id, so it can be passed wherever a string goes. Only a *literal* string inside ``_()``
 is extracted: never ``_(variable)`` or ``_(f"...")``; format afterwards with
-``.format(name=...)`` (per language, so translators can move the placeholders). The
-module-level text of data files (the answer key's TOML feedback) is marked by listing
-its strings in the module that reads them with ``N_("...")`` or by reading them through
-:func:`gettext` and adding them to the catalogue with an extractor; keep one id per
-sentence.
+``.format(name=...)`` (per language, so translators can move the placeholders). Keep one
+id per sentence or label.
+
+*The answer key* (``grader/key/*.toml``): its texts are message ids as they stand. The
+key's reader wraps each text a learner reads in :class:`Message` (``Message(text)``:
+task, answer, the feedback of each wrong answer, probes' ``says``/``name``, hints);
+:func:`extract_key` is the extractor that puts them in the catalogue (enable its line in
+``softmaxbook/locales/babel.cfg``; pyproject registers it as ``softmaxbook_key``). The class report counts a misconception by the
+English feedback: compare ``msgid``, not the translated text.
 
 *HTML output* (tables, readouts, the "Data" tables, ``_repr_html_``): write every
 translatable string through :func:`html` (it escapes), never ``escape(str(msg))``.
@@ -71,9 +75,13 @@ notebook's ``softmaxbook.language`` metadata, write its feedback inside
 ``with using(lang):``, and write the class report in the instructor's language (an
 option, e.g. ``--lang``).
 
-*Then* ``make translations`` extracts the new ids and merges them into every ``.po``; translate the new entries (``msgstr``), run ``make translations``
-again to compile the ``.mo``; ``tests/test_i18n.py`` fails while an id is untranslated,
-fuzzy, or missing from the catalogue.
+*Exercise notebooks*: ``check()`` and ``progress()`` need nothing more than the above;
+a Chinese notebook says its language in its metadata (:mod:`softmaxbook.translate`).
+
+*Then* ``make translations`` extracts the new ids and merges them into every ``.po``;
+translate the new entries (``msgstr``), run ``make translations`` again to compile the
+``.mo``; ``tests/test_i18n.py`` fails while an id is untranslated, fuzzy, or missing from
+the catalogue.
 """
 
 from __future__ import annotations
@@ -90,7 +98,7 @@ from pathlib import Path
 
 __all__ = ["LANGUAGES", "ALL", "Message", "_", "N_", "gettext", "set_language", "language",
            "mode", "using", "html", "texts", "keep_language", "html_lang", "figure",
-           "use_cjk_font", "LOCALES", "DOMAIN"]
+           "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
 
 #: The languages of the course; the first is the source language (message ids).
 LANGUAGES = ("en", "zh_CN")
@@ -318,6 +326,27 @@ def keep_language(text: str, lang: str) -> str:
     """``text`` with only the alternatives of ``lang`` (``en``, ``zh-CN`` or ``zh_CN``) left."""
     want = html_lang(_normalise(lang) or LANGUAGES[0])
     return _ALTERNATIVE.sub(lambda m: m.group(2) if m.group(1) == want else "", text)
+
+
+def extract_key(fileobj, keywords, comment_tags, options):
+    """Babel extractor of the answer key (``grader/key/*.toml``): every text a learner reads.
+
+    Yields babel's ``(lineno, funcname, message, comments)`` for each exercise's task,
+    answer and hint, the feedback of each declared wrong answer (and of each option of a
+    choice), and each probe's ``says`` and ``name``; the comment names the exercise.
+    """
+    import tomllib
+
+    key = tomllib.loads(fileobj.read().decode("utf-8"))
+    for exercise in key.get("exercise", []):
+        texts = [exercise.get(field) for field in ("task", "answer", "hint")]
+        texts += [w[1] for w in exercise.get("wrong", []) if isinstance(w, list) and len(w) > 1]
+        texts += [probe.get(field) for probe in exercise.get("probes", []) for field in ("says", "name")]
+        feedback = exercise.get("feedback")
+        texts += list(feedback.values()) if isinstance(feedback, dict) else []
+        for text in texts:
+            if isinstance(text, str) and text.strip():
+                yield 0, None, text, [f"answer key: {exercise.get('id', '?')}"]
 
 
 # --------------------------------------------------------------------------- figures

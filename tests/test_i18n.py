@@ -5,10 +5,12 @@ from __future__ import annotations
 import gettext
 import json
 import warnings
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from conftest import ROOT
@@ -211,11 +213,18 @@ def test_every_package_message_is_translated_and_none_fuzzy(po):
     assert not untranslated and not fuzzy, f"{po}: untranslated {untranslated}, fuzzy {fuzzy} (make translations)"
 
 
+def package_messages(mapping: str | None = None) -> set[str]:
+    """The message ids `make translations` extracts from the package (its babel.cfg)."""
+    text = mapping if mapping is not None else (ROOT / "softmaxbook" / "locales" / "babel.cfg").read_text()
+    method_map, options_map = parse_mapping_cfg(StringIO(text))
+    return {msgid for _f, _l, msgid, _c, _x in extract_from_dir(
+        ROOT / "softmaxbook", method_map, options_map, keywords={"_": None, "N_": None}) if isinstance(msgid, str)}
+
+
 @pytest.mark.parametrize("po", PACKAGE_PO, ids=lambda p: p.parts[-3])
 def test_the_catalogue_holds_every_marked_string_of_the_package(po):
     """A new _("...") in the package fails here until `make translations` merges it."""
-    marked = {msgid for _f, _l, msgid, _c, _x in extract_from_dir(
-        ROOT / "softmaxbook", keywords={"_": None, "N_": None}) if isinstance(msgid, str)}
+    marked = package_messages()
     assert {"yes", "no"} <= marked  # the extraction sees the package's messages
     have = {m.id for m in _catalogue(po) if m.id}
     assert marked - have == set(), f"not in {po.name}: {sorted(marked - have)} (make translations)"
@@ -237,3 +246,32 @@ def test_a_message_outside_the_catalogue_is_noticed_by_the_extraction(tmp_path):
     (tmp_path / "m.py").write_text('from softmaxbook.i18n import _\nx = _("a brand-new message")\n')
     found = [msgid for _f, _l, msgid, _c, _x in extract_from_dir(tmp_path, keywords={"_": None})]
     assert found == ["a brand-new message"]
+
+
+def test_the_answer_key_extractor_finds_every_text_a_learner_reads():
+    key = b'''
+[[exercise]]
+id = "ch9.x"
+task = "The task"
+answer = "an expression"
+hint = "A hint"
+wrong = [["0", "Zero is wrong."], ["1", "One is wrong."]]
+probes = [{ sign = "nonnegative", says = "It is never negative" }, { at = {x = 0}, name = "f(0)" }]
+[[exercise]]
+id = "ch9.y"
+task = "Pick one"
+feedback = { a = "Not a." }
+'''
+    found = [(text, comments) for _l, _f, text, comments in i18n.extract_key(BytesIO(key), [], [], {})]
+    assert [t for t, _ in found] == ["The task", "an expression", "A hint", "Zero is wrong.", "One is wrong.",
+                                     "It is never negative", "f(0)", "Pick one", "Not a."]
+    assert found[0][1] == ["answer key: ch9.x"]
+
+
+def test_the_answer_key_line_of_the_mapping_adds_the_keys_feedback():
+    """Enabled (the translation phase), the mapping brings the key's texts into the extraction."""
+    mapping = (ROOT / "softmaxbook" / "locales" / "babel.cfg").read_text()
+    enabled = mapping.replace("# [softmaxbook_key:", "[softmaxbook_key:")
+    assert enabled != mapping
+    extra = package_messages(enabled) - package_messages()
+    assert len(extra) > 100 and "That is the partition function Z(θ), not the log-partition A(θ)." in extra
