@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .sphinxext import vendor_dir
+from .sphinxext import vendor_dir, write_templates
 
 #: Language -> folder of its edition under the site's root ("" = the root itself).
 EDITIONS = {"en": "", "zh_CN": "zh_CN"}
@@ -159,12 +159,7 @@ def language_switch_templates(cache: Path | None = None) -> Path | None:
             SWITCH_ANCHOR, '{% include "language-switch.html" %}\n' + SWITCH_ANCHOR),
         "language-switch.html": SWITCH_TEMPLATE,
     }
-    for name, text in files.items():
-        target = folder / name
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    return folder
+    return write_templates(folder, files)
 
 
 def _write_config(config: dict, target: Path) -> Path:

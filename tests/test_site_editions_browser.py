@@ -10,25 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from browser import chromium, open_page, serve
+from browser import open_page
 from conftest import TRANSLATED_PAGES, ZH_DIR, toc_files
-from test_site_browser import _axe_violations, axe_source  # noqa: F401 (a fixture)
+from test_site_browser import _axe_violations, axe_source, base_url, browser  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 SWITCH = "a.btn-language-switch"
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.parametrize("name", toc_files())
