@@ -119,7 +119,8 @@ def language_switch(app, pagename, templatename, context, doctree) -> None:
     if here not in editions:
         return
     links = [{"href": edition_url(pagename, here, lang, editions), "hreflang": lang.replace("_", "-"),
-              "text": LANGUAGE_NAMES.get(lang, lang), "title": SWITCH_TITLES.get(lang, lang)} for lang in editions if lang != here]
+              "text": LANGUAGE_NAMES.get(lang, lang), "title": SWITCH_TITLES.get(lang, lang)}
+             for lang in editions if lang != here]
     context["language_switch"] = links
     context["metatags"] = context.get("metatags", "") + "".join(
         f'\n<link rel="alternate" hreflang="{link["hreflang"]}" href="{link["href"]}" />' for link in links)

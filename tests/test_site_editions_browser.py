@@ -2,7 +2,8 @@
 
 The language switch of every page leads to the same page in the other edition and back;
 the translated Chinese pages load without a console error or a request to another host,
-typeset their math and have no accessibility violation; the Chinese search finds the
+typeset their math and have no accessibility violation; every Chinese page fits a 390 px
+phone with the switch; the Chinese search finds the
 pages that use a term.
 """
 
@@ -10,13 +11,26 @@ from __future__ import annotations
 
 import pytest
 
-from browser import open_page
+from browser import chromium, open_page, serve
 from conftest import TRANSLATED_PAGES, ZH_DIR, toc_files
-from test_site_browser import _axe_violations, axe_source, base_url, browser  # noqa: F401 (fixtures)
+from test_site_browser import _axe_violations, axe_source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
 SWITCH = "a.btn-language-switch"
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Session-scoped, like test_site_browser's: the two share one Chromium (browser.chromium)."""
+    with chromium() as b:
+        yield b
 
 
 @pytest.mark.parametrize("name", toc_files())
@@ -60,6 +74,20 @@ def test_chinese_search_finds_the_pages_of_a_term(browser, base_url, query, page
         hrefs = page.eval_on_selector_all("#search-results ul.search li a", "as => as.map(a => a.href)")
         found = {h.split(f"/{ZH_DIR}/", 1)[1].split(".html")[0] for h in hrefs if f"/{ZH_DIR}/" in h}
         assert pages <= found, (query, hrefs)
+        assert not w.problems(), "\n".join(w.problems())
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", toc_files())
+def test_chinese_pages_fit_a_phone_with_the_switch(browser, base_url, name):
+    """At 390 px the switch shows its icon (its name stays for screen readers): no sideways scroll."""
+    page, w = open_page(browser, f"{base_url}{ZH_DIR}/{name}.html", width=390, height=800)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        switch = page.locator(SWITCH)
+        assert switch.is_visible() and switch.get_attribute("hreflang") == "en"
+        assert page.evaluate("(a) => a.textContent.trim()", switch.element_handle()) == "English"
         assert not w.problems(), "\n".join(w.problems())
     finally:
         page.close()
