@@ -3,8 +3,7 @@
 The language switch of every page leads to the same page in the other edition and back;
 the translated Chinese pages load without a console error or a request to another host,
 typeset their math and have no accessibility violation; every Chinese page fits a 390 px
-phone with the switch; the Chinese search finds the
-pages that use a term.
+phone with the switch; the Chinese search finds the pages that use a term.
 """
 
 from __future__ import annotations
