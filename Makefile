@@ -55,8 +55,9 @@ book: $(BIN)/.requirements.stamp _build/.package.stamp fonts
 
 # The translation loop (README, "Translating the course"): messages of every page
 # (_build/gettext-book/_build/gettext/*.pot, from the notebooks' cached outputs) and of
-# the package's _() calls (_build/gettext-package/) are merged into the catalogues of each language (new entries empty, changed ones fuzzy);
-# the package's .mo files are compiled for Python's gettext. Prints what is left to do.
+# the package's _() calls (_build/gettext-package/) are merged into the catalogues of each
+# language (new entries empty, changed ones fuzzy); the package's .mo files are compiled
+# for Python's gettext. Prints what is left to do.
 translations: $(BIN)/.requirements-test.stamp
 	$(BIN)/python -m softmaxbook.editions --messages
 	$(BIN)/sphinx-intl update -p _build/gettext-book/_build/gettext -d locales $(addprefix -l ,$(LANGS))
