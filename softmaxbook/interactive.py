@@ -764,6 +764,10 @@ def _ticks(lim, scale, ticks, labels) -> list[list]:
             if len(locs) >= 3:
                 break
             locs = inside(ticker.LogLocator(subs=subs, numticks=30).tick_values(lo, hi))
+        exponents = [round(math.log10(t)) for t in locs]
+        if all(abs(t - 10.0**e) <= 1e-9 * t for t, e in zip(locs, exponents)) and (
+                min(locs) < 1e-3 or max(locs) >= 1e4):  # one style on the axis: 10⁻⁴ ... 1, not 10⁻⁴ ... 0.1
+            return [[t, _power_of_ten(e)] for t, e in zip(locs, exponents)]
         return [[t, _log_label(t)] for t in locs]
     return [[t, number(t, "g")] for t in inside(ticker.MaxNLocator(nbins=6).tick_values(lo, hi))]
 

@@ -216,6 +216,9 @@ def test_log_ticks_read_as_numbers():
     ticks = ia._ticks([0.9, 30.0], "log", None, None)
     assert [label for _, label in ticks][:3] == ["1", "2", "5"]
     assert ia._log_label(1e-6) == "10⁻⁶"
+    # one style per axis: when a decade falls outside the everyday range, all are powers of ten
+    assert [label for _, label in ia._ticks([5e-5, 1.5], "log", None, None)] == ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1"]
+    assert [label for _, label in ia._ticks([0.05, 200.0], "log", None, None)] == ["0.1", "1", "10", "100"]
 
 
 def test_rules_span_the_panel_and_only_widen_their_own_axis():

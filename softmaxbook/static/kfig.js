@@ -468,16 +468,18 @@
       });
       // panels of one row share their top margin and legend height, so the plots line up
       var rowsOf = cols === 1 ? plans.map(function (p) { return [p]; }) : [plans];
-      var y = 0, tops = [];
+      var y = 0;
       rowsOf.forEach(function (row) {
-        var top = 12, legend = 0;
+        var top = 12, legend = 0, below = 10;
         row.forEach(function (p) {
+          var pn = P.panels[plans.indexOf(p)];
           top = Math.max(top, p.titleLines.length * (FONT.title + 4) + 14);
           legend = Math.max(legend, p.legendRows);
+          // room under the plot for the x tick labels and the x label, if the panel has them
+          below = Math.max(below, pn.xlabel ? 50 : pn.xticks.length ? 30 : 10);
         });
-        row.forEach(function (p) { p.y0 = y + top; p.y1 = p.y0 + plotH; p.legendY = p.y1 + 56; });
-        y = y + top + plotH + 50 + legend * LEGEND_ROW + (legend ? 10 : 0) + 8;
-        tops.push(y);
+        row.forEach(function (p) { p.y0 = y + top; p.y1 = p.y0 + plotH; p.legendY = p.y1 + below + 6; });
+        y = y + top + plotH + below + legend * LEGEND_ROW + (legend ? 10 : 0) + 8;
       });
       var H = Math.ceil(y);
       setAll(svg, { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-columns": cols });
