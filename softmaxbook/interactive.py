@@ -518,8 +518,6 @@ class Figure:
         return self._announcements[self._flat(idx)]
 
     def _flat(self, idx: Sequence[int]) -> int:
-        if not self.sliders:  # a static figure: its one frame
-            return 0
         return int(np.ravel_multi_index(tuple(idx), [len(s.values) for s in self.sliders]))
 
     def _check_consistent(self):
@@ -607,7 +605,7 @@ class Figure:
             if spec.legend and ax.get_legend_handles_labels()[1]:
                 ax.legend(fontsize="small")
         values = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
-        title = "  ".join(filter(None, [self.title, values and f"({values})" if self.title else values]))
+        title = f"{self.title}  ({values})" if self.title and values else self.title or values
         if title:
             fig.suptitle(title, fontsize="medium")
         fig.tight_layout()

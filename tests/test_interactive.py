@@ -374,3 +374,9 @@ def test_default_colours_have_3_to_1_contrast_on_the_light_page():
     assert set(ia.DEFAULT_CYCLE) <= set(ia.PALETTE)
     grey = contrast([int(ia.PALETTE.grey[i:i + 2], 16) for i in (1, 3, 5)], (255, 255, 255))
     assert grey >= 4.5  # the neutral grey can carry text too
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    assert doctest.testmod(ia).failed == 0

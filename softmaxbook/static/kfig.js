@@ -58,11 +58,11 @@
     "html[data-theme=dark] .kfig{--kfig-bg:#14181e;--kfig-fg:#e6e9ee;--kfig-muted:#c3cad2;--kfig-plot:#1a1f26;" +
     "--kfig-grid:#303841;--kfig-axis:#9aa4ae;--kfig-track:#9aa4ae;--kfig-accent:#56B4E9;--kfig-focus:#8fd3ff;" +
     "--kfig-c0:#3D8FD1;--kfig-c8:#8b949e;color-scheme:dark}" +
-    ".kfig-controls{display:flex;flex-wrap:wrap;gap:.5em 2em}" +
-    // sticky sliders: the output box around the figure must not clip (it scrolls sideways otherwise)
+    // the sliders stick below the page's header; the output box around the figure must not
+    // clip them (the theme lets it scroll sideways, which would keep them from sticking)
+    ".kfig-controls{display:flex;flex-wrap:wrap;gap:.5em 2em;position:sticky;top:var(--kfig-top,0px);z-index:10;" +
+    "background:var(--kfig-bg);margin:-.6em -.6em .5em;padding:.4em .6em .3em;border-bottom:1px solid var(--kfig-grid)}" +
     ".text_html:has(>figure.kfig){overflow:visible}" +
-    ".kfig-controls{position:sticky;top:var(--kfig-top,0px);z-index:10;background:var(--kfig-bg);" +
-    "margin:-.6em -.6em .5em;padding:.4em .6em .3em;border-bottom:1px solid var(--kfig-grid)}" +
     ".kfig-readout{margin:.4em 0 0;font-size:.95em;line-height:1.4;color:var(--kfig-fg);" +
     "font-variant-numeric:tabular-nums;overflow-wrap:anywhere}" +
     ".kfig-control{flex:1 1 16em;min-width:0;max-width:30em;display:grid;" +
