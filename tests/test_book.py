@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, toc_files
+from conftest import ROOT, notebook_paths, toc_files
 
 CHAPTERS = [f for f in toc_files() if f.startswith("chapters/")]
+#: The four core pages; each may have a "Going further" child page (``..._further``).
+CORE = [f for f in CHAPTERS if not f.endswith("_further")]
 
 
 def test_every_page_of_the_toc_is_built(site):
@@ -21,12 +23,21 @@ def test_every_page_of_the_toc_is_built(site):
 def test_the_sidebar_lists_the_four_chapters_in_reading_order(site):
     html = (site / "intro.html").read_text()
     nav = html[html.index('class="bd-sidebar-primary') :]
-    positions = [nav.index(f'href="{name}.html"') for name in CHAPTERS]
-    assert len(CHAPTERS) == 4 and positions == sorted(positions)
+    positions = [nav.index(f'href="{name}.html"') for name in CORE]
+    assert len(CORE) == 4 and positions == sorted(positions)
+
+
+def test_each_further_page_follows_its_chapter():
+    """A child page ``0N_x_further`` comes right after ``0N_x`` in the reading order."""
+    for name in CHAPTERS:
+        if name.endswith("_further"):
+            parent = name.removesuffix("_further")
+            assert parent in CORE and CHAPTERS.index(name) == CHAPTERS.index(parent) + 1, name
 
 
 def test_pages_carry_binder_launch_and_download_buttons(site):
-    for name in toc_files()[1:]:
+    """Every notebook page (not the glossary or the bibliography, which run no code)."""
+    for name in (p.relative_to(ROOT).with_suffix("").as_posix() for p in notebook_paths()):
         html = (site / f"{name}.html").read_text()
         assert "mybinder.org/v2/gh/" in html, f"{name}: no Binder launch button"
         assert re.search(r"_sources/[^\"]+\.(md|ipynb)", html), f"{name}: no download button"
@@ -38,6 +49,7 @@ def _mini_book(tmp_path: Path, cell: str) -> Path:
     book.mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book)
     shutil.copytree(ROOT / "_static", book / "_static")  # favicon, stylesheet named by the config
+    shutil.copy(ROOT / "references.bib", book)  # bibtex_bibfiles of the config
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = (ROOT / CHAPTERS[0]).with_suffix(".md").read_text().split("\n---", 1)[0] + "\n---\n"
     (book / "page.md").write_text(header + "\n# Page\n\n```{code-cell} ipython3\n" + cell + "\n```\n")
