@@ -281,7 +281,7 @@ def mle_logits(labels) -> np.ndarray:
     if np.any(ybar == 0):
         raise ValueError(
             f"class(es) {np.flatnonzero(ybar == 0).tolist()} never observed: "
-            "no finite maximum-likelihood logit (it is -inf)"
+            "the maximum-likelihood logit is -inf"
         )
     o = np.log(ybar)
     return o - o.mean()
