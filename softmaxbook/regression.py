@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import _float_array, softmax
+from softmaxbook.expfamily import _float_array, diag_minus_outer, softmax
 from softmaxbook.hessian import bohning_bound, expected_gradient_outer
 from softmaxbook.lse import logsumexp
 
@@ -187,7 +187,7 @@ def example_hessian(W, x, stacking: str = "rows") -> np.ndarray:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
     W = _weights(W, W.shape[0], x.size)
     p = softmax(W @ x)
-    H, xx = np.diag(p) - np.outer(p, p), np.outer(x, x)
+    H, xx = diag_minus_outer(p), np.outer(x, x)
     return np.kron(H, xx) if stacking == "rows" else np.kron(xx, H)
 
 
@@ -201,7 +201,7 @@ def loss_hessian(W, X) -> np.ndarray:
     W, X = _model_features(W, X)
     C, d = W.shape
     P = softmax(X @ W.T, axis=1)
-    Hs = np.einsum("nc,ce->nce", P, np.eye(C)) - np.einsum("nc,ne->nce", P, P)  # one H per example
+    Hs = diag_minus_outer(P)  # one H per example, shape (n, C, C)
     K = np.einsum("nce,nj,nk->cjek", Hs, X, X) / X.shape[0]
     return K.reshape(C * d, C * d)
 
@@ -390,8 +390,6 @@ def sym_weight_hessian(C: int = 3, d: int = 2, impose_sum: bool = True, stacking
     loss = -sum(yc * sp.log(pc) for yc, pc in zip(y, p))
     order = list(W) if stacking == "rows" else list(W.T)  # list() of a sympy Matrix is row-major
     hess = sp.hessian(loss, order).applyfunc(lambda e: sp.simplify(sp.expand_log(e, force=True)))
-    H = sp.diag(*p) - p * p.T
-    first, second = (H, x * x.T) if stacking == "rows" else (x * x.T, H)
-    n = second.shape[0]
-    kron = sp.Matrix(C * d, C * d, lambda r, c: first[r // n, c // n] * second[r % n, c % n])
+    H, xx = diag_minus_outer(p), x * x.T
+    kron = sp.kronecker_product(H, xx) if stacking == "rows" else sp.kronecker_product(xx, H)
     return W, x, y, hess, kron
