@@ -264,6 +264,12 @@ def accessible_theme_templates(cache: Path | None = None) -> Path | None:
         "search-button-field.html": search.read_text(encoding="utf-8").replace(SEARCH_LABEL, ""),
         "navbar-logo.html": TITLE_LANDMARK[0] + logo.read_text(encoding="utf-8") + TITLE_LANDMARK[1],
     }
+    return write_templates(folder, files)
+
+
+def write_templates(folder: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (name -> text) into ``folder``; a file already so is left untouched
+    (Sphinx writes every page again when a template is newer than the pages)."""
     for name, text in files.items():
         target = folder / name
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
