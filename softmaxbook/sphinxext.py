@@ -234,12 +234,33 @@ def theme_templates_without_fontawesome_js(cache: Path | None = None) -> Path | 
 #: What wraps the theme's book title: a landmark (axe "region": content outside landmarks).
 TITLE_LANDMARK = ('<nav class="sbt-book-title" aria-label="{{ _(\'Course home\') }}">\n', "</nav>\n")
 
+#: The sidebar's toggle of a chapter's sections is a ``<summary>`` holding only an icon
+#: (axe "summary-name", serious, on every page once a chapter has child pages): the toctree
+#: the book theme's sidebar template renders is captured and its toggles named.
+TOGGLE_SUMMARY = '<summary><span class="toctree-toggle"'
+#: The replacement, a Jinja expression (its label goes through the site's translations).
+NAMED_TOGGLE = """'<summary aria-label="' ~ _('Sections of this chapter') ~ '"><span class="toctree-toggle"'"""
+_SIDEBAR_CALL = re.compile(r"\{\{-? generate_toctree_html\((?:.|\n)*?\) \}\}")
+
+
+def sidebar_with_named_toggles(template: str) -> str | None:
+    """The book theme's ``sbt-sidebar-nav.html`` with its toctree captured in a block and
+    every section toggle given a name; None when the template no longer has the call."""
+    match = _SIDEBAR_CALL.search(template)
+    if match is None:
+        return None
+    call = match.group(0).replace("{{-", "{{")
+    named = ("{% set sidebar_toctree %}" + call + "{% endset %}"
+             f"{{{{ sidebar_toctree|replace('{TOGGLE_SUMMARY}', {NAMED_TOGGLE}) }}}}")
+    return template[:match.start()] + named + template[match.end():]
+
+
 #: The attribute that names the search button "Search" while it shows "Search Ctrl+K".
 SEARCH_LABEL = ' aria-label="{{ _(\'Search\') }}"'
 
 
 def accessible_theme_templates(cache: Path | None = None) -> Path | None:
-    """A templates folder with the two sidebar templates that axe-core flags, fixed.
+    """A templates folder with the sidebar templates that axe-core flags, fixed.
 
     * ``navbar-logo.html``: the theme's book title, inside ``<nav aria-label="Course
       home">`` (it is a link to the home page); without it the title is the only content
@@ -247,6 +268,8 @@ def accessible_theme_templates(cache: Path | None = None) -> Path | None:
     * ``search-button-field.html``: the theme's file minus its ``aria-label="Search"``, so
       the button is named by what it shows, "Search Ctrl+K" (axe
       "label-content-name-mismatch", WCAG 2.5.3); ``title`` still says "Search".
+    * ``sbt-sidebar-nav.html`` (sphinx-book-theme's): the toggles of a chapter's sections are
+      named (:func:`sidebar_with_named_toggles`).
 
     Made from the installed theme's files, so it follows the theme's version; None when
     the theme's search button no longer has that label.
@@ -259,11 +282,18 @@ def accessible_theme_templates(cache: Path | None = None) -> Path | None:
     search, logo = components / "search-button-field.html", components / "navbar-logo.html"
     if not logo.is_file() or not search.is_file() or SEARCH_LABEL not in search.read_text(encoding="utf-8"):
         return None
-    folder = (Path(cache) if cache is not None else vendor_dir()) / f"templates-a11y-pydata-{pydata_sphinx_theme.__version__}"
+    import sphinx_book_theme
+    sidebar = (Path(sphinx_book_theme.__file__).parent / "theme" / "sphinx_book_theme" / "components"
+               / "sbt-sidebar-nav.html")
+    folder = (Path(cache) if cache is not None else vendor_dir()) / (
+        f"templates-a11y-pydata-{pydata_sphinx_theme.__version__}-sbt-{sphinx_book_theme.__version__}")
     files = {
         "search-button-field.html": search.read_text(encoding="utf-8").replace(SEARCH_LABEL, ""),
         "navbar-logo.html": TITLE_LANDMARK[0] + logo.read_text(encoding="utf-8") + TITLE_LANDMARK[1],
     }
+    named = sidebar_with_named_toggles(sidebar.read_text(encoding="utf-8")) if sidebar.is_file() else None
+    if named is not None:
+        files["sbt-sidebar-nav.html"] = named
     return write_templates(folder, files)
 
 

@@ -127,6 +127,23 @@ def test_theme_templates_put_the_title_in_a_landmark_and_name_search_by_its_text
     assert accessible_theme_templates(cache=tmp_path) == folder  # idempotent
 
 
+def test_the_sidebar_names_the_toggles_of_a_chapters_sections(tmp_path):
+    import jinja2
+
+    sidebar = (accessible_theme_templates(cache=tmp_path) / "sbt-sidebar-nav.html").read_text()
+    toctree = ('<ul><li><a href="a.html">1. A</a><details><summary><span class="toctree-toggle" '
+               'role="presentation"><i class="fa-solid fa-chevron-down"></i></span></summary><ul></ul>'
+               '</details></li></ul>')
+    env = jinja2.Environment()
+    env.filters["tobool"] = bool  # Sphinx's template filter
+    page = env.from_string(sidebar).render(
+        generate_toctree_html=lambda **kw: toctree, _=lambda text: {"Sections of this chapter": "本章各节"}.get(text, text),
+        pathto=lambda name: name, root_doc="intro", pagename="a", root_title="Home", theme_home_page_in_toc=False,
+        theme_max_navbar_depth=4, theme_collapse_navbar=False, theme_show_navbar_depth=1)
+    assert '<summary aria-label="本章各节"><span class="toctree-toggle"' in page
+    assert "<summary><span" not in page and '<a href="a.html">1. A</a>' in page
+
+
 def test_hidden_input_toggles_are_named_by_what_they_show():
     body = '<details class="hide"><summary aria-label="Toggle hidden content">\n<p>Show code cell source</p>'
     context = {"body": body + body}
