@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -221,3 +222,132 @@ def test_the_extension_is_enabled_and_mathjax_points_at_the_vendored_copy():
     assert ".vendor/" in (ROOT / ".gitignore").read_text().split()
     static = config["sphinx"]["config"].get("html_static_path", [])
     assert not any("mathjax" in str(p) for p in static), "Jupyter Book would load every MathJax file"
+
+
+# --------------------------------------------------------------------------- a book with claim cards
+CARD = '''```{{admonition}} Circulating claim {z} — {words}
+:class: circulating-claim {verdict}
+:name: claim-{zl}
+
+> "A claim with its premise." — the circulating answer
+
+**In fact.** {statement}
+
+**Why.** Because.
+```
+'''
+
+#: The fixture's cards: (page, id, verdict class, verdict words, statement in Markdown, its text).
+FIXTURE_CARDS = [
+    ("chapters/01_one", "Z1", "verdict-wrong", "wrong",
+     "The Hessian is $\\operatorname{diag}(p) - pp^\\top$, see {eq}`eq-one`.", "The Hessian is"),
+    ("chapters/01_one", "Z2", "verdict-half-right", "half right",
+     "A {term}`Fisher information` is a variance.", "A Fisher information is a variance."),
+    ("chapters/02_two", "Z3", "verdict-incomplete", "right but incomplete",
+     "Block codes come closer to $\\log_2 3$.", "Block codes come closer to"),
+]
+
+
+def _fixture_page(title: str, cards) -> str:
+    text = f"# {title}\n\nSome words of prose here, eight of them.\n\n"
+    text += "```{math}\n:label: eq-" + title.split()[-1].lower() + "\nx = 1\n```\n\n"
+    text += "```python\nprint(1)\nprint(2)\n```\n\n"
+    for _, z, verdict, words, statement, _text in cards:
+        text += CARD.format(z=z, zl=z.lower(), verdict=verdict, words=words, statement=statement) + "\n"
+    return text
+
+
+@pytest.fixture(scope="module")
+def claims_book(tmp_path_factory):
+    """A small book built with this book's configuration: two chapters with claim cards,
+    a glossary, and the claims page; returns its HTML folder."""
+    book = tmp_path_factory.mktemp("claims") / "book"
+    (book / "chapters").mkdir(parents=True)
+    config = (ROOT / "_config.yml").read_text()
+    (book / "_config.yml").write_text(config)
+    shutil.copytree(ROOT / "_static", book / "_static")
+    shutil.copy(ROOT / "references.bib", book / "references.bib")
+    (book / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n"
+        "  - caption: Chapters\n    numbered: true\n    chapters:\n"
+        "      - file: chapters/01_one\n      - file: chapters/02_two\n"
+        "  - caption: Reference\n    chapters:\n      - file: claims\n      - file: glossary\n")
+    (book / "intro.md").write_text("# Intro\n\nA book.\n")
+    (book / "glossary.md").write_text("# Glossary\n\n```{glossary}\nFisher information\n  A variance.\n```\n")
+    (book / "claims.md").write_text((ROOT / "claims.md").read_text().replace(
+        "{ref}`the note on sources <note-sources>`", "the note on sources"))
+    (book / "chapters" / "01_one.md").write_text(_fixture_page("Chapter One", FIXTURE_CARDS[:2]))
+    # the second chapter lists its card first in the text but it is Z3: order comes from the ids
+    (book / "chapters" / "02_two.md").write_text(_fixture_page("Chapter Two", FIXTURE_CARDS[2:]))
+    jb = Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return book / "_build" / "html"
+
+
+def _soup(html_dir: Path, name: str):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup((html_dir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def test_card_titles_carry_their_verdict_as_a_badge(claims_book):
+    for page, z, verdict, words, _, _ in FIXTURE_CARDS:
+        card = _soup(claims_book, page).select_one(f"div.circulating-claim#claim-{z.lower()}")
+        title = card.select_one(".admonition-title")
+        badge = title.select_one("span.claim-verdict")
+        assert badge is not None and badge.get_text() == words, title
+        assert verdict in badge["class"] and verdict in card["class"]
+        hidden = title.select_one("span.visually-hidden")
+        assert hidden is not None and hidden.get_text() == " — ", "a screen reader reads the dash"
+        assert " ".join(title.get_text().split()) == f"Circulating claim {z} — {words}"
+
+
+def test_claims_page_lists_every_card_with_its_verdict_statement_and_link(claims_book):
+    soup = _soup(claims_book, "claims")
+    tables = soup.select("table.claims-table")
+    assert [t.caption.a["href"] for t in tables] == ["chapters/01_one.html", "chapters/02_two.html"]
+    assert [" ".join(t.caption.a.get_text().split()) for t in tables] == ["1. Chapter One", "2. Chapter Two"]
+    rows = soup.select("table.claims-table tbody tr")
+    assert len(rows) == len(FIXTURE_CARDS)
+    for row, (page, z, verdict, words, _, text) in zip(rows, FIXTURE_CARDS):
+        link, badge, statement = row.select("td")
+        assert link.a.get_text() == z and link.a["href"] == f"{page}.html#claim-{z.lower()}"
+        target = _soup(claims_book, page).find(id=f"claim-{z.lower()}")
+        assert target is not None and "circulating-claim" in target["class"], f"{z}: the link misses its card"
+        assert badge.select_one("span.claim-verdict").get_text() == words
+        assert verdict in badge.select_one("span.claim-verdict")["class"]
+        said = " ".join(statement.get_text().split())
+        assert said.startswith(text) and not said.startswith("In fact"), said
+        assert not statement.find(id=True), "the copy must not repeat the card's anchors"
+    # the statements' math is typeset on this page and their cross-references resolve from it
+    assert soup.find("script", src=lambda s: s and "tex-mml-chtml.js" in s)
+    first = rows[0].select("td")[2]
+    assert first.select_one("span.math") is not None
+    assert first.select_one("a[href='chapters/01_one.html#equation-eq-one']") is not None
+    assert rows[1].select("td")[2].select_one("a[href='glossary.html#term-Fisher-information']") is not None
+
+
+def test_claims_page_follows_the_cards_when_a_chapter_changes(claims_book):
+    """A rebuild after a chapter's card changed rewrites the (unchanged) claims page."""
+    book = claims_book.parent.parent
+    page = book / "chapters" / "02_two.md"
+    page.write_text(page.read_text().replace("verdict-incomplete", "verdict-wrong")
+                    .replace("— right but incomplete", "— wrong"))
+    jb = Path(sys.executable).with_name("jupyter-book")
+    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    last = _soup(claims_book, "claims").select("table.claims-table tbody tr")[-1]
+    assert last.select_one("span.claim-verdict").get_text() == "wrong"
+
+
+def test_chapter_pages_show_their_reading_time_under_the_title(claims_book):
+    for page in ("chapters/01_one", "chapters/02_two"):
+        h1 = _soup(claims_book, page).select_one("article h1")
+        line = h1.find_next_sibling()
+        assert line.name == "p" and "reading-time" in line["class"], line
+        assert re.fullmatch(r"About \d+ min", line.get_text()), line.get_text()
+    for page in ("intro", "claims", "glossary"):
+        assert _soup(claims_book, page).select_one("p.reading-time") is None, page
