@@ -303,8 +303,9 @@ def one_menu_button(app, config) -> None:
     ``navbar_persistent`` is set here (pydata fills in its search field when the option is
     absent; sphinx-book-theme empties the three others): with it empty the bar has no
     content and no buttons, and the themes' scripts bind the visible button, which opens
-    the menu as a dialog below 992 px and collapses the sidebar above. This one setting is
-    the whole patch; the sidebar's own search field stays.
+    the menu as a dialog below 992 px and collapses the sidebar above. The sidebar's own
+    search field stays. With :data:`CLOSE_MENU_ON_LINK`, this is the site's whole patch of
+    the theme's navigation.
     """
     options = dict(config.html_theme_options or {})
     options.setdefault("navbar_persistent", [])
@@ -315,8 +316,7 @@ def one_menu_button(app, config) -> None:
 #: reader follows a link to a section of the same page ("Contents"): the page scrolls
 #: behind the dialog and nothing seems to happen. Following a link in an open dialog
 #: closes it (the theme's own "close" handler puts the sidebar back). Added to every page
-#: by :func:`setup`, next to :func:`one_menu_button`: the two are this site's whole patch
-#: of the theme's navigation.
+#: by :func:`setup`.
 CLOSE_MENU_ON_LINK = (
     'document.addEventListener("click", function (e) {'
     ' var a = e.target.closest && e.target.closest("dialog[open] a[href]");'

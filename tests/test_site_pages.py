@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import pytest
 
 from conftest import toc_files
-from softmaxbook.sphinxext import MATHJAX, MATHJAX_DIR
+from softmaxbook.sphinxext import MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS
 
 PAGES = [f for f in toc_files() if f.startswith(("chapters/", "exercises/"))]
 ORDER = toc_files()
@@ -51,9 +51,12 @@ def _parse(site, name) -> _Tags:
 
 def test_mathjax_is_vendored_into_the_site(site):
     assert (site / MATHJAX_DIR / "tex-mml-chtml.js").is_file()
-    assert (site / MATHJAX_DIR / ".vendored").read_text() == f"{MATHJAX[0]}@{MATHJAX[1]}"
-    fonts = list((site / MATHJAX_DIR / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert (site / MATHJAX_DIR / ".vendored").read_text() == f"{MATHJAX[0]}@{MATHJAX[1]} {MATHJAX_FONT[0]}@{MATHJAX_FONT[1]}"
+    fonts = list((site / MATHJAX_DIR / MATHJAX_FONTS / "mathjax-newcm-font" / "chtml" / "woff2").glob("*.woff2"))
     assert len(fonts) > 10, "MathJax's CHTML fonts are not served"
+    assert (site / MATHJAX_DIR / "sre" / "speech-worker.js").is_file(), "the menu's speech option needs it"
+    html = (site / "chapters" / "01_exponential_family.html").read_text(encoding="utf-8")
+    assert f'"fonts": "[mathjax]/{MATHJAX_FONTS}"' in html, "MathJax 4 would fetch its font from a CDN"
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -228,3 +231,54 @@ def test_visible_code_lines_fit_79_columns(name):
     long = [(n, len(line), line.strip()[:60]) for n, line in visible_code_lines(text) if len(line) > CODE_COLUMNS]
     assert not long, f"{name}.md: visible code lines over {CODE_COLUMNS} columns (line, length, start):\n" + \
         "\n".join(f"  {n}: {length}  {start}" for n, length, start in long)
+
+
+# --------------------------------------------------------------------------- claims, reading time
+CHAPTER_PAGES = [f for f in ORDER if f.startswith("chapters/")]
+
+
+def _soup(site, name):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup((site / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def _badge(element):
+    badge = element.select_one("span.claim-verdict")
+    return (badge.get_text(), [c for c in badge["class"] if c.startswith("verdict-")]) if badge else ("", [])
+
+
+def test_the_claims_page_lists_every_card_of_the_chapters_with_its_verdict(site):
+    """The page is made from the cards: the same claims, verdicts and anchors, no more, no less."""
+    cards = {}
+    for page in CHAPTER_PAGES:
+        for card in _soup(site, page).select("div.admonition.circulating-claim"):
+            z = re.search(r"\bZ\d+\b", card.select_one(".admonition-title").get_text()).group(0)
+            assert z not in cards, f"{z} has two cards"
+            cards[z] = (page, card.get("id"), _badge(card.select_one(".admonition-title")))
+    rows = _soup(site, "claims").select("table.claims-table tbody tr")
+    listed = {}
+    for row in rows:
+        link, verdict, statement = row.select("td")
+        z = link.a.get_text()
+        page, _, anchor = urljoin("http://site/claims.html", link.a["href"]).removeprefix("http://site/").partition("#")
+        listed[z] = (page.removesuffix(".html"), anchor, _badge(verdict))
+        assert statement.get_text(strip=True), f"{z}: no correct statement listed"
+    assert listed == cards, "the claims page differs from the cards"
+    assert sorted(listed, key=lambda z: int(z[1:])) == [f"Z{k}" for k in range(1, 16)], "the course answers fifteen claims"
+
+
+def test_the_claims_page_comes_before_the_glossary_in_the_reference_part():
+    assert ORDER.index("claims") + 1 == ORDER.index("glossary")
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_chapter_pages_and_only_they_show_a_reading_time_under_the_title(site, name):
+    soup = _soup(site, name)
+    line = soup.select_one("p.reading-time")
+    if not name.startswith("chapters/"):
+        assert line is None
+        return
+    assert line is not None and line.find_previous_sibling() is soup.select_one("article h1"), name
+    minutes = int(re.fullmatch(r"About (\d+) min", line.get_text()).group(1))
+    assert 5 <= minutes <= 90, f"{name}: {minutes} min for a chapter?"

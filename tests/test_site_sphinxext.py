@@ -19,8 +19,10 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, accessible_theme_templates, caption_as_alt_text, copy_mathjax, drop_thebe,
-    drop_widget_state, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm,
+    MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates, caption_as_alt_text,
+    card_statement, copy_mathjax, drop_thebe, drop_widget_state, mathjax_settings, one_menu_button,
+    reading_counts, reading_minutes, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js,
+    vendor_npm, verdict_badge,
 )
 
 
@@ -79,22 +81,58 @@ def test_vendor_npm_reports_a_failing_npm(tmp_path, monkeypatch):
         vendor_npm("no-such-package", "0.0.0", sri(b"x"), cache=tmp_path / "cache")
 
 
-def test_copy_mathjax_copies_es5_once(tmp_path):
+def test_copy_mathjax_copies_the_browser_files_and_the_font_once(tmp_path):
     package, version, _ = MATHJAX
+    font, font_version, _ = MATHJAX_FONT
     cached = tmp_path / "cache" / f"{package}-{version}"
-    (cached / "es5" / "output").mkdir(parents=True)
+    (cached / "output").mkdir(parents=True)
     (cached / "package.json").write_text("{}")
     (cached / "LICENSE").write_text("Apache")
-    (cached / "es5" / "tex-mml-chtml.js").write_text("// mathjax")
-    (cached / "es5" / "output" / "chtml.js").write_text("// chtml")
+    (cached / "tex-mml-chtml.js").write_text("// mathjax")
+    (cached / "output" / "chtml.js").write_text("// chtml")
+    (cached / "node-main.cjs").write_text("// node only")
+    font_cached = tmp_path / "cache" / f"{font.replace('/', '+')}-{font_version}"
+    (font_cached / "chtml" / "woff2").mkdir(parents=True)
+    (font_cached / "svg").mkdir()
+    (font_cached / "package.json").write_text('{"license": "Apache-2.0"}')
+    (font_cached / "chtml" / "woff2" / "mjx-ncm-n.woff2").write_text("font")
+    (font_cached / "svg" / "big.js").write_text("// svg output is not used")
     out = tmp_path / "html"
     dest = copy_mathjax(out, cache=tmp_path / "cache")
     assert dest == out / MATHJAX_DIR
     assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
     assert (dest / "output" / "chtml.js").is_file() and (dest / "LICENSE").is_file()
-    (cached / "es5" / "tex-mml-chtml.js").write_text("// changed")
+    assert not (dest / "node-main.cjs").exists(), "Node.js entry points are not served"
+    fonts = dest / MATHJAX_FONTS / "mathjax-newcm-font"
+    assert (fonts / "chtml" / "woff2" / "mjx-ncm-n.woff2").is_file() and (fonts / "package.json").is_file()
+    assert not (fonts / "svg").exists()
+    (cached / "tex-mml-chtml.js").write_text("// changed")
     copy_mathjax(out, cache=tmp_path / "cache")  # stamped: not copied again
     assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
+
+
+def test_mathjax_settings_add_the_font_path_line_breaks_and_hidden_mathml_and_keep_given_values():
+    config = SimpleNamespace(mathjax3_config={"output": {"displayOverflow": "scroll"},
+                                              "options": {"processHtmlClass": "math"}})
+    mathjax_settings(None, config)
+    got = config.mathjax3_config
+    assert got["loader"]["paths"]["fonts"] == f"[mathjax]/{MATHJAX_FONTS}"
+    assert got["output"] == {"displayOverflow": "scroll"}, "a value given in _config.yml wins"
+    assert got["options"]["processHtmlClass"] == "math"
+    assert got["options"]["menuOptions"]["settings"] == {
+        "enrich": False, "speech": False, "braille": False, "assistiveMml": True}
+    empty = SimpleNamespace(mathjax3_config=None)
+    mathjax_settings(None, empty)
+    assert empty.mathjax3_config["output"] == {"displayOverflow": "linebreak"}
+
+
+def test_one_menu_button_empties_only_the_persistent_navbar():
+    config = SimpleNamespace(html_theme_options={"repository_url": "x"})
+    one_menu_button(None, config)
+    assert config.html_theme_options == {"repository_url": "x", "navbar_persistent": []}
+    given = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button-field"]})
+    one_menu_button(None, given)
+    assert given.html_theme_options["navbar_persistent"] == ["search-button-field"]
 
 
 def test_theme_templates_leave_out_only_the_fontawesome_script(tmp_path):
@@ -197,6 +235,7 @@ def test_a_real_build_drops_the_widget_state_that_nbclient_saved(tmp_path):
     assert "softmaxbook.sphinxext" in config and "execute_notebooks: force" in config
     (book / "_config.yml").write_text(config)
     shutil.copytree(ROOT / "_static", book / "_static")  # favicon, stylesheet named by the config
+    shutil.copy(ROOT / "references.bib", book / "references.bib")  # bibtex_bibfiles of the config
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = (ROOT / "chapters" / "01_exponential_family.md").read_text().split("\n---", 1)[0] + "\n---\n"
     (book / "page.md").write_text(header + "\n# Page\n\n$x^2$\n\n```{code-cell} ipython3\n"
@@ -224,6 +263,78 @@ def test_the_extension_is_enabled_and_mathjax_points_at_the_vendored_copy():
     assert not any("mathjax" in str(p) for p in static), "Jupyter Book would load every MathJax file"
 
 
+# --------------------------------------------------------------------------- claim cards, reading time
+def test_verdict_badge_turns_the_title_words_into_a_badge():
+    from docutils import nodes
+
+    title = nodes.title("", "", nodes.Text("Circulating claim Z7 — half right"))
+    assert verdict_badge(title, "verdict-half-right") == "half right"
+    head, dash, badge = title.children
+    assert head.astext() == "Circulating claim Z7"
+    assert dash.astext() == " — " and dash["classes"] == ["visually-hidden"]
+    assert badge.astext() == "half right" and badge["classes"] == ["claim-verdict", "verdict-half-right"]
+    assert title.astext() == "Circulating claim Z7 — half right", "the title still reads the same"
+    for text in ("Circulating claim Z1", "Circulating claim Z1 — ", "Claim Z2 — wrong — really"):
+        plain = nodes.title("", "", nodes.Text(text))
+        words = verdict_badge(plain, "")
+        assert words == ("really" if "really" in text else "")
+    emphasised = nodes.title("", "", nodes.Text("Claim Z3 — "), nodes.emphasis("", "wrong"))
+    assert verdict_badge(emphasised, "verdict-wrong") == "" and len(emphasised.children) == 2
+
+
+def _card(*paragraphs, quote=True):
+    from docutils import nodes
+
+    card = nodes.admonition("", nodes.title("", "Circulating claim Z1 — wrong"), classes=["circulating-claim"])
+    if quote:
+        card += nodes.block_quote("", nodes.paragraph("", "“a claim” — the circulating answer"))
+    card += list(paragraphs)
+    return card
+
+
+def test_card_statement_is_the_paragraph_after_the_quote_without_its_lead():
+    from docutils import nodes
+
+    statement = nodes.paragraph("", "", nodes.Text(""), nodes.strong("", "In fact."),
+                                nodes.Text(" The Hessian is "), nodes.math("", "H", ids=["x"]), nodes.Text("."))
+    card = _card(statement, nodes.paragraph("", "", nodes.strong("", "Why."), nodes.Text(" Because.")))
+    got = card_statement(card)
+    assert got.astext() == "The Hessian is H." and got["classes"] == ["claim-statement"]
+    assert not any(n["ids"] for n in got.findall(nodes.Element)), "the copy claims no anchor"
+    assert statement.astext().startswith("In fact.") and statement.children[3]["ids"] == ["x"], "the card is untouched"
+    assert card_statement(_card(nodes.paragraph("", "Only this."), quote=False)).astext() == "Only this."
+    assert card_statement(_card()) is None
+
+
+def test_reading_counts_count_prose_visible_code_and_equations():
+    from docutils import nodes
+
+    def cell(code, hide_mode=None, output="printed words not counted"):
+        box = nodes.container(nb_element="cell_code", **({"hide_mode": hide_mode} if hide_mode else {}))
+        box += nodes.container("", nodes.literal_block(code, code), nb_element="cell_code_source")
+        box += nodes.container("", nodes.literal_block(output, output), nb_element="cell_code_output")
+        return box
+
+    doc = nodes.section("", nodes.title("", "Two words"),
+                        nodes.paragraph("", "", nodes.Text("one two three "), nodes.math("", "x^2 + y^2"),
+                                        nodes.Text(" four")),
+                        nodes.math_block("", "a = b"), nodes.math_block("", "c = d"),
+                        cell("a = 1\n\nb = 2\n"), cell("hidden = 3", hide_mode="input"),
+                        nodes.literal_block("x\ny\nz", "x\ny\nz"),
+                        nodes.raw("", "<b>raw words</b>", format="html"), nodes.comment("", "a comment"))
+    assert reading_counts(doc) == (2 + 4 + 1, 2 + 3, 2)
+
+
+def test_reading_minutes_add_the_three_speeds_and_round():
+    assert reading_minutes(0, 0, 0) == 1  # never "0 min"
+    assert reading_minutes(200, 0, 0) == 1
+    assert reading_minutes(2000, 0, 0) == 10
+    assert reading_minutes(0, 100, 0) == 10
+    assert reading_minutes(0, 0, 8) == 2
+    assert reading_minutes(1000, 50, 4) == 5 + 5 + 1
+    assert reading_minutes(1100, 0, 0) == 6  # 5.5 rounds to even: 6
+
+
 # --------------------------------------------------------------------------- a book with claim cards
 CARD = '''```{{admonition}} Circulating claim {z} — {words}
 :class: circulating-claim {verdict}
@@ -248,9 +359,17 @@ FIXTURE_CARDS = [
 ]
 
 
+#: A display equation too long for a phone, unless MathJax breaks it.
+LONG_EQUATION = (r"\lambda^{-1}\operatorname{LSE}(\lambda a, \lambda b) = \max(a, b) + "
+                 r"\frac{\log\bigl(1 + e^{-\lambda|a - b|}\bigr)}{\lambda} \le \max(a, b) + "
+                 r"\frac{\log 2}{\lambda} = \max(a, b) + \frac{0.693}{\lambda}")
+
+
 def _fixture_page(title: str, cards) -> str:
     text = f"# {title}\n\nSome words of prose here, eight of them.\n\n"
     text += "```{math}\n:label: eq-" + title.split()[-1].lower() + "\nx = 1\n```\n\n"
+    # a closed <details>, as a hidden code cell: its equation is typeset while it has no width
+    text += f"$$\n{LONG_EQUATION}\n$$\n\n<details><summary>More</summary>\n\n$$\n{LONG_EQUATION}\n$$\n\n</details>\n\n"
     text += "```python\nprint(1)\nprint(2)\n```\n\n"
     for _, z, verdict, words, statement, _text in cards:
         text += CARD.format(z=z, zl=z.lower(), verdict=verdict, words=words, statement=statement) + "\n"
@@ -351,3 +470,38 @@ def test_chapter_pages_show_their_reading_time_under_the_title(claims_book):
         assert re.fullmatch(r"About \d+ min", line.get_text()), line.get_text()
     for page in ("intro", "claims", "glossary"):
         assert _soup(claims_book, page).select_one("p.reading-time") is None, page
+
+
+# --------------------------------------------------------------------------- equations that break, in a browser
+def _equations(page):
+    return page.evaluate("""() => [...document.querySelectorAll('article div.math > mjx-container')]
+      .filter(c => c.checkVisibility() && c.textContent.includes('0.693'))
+      .map(c => ({wide: c.scrollWidth > c.clientWidth + 1, lines: c.querySelectorAll('mjx-linebox').length}))""")
+
+
+@pytest.mark.browser
+def test_equations_break_to_fit_also_when_revealed_or_when_the_window_narrows(claims_book):
+    """MathJax 4 breaks a long equation to fit a phone, also one typeset inside a closed
+    <details> (a hidden cell); a desktop page made narrow breaks its equations again
+    (_static/math-reflow.js)."""
+    from browser import chromium, open_page, serve
+
+    with serve(claims_book) as base, chromium() as browser:
+        page, w = open_page(browser, f"{base}chapters/01_one.html", width=390)
+        shown = _equations(page)
+        assert len(shown) == 1 and not shown[0]["wide"] and shown[0]["lines"] >= 2, shown
+        page.locator("article details summary").first.click()
+        page.wait_for_timeout(200)
+        page.evaluate("async () => { await MathJax.startup.promise; }")
+        opened = _equations(page)
+        assert len(opened) == 2 and not any(e["wide"] for e in opened), opened
+        page.close()
+        page, w = open_page(browser, f"{base}chapters/01_one.html", width=1280)
+        wide = _equations(page)[0]["lines"]
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.wait_for_timeout(600)  # the resize is debounced (250 ms)
+        page.evaluate("async () => { await MathJax.startup.promise; }")
+        narrow = _equations(page)
+        assert not narrow[0]["wide"] and narrow[0]["lines"] > wide, (wide, narrow)
+        assert not w.problems(), "\n".join(w.problems())
+        page.close()
