@@ -38,6 +38,7 @@ def _mini_book(tmp_path: Path, cell: str) -> Path:
     book.mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book)
     shutil.copytree(ROOT / "_static", book / "_static")  # favicon, stylesheet named by the config
+    shutil.copy(ROOT / "references.bib", book)  # bibtex_bibfiles of the config
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = (ROOT / CHAPTERS[0]).with_suffix(".md").read_text().split("\n---", 1)[0] + "\n---\n"
     (book / "page.md").write_text(header + "\n# Page\n\n```{code-cell} ipython3\n" + cell + "\n```\n")
