@@ -1,16 +1,26 @@
-"""Sphinx extension of the course website: offline pages, no widget state.
+"""Sphinx extension of the course website: offline pages, navigation, claim cards, reading time.
 
 Listed in ``_config.yml`` (``sphinx: extra_extensions``). It does what the
 website (not the notebooks) needs:
 
-* **MathJax from the site itself.** MathJax |version| is fetched from the npm registry
-  the first time the book is built (``npm pack``, the tarball checked against the
-  pinned SHA-512 integrity), unpacked into a cache outside git (``.vendor/`` at the
-  repository root, or ``$SOFTMAXBOOK_VENDOR``) and its ``es5/`` folder is copied to
-  ``mathjax/`` at the root of the HTML output. ``mathjax_path`` in ``_config.yml``
-  points at it (``../mathjax/tex-mml-chtml.js``, relative to ``_static``). It is not
-  put in ``html_static_path``: Jupyter Book adds every ``.js`` found there to every
-  page.
+* **MathJax from the site itself.** MathJax 4 and its font are fetched from the npm
+  registry the first time the book is built (``npm pack``, each tarball checked against
+  its pinned SHA-512 integrity), unpacked into a cache outside git (``.vendor/`` at the
+  repository root, or ``$SOFTMAXBOOK_VENDOR``) and copied to ``mathjax/`` at the root of
+  the HTML output (:func:`copy_mathjax`). ``mathjax_path`` in ``_config.yml`` points at it
+  (``../mathjax/tex-mml-chtml.js``, relative to ``_static``). It is not put in
+  ``html_static_path``: Jupyter Book adds every ``.js`` found there to every page.
+  :func:`mathjax_settings` makes MathJax find the font there and break display equations
+  that are wider than their column.
+* **A menu that opens.** :func:`one_menu_button` removes the theme's second, hidden menu
+  button (pydata-sphinx-theme issue 2451); :data:`CLOSE_MENU_ON_LINK` closes a menu
+  dialog when a link in it is followed.
+* **Claim cards and the list of claims.** The verdict words of a card's title become a
+  badge (:func:`verdict_badge`); the directive ``{circulating-claims}`` (``claims.md``)
+  becomes a table of every card of the book, made when the page is written
+  (:class:`ClaimsList`).
+* **Reading time** under the title of every chapter page (:func:`add_reading_time`), in
+  the words of the course's message catalogue.
 * **No thebe.** sphinx-thebe's scripts (loaded by Jupyter Book even when thebe is off)
   are removed from pages: they raise a console error and name a CDN.
 * **No 1.5 MB icon script.** pydata-sphinx-theme's ``fontawesome.js`` is left out of
