@@ -29,7 +29,8 @@ website (not the notebooks) needs:
 * **No accessibility violations from the theme** (axe-core 4.14): the sidebar's book title
   sits in a navigation landmark, the sidebar search button is named by its visible text
   (:func:`accessible_theme_templates`) and MyST-NB's "Show code cell source" toggles lose
-  an ``aria-label`` that hid their visible text (:func:`summary_named_by_its_text`).
+  an ``aria-label`` that hid their visible text (:func:`summary_named_by_its_text`); the
+  entries of the bibliography are items of its list (:func:`citations_as_list_items`).
 * **Alt text.** An image of a captioned figure without alt text of its own gets the
   caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
@@ -298,6 +299,19 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
     body = context.get("body")
     if body and HIDDEN_INPUT_SUMMARY in body:
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
+
+
+#: docutils writes each citation of a bibliography as ``<div role="doc-biblioentry">`` in a
+#: ``<div role="list">``: a role DPUB-ARIA 1.1 deprecates, which leaves the list without
+#: list items (axe-core: aria-deprecated-role, aria-allowed-role, aria-required-children).
+BIBLIOENTRY_ROLE = ' role="doc-biblioentry"'
+
+
+def citations_as_list_items(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the entries of a bibliography are items of its list."""
+    body = context.get("body")
+    if body and BIBLIOENTRY_ROLE in body:
+        context["body"] = body.replace(BIBLIOENTRY_ROLE, ' role="listitem"')
 
 
 # --------------------------------------------------------------------------- navigation
@@ -645,7 +659,7 @@ def _builder_inited(app) -> None:
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "6"
+OUTPUT_VERSION = "7"
 
 
 def setup(app):
@@ -670,4 +684,5 @@ def setup(app):
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", citations_as_list_items)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -665,8 +665,10 @@ def test_nothing_scrolls_the_page_sideways(screen):
     assert not w.problems(), "\n".join(w.problems())
 
 
-EQUATIONS = """() => [...document.querySelectorAll('article div.math')].filter(d => d.offsetParent !== null)
+EQUATIONS = """() => [...document.querySelectorAll('article div.math')]
+  .filter(d => d.offsetParent !== null && d.querySelector(':scope > mjx-container'))
   .map((d, k) => {
+    d.dataset.smEquation = k;  // found again by _edge_shades
     const c = d.querySelector(':scope > mjx-container'), n = d.querySelector(':scope > .eqno');
     const s = c && getComputedStyle(c), box = d.getBoundingClientRect();
     const cr = c ? c.getBoundingClientRect() : box, nr = n && n.getBoundingClientRect();
@@ -674,8 +676,8 @@ EQUATIONS = """() => [...document.querySelectorAll('article div.math')].filter(d
       name: n ? n.textContent.replace('#', '').trim() : (d.id || 'unnumbered equation ' + (k + 1)),
       overflow: c ? c.scrollWidth - c.clientWidth : 0,
       scrolls: !!s && ['auto', 'scroll'].includes(s.overflowX),
-      cue: s ? (s.backgroundImage.match(/gradient/g) || []).length : 0,
-      scrollbar: c ? c.offsetHeight - c.clientHeight : 0,
+      scrollbar: s ? s.scrollbarWidth : 'none',
+      index: k,
       inside: cr.left >= box.left - 0.5 && cr.right <= box.right + 0.5,
       numberClear: !n || nr.left >= cr.right - 0.5,
       text: d.textContent.slice(0, 50),
@@ -697,11 +699,36 @@ def test_display_equations_fit_their_column_or_scroll_with_a_cue(screen, layout_
     if width >= 1280:
         assert not wide, (f"{name} at {width} px: display equations wider than their column (write them as "
                           f"`aligned` blocks): {[(e['name'], e['overflow']) for e in wide]}")
+    background = rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
     for e in wide:
-        assert e["scrolls"] and e["cue"] >= 4 and e["scrollbar"] > 0, (
-            f"{name} at {width} px: equation {e['name']} is cut off without a visible cue: {e}")
+        assert e["scrolls"] and e["scrollbar"] != "none", (
+            f"{name} at {width} px: equation {e['name']} is cut off and does not scroll: {e}")
+        shade = _edge_shades(page, e["index"], background)
+        assert shade["right"] >= 0.05 > shade["left"], (
+            f"{name} at {width} px: equation {e['name']} scrolls without a visible shadow where more is hidden "
+            f"(darkening of its right and left edges: {shade})")
         layout_report.append(f"{name} at {width} px: equation {e['name']} scrolls ({e['overflow']} px wider "
-                             f"than its column, with a cue)")
+                             f"than its column, with a shadow and a scrollbar)")
+
+
+def _edge_shades(page, index: int, background) -> dict:
+    """How much darker than the page (0 to 1, as a share of the page's luminance distance to black)
+    the 4 px at each side of the ``index``-th visible display equation's box are, in a screenshot
+    (headless Chromium draws no scrollbars: the shadow is what a reader sees there)."""
+    import io
+
+    from PIL import Image
+
+    box = page.locator(f"div.math[data-sm-equation='{index}'] > mjx-container")
+    box.evaluate("c => { c.scrollLeft = 0; }")
+    image = Image.open(io.BytesIO(box.screenshot())).convert("RGB")
+    base = luminance(background)
+
+    def shade(x0, x1):
+        pixels = [image.getpixel((x, y)) for x in range(x0, x1) for y in range(0, image.height, 2)]
+        return max(0.0, (base - sum(luminance(p) for p in pixels) / len(pixels)) / max(base, 0.05))
+
+    return {"left": round(shade(0, 4), 3), "right": round(shade(image.width - 4, image.width), 3)}
 
 
 CODE = """() => {

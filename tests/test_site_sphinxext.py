@@ -20,7 +20,7 @@ from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
     MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates, caption_as_alt_text,
-    card_statement, copy_mathjax, drop_thebe, drop_widget_state, mathjax_settings, one_menu_button,
+    card_statement, citations_as_list_items, copy_mathjax, drop_thebe, drop_widget_state, mathjax_settings, one_menu_button,
     reading_counts, reading_minutes, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js,
     vendor_npm, verdict_badge,
 )
@@ -172,6 +172,13 @@ def test_hidden_input_toggles_are_named_by_what_they_show():
     other = {"body": "<summary>x</summary>"}
     summary_named_by_its_text(None, "p", "page.html", other, None)
     assert other == {"body": "<summary>x</summary>"}
+
+
+def test_bibliography_entries_become_list_items():
+    body = '<div role="list" class="citation-list">\n<div class="citation" id="id6" role="doc-biblioentry">'
+    context = {"body": body}
+    citations_as_list_items(None, "bibliography", "page.html", context, None)
+    assert context["body"] == '<div role="list" class="citation-list">\n<div class="citation" id="id6" role="listitem">'
 
 
 def test_caption_becomes_alt_text_only_where_the_author_gave_none():
