@@ -668,7 +668,7 @@ def test_nothing_scrolls_the_page_sideways(screen):
 EQUATIONS = """() => [...document.querySelectorAll('article div.math')]
   .filter(d => d.offsetParent !== null && d.querySelector(':scope > mjx-container'))
   .map((d, k) => {
-    d.dataset.smEquation = k;  // found again by _edge_shades
+    d.dataset.smEquation = k;  // found again for _edge_cue
     const c = d.querySelector(':scope > mjx-container'), n = d.querySelector(':scope > .eqno');
     const s = c && getComputedStyle(c), box = d.getBoundingClientRect();
     const cr = c ? c.getBoundingClientRect() : box, nr = n && n.getBoundingClientRect();
@@ -699,36 +699,67 @@ def test_display_equations_fit_their_column_or_scroll_with_a_cue(screen, layout_
     if width >= 1280:
         assert not wide, (f"{name} at {width} px: display equations wider than their column (write them as "
                           f"`aligned` blocks): {[(e['name'], e['overflow']) for e in wide]}")
-    background = rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
     for e in wide:
         assert e["scrolls"] and e["scrollbar"] != "none", (
             f"{name} at {width} px: equation {e['name']} is cut off and does not scroll: {e}")
-        shade = _edge_shades(page, e["index"], background)
-        assert shade["right"] >= 0.05 > shade["left"], (
+        cue = _edge_cue(page.locator(f"div.math[data-sm-equation='{e['index']}'] > mjx-container"))
+        assert e["overflow"] < HIDDEN or (cue["right"] >= CUE and cue["left"] < NO_CUE), (
             f"{name} at {width} px: equation {e['name']} scrolls without a visible shadow where more is hidden "
-            f"(darkening of its right and left edges: {shade})")
+            f"(contrast of its right and left edges with the page: {cue})")
         layout_report.append(f"{name} at {width} px: equation {e['name']} scrolls ({e['overflow']} px wider "
                              f"than its column, with a shadow and a scrollbar)")
 
 
-def _edge_shades(page, index: int, background) -> dict:
-    """How much darker than the page (0 to 1, as a share of the page's luminance distance to black)
-    the 4 px at each side of the ``index``-th visible display equation's box are, in a screenshot
-    (headless Chromium draws no scrollbars: the shadow is what a reader sees there)."""
+def _edge_cue(box) -> dict:
+    """How much the scroll cue changes 4 px at each side of ``box`` (inside a 1 px border),
+    scrolled to its start: the contrast (WCAG ratio, 1 = no change) between a screenshot and
+    one without the cue's gradients. The shadow (a glow in dark mode) must show where more
+    is hidden, above the box's own rows and stripes. Headless Chromium draws no scrollbars."""
     import io
 
     from PIL import Image
 
-    box = page.locator(f"div.math[data-sm-equation='{index}'] > mjx-container")
-    box.evaluate("c => { c.scrollLeft = 0; }")
-    image = Image.open(io.BytesIO(box.screenshot())).convert("RGB")
-    base = luminance(background)
+    def shot():
+        return Image.open(io.BytesIO(box.screenshot())).convert("RGB")
 
-    def shade(x0, x1):
-        pixels = [image.getpixel((x, y)) for x in range(x0, x1) for y in range(0, image.height, 2)]
-        return max(0.0, (base - sum(luminance(p) for p in pixels) / len(pixels)) / max(base, 0.05))
+    box.evaluate("e => { e.scrollLeft = 0; }")
+    cued = shot()
+    box.evaluate("e => { e.dataset.smCue = e.style.backgroundImage; e.style.backgroundImage = 'none'; }")
+    plain = shot()
+    box.evaluate("e => { e.style.backgroundImage = e.dataset.smCue; }")
 
-    return {"left": round(shade(0, 4), 3), "right": round(shade(image.width - 4, image.width), 3)}
+    def edge(x0, x1):
+        def mean(image):
+            pixels = [image.getpixel((x, y)) for x in range(x0, x1) for y in range(0, image.height, 2)]
+            return [sum(p[i] for p in pixels) / len(pixels) for i in range(3)]
+        return round(contrast(mean(cued), mean(plain)), 3)
+
+    return {"left": edge(1, 5), "right": edge(cued.width - 5, cued.width - 1)}
+
+
+#: A visible cue: the hidden side changes by this contrast ratio, the other side does not;
+#: asked of boxes with at least 40 px hidden (the cue fades as the hidden part shrinks).
+CUE, NO_CUE, HIDDEN = 1.15, 1.03, 40
+
+
+#: Code and tables wider than the column on a phone (marked to be found again), at most 20 a page.
+SCROLLERS = """() => [...document.querySelectorAll(
+    'article pre, article div.cell_output .output.text_html:has(> table), article .pst-scrollable-table-container')]
+  .filter(e => e.checkVisibility() && e.scrollWidth - e.clientWidth >= 40).slice(0, 20)
+  .map((e, k) => { e.dataset.smScrolls = k;
+                   return {k: k, what: e.tagName.toLowerCase() + ' ' + e.textContent.trim().slice(0, 40)}; })"""
+
+
+def test_code_and_tables_that_scroll_on_a_phone_show_it(screen):
+    """At 390 px code and wide tables scroll in their own box: each shows a shadow (a glow
+    in dark mode) on the side where more is hidden, and none on the other."""
+    name, width, mode, page, w = screen
+    if width != 390:
+        pytest.skip("on a desktop code fits (test_code_and_outputs_fit_at_1280)")
+    for box in page.evaluate(SCROLLERS):
+        cue = _edge_cue(page.locator(f"[data-sm-scrolls='{box['k']}']"))
+        assert cue["right"] >= CUE and cue["left"] < NO_CUE, (
+            f"{name} ({mode}): {box['what']!r} scrolls without a visible cue (edge contrast {cue})")
 
 
 CODE = """() => {
