@@ -50,18 +50,30 @@ def serve(directory: Path):
         thread.join(timeout=10)
 
 
+_OPEN: list = []  # the browser of the outermost chromium() still open in this process
+
+
 @contextmanager
 def chromium():
-    """A headless Chromium (Playwright browser) with a fresh temporary profile."""
+    """A headless Chromium (Playwright browser) with a fresh temporary profile.
+
+    A use nested in another (two test modules' fixtures) shares the open browser:
+    Playwright's sync API cannot start a second one while the first runs in this thread.
+    """
     from playwright.sync_api import sync_playwright
 
+    if _OPEN:
+        yield _OPEN[0]
+        return
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} not found: `make chromium` installs Debian's chromium")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        _OPEN.append(browser)
         try:
             yield browser
         finally:
+            _OPEN.clear()
             browser.close()
 
 

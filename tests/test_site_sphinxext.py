@@ -19,10 +19,10 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates, caption_as_alt_text,
-    card_statement, citations_as_list_items, copy_mathjax, drop_thebe, drop_widget_state, mathjax_settings, one_menu_button,
-    reading_counts, reading_minutes, sri, summary_named_by_its_text, theme_templates_without_fontawesome_js,
-    vendor_npm, verdict_badge,
+    MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates,
+    bibliography_entries_are_list_items, caption_as_alt_text, card_statement, copy_mathjax, drop_thebe,
+    drop_widget_state, mathjax_settings, one_menu_button, reading_counts, reading_minutes, sri,
+    summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm, verdict_badge,
 )
 
 
@@ -175,10 +175,10 @@ def test_hidden_input_toggles_are_named_by_what_they_show():
 
 
 def test_bibliography_entries_become_list_items():
-    body = '<div role="list" class="citation-list">\n<div class="citation" id="id6" role="doc-biblioentry">'
-    context = {"body": body}
-    citations_as_list_items(None, "bibliography", "page.html", context, None)
-    assert context["body"] == '<div role="list" class="citation-list">\n<div class="citation" id="id6" role="listitem">'
+    entry = '<div class="citation" id="id6" role="doc-biblioentry">'
+    context = {"body": '<div role="list" class="citation-list">' + entry * 2 + "</div>"}
+    bibliography_entries_are_list_items(None, "bibliography", "page.html", context, None)
+    assert context["body"].count('role="listitem"') == 2 and "doc-biblioentry" not in context["body"]
 
 
 def test_caption_becomes_alt_text_only_where_the_author_gave_none():
@@ -242,7 +242,7 @@ def test_a_real_build_drops_the_widget_state_that_nbclient_saved(tmp_path):
     assert "softmaxbook.sphinxext" in config and "execute_notebooks: force" in config
     (book / "_config.yml").write_text(config)
     shutil.copytree(ROOT / "_static", book / "_static")  # favicon, stylesheet named by the config
-    shutil.copy(ROOT / "references.bib", book / "references.bib")  # bibtex_bibfiles of the config
+    shutil.copy(ROOT / "references.bib", book)  # named by the config
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     header = (ROOT / "chapters" / "01_exponential_family.md").read_text().split("\n---", 1)[0] + "\n---\n"
     (book / "page.md").write_text(header + "\n# Page\n\n$x^2$\n\n```{code-cell} ipython3\n"
@@ -270,245 +270,217 @@ def test_the_extension_is_enabled_and_mathjax_points_at_the_vendored_copy():
     assert not any("mathjax" in str(p) for p in static), "Jupyter Book would load every MathJax file"
 
 
-# --------------------------------------------------------------------------- claim cards, reading time
-def test_verdict_badge_turns_the_title_words_into_a_badge():
+# --------------------------------------------------------------------------- the course's home
+
+def test_course_home_is_unset_while_the_url_is_the_placeholder_or_not_a_url():
+    from softmaxbook.sphinxext import PLACEHOLDER_HOME, course_home
+
+    for url in (PLACEHOLDER_HOME, PLACEHOLDER_HOME + "/", "", None, "github.com/alice/x", "file:///srv/x", "https://"):
+        assert course_home({"repository_url": url}) is None, url
+    assert course_home({}) is None
+    assert course_home({"repository_url": " https://github.com/alice/softmax-course/ "}) == \
+        "https://github.com/alice/softmax-course"
+    assert course_home({"repository_url": "https://gitlab.com/t/c"}) == "https://gitlab.com/t/c"
+
+
+def test_binder_links_are_built_as_the_theme_builds_them():
+    from softmaxbook.sphinxext import binder_url
+
+    assert binder_url("https://github.com/alice/c", "main", "https://mybinder.org/", "exercises/ex1_a.md") == \
+        "https://mybinder.org/v2/gh/alice/c/main?urlpath=lab/tree/exercises/ex1_a.md"
+    assert binder_url("https://gitlab.com/t/c", "dev", "https://mybinder.org", "x.md", "classic") == \
+        "https://mybinder.org/v2/gl/t%2Fc/dev?urlpath=tree/x.md"
+    assert binder_url("https://git.example.edu/t/c", "main", "https://b.org", "x.md") == \
+        "https://b.org/v2/git/https%3A%2F%2Fgit.example.edu%2Ft%2Fc/main?urlpath=lab/tree/x.md"
+
+
+def _config(url):
+    import yaml
+
+    book = yaml.safe_load((ROOT / "_config.yml").read_text())
+    options = {"repository_url": url, "repository_branch": book["repository"]["branch"],
+               "launch_buttons": dict(book["launch_buttons"]), **{k: v for k, v in book["html"].items() if k.startswith("use_")}}
+    return SimpleNamespace(html_theme_options=options, softmaxbook_course_home=None)
+
+
+def test_without_a_home_no_button_leads_to_the_placeholder():
+    from softmaxbook.sphinxext import PLACEHOLDER_HOME, hide_buttons_without_a_home
+
+    tags = set()
+    config = _config(PLACEHOLDER_HOME)
+    hide_buttons_without_a_home(SimpleNamespace(tags=tags), config)
+    options = config.html_theme_options
+    assert config.softmaxbook_course_home == {} and not tags
+    assert options["repository_url"] == "" and options["use_repository_button"] is False
+    assert not options["use_edit_page_button"] and not options["use_issues_button"]
+    assert "binderhub_url" not in options["launch_buttons"]
+    assert options["launch_buttons"]["notebook_interface"] == "jupyterlab"  # the rest is kept
+
+
+def test_with_a_home_the_buttons_stay_and_the_course_home_tag_is_set():
+    from softmaxbook.sphinxext import hide_buttons_without_a_home
+
+    tags = set()
+    config = _config("https://github.com/alice/softmax-course")
+    before = json.loads(json.dumps(config.html_theme_options))
+    hide_buttons_without_a_home(SimpleNamespace(tags=tags), config)
+    assert config.html_theme_options == before and tags == {"course_home"}
+    assert config.softmaxbook_course_home == {
+        "home": "https://github.com/alice/softmax-course", "branch": "main", "binderhub": "https://mybinder.org",
+        "interface": "jupyterlab", "docs": ""}
+
+
+def test_the_config_holds_the_placeholder_or_a_real_home():
+    """The one setting: repository.url is the placeholder, or a URL the site then links to."""
+    import yaml
+
+    from softmaxbook.sphinxext import PLACEHOLDER_HOME, course_home
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert url == PLACEHOLDER_HOME or course_home({"repository_url": url}) == url.rstrip("/")
+    assert PLACEHOLDER_HOME in (ROOT / "README.md").read_text()
+
+
+# --------------------------------------------------------------------------- how-to box
+
+def test_labelled_section_finds_the_section_before_and_after_the_label_moves():
     from docutils import nodes
+    from docutils.utils import new_document
 
-    title = nodes.title("", "", nodes.Text("Circulating claim Z7 — half right"))
-    assert verdict_badge(title, "verdict-half-right") == "half right"
-    head, dash, badge = title.children
-    assert head.astext() == "Circulating claim Z7"
-    assert dash.astext() == " — " and dash["classes"] == ["visually-hidden"]
-    assert badge.astext() == "half right" and badge["classes"] == ["claim-verdict", "verdict-half-right"]
-    assert title.astext() == "Circulating claim Z7 — half right", "the title still reads the same"
-    for text in ("Circulating claim Z1", "Circulating claim Z1 — ", "Claim Z2 — wrong — really"):
-        plain = nodes.title("", "", nodes.Text(text))
-        words = verdict_badge(plain, "")
-        assert words == ("really" if "really" in text else "")
-    emphasised = nodes.title("", "", nodes.Text("Claim Z3 — "), nodes.emphasis("", "wrong"))
-    assert verdict_badge(emphasised, "verdict-wrong") == "" and len(emphasised.children) == 2
+    from softmaxbook.sphinxext import labelled_section
 
-
-def _card(*paragraphs, quote=True):
-    from docutils import nodes
-
-    card = nodes.admonition("", nodes.title("", "Circulating claim Z1 — wrong"), classes=["circulating-claim"])
-    if quote:
-        card += nodes.block_quote("", nodes.paragraph("", "“a claim” — the circulating answer"))
-    card += list(paragraphs)
-    return card
+    doc = new_document("page.md")
+    top = nodes.section("", nodes.title(text="Page"), ids=["page"], names=["page"])
+    before = nodes.section("", nodes.title(text="Summary"), ids=["summary"], names=["summary"])
+    target = nodes.target("", names=["ch1-exercises"])
+    doc.note_explicit_target(target, before)
+    before += target
+    exercises = nodes.section("", nodes.title(text="Exercises"), ids=["exercises"], names=["exercises"])
+    top += [before, exercises]
+    doc += top
+    assert labelled_section(doc, "ch1-exercises") is exercises
+    assert labelled_section(doc, "nothing") is None
+    doc.ids[doc.nameids["ch1-exercises"]] = exercises  # after docutils' PropagateTargets
+    assert labelled_section(doc, "ch1-exercises") is exercises
 
 
-def test_card_statement_is_the_paragraph_after_the_quote_without_its_lead():
-    from docutils import nodes
+def test_the_box_source_follows_the_page_and_the_home():
+    from softmaxbook.sphinxext import howto_markdown
 
-    statement = nodes.paragraph("", "", nodes.Text(""), nodes.strong("", "In fact."),
-                                nodes.Text(" The Hessian is "), nodes.math("", "H", ids=["x"]), nodes.Text("."))
-    card = _card(statement, nodes.paragraph("", "", nodes.strong("", "Why."), nodes.Text(" Because.")))
-    got = card_statement(card)
-    assert got.astext() == "The Hessian is H." and got["classes"] == ["claim-statement"]
-    assert not any(n["ids"] for n in got.findall(nodes.Element)), "the copy claims no anchor"
-    assert statement.astext().startswith("In fact.") and statement.children[3]["ids"] == ["x"], "the card is untouched"
-    assert card_statement(_card(nodes.paragraph("", "Only this."), quote=False)).astext() == "Only this."
-    assert card_statement(_card()) is None
-
-
-def test_reading_counts_count_prose_visible_code_and_equations():
-    from docutils import nodes
-
-    def cell(code, hide_mode=None, output="printed words not counted"):
-        box = nodes.container(nb_element="cell_code", **({"hide_mode": hide_mode} if hide_mode else {}))
-        box += nodes.container("", nodes.literal_block(code, code), nb_element="cell_code_source")
-        box += nodes.container("", nodes.literal_block(output, output), nb_element="cell_code_output")
-        return box
-
-    doc = nodes.section("", nodes.title("", "Two words"),
-                        nodes.paragraph("", "", nodes.Text("one two three "), nodes.math("", "x^2 + y^2"),
-                                        nodes.Text(" four")),
-                        nodes.math_block("", "a = b"), nodes.math_block("", "c = d"),
-                        cell("a = 1\n\nb = 2\n"), cell("hidden = 3", hide_mode="input"),
-                        nodes.literal_block("x\ny\nz", "x\ny\nz"),
-                        nodes.raw("", "<b>raw words</b>", format="html"), nodes.comment("", "a comment"))
-    assert reading_counts(doc) == (2 + 4 + 1, 2 + 3, 2)
+    home = {"home": "https://github.com/alice/c", "branch": "main", "binderhub": "https://mybinder.org",
+            "interface": "jupyterlab", "docs": ""}
+    own = howto_markdown(2, "ex2_hessian", "exercises/ex2_hessian", home)
+    chapter = howto_markdown(2, "ex2_hessian", "chapters/02_hessian_is_variance", {})
+    assert own.startswith("````{admonition} How to do these exercises")
+    for page in (own, chapter):
+        assert "[this assignment](../downloads/ex2_hessian.zip)" in page
+        assert f"[the whole course](../downloads/{sphinxext.downloads.COURSE_ARCHIVE}.zip)" in page
+    assert "https://mybinder.org/v2/gh/alice/c/main?urlpath=lab/tree/exercises/ex2_hessian.md" in own
+    assert "`git clone https://github.com/alice/c`" in own and "on this page" in own
+    assert "Binder" not in chapter and "git clone" not in chapter and "github" not in chapter
+    assert "{ref}`ex2`" in chapter and "make lab" in chapter
+    for command in sphinxext.downloads.SETUP:
+        assert command in own and command in chapter
+    # three ways with a home (Binder, download, clone), two without; practice checks last
+    assert own.count("\n1. ") == 3 and chapter.count("\n1. ") == 2
+    assert own.index("Binder") < own.index("On your computer") < own.index("git clone") < own.index("Practice")
 
 
-def test_reading_minutes_add_the_three_speeds_and_round():
-    assert reading_minutes(0, 0, 0) == 1  # never "0 min"
-    assert reading_minutes(200, 0, 0) == 1
-    assert reading_minutes(2000, 0, 0) == 10
-    assert reading_minutes(0, 100, 0) == 10
-    assert reading_minutes(0, 0, 8) == 2
-    assert reading_minutes(1000, 50, 4) == 5 + 5 + 1
-    assert reading_minutes(1100, 0, 0) == 6  # 5.5 rounds to even: 6
+def _notebook_page(text: str) -> str:
+    header = (ROOT / "exercises" / "ex1_exponential_family.md").read_text().split("\n---", 1)[0] + "\n---\n"
+    return header + "\n" + text
 
 
-# --------------------------------------------------------------------------- a book with claim cards
-CARD = '''```{{admonition}} Circulating claim {z} — {words}
-:class: circulating-claim {verdict}
-:name: claim-{zl}
-
-> "A claim with its premise." — the circulating answer
-
-**In fact.** {statement}
-
-**Why.** Because.
-```
-'''
-
-#: The fixture's cards: (page, id, verdict class, verdict words, statement in Markdown, its text).
-FIXTURE_CARDS = [
-    ("chapters/01_one", "Z1", "verdict-wrong", "wrong",
-     "The Hessian is $\\operatorname{diag}(p) - pp^\\top$, see {eq}`eq-one`.", "The Hessian is"),
-    ("chapters/01_one", "Z2", "verdict-half-right", "half right",
-     "A {term}`Fisher information` is a variance.", "A Fisher information is a variance."),
-    ("chapters/02_two", "Z3", "verdict-incomplete", "right but incomplete",
-     "Block codes come closer to $\\log_2 3$.", "Block codes come closer to"),
-]
-
-
-#: A display equation too long for a phone, unless MathJax breaks it.
-LONG_EQUATION = (r"\lambda^{-1}\operatorname{LSE}(\lambda a, \lambda b) = \max(a, b) + "
-                 r"\frac{\log\bigl(1 + e^{-\lambda|a - b|}\bigr)}{\lambda} \le \max(a, b) + "
-                 r"\frac{\log 2}{\lambda} = \max(a, b) + \frac{0.693}{\lambda}")
-
-
-def _fixture_page(title: str, cards) -> str:
-    text = f"# {title}\n\nSome words of prose here, eight of them.\n\n"
-    text += "```{math}\n:label: eq-" + title.split()[-1].lower() + "\nx = 1\n```\n\n"
-    # a closed <details>, as a hidden code cell: its equation is typeset while it has no width
-    text += f"$$\n{LONG_EQUATION}\n$$\n\n<details><summary>More</summary>\n\n$$\n{LONG_EQUATION}\n$$\n\n</details>\n\n"
-    text += "```python\nprint(1)\nprint(2)\n```\n\n"
-    for _, z, verdict, words, statement, _text in cards:
-        text += CARD.format(z=z, zl=z.lower(), verdict=verdict, words=words, statement=statement) + "\n"
-    return text
-
-
-@pytest.fixture(scope="module")
-def claims_book(tmp_path_factory):
-    """A small book built with this book's configuration: two chapters with claim cards,
-    a glossary, and the claims page; returns its HTML folder."""
-    book = tmp_path_factory.mktemp("claims") / "book"
-    (book / "chapters").mkdir(parents=True)
+def _build_mini_course(book: Path, url: str) -> subprocess.CompletedProcess:
+    """A two-notebook course (a chapter with its labelled exercise section, an assignment
+    page) with this book's configuration and ``repository.url`` set to ``url``."""
     config = (ROOT / "_config.yml").read_text()
+    assert f"url: {sphinxext.PLACEHOLDER_HOME}" in config or "url: https://" in config
+    config = re.sub(r"(?m)^  url: \S+$", f"  url: {url}", config)
     (book / "_config.yml").write_text(config)
-    shutil.copytree(ROOT / "_static", book / "_static")
-    shutil.copy(ROOT / "references.bib", book / "references.bib")
-    (book / "_toc.yml").write_text(
-        "format: jb-book\nroot: intro\nparts:\n"
-        "  - caption: Chapters\n    numbered: true\n    chapters:\n"
-        "      - file: chapters/01_one\n      - file: chapters/02_two\n"
-        "  - caption: Reference\n    chapters:\n      - file: claims\n      - file: glossary\n")
-    (book / "intro.md").write_text("# Intro\n\nA book.\n")
-    (book / "glossary.md").write_text("# Glossary\n\n```{glossary}\nFisher information\n  A variance.\n```\n")
-    (book / "claims.md").write_text((ROOT / "claims.md").read_text().replace(
-        "{ref}`the note on sources <note-sources>`", "the note on sources"))
-    (book / "chapters" / "01_one.md").write_text(_fixture_page("Chapter One", FIXTURE_CARDS[:2]))
-    # the second chapter lists its card first in the text but it is Z3: order comes from the ids
-    (book / "chapters" / "02_two.md").write_text(_fixture_page("Chapter Two", FIXTURE_CARDS[2:]))
+    if not (book / "_static").exists():
+        shutil.copytree(ROOT / "_static", book / "_static")
+        shutil.copy(ROOT / "references.bib", book)
+        (book / "chapters").mkdir()
+        (book / "exercises").mkdir()
+        shutil.copy(ROOT / "intro.md", book / "intro.md")
+        (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                       "  - file: chapters/01_one\n  - file: exercises/ex1_one\n")
+        (book / "chapters/01_one.md").write_text(_notebook_page(
+            "(ch1)=\n# One\n\n```{code-cell} ipython3\nprint(1)\n```\n\n## Summary\n\nDone.\n\n"
+            "(ch1-exercises)=\n## Exercises\n\n1. Try it.\n"))
+        (book / "exercises/ex1_one.md").write_text(_notebook_page(
+            "(ex1)=\n# Graded exercises: one\n\nIntro.\n\n## 1. Task\n\n```{code-cell} ipython3\nx = 1\n```\n"))
+        # the intro's references to the real chapters, as plain text
+        (book / "intro.md").write_text(re.sub(r"\{ref\}`(\w+)`", r"\1", (book / "intro.md").read_text()))
     jb = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
+    return subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
                           capture_output=True, text=True, timeout=600)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_a_course_without_and_with_a_home(tmp_path):
+    """Built twice: with the placeholder, no page links to it (no launch, repository or Binder
+    link, no clone URL, no rocket sentence); with a real URL, the theme's buttons, the box's
+    Binder link to the assignment notebook and the clone command appear."""
+    book = tmp_path / "book"
+    book.mkdir()
+    pages = ["intro", "chapters/01_one", "exercises/ex1_one"]
+    done = _build_mini_course(book, sphinxext.PLACEHOLDER_HOME)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return book / "_build" / "html"
+    html = {p: (book / f"_build/html/{p}.html").read_text() for p in pages}
+    for page, text in html.items():
+        for leak in ("OWNER/REPOSITORY", "mybinder", "git clone", "repository-button", "rocket"):
+            assert leak not in text and leak not in _text(text), (page, leak)
+    for page in pages[1:]:
+        assert html[page].count('class="howto-exercises admonition"') == 1, page
+        assert 'href="../downloads/ex1_one.zip"' in html[page]
+        assert f'href="../downloads/{sphinxext.downloads.COURSE_ARCHIVE}.zip"' in html[page]
+    assert "howto-exercises" not in html["intro"]
+
+    real = "https://github.com/alice/softmax-course"
+    done = _build_mini_course(book, real)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "config changed ('softmaxbook_course_home')" in done.stdout, "the pages are read again"
+    html = {p: (book / f"_build/html/{p}.html").read_text() for p in pages}
+    binder = "https://mybinder.org/v2/gh/alice/softmax-course/main?urlpath=lab/tree/exercises/ex1_one.md"
+    for page in pages[1:]:
+        assert binder in html[page], page                      # the box's Binder link (and the theme's)
+        assert f'href="{real}"' in html[page], page            # the theme's repository button
+        assert f"git clone {real}" in _text(html[page])
+    assert "v2/gh/alice/softmax-course/main?urlpath=lab/tree/chapters/01_one.md" in html["chapters/01_one"]
+    assert "rocket icon" in html["intro"]
+
+    import pickle
+
+    from sphinx.util.nodes import extract_messages
+
+    doctree = pickle.loads((book / "_build/.doctrees/exercises/ex1_one.doctree").read_bytes())
+    messages = [m for _, m in extract_messages(doctree)]
+    assert "How to do these exercises" in messages, "the box is extracted for translation"
+    assert any(m.startswith("**Practice checks** on this page") for m in messages)
+    assert any("[this assignment](../downloads/ex1_one.zip)" in m for m in messages)
 
 
-def _soup(html_dir: Path, name: str):
-    from bs4 import BeautifulSoup
+def test_links_to_the_archives_become_plain_links_and_other_links_stay_references():
+    from docutils import nodes
+    from docutils.utils import new_document
+    from sphinx import addnodes
 
-    return BeautifulSoup((html_dir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+    from softmaxbook.sphinxext import DownloadLinks
 
+    def xref(target, reftype="myst"):
+        return addnodes.pending_xref("", nodes.inline(text="text"), reftype=reftype, reftarget=target)
 
-def test_card_titles_carry_their_verdict_as_a_badge(claims_book):
-    for page, z, verdict, words, _, _ in FIXTURE_CARDS:
-        card = _soup(claims_book, page).select_one(f"div.circulating-claim#claim-{z.lower()}")
-        title = card.select_one(".admonition-title")
-        badge = title.select_one("span.claim-verdict")
-        assert badge is not None and badge.get_text() == words, title
-        assert verdict in badge["class"] and verdict in card["class"]
-        hidden = title.select_one("span.visually-hidden")
-        assert hidden is not None and hidden.get_text() == " — ", "a screen reader reads the dash"
-        assert " ".join(title.get_text().split()) == f"Circulating claim {z} — {words}"
-
-
-def test_claims_page_lists_every_card_with_its_verdict_statement_and_link(claims_book):
-    soup = _soup(claims_book, "claims")
-    tables = soup.select("table.claims-table")
-    assert [t.caption.a["href"] for t in tables] == ["chapters/01_one.html", "chapters/02_two.html"]
-    assert [" ".join(t.caption.a.get_text().split()) for t in tables] == ["1. Chapter One", "2. Chapter Two"]
-    rows = soup.select("table.claims-table tbody tr")
-    assert len(rows) == len(FIXTURE_CARDS)
-    for row, (page, z, verdict, words, _, text) in zip(rows, FIXTURE_CARDS):
-        link, badge, statement = row.select("td")
-        assert link.a.get_text() == z and link.a["href"] == f"{page}.html#claim-{z.lower()}"
-        target = _soup(claims_book, page).find(id=f"claim-{z.lower()}")
-        assert target is not None and "circulating-claim" in target["class"], f"{z}: the link misses its card"
-        assert badge.select_one("span.claim-verdict").get_text() == words
-        assert verdict in badge.select_one("span.claim-verdict")["class"]
-        said = " ".join(statement.get_text().split())
-        assert said.startswith(text) and not said.startswith("In fact"), said
-        assert not statement.find(id=True), "the copy must not repeat the card's anchors"
-    # the statements' math is typeset on this page and their cross-references resolve from it
-    assert soup.find("script", src=lambda s: s and "tex-mml-chtml.js" in s)
-    first = rows[0].select("td")[2]
-    assert first.select_one("span.math") is not None
-    assert first.select_one("a[href='chapters/01_one.html#equation-eq-one']") is not None
-    assert rows[1].select("td")[2].select_one("a[href='glossary.html#term-Fisher-information']") is not None
-
-
-def test_claims_page_follows_the_cards_when_a_chapter_changes(claims_book):
-    """A rebuild after a chapter's card changed rewrites the (unchanged) claims page."""
-    book = claims_book.parent.parent
-    page = book / "chapters" / "02_two.md"
-    page.write_text(page.read_text().replace("verdict-incomplete", "verdict-wrong")
-                    .replace("— right but incomplete", "— wrong"))
-    jb = Path(sys.executable).with_name("jupyter-book")
-    done = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-3000:]
-    last = _soup(claims_book, "claims").select("table.claims-table tbody tr")[-1]
-    assert last.select_one("span.claim-verdict").get_text() == "wrong"
-
-
-def test_chapter_pages_show_their_reading_time_under_the_title(claims_book):
-    for page in ("chapters/01_one", "chapters/02_two"):
-        h1 = _soup(claims_book, page).select_one("article h1")
-        line = h1.find_next_sibling()
-        assert line.name == "p" and "reading-time" in line["class"], line
-        assert re.fullmatch(r"About \d+ min", line.get_text()), line.get_text()
-    for page in ("intro", "claims", "glossary"):
-        assert _soup(claims_book, page).select_one("p.reading-time") is None, page
-
-
-# --------------------------------------------------------------------------- equations that break, in a browser
-def _equations(page):
-    return page.evaluate("""() => [...document.querySelectorAll('article div.math > mjx-container')]
-      .filter(c => c.checkVisibility() && c.textContent.includes('0.693'))
-      .map(c => ({wide: c.scrollWidth > c.clientWidth + 1, lines: c.querySelectorAll('mjx-linebox').length}))""")
-
-
-@pytest.mark.browser
-def test_equations_break_to_fit_also_when_revealed_or_when_the_window_narrows(claims_book):
-    """MathJax 4 breaks a long equation to fit a phone, also one typeset inside a closed
-    <details> (a hidden cell); a desktop page made narrow breaks its equations again
-    (_static/math-reflow.js)."""
-    from browser import chromium, open_page, serve
-
-    with serve(claims_book) as base, chromium() as browser:
-        page, w = open_page(browser, f"{base}chapters/01_one.html", width=390)
-        shown = _equations(page)
-        assert len(shown) == 1 and not shown[0]["wide"] and shown[0]["lines"] >= 2, shown
-        page.locator("article details summary").first.click()
-        page.wait_for_timeout(200)
-        page.evaluate("async () => { await MathJax.startup.promise; }")
-        opened = _equations(page)
-        assert len(opened) == 2 and not any(e["wide"] for e in opened), opened
-        page.close()
-        page, w = open_page(browser, f"{base}chapters/01_one.html", width=1280)
-        wide = _equations(page)[0]["lines"]
-        page.set_viewport_size({"width": 390, "height": 900})
-        page.wait_for_timeout(600)  # the resize is debounced (250 ms)
-        page.evaluate("async () => { await MathJax.startup.promise; }")
-        narrow = _equations(page)
-        assert not narrow[0]["wide"] and narrow[0]["lines"] > wide, (wide, narrow)
-        assert not w.problems(), "\n".join(w.problems())
-        page.close()
+    doc = new_document("page.md")
+    links = [xref("../downloads/ex1_a.zip"), xref("downloads/x.zip"), xref("../other/x.zip"),
+             xref("../downloads/x.zip", reftype="ref"), xref("../downloads/../../etc/x.zip")]
+    doc += nodes.paragraph("", "", *links)
+    DownloadLinks(doc).run()
+    kinds = [(type(n).__name__, n.get("refuri")) for n in doc[0].children]
+    assert kinds == [("reference", "../downloads/ex1_a.zip"), ("reference", "downloads/x.zip"),
+                     ("pending_xref", None), ("pending_xref", None), ("pending_xref", None)]
+    assert doc[0][0].astext() == "text"
