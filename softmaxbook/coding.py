@@ -266,7 +266,7 @@ def overhead_split(lengths, probs) -> tuple[float, float]:
         raise ValueError(f"lengths {ls} have Kraft sum {c} > 1: no uniquely decodable code has them")
     r = [2.0 ** -l / float(c) for l in ls]
     mismatch = sum(q * math.log2(q / ri) for q, ri in zip(p, r) if q > 0)
-    return max(mismatch, 0.0), -math.log2(float(c))
+    return max(mismatch, 0.0), math.log2(float(1 / c))
 
 
 def prefix_decode(bits: str, codewords) -> tuple[list[int], str]:
