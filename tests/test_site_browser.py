@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = [f for f in toc_files() if f.startswith(("chapters/", "exercises/"))]
 CHAPTERS = [f for f in PAGES if f.startswith("chapters/")]
+CORE = [f for f in CHAPTERS if not f.endswith("_further")]  # without the "Going further" pages
 ALL = toc_files()  # with the home page
 
 #: Drawn coordinates must match the precomputed data to this fraction of the axis range.
@@ -256,7 +257,7 @@ def _press(page, fig, payload, idx, n, key, g, where):
 def test_every_slider_redraws_the_precomputed_frame(loaded):
     name, page, w = loaded
     figures = page.locator("figure.kfig")
-    if name in CHAPTERS:
+    if name in CORE:
         assert figures.count() >= 1, "every chapter has a kernel-free interactive figure"
     for f in range(figures.count()):
         fig = figures.nth(f)
@@ -518,7 +519,7 @@ def test_figure_text_and_lines_have_contrast_in_both_modes(browser, base_url, si
         page.close()
 
 
-@pytest.mark.parametrize("name", CHAPTERS)
+@pytest.mark.parametrize("name", CORE)
 def test_no_motion_when_the_reader_asks_for_less(browser, base_url, name):
     page = _figure_page(browser, base_url, name, 1280, reduced_motion="reduce")
     try:
@@ -541,7 +542,7 @@ def test_no_motion_when_the_reader_asks_for_less(browser, base_url, name):
 def test_solutions_are_hidden_behind_toggles_that_open(loaded):
     name, page, w = loaded
     solutions = page.locator("div.solution")
-    if name in CHAPTERS:
+    if name in CORE:
         assert solutions.count() >= 1, "every chapter ends with exercises and hidden solutions"
     for k in range(solutions.count()):
         sol = solutions.nth(k)
