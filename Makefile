@@ -1,6 +1,8 @@
 # Two commands for a fresh machine (see README.md):
-#   make book   build the website into _build/html (creates .venv from requirements.txt)
-#   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder), browser
+#   make book   build the website into _build/html (creates .venv from requirements.txt),
+#               with the exercise archives in _build/html/downloads
+#   make test   run every test: unit, notebooks, strict book build, fresh-env (Binder and a
+#               downloaded exercise archive), browser
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -35,11 +37,20 @@ _build/.package.stamp: $(PKG_FILES)
 	  rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute; fi
 	@mkdir -p _build && touch $@
 
-book: $(BIN)/.requirements.stamp _build/.package.stamp
+book: $(BIN)/.requirements.stamp _build/.package.stamp $(SITE)/downloads/.stamp
 	SOFTMAXBOOK_PROGRESS=$(CURDIR)/_build/.progress.json \
 	  $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "Website built: $(CURDIR)/$(SITE)/index.html  (make serve to browse it)"
+
+# The exercise archives of the website (softmaxbook/downloads.py): each assignment's
+# notebook as .ipynb, a wheel of the package, pinned requirements and a README, as zips in
+# $(SITE)/downloads. Made again only when what goes into them changes.
+DOWNLOAD_INPUTS := $(shell find softmaxbook -type f -not -path '*/__pycache__/*') \
+  $(wildcard exercises/ex*.md) requirements.txt requirements-lab.txt pyproject.toml README.md LICENSE
+$(SITE)/downloads/.stamp: $(BIN)/.requirements.stamp $(DOWNLOAD_INPUTS)
+	$(BIN)/python -m softmaxbook.downloads $(SITE)
+	@touch $@
 
 # Browser tests drive Debian's chromium; install it when it is missing (needs root).
 chromium:
@@ -63,7 +74,7 @@ serve:
 	$(BIN)/python -m http.server --directory $(SITE) --bind 127.0.0.1 8000
 
 lab: $(BIN)/.requirements.stamp
-	$(PIP) install jupyterlab
+	$(PIP) install -r requirements-lab.txt
 	$(BIN)/jupytext-config set-default-viewer markdown
 	$(BIN)/jupyter lab
 

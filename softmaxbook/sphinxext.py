@@ -22,6 +22,18 @@ website (not the notebooks) needs:
   an ``aria-label`` that hid their visible text (:func:`summary_named_by_its_text`).
 * **Alt text.** An image of a captioned figure without alt text of its own gets the
   caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
+* **The course's public home is one setting** (``repository.url`` in ``_config.yml``): while
+  it is the placeholder :data:`PLACEHOLDER_HOME`, pages get no launch, repository, edit or
+  issue button (they would lead to a repository that does not exist); once it is a real URL,
+  they come back and the ``only`` tag ``course_home`` is set (:func:`course_home`,
+  :func:`hide_buttons_without_a_home`).
+* **"How to do these exercises".** Each assignment page (label ``exN``) and each chapter's
+  exercise section (label ``chN-exercises``) opens with a box saying how to run the graded
+  notebook: Binder (with a public home), the downloadable archive of
+  :mod:`softmaxbook.downloads` and two commands, ``make lab`` in the repository, and the
+  page's practice checks (:class:`HowToExercises`, :class:`DownloadLinks`). It is inserted while the page is read,
+  before Sphinx's i18n transform, so gettext extracts and translates it like the page's text;
+  the ``.md`` notebook itself is unchanged (Jupyter shows nothing of it).
 * **No ipywidgets state in pages.** nbclient saves the state of the live widgets
   (see :mod:`softmaxbook.interactive`) in the notebook metadata, and MyST-NB would
   embed it in every page as a ``<script type="application/vnd.jupyter.widget-state+json">``.
@@ -36,11 +48,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
+from string import Template
+from urllib.parse import quote, urlsplit
+
+from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from . import downloads
 
 #: (package, version, SHA-512 integrity of the npm tarball) of the vendored MathJax.
 MATHJAX = ("mathjax", "3.2.2",
@@ -264,6 +284,19 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
 
 
+#: docutils writes a bibliography as ``role="list"`` holding ``role="doc-biblioentry"`` items; a
+#: list must hold list items (axe "aria-required-children", critical), and DPUB-ARIA 1.1
+#: deprecates doc-biblioentry in favour of plain list items.
+BIBLIOENTRY = 'role="doc-biblioentry"'
+
+
+def bibliography_entries_are_list_items(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the entries of a citation list are list items."""
+    body = context.get("body")
+    if body and BIBLIOENTRY in body:
+        context["body"] = body.replace(BIBLIOENTRY, 'role="listitem"')
+
+
 def _config_inited(app, config) -> None:
     for folder in (theme_templates_without_fontawesome_js(), accessible_theme_templates()):
         if folder is not None and str(folder) not in config.templates_path:
@@ -284,6 +317,195 @@ def _builder_inited(app) -> None:
     copy_mathjax(Path(app.outdir))
 
 
+# --------------------------------------------------------------------------- the course's home
+
+#: ``repository.url`` of ``_config.yml`` until the course has a public home (a fork or a
+#: teacher's copy replaces it with its own repository's URL).
+PLACEHOLDER_HOME = "https://github.com/OWNER/REPOSITORY"
+
+#: Launch providers of sphinx-book-theme that open the course's repository.
+REPOSITORY_LAUNCHERS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "thebe")
+
+#: Header buttons of the theme that link to the repository.
+REPOSITORY_BUTTONS = ("use_repository_button", "use_edit_page_button", "use_issues_button")
+
+
+def course_home(theme_options: dict) -> str | None:
+    """The course's public home (``repository.url``), or None while it is unset or the placeholder."""
+    url = str((theme_options or {}).get("repository_url") or "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if url == PLACEHOLDER_HOME or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def binder_url(home: str, branch: str, binderhub: str, path: str, interface: str = "jupyterlab") -> str:
+    """The Binder link that opens ``path`` (relative to the repository) of the course at ``home``,
+    built as sphinx-book-theme builds its launch button (GitHub, GitLab, any other git host)."""
+    host, repo = urlsplit(home).netloc.lower(), urlsplit(home).path.strip("/")
+    if host == "github.com":
+        spec = f"gh/{repo}/{branch}"
+    elif host == "gitlab.com":
+        spec = f"gl/{quote(repo, safe='')}/{branch}"
+    else:
+        spec = f"git/{quote(home, safe='')}/{branch}"
+    ui = "lab/tree" if interface == "jupyterlab" else "tree"
+    return f"{binderhub.rstrip('/')}/v2/{spec}?urlpath={ui}/{path}"
+
+
+def _home_settings(options: dict) -> dict:
+    """What the how-to box needs of the course's home (empty without one)."""
+    home = course_home(options)
+    if not home:
+        return {}
+    launch = options.get("launch_buttons") or {}
+    return {"home": home, "branch": options.get("repository_branch") or "main",
+            "binderhub": launch.get("binderhub_url") or "",
+            "interface": launch.get("notebook_interface") or "classic",
+            "docs": (options.get("path_to_docs") or "").strip("/")}
+
+
+def hide_buttons_without_a_home(app, config) -> None:
+    """``config-inited`` handler: no button to the repository while the course has no home.
+
+    Records the home for the how-to box (``softmaxbook_course_home``, whose change makes
+    Sphinx read the pages again) and sets the ``only`` tag ``course_home`` when there is one.
+    """
+    options = dict(config.html_theme_options or {})
+    config.softmaxbook_course_home = _home_settings(options)
+    if config.softmaxbook_course_home:
+        app.tags.add("course_home")
+        return
+    options["launch_buttons"] = {k: v for k, v in (options.get("launch_buttons") or {}).items()
+                                 if k not in REPOSITORY_LAUNCHERS}
+    options.update({button: False for button in REPOSITORY_BUTTONS}, repository_url="")
+    config.html_theme_options = options
+
+
+# --------------------------------------------------------------------------- how-to box
+
+#: The box, in MyST Markdown; ``$names`` are filled in per page by :class:`HowToExercises`.
+HOWTO = Template("""````{admonition} How to do these exercises
+:class: howto-exercises
+
+$notebook: write your answer in each task's cell and run the cell, and its `check(...)`
+grades the answer at once. Run it in one of these ways:
+
+${binder}\
+1. **On your computer**, with Python 3.11 or newer: download [this assignment]($one) or
+   [the whole course]($all) (a zip with the notebooks and the course package), unpack it and
+   run two commands in its folder (on Windows, see its `README.md`):
+
+   ```bash
+$commands
+   ```
+
+1. $repository
+
+**Practice checks** $practice give the verdict and feedback of `check(...)` without Python,
+for the tasks whose answer is a choice or a number. They are practice: nothing is graded or
+saved.
+````
+""")
+
+HOWTO_BINDER = Template("""1. **In Binder**, with nothing to install: [open the notebook in Binder]($url). It starts in
+   a minute or two and keeps nothing after you leave: download your notebook before you close
+   it.
+""")
+
+HOWTO_CLONE = Template("**From the course's repository**: `git clone $home`, then `make lab` in its folder.")
+HOWTO_NO_CLONE = "**From a copy of the course's repository**: run `make lab` in its folder."
+
+#: Labels that receive the box: an assignment page (``exN``), a chapter's exercises (``chN-exercises``).
+HOWTO_LABEL = re.compile(r"ex(\d+)|ch(\d+)-exercises")
+
+#: A link to an archive of :mod:`softmaxbook.downloads`, relative to the page.
+DOWNLOAD_LINK = re.compile(rf"(\.\./)*{downloads.DOWNLOADS}/[A-Za-z0-9_.-]+\.zip")
+
+
+def labelled_section(document, label: str):
+    """The section that the label ``label`` (``(label)=`` before a heading) names, or None.
+
+    Works before and after docutils moves the label onto the section."""
+    from docutils import nodes
+
+    node = document.ids.get(document.nameids.get(label) or "")
+    if isinstance(node, nodes.target):
+        node = next(node.findall(nodes.section, include_self=False, descend=False, siblings=True, ascend=True), None)
+    return node if isinstance(node, nodes.section) else None
+
+
+def howto_markdown(number: int, assignment: str, docname: str, home: dict) -> str:
+    """The box's MyST source for assignment ``number`` (``exercises/<assignment>.md``) on ``docname``."""
+    own_page = docname == f"exercises/{assignment}"
+    commands = "\n".join("   " + line for line in downloads.SETUP)
+    binder = ""
+    if home.get("binderhub"):
+        path = "/".join(filter(None, [home["docs"], f"exercises/{assignment}.md"]))
+        binder = HOWTO_BINDER.substitute(url=binder_url(home["home"], home["branch"], home["binderhub"],
+                                                        path, home["interface"]))
+    return HOWTO.substitute(
+        notebook="This page is a Jupyter notebook" if own_page
+        else f"The graded exercises of this chapter are the Jupyter notebook {{ref}}`ex{number}`",
+        binder=binder, commands=commands, one=downloads.archive_url(assignment, docname),
+        all=downloads.archive_url(downloads.COURSE_ARCHIVE, docname),
+        repository=HOWTO_CLONE.substitute(home=home["home"]) if home else HOWTO_NO_CLONE,
+        practice="on this page" if own_page else f"on the page {{ref}}`ex{number}`",
+    )
+
+
+class HowToExercises(SphinxTransform):
+    """Insert the "How to do these exercises" box under the heading labelled ``exN`` or
+    ``chN-exercises`` (one box per page at most). It runs before Sphinx's i18n transform
+    (priority 20), so its sentences are extracted by gettext and translated with the page."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs) -> None:
+        for label in sorted(self.document.nameids):
+            match = HOWTO_LABEL.fullmatch(label)
+            if match is None:
+                continue
+            number = int(match.group(1) or match.group(2))
+            section = labelled_section(self.document, label)
+            notebook = downloads.assignment(Path(self.env.srcdir), number)
+            if section is not None and notebook is not None:
+                section.insert(1, self.box(number, notebook.stem, section))  # right under its title
+                return
+
+    def box(self, number: int, assignment: str, section):
+        """The box, parsed from :func:`howto_markdown` as MyST parses the page (so gettext sees
+        the same messages), its nodes located at the section's heading."""
+        from docutils import nodes
+        from myst_parser.parsers.sphinx_ import MystParser
+
+        docname, source = self.env.docname, self.document["source"]
+        line = section[0].line or section.line
+        parsed = self.document.copy()  # same settings and reporter: warnings reach Sphinx
+        MystParser().parse(howto_markdown(number, assignment, docname, self.config.softmaxbook_course_home), parsed)
+        box = parsed[0]
+        for node in box.findall(nodes.Element):
+            node.source, node.line = source, line
+        return box
+
+
+class DownloadLinks(SphinxPostTransform):
+    """A MyST link to an archive in the site's ``downloads/`` (written by ``make book`` after
+    Sphinx, so no source file has that name) is a plain link, in the how-to box and in its
+    translations alike; it runs before MyST's resolver (priority 9), which would warn."""
+
+    default_priority = 8
+
+    def run(self, **kwargs) -> None:
+        from docutils import nodes
+        from sphinx import addnodes
+
+        for xref in list(self.document.findall(addnodes.pending_xref)):
+            target = xref.get("reftarget") or ""
+            if xref.get("reftype") == "myst" and DOWNLOAD_LINK.fullmatch(target):
+                xref.replace_self(nodes.reference("", "", *xref.children, refuri=target))
+
+
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
 OUTPUT_VERSION = "5"
@@ -291,11 +513,18 @@ OUTPUT_VERSION = "5"
 
 def setup(app):
     app.add_config_value("softmaxbook_sphinxext_output", OUTPUT_VERSION, "html")
+    # Derived from repository.url by hide_buttons_without_a_home (not set by hand); "env":
+    # a new home makes Sphinx read the pages again, so the how-to boxes follow it.
+    app.add_config_value("softmaxbook_course_home", {}, "env")
     app.connect("config-inited", _config_inited)
+    app.connect("config-inited", hide_buttons_without_a_home)
+    app.add_transform(HowToExercises)
+    app.add_post_transform(DownloadLinks)
     app.connect("builder-inited", _builder_inited)
     # MyST-NB adds the page's scripts at the default priority (500): run before it.
     app.connect("doctree-resolved", caption_as_alt_text)
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", bibliography_entries_are_list_items)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
 from browser import AXE, chromium, contrast, open_page, rgb, serve
-from conftest import toc_files
+from conftest import ROOT, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -559,6 +560,39 @@ def test_solutions_are_hidden_behind_toggles_that_open(loaded):
     unreachable = page.evaluate("""() => [...document.querySelectorAll('div.solution pre')]
       .filter(p => p.scrollWidth > p.clientWidth && p.tabIndex !== 0).map(p => p.textContent.slice(0, 60))""")
     assert not unreachable, f"scrollable code in an opened solution without tabindex=0: {unreachable}"
+    assert not w.problems(), "\n".join(w.problems())
+
+
+# --------------------------------------------------------------------------- how to do the exercises
+def _has_exercise_section(name: str) -> bool:
+    """A chapter whose Exercises section carries its label ``(chN-exercises)=``."""
+    return re.search(r"(?m)^\(ch\d+-exercises\)=$", (ROOT / f"{name}.md").read_text()) is not None
+
+
+def test_exercise_pages_open_with_the_how_to_box_and_its_downloads_load(loaded):
+    """Each exercise page (and each chapter's labelled Exercises section) shows the box
+    "How to do these exercises" right under its heading; its archive links download zips
+    from the site itself; it names no repository the site does not have."""
+    name, page, w = loaded
+    boxes = page.locator("article .howto-exercises")
+    expected = name.startswith("exercises/") or (name in CHAPTERS and _has_exercise_section(name))
+    assert boxes.count() == (1 if expected else 0), name
+    if not expected:
+        return
+    box = boxes.first
+    assert box.is_visible()
+    assert box.locator(".admonition-title").inner_text().strip() == "How to do these exercises"
+    heading = box.evaluate("b => b.previousElementSibling && b.previousElementSibling.tagName")
+    assert heading in ("H1", "H2"), f"the box follows its heading, not {heading}"
+    links = box.locator("a[href$='.zip']")
+    assert links.count() == 2
+    for k in range(links.count()):
+        href = links.nth(k).evaluate("a => a.href")
+        response = page.request.get(href)
+        assert response.ok, href
+        assert response.body()[:2] == b"PK", f"{href} is not a zip"
+    text = box.inner_text()
+    assert ".venv/bin/jupyter lab" in text and "make lab" in text and "Practice checks" in text
     assert not w.problems(), "\n".join(w.problems())
 
 
