@@ -280,6 +280,8 @@ def prefix_decode(bits: str, codewords) -> tuple[list[int], str]:
     words = _check_codewords(codewords)
     if not is_prefix_free(words) or len(set(words)) != len(words):
         raise ValueError(f"{words} is not prefix-free: reading codeword by codeword is ambiguous")
+    if not isinstance(bits, str):
+        raise TypeError(f"bits must be a string of 0s and 1s such as '0110', got {type(bits).__name__}")
     if set(bits) - {"0", "1"}:
         raise ValueError("a bit string holds only the characters 0 and 1")
     index = {w: i for i, w in enumerate(words)}

@@ -16,8 +16,8 @@ simplex (:func:`mirror_ascent`, exponentiated gradient) -- plus a sympy derivati
 for ``n = 2`` (:func:`sym_duality_two`); :func:`lse_conjugate` computes the conjugate
 ``A*(p) = sup_x (p^T x - LSE(x))``, which is ``-H(p)`` on the simplex, and
 :func:`conjugate_escape` shows why it is ``+inf`` off it. It also computes what the
-interactive figure on the 3-simplex draws: the objective on a barycentric grid, its level sets as
-polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
+interactive figure on the 3-simplex draws: the objective on a barycentric grid, its level
+sets as polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
 ``lambda^-1 LSE(lambda x)`` against ``max(x) + (log n)/lambda``.
 
 It imports numpy, sympy, chapter 1's softmax and chapter 4's ``logsumexp``.

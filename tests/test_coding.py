@@ -404,6 +404,8 @@ def test_prefix_decode_rejects_what_it_cannot_read():
         prefix_decode("0011", ["00", "01"])              # Kraft sum 1/2: "1..." is no codeword
     with pytest.raises(ValueError, match="only the characters"):
         prefix_decode("012", ["0", "10", "11"])
+    with pytest.raises(TypeError, match="string of 0s and 1s"):
+        prefix_decode([0, 1], ["0", "10", "11"])
 
 
 # ------------------------------------------------ McMillan's count
