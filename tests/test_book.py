@@ -10,8 +10,9 @@ from pathlib import Path
 
 from conftest import ROOT, notebook_paths, toc_files
 
-#: The core page of each chapter (its "Going further" child pages end in ``_further``).
-CHAPTERS = [f for f in toc_files() if f.startswith("chapters/") and not f.endswith("_further")]
+CHAPTERS = [f for f in toc_files() if f.startswith("chapters/")]
+#: The four core pages; each may have a "Going further" child page (``..._further``).
+CORE = [f for f in CHAPTERS if not f.endswith("_further")]
 
 
 def test_every_page_of_the_toc_is_built(site):
@@ -22,8 +23,16 @@ def test_every_page_of_the_toc_is_built(site):
 def test_the_sidebar_lists_the_four_chapters_in_reading_order(site):
     html = (site / "intro.html").read_text()
     nav = html[html.index('class="bd-sidebar-primary') :]
-    positions = [nav.index(f'href="{name}.html"') for name in CHAPTERS]
-    assert len(CHAPTERS) == 4 and positions == sorted(positions)
+    positions = [nav.index(f'href="{name}.html"') for name in CORE]
+    assert len(CORE) == 4 and positions == sorted(positions)
+
+
+def test_each_further_page_follows_its_chapter():
+    """A child page ``0N_x_further`` comes right after ``0N_x`` in the reading order."""
+    for name in CHAPTERS:
+        if name.endswith("_further"):
+            parent = name.removesuffix("_further")
+            assert parent in CORE and CHAPTERS.index(name) == CHAPTERS.index(parent) + 1, name
 
 
 def test_pages_carry_a_download_button_and_binder_only_with_a_course_home(site):

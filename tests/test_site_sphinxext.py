@@ -19,9 +19,10 @@ import pytest
 from conftest import ROOT
 from softmaxbook import sphinxext
 from softmaxbook.sphinxext import (
-    MATHJAX, MATHJAX_DIR, accessible_theme_templates, bibliography_entries_are_list_items, caption_as_alt_text,
-    copy_mathjax, drop_thebe, drop_widget_state, sri, summary_named_by_its_text,
-    theme_templates_without_fontawesome_js, vendor_npm,
+    MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates,
+    bibliography_entries_are_list_items, caption_as_alt_text, card_statement, copy_mathjax, drop_thebe,
+    drop_widget_state, mathjax_settings, one_menu_button, reading_counts, reading_minutes, sri,
+    summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm, verdict_badge,
 )
 
 
@@ -80,22 +81,58 @@ def test_vendor_npm_reports_a_failing_npm(tmp_path, monkeypatch):
         vendor_npm("no-such-package", "0.0.0", sri(b"x"), cache=tmp_path / "cache")
 
 
-def test_copy_mathjax_copies_es5_once(tmp_path):
+def test_copy_mathjax_copies_the_browser_files_and_the_font_once(tmp_path):
     package, version, _ = MATHJAX
+    font, font_version, _ = MATHJAX_FONT
     cached = tmp_path / "cache" / f"{package}-{version}"
-    (cached / "es5" / "output").mkdir(parents=True)
+    (cached / "output").mkdir(parents=True)
     (cached / "package.json").write_text("{}")
     (cached / "LICENSE").write_text("Apache")
-    (cached / "es5" / "tex-mml-chtml.js").write_text("// mathjax")
-    (cached / "es5" / "output" / "chtml.js").write_text("// chtml")
+    (cached / "tex-mml-chtml.js").write_text("// mathjax")
+    (cached / "output" / "chtml.js").write_text("// chtml")
+    (cached / "node-main.cjs").write_text("// node only")
+    font_cached = tmp_path / "cache" / f"{font.replace('/', '+')}-{font_version}"
+    (font_cached / "chtml" / "woff2").mkdir(parents=True)
+    (font_cached / "svg").mkdir()
+    (font_cached / "package.json").write_text('{"license": "Apache-2.0"}')
+    (font_cached / "chtml" / "woff2" / "mjx-ncm-n.woff2").write_text("font")
+    (font_cached / "svg" / "big.js").write_text("// svg output is not used")
     out = tmp_path / "html"
     dest = copy_mathjax(out, cache=tmp_path / "cache")
     assert dest == out / MATHJAX_DIR
     assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
     assert (dest / "output" / "chtml.js").is_file() and (dest / "LICENSE").is_file()
-    (cached / "es5" / "tex-mml-chtml.js").write_text("// changed")
+    assert not (dest / "node-main.cjs").exists(), "Node.js entry points are not served"
+    fonts = dest / MATHJAX_FONTS / "mathjax-newcm-font"
+    assert (fonts / "chtml" / "woff2" / "mjx-ncm-n.woff2").is_file() and (fonts / "package.json").is_file()
+    assert not (fonts / "svg").exists()
+    (cached / "tex-mml-chtml.js").write_text("// changed")
     copy_mathjax(out, cache=tmp_path / "cache")  # stamped: not copied again
     assert (dest / "tex-mml-chtml.js").read_text() == "// mathjax"
+
+
+def test_mathjax_settings_add_the_font_path_line_breaks_and_hidden_mathml_and_keep_given_values():
+    config = SimpleNamespace(mathjax3_config={"output": {"displayOverflow": "scroll"},
+                                              "options": {"processHtmlClass": "math"}})
+    mathjax_settings(None, config)
+    got = config.mathjax3_config
+    assert got["loader"]["paths"]["fonts"] == f"[mathjax]/{MATHJAX_FONTS}"
+    assert got["output"] == {"displayOverflow": "scroll"}, "a value given in _config.yml wins"
+    assert got["options"]["processHtmlClass"] == "math"
+    assert got["options"]["menuOptions"]["settings"] == {
+        "enrich": False, "speech": False, "braille": False, "assistiveMml": True}
+    empty = SimpleNamespace(mathjax3_config=None)
+    mathjax_settings(None, empty)
+    assert empty.mathjax3_config["output"] == {"displayOverflow": "linebreak"}
+
+
+def test_one_menu_button_empties_only_the_persistent_navbar():
+    config = SimpleNamespace(html_theme_options={"repository_url": "x"})
+    one_menu_button(None, config)
+    assert config.html_theme_options == {"repository_url": "x", "navbar_persistent": []}
+    given = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button-field"]})
+    one_menu_button(None, given)
+    assert given.html_theme_options["navbar_persistent"] == ["search-button-field"]
 
 
 def test_theme_templates_leave_out_only_the_fontawesome_script(tmp_path):
@@ -125,6 +162,23 @@ def test_theme_templates_put_the_title_in_a_landmark_and_name_search_by_its_text
     assert search == theirs.replace(' aria-label="{{ _(\'Search\') }}"', "")
     assert "title=" in search and "kbd-shortcut" in search
     assert accessible_theme_templates(cache=tmp_path) == folder  # idempotent
+
+
+def test_the_sidebar_names_the_toggles_of_a_chapters_sections(tmp_path):
+    import jinja2
+
+    sidebar = (accessible_theme_templates(cache=tmp_path) / "sbt-sidebar-nav.html").read_text()
+    toctree = ('<ul><li><a href="a.html">1. A</a><details><summary><span class="toctree-toggle" '
+               'role="presentation"><i class="fa-solid fa-chevron-down"></i></span></summary><ul></ul>'
+               '</details></li></ul>')
+    env = jinja2.Environment()
+    env.filters["tobool"] = bool  # Sphinx's template filter
+    page = env.from_string(sidebar).render(
+        generate_toctree_html=lambda **kw: toctree, _=lambda text: {"Sections of this chapter": "本章各节"}.get(text, text),
+        pathto=lambda name: name, root_doc="intro", pagename="a", root_title="Home", theme_home_page_in_toc=False,
+        theme_max_navbar_depth=4, theme_collapse_navbar=False, theme_show_navbar_depth=1)
+    assert '<summary aria-label="本章各节"><span class="toctree-toggle"' in page
+    assert "<summary><span" not in page and '<a href="a.html">1. A</a>' in page
 
 
 def test_hidden_input_toggles_are_named_by_what_they_show():
