@@ -33,10 +33,10 @@ $(BIN)/.requirements-test.stamp: $(BIN)/.requirements.stamp requirements-test.tx
 	$(PIP) install -r requirements-test.txt
 	@touch $@
 
-# Notebook outputs depend on the package too: when softmaxbook/ changes, the cached
-# executions (and the doctrees that hold their outputs) are dropped, so every notebook
-# runs again with the new code. An unchanged book rebuilds from the cache in seconds.
-PKG_FILES := $(shell find softmaxbook -name '*.py' -o -name '*.js')
+# Notebook outputs depend on the package too (and the practice checks of the exercise pages
+# on the answer key, key/*.toml): when softmaxbook/ changes, the cached executions (and the
+# doctrees that hold their outputs) are dropped, so every notebook runs again with the new code. An unchanged book rebuilds from the cache in seconds.
+PKG_FILES := $(shell find softmaxbook -name '*.py' -o -name '*.js' -o -name '*.toml')
 _build/.package.stamp: $(PKG_FILES)
 	@if [ -d _build/.jupyter_cache ]; then \
 	  echo "softmaxbook/ changed since the last build: re-executing every notebook"; \

@@ -279,8 +279,9 @@ def mle_logits(labels) -> np.ndarray:
         raise ValueError("every row of labels must be one-hot (a single 1, zeros elsewhere)")
     ybar = Y.mean(axis=0)
     if np.any(ybar == 0):
+        missing = (np.flatnonzero(ybar == 0) + 1).tolist()     # classes are counted from 1, as in the text
         raise ValueError(
-            f"class(es) {np.flatnonzero(ybar == 0).tolist()} never observed: "
+            f"{'class' if len(missing) == 1 else 'classes'} {', '.join(map(str, missing))} never observed: "
             "the maximum-likelihood logit is -inf"
         )
     o = np.log(ybar)

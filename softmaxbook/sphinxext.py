@@ -33,6 +33,9 @@ website (not the notebooks) needs:
   entries of the bibliography are items of its list (:func:`citations_as_list_items`).
 * **Alt text.** An image of a captioned figure without alt text of its own gets the
   caption as alt text (:func:`caption_as_alt_text`) instead of its file name.
+* **Practice checks.** A ``<div class="practice-check" data-exercise="…">`` marker in an
+  exercise page becomes a kernel-free practice check of that exercise
+  (:func:`practice_checks`, :mod:`softmaxbook.grader.practice`).
 * **The course's public home is one setting** (``repository.url`` in ``_config.yml``): while
   it is the placeholder :data:`PLACEHOLDER_HOME`, pages get no launch, repository, edit or
   issue button (they would lead to a repository that does not exist); once it is a real URL,
@@ -352,6 +355,21 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
     body = context.get("body")
     if body and HIDDEN_INPUT_SUMMARY in body:
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
+
+
+def practice_checks(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the exercise pages' practice checks, filled from the
+    answer key (:mod:`softmaxbook.grader.practice`); a marker naming no such exercise warns."""
+    body = context.get("body")
+    if body and "practice-check" in body:
+        from softmaxbook.grader import practice
+
+        try:
+            context["body"] = practice.fill(body)
+        except ValueError as exc:
+            from sphinx.util import logging
+
+            logging.getLogger(__name__).warning("%s: %s", pagename, exc)
 
 
 #: docutils writes a bibliography as ``role="list"`` holding ``role="doc-biblioentry"`` items; a
@@ -903,7 +921,7 @@ class DownloadLinks(SphinxPostTransform):
 
 #: Bump when this extension changes what pages contain: the value is part of the HTML
 #: builder's configuration hash, so every page is written again on the next build.
-OUTPUT_VERSION = "7"
+OUTPUT_VERSION = "8"
 
 
 def setup(app):
@@ -934,5 +952,6 @@ def setup(app):
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", practice_checks)
     app.connect("html-page-context", bibliography_entries_are_list_items)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

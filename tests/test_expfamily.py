@@ -139,8 +139,10 @@ def test_mle_is_moment_matching():
 
 
 def test_mle_without_a_class_has_no_finite_solution():
-    with pytest.raises(ValueError, match="never observed"):
+    with pytest.raises(ValueError, match="^class 3 never observed"):     # classes counted from 1, as the text does
         ef.mle_logits(np.eye(3)[[0, 1, 1]])
+    with pytest.raises(ValueError, match="^classes 1, 3 never observed"):
+        ef.mle_logits(np.eye(3)[[1, 1]])
     with pytest.raises(ValueError, match="one-hot"):
         ef.mle_logits([[0.5, 0.5, 0.0]])
 

@@ -274,4 +274,4 @@ def test_the_answer_key_line_of_the_mapping_adds_the_keys_feedback():
     enabled = mapping.replace("# [softmaxbook_key:", "[softmaxbook_key:")
     assert enabled != mapping
     extra = package_messages(enabled) - package_messages()
-    assert len(extra) > 100 and "That is the partition function Z(θ), not the log-partition A(θ)." in extra
+    assert len(extra) > 100 and "That is the partition function Z(o), not the log-partition A(o)." in extra
