@@ -35,7 +35,7 @@ from softmaxbook.expfamily import _float_array
 
 __all__ = [
     "DEFAULT_BITS", "quantise", "encode", "decode", "ideal_bits", "quantised_bits",
-    "kl_bits", "sample_symbols", "mismatch_cost",
+    "kl_bits", "sample_symbols", "mismatch_cost", "single_flips",
 ]
 
 #: Default precision: each probability vector is quantised to integers summing to 2**32.
@@ -170,9 +170,11 @@ def decode(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> np.nd
 
     ``probs`` is the ``(n, C)`` array used to encode (its length gives the number of
     symbols) or one vector, and then ``n`` is required. Returns the symbols (int array).
-    The code read is checked: a bit string that is not exactly the code of the decoded
-    message (a flipped, missing or extra bit) raises ``ValueError`` instead of silently
-    giving another message.
+    The code read is checked: a bit string that is not exactly the code of the message it
+    decodes to (a flipped, missing or extra bit, usually) raises ``ValueError``. A damaged
+    string that happens to be the exact code of another message decodes to that message:
+    nothing in a compressed code can tell the two apart (:func:`single_flips` counts both
+    kinds).
     """
     bits = _bits_param(bits)
     if np.ndim(probs) == 1:
@@ -202,6 +204,27 @@ def decode(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> np.nd
     if not np.array_equal(encode(out, P, bits), _bits_of(z, l)):
         raise ValueError("corrupt code: these bits are not the code of any message under this model "
                          "(a bit was flipped, lost or added)")
+    return out
+
+
+def single_flips(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) -> list:
+    """What :func:`decode` makes of ``code`` with each one of its bits flipped (chapter 3).
+
+    Returns one entry per bit position: ``None`` when the flipped string is refused
+    (it is not the code of any message under the model), otherwise the message it
+    decodes to -- necessarily another message, whose code is exactly the flipped string.
+    The decoder's check catches every flip of the first kind and none of the second: a
+    compressed code has no redundancy with which to tell a valid code from a damaged one.
+    """
+    b = _as_bits(code).copy()
+    out = []
+    for i in range(b.size):
+        b[i] ^= 1
+        try:
+            out.append(decode(b, probs, n=n, bits=bits))
+        except ValueError:
+            out.append(None)
+        b[i] ^= 1
     return out
 
 

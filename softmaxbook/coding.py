@@ -5,8 +5,11 @@ This module holds what chapter 3 computes with:
 
 * :func:`entropy_bits`, :func:`kraft_sum`, :func:`block_bits`, :func:`block_code_table`,
   :func:`record_block_lengths` -- the limits and the fixed-length block codes;
-* :func:`is_prefix_free`, :func:`is_uniquely_decodable` (Sardinas--Patterson) and
-  :func:`parses` -- which codes can be decoded, and how many ways a bit string splits;
+* :func:`is_prefix_free`, :func:`is_uniquely_decodable` (Sardinas--Patterson),
+  :func:`parses`, :func:`prefix_decode` and :func:`extension_counts` -- which codes can
+  be decoded, how many ways a bit string splits, what a prefix-free code makes of any
+  bit string, and the count behind McMillan's proof;
+* :func:`overhead_split` -- the excess ``L - H`` of a code as mismatch plus unused code space;
 * :func:`huffman_lengths`, :func:`canonical_code`, :func:`huffman_code`,
   :func:`huffman_block_rate` -- a real (heap-based) Huffman construction, also on blocks;
 * :func:`encode` and :func:`decode` -- an exact trit coder by base conversion of blocks
@@ -20,6 +23,7 @@ string such as ``"0110"``); trit messages are arrays of 0, 1 and 2.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from fractions import Fraction
 
@@ -211,12 +215,87 @@ def is_uniquely_decodable(codewords) -> bool:
     return True
 
 
+def extension_counts(codewords, k: int) -> dict[int, tuple[int, int]]:
+    """For every total length ``m``: how many sequences of ``k`` codewords have it, and how
+    many distinct bit strings they spell (chapter 3, McMillan's proof).
+
+    Returns ``{m: (sequences, strings)}``. A code is uniquely decodable exactly when no
+    two sequences spell the same string, so then ``sequences == strings <= 2**m`` for
+    every ``m`` and every ``k``; that count is the whole of McMillan's proof of the
+    Kraft--McMillan inequality. Enumerates all ``len(codewords)**k`` sequences, so keep
+    that below about a million.
+    """
+    words = _check_codewords(codewords)
+    k = _check_n(k)
+    if len(words) ** k > 2_000_000:
+        raise ValueError(f"{len(words)}**{k} sequences is too many to enumerate; lower k")
+    seqs: dict[int, int] = {}
+    spelt: dict[int, set] = {}
+    for combo in itertools.product(words, repeat=k):
+        text = "".join(combo)
+        seqs[len(text)] = seqs.get(len(text), 0) + 1
+        spelt.setdefault(len(text), set()).add(text)
+    return {m: (seqs[m], len(spelt[m])) for m in sorted(seqs)}
+
+
 def average_length(codewords, probs) -> float:
     """Expected codeword length ``sum p_i |c_i|`` in bits (chapter 3)."""
     c, p = list(codewords), list(probs)
     if len(c) != len(p):
         raise ValueError(f"{len(c)} codewords but {len(p)} probabilities")
     return sum(q * len(word) for word, q in zip(c, p))
+
+
+def overhead_split(lengths, probs) -> tuple[float, float]:
+    """``L - H`` of a code split into its two causes, in bits per symbol (chapter 3).
+
+    With ``c = sum_j 2**(-l_j)`` (the Kraft sum) and ``r_i = 2**(-l_i) / c``, the
+    probabilities the lengths are built for,
+    ``L - H = D(p || r) + log2(1 / c)``: the first term prices the classes wrongly
+    (the *mismatch*), the second leaves code space unused. Returns
+    ``(D(p || r), log2(1 / c))``. For three equiprobable symbols Huffman's lengths
+    ``(1, 2, 2)`` give ``(5/3 - log2 3, 0)`` and the 2-bit code ``(0, log2(4/3))``.
+    """
+    ls = list(lengths)
+    c = kraft_sum(ls)
+    p = [float(q) for q in probs]
+    if len(p) != len(ls):
+        raise ValueError(f"{len(ls)} codeword lengths but {len(p)} probabilities")
+    entropy_bits(p)  # checks p
+    if c > 1:
+        raise ValueError(f"lengths {ls} have Kraft sum {c} > 1: no uniquely decodable code has them")
+    r = [2.0 ** -l / float(c) for l in ls]
+    mismatch = sum(q * math.log2(q / ri) for q, ri in zip(p, r) if q > 0)
+    return max(mismatch, 0.0), math.log2(float(1 / c))
+
+
+def prefix_decode(bits: str, codewords) -> tuple[list[int], str]:
+    """Decode ``bits`` with a prefix-free code, codeword by codeword (chapter 3).
+
+    Returns ``(symbols, rest)``: the indices of the codewords read, and the bits left
+    over at the end that do not complete a codeword (empty when the string decodes
+    exactly). Raises ``ValueError`` when the code is not prefix-free, or when no
+    codeword matches (possible only for a code whose Kraft sum is below 1).
+    """
+    words = _check_codewords(codewords)
+    if not is_prefix_free(words) or len(set(words)) != len(words):
+        raise ValueError(f"{words} is not prefix-free: reading codeword by codeword is ambiguous")
+    if not isinstance(bits, str):
+        raise TypeError(f"bits must be a string of 0s and 1s such as '0110', got {type(bits).__name__}")
+    if set(bits) - {"0", "1"}:
+        raise ValueError("a bit string holds only the characters 0 and 1")
+    index = {w: i for i, w in enumerate(words)}
+    longest = max(map(len, words))
+    out, start, end = [], 0, 1
+    while end <= len(bits):
+        i = index.get(bits[start:end])
+        if i is not None:
+            out.append(i)
+            start = end
+        elif end - start >= longest:
+            raise ValueError(f"no codeword matches the bits at position {start}")
+        end += 1
+    return out, bits[start:]
 
 
 def huffman_block_rate(n: int) -> Fraction:

@@ -13,10 +13,11 @@ divided by ``lambda``.
 The module checks the identity three ways -- the closed form ``lambda^-1 LSE(lambda x)``,
 the objective evaluated at ``softmax(lambda x)``, and a numeric maximiser over the
 simplex (:func:`mirror_ascent`, exponentiated gradient) -- plus a sympy derivation
-for ``n = 2`` (:func:`sym_duality_two`); :func:`lse_conjugate` computes the dual statement,
-``A*(p) = sup_x (p^T x - LSE(x)) = -H(p)``. It also computes what the interactive figure
-on the 3-simplex draws: the objective on a barycentric grid, its level sets as
-polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
+for ``n = 2`` (:func:`sym_duality_two`); :func:`lse_conjugate` computes the conjugate
+``A*(p) = sup_x (p^T x - LSE(x))``, which is ``-H(p)`` on the simplex, and
+:func:`conjugate_escape` shows why it is ``+inf`` off it. It also computes what the
+interactive figure on the 3-simplex draws: the objective on a barycentric grid, its level
+sets as polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
 ``lambda^-1 LSE(lambda x)`` against ``max(x) + (log n)/lambda``.
 
 It imports numpy, sympy, chapter 1's softmax and chapter 4's ``logsumexp``.
@@ -36,6 +37,7 @@ from softmaxbook.lse import logsumexp
 
 __all__ = [
     "entropy", "objective", "maximiser", "value", "gap_bound", "three_ways", "lse_conjugate",
+    "conjugate_objective", "conjugate_escape",
     "AscentResult", "mirror_ascent", "sym_duality_two",
     "simplex_grid", "to_plane", "CORNERS", "level_sets", "maximiser_path", "value_curve",
 ]
@@ -141,15 +143,50 @@ def three_ways(x, lam=1.0, **ascent) -> dict[str, float]:
     }
 
 
+def conjugate_objective(p, theta) -> float:
+    """``p^T theta - LSE(theta)``, whose supremum over ``theta`` is ``A*(p)`` (chapter 4).
+
+    ``p`` is any real vector here, on the simplex or off it: the point of the function is
+    to see where the supremum is finite.
+    """
+    theta = _scores(theta, "theta")
+    q = _float_array(p, "p must be a vector of numbers")
+    if q.shape != theta.shape or not np.all(np.isfinite(q)):
+        raise ValueError(f"p must be a finite vector with {theta.size} entries, got shape {q.shape}")
+    return float(q @ theta - logsumexp(theta))
+
+
+def conjugate_escape(p, atol: float = 1e-12):
+    """For ``p`` off the simplex, a direction ``d`` and a rate ``s > 0`` with
+    ``p^T (t d) - LSE(t d) >= s t - log n`` for every ``t >= 0``; ``None`` on the simplex.
+
+    Chapter 4: the reason why ``A*(p) = +inf`` off the simplex. If ``sum p != 1``, take
+    ``d = sign(sum p - 1) 1``: then ``p^T (t d) - LSE(t d) = |sum p - 1| t - log n`` exactly.
+    Otherwise some ``p_k < 0``; take ``d = -e_k``: ``LSE(-t e_k) <= log n`` for ``t >= 0``, so
+    the objective is at least ``-p_k t - log n``. Returns ``(d, s)``.
+    """
+    q = _float_array(p, "p must be a vector of numbers")
+    if q.ndim != 1 or q.size == 0 or not np.all(np.isfinite(q)):
+        raise ValueError(f"p must be one non-empty finite vector, got shape {q.shape}")
+    excess = float(q.sum()) - 1.0
+    if abs(excess) > atol:
+        return np.full(q.size, math.copysign(1.0, excess)), abs(excess)
+    k = int(np.argmin(q))
+    if q[k] < -atol:
+        return -np.eye(q.size)[k], float(-q[k])
+    return None
+
+
 def lse_conjugate(p, iterations: int = 2000, tol: float = 1e-14) -> float:
     """The convex conjugate ``A*(p) = sup_x (p^T x - LSE(x))``, computed numerically (chapter 4).
 
     Gradient ascent in ``x`` from ``x = 0`` with step 1 (the gradient ``p - softmax(x)`` is
-    1/2-Lipschitz, since ``H <= I/2``). The supremum is reached at ``x = log p`` (up to an
-    added constant) and equals ``sum p_i log p_i = -H(p)``: the conjugate of the
-    log-partition is minus the entropy, which is the duality read the other way round.
-    ``p`` must have every entry > 0 (on the boundary the supremum is only approached as
-    some ``x_i -> -inf``).
+    1/2-Lipschitz, since ``H <= I/2``). For ``p`` inside the simplex the objective is
+    concave with its stationary points where ``softmax(x) = p``, i.e. ``x = log p + c 1``,
+    and the value there is ``sum p_i log p_i = -H(p)``: on the simplex the conjugate of
+    the log-partition is minus the entropy (off it, :func:`conjugate_escape` shows the
+    supremum is infinite). ``p`` must have every entry > 0 (on the boundary the supremum
+    is only approached as some ``x_i -> -inf``).
     """
     p = _simplex_points(p)
     if p.ndim != 1 or np.any(p <= 0):

@@ -24,7 +24,8 @@ __all__ = [
     "as_logits", "as_label", "check_probability_vector",
     "softmax", "log_partition", "sigmoid", "log_pmf", "cross_entropy", "cross_entropy_grad",
     "diag_minus_outer", "mle_logits", "categorical_pmf", "multinomial_pmf",
-    "dirichlet_log_density",
+    "log_multinomial_coefficient", "dirichlet_log_density", "dirichlet_log_evidence",
+    "sequential_log_evidence",
     "sym_logits", "sym_log_partition", "sym_softmax", "sym_gradient", "sym_hessian",
     "sym_cross_entropy", "sym_one_hot_moments",
     "sym_binary_log_partition", "sym_sigmoid", "is_zero",
@@ -168,18 +169,43 @@ def categorical_pmf(y, p) -> float:
     return float(p[np.argmax(y)])
 
 
+def _counts(counts, C: int | None = None) -> np.ndarray:
+    """Class counts as an int array (non-negative integers; ``C`` of them if given)."""
+    k = _float_array(counts, "counts must be numbers")
+    if k.ndim != 1 or k.size == 0 or (C is not None and k.size != C) or not np.all(np.isfinite(k)) \
+            or np.any(k < 0) or np.any(k > 2**53) or np.any(k != np.round(k)):
+        what = f"{C} " if C is not None else ""
+        raise ValueError(f"counts must be {what}non-negative integers, got {counts!r}")
+    return k.astype(int)
+
+
+def log_multinomial_coefficient(counts) -> float:
+    """``log(n! / prod_j n_j!)``, ``n = sum counts``: the log of the number of label sequences
+    with these class counts (chapter 1)."""
+    k = _counts(counts)
+    return float(math.lgamma(k.sum() + 1) - sum(math.lgamma(c + 1) for c in k))
+
+
 def multinomial_pmf(counts, p) -> float:
     """``P(N = counts) = n! / prod_j counts_j! * prod_j p_j^{counts_j}``, ``n = sum counts`` trials
     (chapter 1: with ``n = 1`` it is the categorical distribution)."""
     p = check_probability_vector(p)
-    k = _float_array(counts, "counts must be numbers")
-    if k.shape != p.shape or np.any(k < 0) or np.any(k != np.round(k)):
-        raise ValueError(f"counts must be {p.size} non-negative integers, got {counts!r}")
-    k = k.astype(int)
-    log_coef = math.lgamma(k.sum() + 1) - sum(math.lgamma(c + 1) for c in k)
+    k = _counts(counts, p.size)
     if np.any((p == 0) & (k > 0)):
         return 0.0
-    return float(np.exp(log_coef + np.sum(k[k > 0] * np.log(p[k > 0]))))
+    return float(np.exp(log_multinomial_coefficient(k) + np.sum(k[k > 0] * np.log(p[k > 0]))))
+
+
+def _alpha(alpha) -> np.ndarray:
+    a = _float_array(alpha, "alpha must be numbers")
+    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"alpha must be a vector of positive numbers, got {alpha!r}")
+    return a
+
+
+def _log_beta(a: np.ndarray) -> float:
+    """``log B(a) = sum log Gamma(a_j) - log Gamma(sum a)``, the Dirichlet normaliser."""
+    return float(sum(math.lgamma(x) for x in a) - math.lgamma(a.sum()))
 
 
 def dirichlet_log_density(p, alpha) -> float:
@@ -191,12 +217,50 @@ def dirichlet_log_density(p, alpha) -> float:
     turns ``Dir(alpha)`` into ``Dir(alpha + n)``.
     """
     p = check_probability_vector(p)
-    a = _float_array(alpha, "alpha must be numbers")
-    if a.shape != p.shape or not np.all(np.isfinite(a)) or np.any(a <= 0):
+    a = _alpha(alpha)
+    if a.shape != p.shape:
         raise ValueError(f"alpha must be {p.size} positive numbers, got {alpha!r}")
     if np.any(p <= 0):
         raise ValueError("the Dirichlet density is evaluated inside the simplex: every p_j must be > 0")
-    return float(math.lgamma(a.sum()) - sum(math.lgamma(x) for x in a) + np.sum((a - 1) * np.log(p)))
+    return float(np.sum((a - 1) * np.log(p)) - _log_beta(a))
+
+
+def dirichlet_log_evidence(counts, alpha) -> float:
+    """Log marginal likelihood of one observed label SEQUENCE with class counts ``n`` under the
+    prior ``p ~ Dir(alpha)`` (chapter 1)::
+
+        log integral prod_j p_j^{n_j} Dir(p; alpha) dp = log B(alpha + n) - log B(alpha).
+
+    It is the constant ``log prior + log likelihood - log posterior`` (the same at every ``p``).
+    The counts themselves, in any order, have probability larger by the multinomial
+    coefficient: add :func:`log_multinomial_coefficient`.
+    """
+    a = _alpha(alpha)
+    n = _counts(counts, a.size)
+    return _log_beta(a + n) - _log_beta(a)
+
+
+def sequential_log_evidence(labels, alpha) -> float:
+    """The same marginal likelihood as :func:`dirichlet_log_evidence`, label by label, with no
+    Gamma function: the chain rule with the posterior predictive (chapter 1)::
+
+        P(y_t = j | y_1 .. y_{t-1}) = (alpha_j + n_j^{(t)}) / (sum alpha + t - 1),
+
+    ``n_j^{(t)}`` the count of class ``j`` before ``t`` (Pólya's urn). ``labels`` are class
+    indices ``0 .. C-1`` with ``C = len(alpha)``.
+    """
+    a = _alpha(alpha)
+    y = np.asarray(labels)
+    if y.ndim == 1 and y.size == 0:
+        return 0.0  # no label: probability 1
+    if y.ndim != 1 or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= a.size:
+        raise ValueError(f"labels must be a vector of class indices in 0..{a.size - 1}")
+    seen = np.zeros(a.size)
+    total = 0.0
+    for t, j in enumerate(y):
+        total += math.log((a[j] + seen[j]) / (a.sum() + t))
+        seen[j] += 1
+    return total
 
 
 def mle_logits(labels) -> np.ndarray:
@@ -215,9 +279,10 @@ def mle_logits(labels) -> np.ndarray:
         raise ValueError("every row of labels must be one-hot (a single 1, zeros elsewhere)")
     ybar = Y.mean(axis=0)
     if np.any(ybar == 0):
+        missing = (np.flatnonzero(ybar == 0) + 1).tolist()     # classes are counted from 1, as in the text
         raise ValueError(
-            f"class(es) {np.flatnonzero(ybar == 0).tolist()} never observed: the maximum-likelihood "
-            "logit is -inf (no finite maximiser)"
+            f"{'class' if len(missing) == 1 else 'classes'} {', '.join(map(str, missing))} never observed: "
+            "the maximum-likelihood logit is -inf"
         )
     o = np.log(ybar)
     return o - o.mean()

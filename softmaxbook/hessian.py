@@ -31,9 +31,9 @@ from softmaxbook.expfamily import as_logits, check_probability_vector, cross_ent
 __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
     "finite_difference_hessian", "sample_one_hot", "monte_carlo_covariance",
-    "monte_carlo_errors", "expected_gradient_outer", "bohning_bound", "largest_eigenvalue",
+    "monte_carlo_errors", "expected_gradient_outer", "bohning_bound", "consequence_excess", "largest_eigenvalue",
     "newton_step", "bohning_step", "bohning_majoriser",
-    "softmax_output_moments", "sym_loss_hessian", "sym_categorical_covariance", "sym_slip_hessians",
+    "softmax_output_sample", "softmax_output_moments", "sym_loss_hessian", "sym_categorical_covariance", "sym_slip_hessians",
     "wrong_hessian_diagonal", "wrong_hessian_delta_sum", "wrong_gradient_index",
 ]
 
@@ -168,6 +168,33 @@ def bohning_bound(C: int) -> np.ndarray:
     return 0.5 * (np.eye(C) - np.ones((C, C)) / C)
 
 
+def consequence_excess(o, v) -> dict[str, float]:
+    """How far each consequence of ``H = Cov[Y]`` is from failing at logits ``o``, direction ``v``
+    (chapter 2). Every value is ``<= 0`` when the statement holds (up to rounding)::
+
+        -lambda_min(H),  |H 1|,  |tr H - (1 - sum p^2)|,
+        Var[v_K] - (max v - min v)^2 / 4          (Popoviciu),
+        (max v - min v)^2 / 4 - |v|^2 / 2,
+        -lambda_min(B - H)                        (Böhning's bound B)
+
+    with ``Var[v_K] = v^T H v``. Values of order 1e-16 are rounding.
+    """
+    o = _logits(o)
+    v = _logits(v, "v")
+    if v.size != o.size:
+        raise ValueError(f"v has {v.size} entries but o has {o.size}")
+    p, H = softmax(o), softmax_hessian(o)
+    spread = np.ptp(v) ** 2 / 4
+    return {
+        "-(smallest eigenvalue of H)": -float(np.linalg.eigvalsh(H)[0]),
+        "|H 1|": float(np.abs(H.sum(axis=1)).max()),
+        "|tr H - (1 - sum p^2)|": float(abs(np.trace(H) - (1 - p @ p))),
+        "Var[v_K] - (max v - min v)^2/4": float(v @ H @ v - spread),
+        "(max v - min v)^2/4 - |v|^2/2": float(spread - v @ v / 2),
+        "-(smallest eigenvalue of B - H)": -float(np.linalg.eigvalsh(bohning_bound(o.size) - H)[0]),
+    }
+
+
 def largest_eigenvalue(H) -> float:
     """Largest eigenvalue of a symmetric matrix (chapter 2)."""
     H = np.asarray(H, dtype=float)
@@ -223,14 +250,19 @@ def bohning_majoriser(o, y, delta) -> tuple[float, float]:
     return cross_entropy(y, o + d), float(bound)
 
 
-def softmax_output_moments(n: int, C: int = 3, seed: int = 0) -> tuple[float, float]:
-    """Mean ``mu`` and variance of ``softmax(z)_1`` for ``n`` draws ``z ~ N(0, I_C)`` (chapter 2).
+def softmax_output_sample(n: int, C: int = 3, seed: int = 0) -> np.ndarray:
+    """``softmax(z)_1`` for ``n`` seeded draws ``z ~ N(0, I_C)`` (chapter 2).
 
     A random variable in ``[0, 1]`` with mean ``mu`` has variance at most ``mu (1 - mu)``,
     with equality only when it takes the values 0 and 1; ``softmax(z)_1`` never does.
     """
     n, C = _positive_int(n, "the sample size n"), _positive_int(C, "the number of classes C")
-    s = softmax(np.random.default_rng(seed).standard_normal((n, C)))[:, 0]
+    return softmax(np.random.default_rng(seed).standard_normal((n, C)))[:, 0]
+
+
+def softmax_output_moments(n: int, C: int = 3, seed: int = 0) -> tuple[float, float]:
+    """Mean ``mu`` and variance of :func:`softmax_output_sample` (chapter 2)."""
+    s = softmax_output_sample(n, C, seed)
     return float(s.mean()), float(s.var())
 
 

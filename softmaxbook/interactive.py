@@ -25,9 +25,18 @@ shows the kernel-free figure and JupyterLab the live one. Both draw the traces t
 the same ``draw`` function returns for the same slider values.
 
 The kernel-free figure is meant for every reader: text in CSS px that stacks on a phone,
-labelled sliders that speak their values and work with the keyboard, a polite live
-region that reads one sentence per position (``announce=``, precomputed like the
-frames), a "Data" table of the numbers drawn, colours that follow the theme's dark mode.
+labelled sliders that speak their values, work with the keyboard and stay on screen with
+the panels they drive, one sentence per position (``announce=``, precomputed like the
+frames) shown under the figure and read by a polite live region, a "Data" table of the
+numbers drawn, colours that follow the theme's dark mode.
+
+A figure without sliders is a *static* figure drawn the same way (:func:`static_figure`):
+a matplotlib figure, for ``plt.show()`` and ``savefig``, whose rich display is the
+kernel-free SVG, so that its text is real text sized in CSS px on the website too.
+
+Figure text is plain Unicode typeset like the prose: pᵢ, E[Yᵢ], ℓ(Wₖ), eᶿ, 10⁻⁶, never
+``p_i`` or ``e^θ``; numbers go through :func:`number` (a minus sign, no "−0.000", no
+``1e-05``). Colours are named: ``PALETTE.blue``, ``PALETTE.vermilion``, ...
 
 Traces (each takes ``panel=k`` to pick one of the figure's axes, default 0):
 :class:`Line`, :class:`Points`, :class:`Band`, :class:`Bars`, :class:`Heatmap`,
@@ -40,18 +49,26 @@ import html
 import itertools
 import json
 import math
+import re
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
+from matplotlib.figure import Figure as _MplFigure
 
-#: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies).
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+Palette = namedtuple("Palette", "blue vermilion green purple orange sky black yellow grey")
+#: The colours of every figure, by name: the Okabe-Ito palette (distinguishable with the
+#: common colour-vision deficiencies) and a neutral grey (4.5:1 on white). The page script
+#: (static/kfig.js) draws each with a CSS custom property that follows the dark mode, so a
+#: figure names these colours, never a literal.
+PALETTE = Palette(blue="#0072B2", vermilion="#D55E00", green="#009E73", purple="#CC79A7",
+                  orange="#E69F00", sky="#56B4E9", black="#000000", yellow="#F0E442", grey="#767676")
 #: The colours a trace gets when it names none: those of PALETTE with at least 3:1 contrast
 #: on the light page (orange, sky blue and yellow fall below it; use them for fills).
-DEFAULT_CYCLE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000"]
+DEFAULT_CYCLE = [PALETTE.blue, PALETTE.vermilion, PALETTE.green, PALETTE.purple, PALETTE.black]
 
 #: Significant digits kept in the precomputed frames (the JSON embedded in pages).
 DIGITS = 4
@@ -68,6 +85,32 @@ def _plain_text(text, what: str):
             "write λ, ⁻¹, ≤, ² in Unicode instead of $...$ TeX"
         )
     return text
+
+
+_SUPERSCRIPT = str.maketrans("+-0123456789", "⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_EXPONENT = re.compile(r"(\d(?:\.\d*)?)e([+-]?)0*(\d+)")
+_MINUS = re.compile(r"-(?=[\d.])")
+_SIGNED_ZERO = re.compile(r"−(0(?:\.0*)?)(?![\d.])")
+
+
+def tidy(text: str) -> str:
+    """Numbers in ``text`` as the prose writes them: ``1e-05`` → ``1×10⁻⁵``, a minus sign
+    (−) for the hyphen, and no sign on a zero that rounding made negative (−0.000 → 0.000).
+
+    >>> tidy("-0.000, -1.5e-05 and 3e+02")
+    '0.000, −1.5×10⁻⁵ and 3×10²'
+    """
+    text = _EXPONENT.sub(lambda m: f"{m[1]}×10{(m[2].replace('+', '') + m[3]).translate(_SUPERSCRIPT)}", text)
+    return _SIGNED_ZERO.sub(r"\1", _MINUS.sub("−", text))
+
+
+def number(value: float, spec: str = ".3g") -> str:
+    """``value`` formatted with ``spec`` (as :func:`format`), then :func:`tidy`: a figure's numbers.
+
+    >>> number(-0.0001, ".3f"), number(2.5e-5), number(-6)
+    ('0.000', '2.5×10⁻⁵', '−6')
+    """
+    return tidy(format(value, spec))
 
 
 def _vector(values, name: str) -> np.ndarray:
@@ -226,8 +269,12 @@ class Heatmap(Trace):
         if not self.vmax > 0:
             raise ValueError("Heatmap vmax must be positive")
 
+    def texts_of_cells(self) -> list[str]:
+        """The text of every cell, row by row (``fmt``, then :func:`tidy`: no "−0.000")."""
+        return [tidy(self.fmt.format(v)) for v in self.z.ravel()]
+
     def data(self):
-        return {"z": _round(self.z), "text": [self.fmt.format(v) for v in self.z.ravel()]}
+        return {"z": _round(self.z), "text": self.texts_of_cells()}
 
     def style(self):
         return super().style() | {"shape": list(self.z.shape), "vmax": self.vmax}
@@ -238,8 +285,8 @@ class Heatmap(Trace):
 
     def draw_mpl(self, ax, color):
         ax.imshow(self.z, cmap="RdBu_r", vmin=-self.vmax, vmax=self.vmax, aspect="auto")
-        for (i, j), v in np.ndenumerate(self.z):
-            ax.text(j, i, self.fmt.format(v), ha="center", va="center", fontsize="small")
+        for (i, j), text in zip(np.ndindex(*self.z.shape), self.texts_of_cells()):
+            ax.text(j, i, text, ha="center", va="center", fontsize="small")
 
 
 @dataclass
@@ -286,23 +333,35 @@ class VLine(_Rule):
 
 @dataclass
 class Text(Trace):
-    """Text anchored at ``(x, y)`` in axes fractions (0..1, origin bottom left)."""
+    """Text whose top is at ``(x, y)`` in axes fractions (0..1, origin bottom left).
+
+    ``align`` says which end of the text is at ``x``: "left" (default), "right" or
+    "center". On the page the text stays on one line, moved inside the plot if it would
+    stick out, unless it is wider than the plot: then it wraps (never inside brackets).
+    """
 
     x: float
     y: float
     text: str
+    align: str = field(default="left", kw_only=True)
     kind = "text"
     texts = ("text",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        _plain_text(self.text, "text")
+        if self.align not in ("left", "right", "center"):
+            raise ValueError(f"Text align must be 'left', 'right' or 'center', got {self.align!r}")
 
     def data(self):
         return {"text": str(self.text)}
 
     def style(self):
-        return super().style() | {"x": float(self.x), "y": float(self.y)}
+        return super().style() | {"x": float(self.x), "y": float(self.y), "align": self.align}
 
     def draw_mpl(self, ax, color):
         # text is written in the text colour, legible in every mode (series colours are not)
-        ax.text(self.x, self.y, self.text, transform=ax.transAxes, va="top")
+        ax.text(self.x, self.y, self.text, transform=ax.transAxes, va="top", ha=self.align)
 
 
 # ---------------------------------------------------------------------- description
@@ -310,7 +369,8 @@ class Text(Trace):
 class Slider:
     """A control: a ``name`` (keyword of the draw function) moving over a grid of ``values``.
 
-    ``unit`` (optional, e.g. "samples") follows the value where it is spoken and shown.
+    ``unit`` (optional) follows the value where it is spoken and shown: one word
+    ("samples"), or its singular and plural (``("trit", "trits")``: "1 trit", "5 trits").
     """
 
     name: str
@@ -318,7 +378,7 @@ class Slider:
     label: str | None = None
     default: float | None = None
     fmt: str = "{:.3g}"
-    unit: str = ""
+    unit: str | tuple[str, str] = ""
 
     def __post_init__(self):
         if not self.name.isidentifier():
@@ -329,13 +389,17 @@ class Slider:
         if self.label is None:
             self.label = self.name
         _plain_text(self.label, "slider label")
-        _plain_text(self.unit, "slider unit")
+        units = (self.unit, self.unit) if isinstance(self.unit, str) else tuple(self.unit)
+        if len(units) != 2 or not all(isinstance(u, str) for u in units):
+            raise ValueError(f"slider unit must be a word or (singular, plural), got {self.unit!r}")
+        self._units = [_plain_text(u, "slider unit") for u in units]
         target = self.values[len(self.values) // 2] if self.default is None else float(self.default)
         self.index = int(np.argmin(np.abs(np.asarray(self.values) - target)))
 
     def text(self, value: float) -> str:
-        """The value as shown next to the slider (``fmt``, then the unit)."""
-        return f"{self.fmt.format(value)} {self.unit}".strip()
+        """The value as shown next to the slider (``fmt``, :func:`tidy`, then the unit)."""
+        shown = tidy(self.fmt.format(value))
+        return f"{shown} {self._units[shown != '1']}".strip()
 
 
 @dataclass
@@ -369,13 +433,15 @@ class Figure:
     ``draw(**values)`` must return a list of traces with the same kinds, in the same
     order and with the same styles for every slider position. The constructor computes
     every frame at once (so a bad draw function fails when the cell runs, with the
-    slider values that broke it).
+    slider values that broke it). With no slider, ``draw()`` gives the one frame of a
+    static figure (see :func:`static_figure`).
 
     ``announce(values)`` (optional) returns, for the slider values of one position (the
-    keywords of ``draw``), the short text a screen reader hears when a slider reaches it,
-    e.g. "λ = 4: λ⁻¹LSE − max = 0.12, bound 0.27". Like the frames, the texts are computed
-    for every position when the cell runs. Without it, the text names the slider values
-    and repeats the figure's text annotations (:class:`Text`) at that position.
+    keywords of ``draw``), the sentence that explains it, e.g. "λ = 4: λ⁻¹LSE − max = 0.12,
+    bound 0.27": shown under the figure as its readout and read by a screen reader when a
+    slider reaches the position. Like the frames, the texts are computed for every
+    position when the cell runs. Without it, the text names the slider values and repeats
+    the figure's text annotations (:class:`Text`) at that position.
     """
 
     def __init__(
@@ -391,8 +457,6 @@ class Figure:
         height: float = 3.6,
         announce: Callable[[dict], str] | None = None,
     ):
-        if not sliders:
-            raise ValueError("an interactive figure needs at least one Slider")
         names = [s.name for s in sliders]
         if len(set(names)) != len(names):
             raise ValueError(f"slider names must differ: {names}")
@@ -440,7 +504,7 @@ class Figure:
         if announce is None:
             said = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
             notes = [" ".join(str(t.text).split()) for t in traces if isinstance(t, Text) and str(t.text).strip()]
-            return ": ".join([said, "; ".join(notes)]) if notes else said
+            return ": ".join(filter(None, [said, "; ".join(notes)]))
         try:
             text = announce(values)
         except Exception as exc:
@@ -515,8 +579,11 @@ class Figure:
         import matplotlib.pyplot as plt
 
         idx = [s.index for s in self.sliders] if idx is None else idx
+        static = {} if self.sliders else {"FigureClass": ScreenFigure}
         with plt.ioff():
-            fig, axs = plt.subplots(1, len(self.axes), figsize=(self.width, self.height), squeeze=False)
+            fig, axs = plt.subplots(1, len(self.axes), figsize=(self.width, self.height), squeeze=False, **static)
+        if static:
+            fig.description = self
         self._draw_mpl(fig, axs[0], idx)
         return fig
 
@@ -538,7 +605,9 @@ class Figure:
             if spec.legend and ax.get_legend_handles_labels()[1]:
                 ax.legend(fontsize="small")
         values = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
-        fig.suptitle(f"{self.title}  ({values})" if self.title else values, fontsize="medium")
+        title = f"{self.title}  ({values})" if self.title and values else self.title or values
+        if title:
+            fig.suptitle(title, fontsize="medium")
         fig.tight_layout()
 
     def _panel_specs(self) -> list[dict]:
@@ -573,10 +642,13 @@ class Figure:
             for s in self.sliders
         ]
         out = widgets.Output()
+        readout = widgets.HTML()  # the sentence of the position, as under the kernel-free figure
         fig = self.figure()
 
         def redraw(*_):
-            self._draw_mpl(fig, np.atleast_1d(fig.axes[: len(self.axes)]), [c.value for c in controls])
+            idx = [c.value for c in controls]
+            self._draw_mpl(fig, np.atleast_1d(fig.axes[: len(self.axes)]), idx)
+            readout.value = html.escape(self.announcement(idx))
             with out:
                 out.clear_output(wait=True)
                 display(fig)
@@ -586,13 +658,14 @@ class Figure:
         redraw()
         plt.close(fig)
         caption = widgets.HTML(f"<em>{html.escape(self.caption)}</em>") if self.caption else None
-        return widgets.VBox([*controls, out] + ([caption] if caption else []))
+        return widgets.VBox([*controls, out, readout] + ([caption] if caption else []))
 
     def html(self) -> str:
         """The kernel-free version: SVG + inlined script + precomputed frames.
 
         The figure is named by its caption and the SVG by the alt text; the script adds
-        the sliders, a polite live region and the "Data" table (see ``static/kfig.js``).
+        the sliders, the readout with its polite live region, and the "Data" table (see
+        ``static/kfig.js``).
         """
         fid = "kfig-" + uuid.uuid4().hex[:10]
         data = json.dumps(self.payload(), separators=(",", ":"), allow_nan=False)
@@ -601,8 +674,8 @@ class Figure:
         named = "" if caption else f' aria-label="{html.escape(self.alt)}"'
         return (
             f'<figure class="kfig mathjax_ignore tex2jax_ignore" id="{fid}"{named}>'
-            f'<div class="kfig-controls"></div>'
-            f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
+            + ('<div class="kfig-controls"></div>' if self.sliders else "")
+            + f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
             f'viewBox="0 0 {int(self.width * 100)} {int(self.height * 100)}" '
             f'preserveAspectRatio="xMidYMid meet"></svg>'
             f'<script type="application/json" class="kfig-data">{data}</script>'
@@ -611,12 +684,43 @@ class Figure:
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.html()}
+        what = "interactive figure" if self.sliders else "figure"
+        bundle = {"text/plain": f"<{what}: {self.alt}>", "text/html": self.html()}
         try:
-            bundle.update(self.widget()._repr_mimebundle_() or {})
+            if self.sliders:
+                bundle.update(self.widget()._repr_mimebundle_() or {})
         except Exception:  # no widget front end (plain Python): the static views remain
             pass
         return bundle
+
+
+class ScreenFigure(_MplFigure):
+    """The matplotlib figure of a static :class:`Figure` (its ``description``).
+
+    It is a matplotlib figure in every respect (``plt.show()``, ``savefig``, its axes),
+    but where HTML is shown (the website, JupyterLab) it displays as the description's
+    kernel-free SVG, whose text is real text in CSS px; IPython adds the PNG of the
+    matplotlib drawing for front ends that show no HTML.
+    """
+
+    description: Figure | None = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return None if self.description is None else {"text/html": self.description.html()}
+
+
+def static_figure(traces: Sequence[Trace], axes: Sequence[Axes] | Axes = (), *, alt: str, title: str = "",
+                  caption: str = "", width: float = 7.0, height: float = 3.6) -> ScreenFigure:
+    """A figure without sliders, drawn for the screen: its ``traces`` on its ``axes``.
+
+    Returns the :class:`ScreenFigure` of ``Figure(lambda: traces, sliders=[], ...)``,
+    registered with pyplot like the figures of ``plt.subplots`` (``plt.show()`` shows it;
+    a function that returns it as a cell's result closes it first with ``plt.close``, or
+    the inline backend shows it a second time).
+    """
+    traces = list(traces)
+    return Figure(lambda: traces, [], axes, alt=alt, title=title, caption=caption,
+                  width=width, height=height).figure()
 
 
 def _script() -> str:
@@ -658,18 +762,33 @@ def _ticks(lim, scale, ticks, labels) -> list[list]:
             if len(locs) >= 3:
                 break
             locs = inside(ticker.LogLocator(subs=subs, numticks=30).tick_values(lo, hi))
+        exponents = [round(math.log10(t)) for t in locs]
+        if all(abs(t - 10.0**e) <= 1e-9 * t for t, e in zip(locs, exponents)) and (
+                min(locs) < 1e-3 or max(locs) >= 1e4):  # one style on the axis: 10⁻⁴ ... 1, not 10⁻⁴ ... 0.1
+            return [[t, _power_of_ten(e)] for t, e in zip(locs, exponents)]
         return [[t, _log_label(t)] for t in locs]
-    return [[t, f"{t:g}".replace("-", "−")] for t in inside(ticker.MaxNLocator(nbins=6).tick_values(lo, hi))]
+    return [[t, number(t, "g")] for t in inside(ticker.MaxNLocator(nbins=6).tick_values(lo, hi))]
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+def _power_of_ten(e: int) -> str:
+    return "1" if e == 0 else "10" + str(e).translate(_SUPERSCRIPT)
+
+
+def decades(lo: int, hi: int, step: int = 1) -> tuple[list[float], list[str]]:
+    """Ticks 10^lo, 10^(lo + step), ... up to 10^hi of a log axis, and their labels (10⁻⁷, ...).
+
+    >>> decades(-3, 1, 2)
+    ([0.001, 0.1, 10.0], ['10⁻³', '10⁻¹', '10¹'])
+    """
+    exponents = range(int(lo), int(hi) + 1, int(step))
+    return [10.0**e for e in exponents], [_power_of_ten(e) for e in exponents]
 
 
 def _log_label(t: float) -> str:
     """Plain numbers (0.02, 50) in the everyday range, 10⁻⁶ style outside it."""
     if 1e-3 <= t < 1e4:
-        return f"{t:g}"
+        return number(t, "g")
     e = round(math.log10(t))
     if abs(t - 10.0**e) <= 1e-9 * t:
-        return "1" if e == 0 else "10" + str(e).translate(_SUPERSCRIPT)
-    return f"{t:g}"
+        return _power_of_ten(e)
+    return number(t, "g")

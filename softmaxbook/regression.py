@@ -1,19 +1,23 @@
-"""From logits to weights: softmax regression in the weight matrix (chapter 2).
+"""From logits to weights: softmax regression in the weight matrix (chapter 2, "Going further").
 
 With logits ``o = W x`` (``W`` of shape ``C x d``, ``x`` of length ``d``) the loss of one
-example is ``l(W) = LSE(W x) - y^T W x``. Flattening ``W`` row by row (``vec W = W.ravel()``)::
+example is ``l(W) = LSE(W x) - y^T W x``. Its gradient is ``(p - y) x^T`` and its Hessian
+is a Kronecker product, whose order depends on how ``W`` is flattened:
 
-    grad_W l = (p - y) x^T,      hess_{vec W} l = H (x) x x^T  (Kronecker product),
+* rows of ``W`` stacked, ``vec(W^T) = W.ravel()`` (numpy's default, used throughout this
+  module): ``hess l = H (x) x x^T``;
+* columns stacked, the standard ``vec(W) = W.ravel(order="F")``: ``hess l = x x^T (x) H``,
 
 with ``p = softmax(W x)`` and ``H = diag(p) - p p^T`` of chapter 2. A Kronecker product of
 two positive semidefinite matrices is positive semidefinite, so softmax regression is
-convex in ``W``. ``H`` does not contain ``y`` (the link is canonical), so the Hessian
-equals its expectation over labels drawn from the model, the Fisher information:
-Newton's method, Fisher scoring and IRLS are the same iteration. The *empirical*
-Fisher ``mean_i g_i g_i^T`` built from the observed labels is another matrix; it
-approaches the Fisher only at the optimum of a well-specified model (Kunstner, Balles &
-Hennig, "Limitations of the empirical Fisher approximation for natural gradient
-descent", NeurIPS 2019).
+convex in ``W``. It is singular along ``1 (x) v`` in ``vec(W^T)`` (adding the same vector
+``v`` to every row of ``W`` changes no probability), so a Newton step needs a
+pseudo-inverse, a reference class or a ridge (:func:`newton_direction`). ``H`` does not
+contain ``y`` (the link is canonical), so the Hessian equals its expectation over labels
+drawn from the model, the Fisher information, at every ``W``: Newton's method, Fisher
+scoring and IRLS are the same iteration. The *empirical* Fisher ``mean_i g_i g_i^T``
+built from the observed labels is another matrix; it approaches the Fisher only at the
+optimum of a well-specified model (Kunstner, Balles & Hennig, NeurIPS 2019).
 
 The module also generates a seeded three-class dataset and races three minimisers of
 the mean loss: gradient descent with step ``1 / L``, Böhning's fixed-curvature step
@@ -28,13 +32,13 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import _float_array, softmax
+from softmaxbook.expfamily import _float_array, diag_minus_outer, softmax
 from softmaxbook.hessian import bohning_bound, expected_gradient_outer
 from softmaxbook.lse import logsumexp
 
 __all__ = [
-    "make_dataset", "one_hot", "mean_loss", "loss_gradient", "example_hessian", "loss_hessian",
-    "bohning_curvature", "gradient_descent", "bohning_descent", "newton", "race",
+    "make_dataset", "one_hot", "vec", "mean_loss", "loss_gradient", "example_hessian", "loss_hessian",
+    "bohning_curvature", "gradient_descent", "bohning_descent", "newton_direction", "newton", "race",
     "empirical_fisher", "fisher", "fisher_gap", "sym_weight_hessian",
 ]
 
@@ -145,12 +149,34 @@ def loss_gradient(W, X, y) -> np.ndarray:
     return (P - one_hot(y, C)).T @ X / y.size
 
 
-def example_hessian(W, x) -> np.ndarray:
-    """Hessian of one example's loss in ``vec W = W.ravel()``: ``H (x) x x^T`` (chapter 2).
+_STACKINGS = ("rows", "columns")
+
+
+def _stacking(stacking: str) -> str:
+    if stacking not in _STACKINGS:
+        raise ValueError(f"stacking must be 'rows' (vec of W transposed) or 'columns' (vec W), got {stacking!r}")
+    return stacking
+
+
+def vec(W, stacking: str = "rows") -> np.ndarray:
+    """``W`` flattened: ``"rows"`` stacks its rows, ``vec(W^T) = W.ravel()``; ``"columns"`` stacks
+    its columns, the standard ``vec(W) = W.ravel(order="F")`` (chapter 2)."""
+    W = _float_array(W, "W must be a (C, d) matrix of numbers")
+    if W.ndim != 2:
+        raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
+    return W.ravel(order="C" if _stacking(stacking) == "rows" else "F")
+
+
+def example_hessian(W, x, stacking: str = "rows") -> np.ndarray:
+    """Hessian of one example's loss in the flattened weights (chapter 2)::
+
+        rows stacked, vec(W^T) = W.ravel():       H (x) x x^T
+        columns stacked, vec(W) = W.ravel("F"):   x x^T (x) H
 
     ``H = diag(p) - p p^T`` at ``p = softmax(W x)``. No label is needed: the Hessian
     of the cross-entropy in the logits does not depend on it.
     """
+    stacking = _stacking(stacking)
     x = _float_array(x, "x must be a feature vector of numbers")
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"x must be one non-empty feature vector, got shape {x.shape}")
@@ -161,19 +187,21 @@ def example_hessian(W, x) -> np.ndarray:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
     W = _weights(W, W.shape[0], x.size)
     p = softmax(W @ x)
-    return np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+    H, xx = diag_minus_outer(p), np.outer(x, x)
+    return np.kron(H, xx) if stacking == "rows" else np.kron(xx, H)
 
 
 def loss_hessian(W, X) -> np.ndarray:
-    """Hessian of the mean loss in ``vec W``: ``(1/n) sum_i H_i (x) x_i x_i^T`` (chapter 2).
+    """Hessian of the mean loss in ``vec(W^T) = W.ravel()``: ``(1/n) sum_i H_i (x) x_i x_i^T`` (chapter 2).
 
     Shape ``(C d, C d)``. It is positive semidefinite, with the null space
-    ``{1 (x) v}`` (adding the same row ``v`` to every row of ``W`` changes no softmax).
+    ``{1 (x) v}`` (adding the same row ``v`` to every row of ``W`` changes no softmax)
+    when the features span ``R^d``.
     """
     W, X = _model_features(W, X)
     C, d = W.shape
     P = softmax(X @ W.T, axis=1)
-    Hs = np.einsum("nc,ce->nce", P, np.eye(C)) - np.einsum("nc,ne->nce", P, P)  # one H per example
+    Hs = diag_minus_outer(P)  # one H per example, shape (n, C, C)
     K = np.einsum("nce,nj,nk->cjek", Hs, X, X) / X.shape[0]
     return K.reshape(C * d, C * d)
 
@@ -235,20 +263,49 @@ def bohning_descent(X, y, iterations: int = 50, C: int = 3, W0=None):
     return _run(lambda W: W - 2.0 * loss_gradient(W, X, y) @ S_inv, W0, X, y, iterations)
 
 
+def newton_direction(W, X, y, fix: str = "pinv") -> np.ndarray:
+    """The Newton step ``Delta`` (shape ``(C, d)``) of the mean loss at ``W`` (chapter 2).
+
+    The Hessian is singular along ``1 (x) v`` (adding ``v`` to every row of ``W``), so
+    ``hess Delta = -grad`` has many solutions; the gradient is orthogonal to that null
+    space (its rows sum to zero), so solutions exist. Two ways to pick one:
+
+    * ``"pinv"``: the minimum-norm solution (least squares, i.e. the pseudo-inverse):
+      the step whose rows sum to zero;
+    * ``"reference"``: class ``C`` is the reference class, its row of ``W`` is never
+      moved, and the reduced system of the other ``(C - 1) d`` weights is regular.
+
+    Both steps give the same probabilities (they differ by some ``1 v^T``). A third
+    way, a ridge ``hess + eps I``, is regular too but solves a slightly different problem.
+    """
+    W, X, y, C = _model_data(W, X, y)
+    d = X.shape[1]
+    g = loss_gradient(W, X, y).ravel()
+    K = loss_hessian(W, X)
+    if fix == "pinv":
+        return np.linalg.lstsq(K, -g, rcond=1e-12)[0].reshape(C, d)
+    if fix == "reference":
+        free = slice(0, (C - 1) * d)
+        try:
+            step = np.linalg.solve(K[free, free], -g[free])
+        except np.linalg.LinAlgError:
+            raise ValueError("the reduced Hessian is singular: the features are linearly dependent") from None
+        return np.vstack([step.reshape(C - 1, d), np.zeros((1, d))])
+    raise ValueError(f"fix must be 'pinv' or 'reference', got {fix!r}")
+
+
 def newton(X, y, iterations: int = 50, C: int = 3, W0=None):
     """Newton's method on the mean loss (= Fisher scoring = IRLS here; chapter 2).
 
-    Solves ``hess Delta = -grad`` in ``vec W`` by least squares (the Hessian is singular
-    along ``1 (x) v``; least squares takes the step orthogonal to it). The full step
-    is taken unless it raises the loss, then it is halved until it does not (never
-    needed on the course's data, where Newton converges from ``W = 0``). Returns
-    ``(W, losses)``.
+    Each step is :func:`newton_direction` with the pseudo-inverse (the Hessian is
+    singular along ``1 (x) v``). The full step is taken unless it raises the loss, then
+    it is halved until it does not (never needed on the course's data, where Newton
+    converges from ``W = 0``). Returns ``(W, losses)``.
     """
     X, y, C, W0, iterations = _start(X, y, C, W0, iterations)
 
     def step(W):
-        g = loss_gradient(W, X, y).ravel()
-        delta = np.linalg.lstsq(loss_hessian(W, X), -g, rcond=1e-12)[0].reshape(W.shape)
+        delta = newton_direction(W, X, y)
         now, t = mean_loss(W, X, y), 1.0
         while mean_loss(W + t * delta, X, y) > now and t > 1e-10:
             t /= 2
@@ -309,25 +366,30 @@ def fisher_gap(W, X, y) -> float:
 
 
 # ------------------------------------------------------------------ sympy
-def sym_weight_hessian(C: int = 3, d: int = 2):
-    """The Hessian of ``l(W) = LSE(W x) - y^T W x`` in ``vec W``, derived in sympy (chapter 2).
+def sym_weight_hessian(C: int = 3, d: int = 2, impose_sum: bool = True, stacking: str = "rows"):
+    """The Hessian of the cross-entropy ``-sum_j y_j log softmax(W x)_j`` in the flattened
+    weights, derived in sympy from the loss written literally (chapter 2).
 
     Returns ``(W, x, y, hess, kron)``: symbol matrices ``W`` (``C x d``), ``x`` and ``y``
-    (columns; ``y`` stays free, not even summing to 1), the Hessian by differentiation in
-    the row-major order of ``W``, and ``H (x) x x^T`` built from ``p = softmax(W x)``.
-    ``hess - kron`` simplifies to zero when ``y`` sums to 1 (see the tests); with
-    ``sum y = 1`` left out, ``hess`` still contains no ``y``.
+    (columns), the Hessian by differentiation in the order of ``vec(W, stacking)``
+    (``"rows"``: ``w_11, w_12, ...``; ``"columns"``: ``w_11, w_21, ...``), each entry
+    simplified, and the Kronecker form built from ``p = softmax(W x)``: ``H (x) x x^T``
+    for rows, ``x x^T (x) H`` for columns. With ``impose_sum`` the last label is
+    ``1 - y_1 - ... - y_{C-1}`` and ``hess`` equals ``kron`` with no ``y`` left in it;
+    without it, ``hess = (y_1 + ... + y_C) kron``.
     """
-    C, d = _positive_int(C, "C"), _positive_int(d, "d")
+    C, d, stacking = _positive_int(C, "C"), _positive_int(d, "d"), _stacking(stacking)
     W = sp.Matrix(C, d, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
     x = sp.Matrix(sp.symbols(f"x_1:{d + 1}", real=True))
     y = sp.Matrix(sp.symbols(f"y_1:{C + 1}", real=True))
+    if impose_sum:
+        y[C - 1] = 1 - sum(y[:C - 1])
     o = W * x
-    loss = sp.log(sum(sp.exp(oc) for oc in o)) - (y.T * o)[0, 0]
-    hess = sp.hessian(loss, list(W))  # list(W) is row-major: w_11, w_12, ..., w_C d
     Z = sum(sp.exp(oc) for oc in o)
     p = sp.Matrix([sp.exp(oc) / Z for oc in o])
-    H = sp.diag(*p) - p * p.T
-    xx = x * x.T
-    kron = sp.Matrix(C * d, C * d, lambda r, c: H[r // d, c // d] * xx[r % d, c % d])
+    loss = -sum(yc * sp.log(pc) for yc, pc in zip(y, p))
+    order = list(W) if stacking == "rows" else list(W.T)  # list() of a sympy Matrix is row-major
+    hess = sp.hessian(loss, order).applyfunc(lambda e: sp.simplify(sp.expand_log(e, force=True)))
+    H, xx = diag_minus_outer(p), x * x.T
+    kron = sp.kronecker_product(H, xx) if stacking == "rows" else sp.kronecker_product(xx, H)
     return W, x, y, hess, kron

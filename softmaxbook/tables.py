@@ -4,14 +4,19 @@
 Jupyter and the website render as an accessible HTML table (column headers with
 ``scope="col"``, an optional ``<caption>``) and which prints as aligned plain text.
 Numbers are formatted here, so a chapter passes values, not strings.
+
+Text in the reader's language (:mod:`softmaxbook.i18n`): a header, a caption or a cell
+may be a message, ``_("entry")``; booleans print as the message "yes"/"no". In the book
+build the HTML table carries every language and each edition keeps its own.
 """
 
 from __future__ import annotations
 
 import numbers
-from html import escape
 
 import numpy as np
+
+from .i18n import _, html
 
 __all__ = ["Table", "table", "format_cell"]
 
@@ -19,11 +24,12 @@ __all__ = ["Table", "table", "format_cell"]
 def format_cell(value, digits: int = 4) -> str:
     """One cell as text: ints exactly, reals with ``digits`` significant digits, rest with str.
 
-    Booleans print as ``yes``/``no``; NaN and infinities print as ``nan``, ``inf``, ``-inf``;
-    very large or very small reals switch to scientific notation (``1.2e-16``).
+    Booleans print as ``yes``/``no`` (a translated message: 是/否 in Chinese); a message
+    stays a message (a ``str`` that knows its translations); NaN and infinities print as
+    ``nan``, ``inf``, ``-inf``; very large or very small reals switch to scientific notation (``1.2e-16``).
     """
     if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
@@ -37,7 +43,7 @@ def format_cell(value, digits: int = 4) -> str:
             mantissa, exponent = text.split("e")
             return f"{mantissa}e{int(exponent)}"
         return text
-    return str(value)
+    return value if isinstance(value, str) else str(value)
 
 
 class Table:
@@ -47,7 +53,7 @@ class Table:
         header = list(header)
         if not header:
             raise ValueError("table needs a header with at least one column name")
-        names = [str(h) for h in header]
+        names = [h if isinstance(h, str) else str(h) for h in header]
         empty = [i for i, h in enumerate(names) if not h.strip()]
         if empty:
             raise ValueError(f"every column needs a name; column(s) {empty} of the header are empty")
@@ -66,10 +72,10 @@ class Table:
         self.header, self.rows, self.caption = names, cells, caption
 
     def _repr_html_(self) -> str:
-        head = "".join(f'<th scope="col">{escape(h)}</th>' for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+        head = "".join(f'<th scope="col">{html(h)}</th>' for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{html(c)}</td>" for c in row) + "</tr>"
                        for row in self.rows)
-        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
+        caption = f"<caption>{html(self.caption)}</caption>" if self.caption else ""
         return (f'<table class="table">{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{body}</tbody></table>")
 
@@ -83,7 +89,8 @@ class Table:
 def table(header, rows, caption: str | None = None, digits: int = 4) -> Table:
     """Rows of values under a header as a :class:`Table` (chapters 2 and 3).
 
-    ``header`` names every column (no empty names); each row has one value per column.
+    ``header`` names every column (no empty names; text or ``i18n._`` messages); each row
+    has one value per column.
     Integers print exactly (with thousands separators), reals with ``digits`` significant digits, other values with ``str``.
     """
     return Table(header, rows, caption=caption, digits=digits)

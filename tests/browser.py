@@ -50,18 +50,30 @@ def serve(directory: Path):
         thread.join(timeout=10)
 
 
+_OPEN: list = []  # the browser of the outermost chromium() still open in this process
+
+
 @contextmanager
 def chromium():
-    """A headless Chromium (Playwright browser) with a fresh temporary profile."""
+    """A headless Chromium (Playwright browser) with a fresh temporary profile.
+
+    A use nested in another (two test modules' fixtures) shares the open browser:
+    Playwright's sync API cannot start a second one while the first runs in this thread.
+    """
     from playwright.sync_api import sync_playwright
 
+    if _OPEN:
+        yield _OPEN[0]
+        return
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} not found: `make chromium` installs Debian's chromium")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        _OPEN.append(browser)
         try:
             yield browser
         finally:
+            _OPEN.clear()
             browser.close()
 
 
@@ -114,20 +126,26 @@ def rgb(css: str) -> tuple[float, ...]:
     return tuple(values)
 
 
+def luminance(c) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (alpha ignored): 0 (black) to 1 (white)."""
+    lin = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c[:3]]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
 def contrast(a, b) -> float:
     """WCAG 2 contrast ratio of two sRGB colours (alpha ignored): 1 to 21."""
-
-    def lum(c):
-        lin = [v / 255 / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c[:3]]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
 
-def open_page(browser, url: str, width: int = 1280, height: int = 900):
-    """Open ``url`` in a new page, wait for MathJax's first typesetting; return (page, watch)."""
+def open_page(browser, url: str, width: int = 1280, height: int = 900, mode: str | None = None):
+    """Open ``url`` in a new page, wait for MathJax's first typesetting; return (page, watch).
+
+    ``mode`` ("light" or "dark") is stored before the page loads, as the theme stores it.
+    """
     page = browser.new_page(viewport={"width": width, "height": height})
+    if mode is not None:
+        page.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
     w = watch(page)
     page.goto(url, wait_until="load")
     page.evaluate(

@@ -160,3 +160,26 @@ def test_corrupted_codes_are_refused():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_single_flips_are_refused_or_decode_to_the_message_whose_code_they_are():
+    """What the decoder's check guarantees, and what it cannot (issue 22)."""
+    rng = np.random.default_rng(21)
+    P = _softmax_rows(rng.normal(0, 1.5, size=(40, 3)))
+    y = ac.sample_symbols(P, seed=22)
+    code = ac.encode(y, P)
+    outcomes = ac.single_flips(code, P)
+    assert len(outcomes) == code.size
+    refused = [i for i, out in enumerate(outcomes) if out is None]
+    accepted = [i for i, out in enumerate(outcomes) if out is not None]
+    assert refused and accepted                          # both kinds occur on this message
+    for i in accepted:
+        flipped = code.copy()
+        flipped[i] ^= 1
+        assert not np.array_equal(outcomes[i], y)
+        np.testing.assert_array_equal(ac.encode(outcomes[i], P), flipped)
+    for i in refused:
+        flipped = code.copy()
+        flipped[i] ^= 1
+        with pytest.raises(ValueError, match="corrupt"):
+            ac.decode(flipped, P)

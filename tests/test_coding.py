@@ -9,6 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from softmaxbook.coding import (
+    extension_counts,
+    overhead_split,
+    prefix_decode,
     LOG2_3,
     average_length,
     block_bits,
@@ -338,3 +341,83 @@ def test_elias_gamma_codes_and_the_plus_one_of_the_length():
 def test_elias_gamma_rejects_what_it_cannot_write(bad):
     with pytest.raises(ValueError, match="v >= 1"):
         elias_gamma(bad)
+
+
+# ------------------------------------------------ claim Z7: mismatch against unused code space
+def test_overhead_split_of_the_huffman_and_the_2_bit_code():
+    """Z7: Huffman's excess is all mismatch, the 2-bit code's all unused space, five times more."""
+    third = [Fraction(1, 3)] * 3
+    mismatch, unused = overhead_split([1, 2, 2], third)
+    assert mismatch == pytest.approx(5 / 3 - math.log2(3), abs=1e-15) and unused == 0
+    assert round(mismatch, 4) == 0.0817
+    mismatch2, unused2 = overhead_split([2, 2, 2], third)
+    assert mismatch2 == pytest.approx(0, abs=1e-15) and unused2 == pytest.approx(math.log2(4 / 3))
+    assert round(unused2, 3) == 0.415 and 5 < unused2 / mismatch < 5.1
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.integers(1, 8), min_size=2, max_size=6), st.integers(0, 2**32 - 1))
+def test_overhead_split_adds_up_to_L_minus_H(lengths, seed):
+    if kraft_sum(lengths) > 1:
+        with pytest.raises(ValueError, match="Kraft sum"):
+            overhead_split(lengths, [1 / len(lengths)] * len(lengths))
+        return
+    p = np.random.default_rng(seed).dirichlet(np.ones(len(lengths)))
+    mismatch, unused = overhead_split(lengths, p)
+    L = float(np.dot(p, lengths))
+    assert mismatch >= 0 and unused >= 0
+    assert mismatch + unused == pytest.approx(L - entropy_bits(p), abs=1e-12)
+
+
+def test_overhead_split_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="3 codeword lengths but 2"):
+        overhead_split([1, 2, 2], [0.5, 0.5])
+    with pytest.raises(ValueError, match="sum to 1"):
+        overhead_split([1, 2, 2], [0.5, 0.5, 0.5])
+
+
+# ------------------------------------------------ claim Z9: what a prefix code makes of any bit string
+def test_prefix_decode_reads_codewords_and_returns_what_is_left():
+    code = ["0", "10", "11"]
+    assert prefix_decode("010110", code) == ([0, 1, 2, 0], "")
+    assert prefix_decode("1", code) == ([], "1")          # ends inside a codeword
+    assert prefix_decode("0101", code) == ([0, 1], "1")
+    assert prefix_decode("", code) == ([], "")
+    rng = np.random.default_rng(7)
+    msg = rng.integers(0, 3, 500).tolist()
+    assert prefix_decode("".join(code[s] for s in msg), code) == (msg, "")
+
+
+def test_a_flipped_bit_in_a_huffman_stream_changes_the_symbols_that_follow():
+    code = ["0", "10", "11"]
+    msg = [1, 1, 1, 0, 2, 0]
+    bits = "".join(code[s] for s in msg)                  # 10 10 10 0 11 0
+    flipped = "0" + bits[1:]                              # 0 0 10 10 0 11 0: the framing shifts
+    out, rest = prefix_decode(flipped, code)
+    assert rest == "" and out == [0, 0, 1, 1, 0, 2, 0] and len(out) == len(msg) + 1
+
+
+def test_prefix_decode_rejects_what_it_cannot_read():
+    with pytest.raises(ValueError, match="not prefix-free"):
+        prefix_decode("01", ["0", "01"])
+    with pytest.raises(ValueError, match="no codeword matches"):
+        prefix_decode("0011", ["00", "01"])              # Kraft sum 1/2: "1..." is no codeword
+    with pytest.raises(ValueError, match="only the characters"):
+        prefix_decode("012", ["0", "10", "11"])
+    with pytest.raises(TypeError, match="string of 0s and 1s"):
+        prefix_decode([0, 1], ["0", "10", "11"])
+
+
+# ------------------------------------------------ McMillan's count
+def test_extension_counts_behind_mcmillans_proof():
+    for code in (["0", "01"], ["0", "10", "11"], ["1", "10", "100"]):   # uniquely decodable
+        c = kraft_sum(map(len, code))
+        for k in (1, 3, 6):
+            counts = extension_counts(code, k)
+            assert all(seqs == strings <= 2**m for m, (seqs, strings) in counts.items())
+            assert sum(Fraction(seqs, 2**m) for m, (seqs, _) in counts.items()) == c**k
+    counts = extension_counts(["0", "1", "01"], 6)              # not uniquely decodable
+    assert any(seqs > strings for seqs, strings in counts.values())
+    assert any(seqs > 2**m for m, (seqs, _) in counts.items())  # Kraft sum 5/4: (5/4)^k outgrows k l_max
+    with pytest.raises(ValueError, match="too many"):
+        extension_counts(["0", "10", "11"], 20)

@@ -77,7 +77,7 @@ def test_announce_simplex_numbers():
     assert "(0.665, 0.245, 0.090)" in text and "0.408 ≤ (log 3)/λ = 1.1" in text
     assert "entropy 0.832" in text
     big = cx.announce_simplex({"lam": 13.45434264, "x2": 1.5})
-    assert "(0.001, 0.999, 0.000)" in big and "8.9e−05 ≤ (log 3)/λ = 0.0817" in big  # at the corner of x2
+    assert "(0.001, 0.999, 0.000)" in big and "8.9×10⁻⁵ ≤ (log 3)/λ = 0.0817" in big  # at the corner of x2
 
 
 def test_simplex_page_weight_is_bounded(simplex):
@@ -102,8 +102,8 @@ def test_race_frames_hold_the_loss_gaps(race):
 
 def test_announce_race_numbers():
     text = cx.announce_race({"sep": 2.0})
-    assert text.startswith("iterations to l* + 10⁻⁶:")
-    assert "Newton 6" in text and "gradient descent > 60 (gap 3e-03)" in text and "Böhning > 60 (gap 2e-03)" in text
+    assert text.startswith("iterations to ℓ* + 10⁻⁶:")
+    assert "Newton 6" in text and "gradient descent > 60 (gap 3×10⁻³)" in text and "Böhning > 60 (gap 2×10⁻³)" in text
     easy = cx.announce_race({"sep": 0.5})
     assert "gradient descent 13" in easy and "Böhning 10" in easy and "Newton 3" in easy
 

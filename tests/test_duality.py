@@ -156,3 +156,32 @@ def test_conjugate_of_lse_is_minus_the_entropy():
         assert du.lse_conjugate(p) == pytest.approx(-du.entropy(p), abs=1e-10)
     with pytest.raises(ValueError, match="every entry > 0"):
         du.lse_conjugate([1.0, 0.0])
+
+
+# ------------------------------------------------ A* = -H on the simplex, +inf off it (issue 22)
+def test_conjugate_is_attained_on_the_line_log_p_plus_c():
+    p = np.array([0.2, 0.3, 0.5])
+    for c in (-3.0, 0.0, 2.5):
+        assert du.conjugate_objective(p, np.log(p) + c) == pytest.approx(-du.entropy(p), abs=1e-14)
+    thetas = np.random.default_rng(5).normal(scale=3, size=(500, 3))
+    assert max(du.conjugate_objective(p, t) for t in thetas) < -du.entropy(p)
+    assert du.conjugate_escape(p) is None and du.conjugate_escape([1.0, 0.0, 0.0]) is None
+
+
+@pytest.mark.parametrize("p", [[0.5, 0.3, 0.1], [0.5, 0.5, 0.5], [0.7, 0.5, -0.2], [1.2, -0.2, 0.0]])
+def test_off_the_simplex_the_conjugate_objective_grows_without_bound(p):
+    d, s = du.conjugate_escape(p)
+    assert s > 0
+    values = [du.conjugate_objective(p, t * d) for t in (0.0, 10.0, 100.0, 1000.0)]
+    for t, v in zip((0.0, 10.0, 100.0, 1000.0), values):
+        assert v >= s * t - math.log(3) - 1e-9
+    assert np.all(np.diff(values) > 0) and values[-1] > 100 * s
+    if abs(sum(p) - 1) > 1e-12:                          # along +-1 the formula is exact
+        assert values[-1] == pytest.approx(1000 * s - math.log(3), rel=1e-12)
+
+
+def test_conjugate_functions_reject_bad_input():
+    with pytest.raises(ValueError, match="3 entries"):
+        du.conjugate_objective([0.5, 0.5], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="finite"):
+        du.conjugate_escape([np.nan, 1.0])

@@ -139,8 +139,10 @@ def test_mle_is_moment_matching():
 
 
 def test_mle_without_a_class_has_no_finite_solution():
-    with pytest.raises(ValueError, match="never observed"):
+    with pytest.raises(ValueError, match="^class 3 never observed"):     # classes counted from 1, as the text does
         ef.mle_logits(np.eye(3)[[0, 1, 1]])
+    with pytest.raises(ValueError, match="^classes 1, 3 never observed"):
+        ef.mle_logits(np.eye(3)[[1, 1]])
     with pytest.raises(ValueError, match="one-hot"):
         ef.mle_logits([[0.5, 0.5, 0.0]])
 
@@ -248,3 +250,42 @@ def test_dirichlet_values_and_conjugacy():
         ef.dirichlet_log_density([0.2, 0.3, 0.5], [1, 0, 1])
     with pytest.raises(ValueError, match="inside the simplex"):
         ef.dirichlet_log_density([0.5, 0.5, 0.0], [1, 1, 1])
+
+
+def test_marginal_likelihood_of_a_sequence_by_gamma_functions_and_label_by_label():
+    # two labels 0 then 1 under Dir(1, 1): P = 1/2 * 1/3 (Polya's urn)
+    assert ef.sequential_log_evidence([0, 1], [1.0, 1.0]) == pytest.approx(np.log(1 / 6), rel=1e-14)
+    assert ef.dirichlet_log_evidence([1, 1], [1.0, 1.0]) == pytest.approx(np.log(1 / 6), rel=1e-14)
+    rng = np.random.default_rng(4)
+    alpha = np.array([0.5, 2.0, 3.0, 1.0])
+    seq = rng.choice(4, size=60)
+    counts = np.bincount(seq, minlength=4)
+    by_label = ef.sequential_log_evidence(seq, alpha)
+    assert ef.dirichlet_log_evidence(counts, alpha) == pytest.approx(by_label, rel=1e-12)
+    # the order does not matter for a sequence, and the counts add the multinomial coefficient
+    assert ef.sequential_log_evidence(rng.permutation(seq), alpha) == pytest.approx(by_label, rel=1e-12)
+    # it is the constant log prior + log likelihood - log posterior
+    q = rng.dirichlet(np.ones(4))
+    const = ef.dirichlet_log_density(q, alpha) + counts @ np.log(q) - ef.dirichlet_log_density(q, alpha + counts)
+    assert const == pytest.approx(by_label, rel=1e-12)
+    assert ef.sequential_log_evidence([], alpha) == 0.0
+
+
+def test_log_multinomial_coefficient_counts_the_sequences():
+    assert ef.log_multinomial_coefficient([1, 1]) == pytest.approx(np.log(2))
+    assert ef.log_multinomial_coefficient([2, 1, 0]) == pytest.approx(np.log(3))
+    assert ef.log_multinomial_coefficient([3]) == 0.0
+    for bad in ([-1, 2], [0.5, 1], [np.nan, 1], [1e300, 1], []):
+        with pytest.raises(ValueError, match="non-negative integers"):
+            ef.log_multinomial_coefficient(bad)
+
+
+@pytest.mark.parametrize("labels, alpha, message", [
+    ([0, 3], [1.0, 1.0, 1.0], "class indices"),
+    ([0.5, 1], [1.0, 1.0], "class indices"),
+    ([0, 1], [1.0, 0.0], "positive"),
+    ([0, 1], [[1.0, 1.0]], "positive"),
+])
+def test_sequential_evidence_rejects_bad_input(labels, alpha, message):
+    with pytest.raises(ValueError, match=message):
+        ef.sequential_log_evidence(labels, alpha)

@@ -19,7 +19,9 @@ def test_curves_are_the_block_and_huffman_rates():
 
 def test_announce_gives_the_rates_at_the_slider_position():
     assert ch3.announce_block_rates({"n": 5}) == (
-        "n = 5: fixed block code 8 bits, 1.6000 bits per trit (+0.95 % over log₂3); Huffman on blocks 1.5893")
+        "n = 5: fixed block code 8 bits, 1.6000 bits per trit (+0.95 % over log₂3); "
+        "Huffman on blocks 1.5893 (+0.27 %)")
+    assert f"{100 * (1.5893 / math.log2(3) - 1):.2f}" == "0.27"
     assert ch3.announce_block_rates({"n": 29.0}).startswith("n = 29: fixed block code 46 bits, 1.5862")
 
 
@@ -36,5 +38,6 @@ def test_figure_marks_the_chosen_block_length_and_names_the_records():
     marks = [t for t in frame if type(t).__name__ == "Points"]
     assert list(marks[0].x) == [17, 17]
     assert marks[0].y[0] == pytest.approx(27 / 17)
-    texts = [t.text for t in frame if type(t).__name__ == "Text"]
-    assert texts[0] == "n = 17: 27 bits per block"
+    assert not [t for t in frame if type(t).__name__ == "Text"]  # the numbers are the readout, off the plot
+    assert fig.announcement([16]).startswith("n = 17: fixed block code 27 bits")
+    assert fig.payload()["sliders"][0]["text"][:2] == ["1 trit", "2 trits"]

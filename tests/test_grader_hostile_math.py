@@ -21,7 +21,7 @@ from softmaxbook.grader.parse import MAX_BITS, ParseError, parse, symbol_names
 THETA = "theta1 theta2 theta3".split()
 NAMES = symbol_names(sp.symbols("theta1 theta2 theta3", real=True))
 TOWER = "((sqrt(2)*3**999)**1000*sqrt(2))**100"          # 38 characters: 137 s before the fix
-MAX350 = "Max(" + ", ".join(f"{k}*theta1 + theta2" for k in range(350)) + ")"   # 81 s before the fix
+MAX350 = "Max(" + ", ".join(f"{k}*o1 + o2" for k in range(350)) + ")"   # 81 s before the fix
 SLOW_LIST = [f"(({k}*sqrt(2)*3**999)**1000*sqrt(2))**100" for k in range(1000)]   # N times as slow
 
 
@@ -55,12 +55,12 @@ def both_sides(ex_id, answer, same=True):
     ("ch1.mean", SLOW_LIST, "expected 3 entries, got a list of 1000 entries"),
     ("ch1.log_partition", SLOW_LIST, "expected a single expression, got a list of 1000"),
     ("ch2.hessian", [SLOW_LIST[:3]] * 3, "expression too large"),
-    ("ch1.log_partition", "Max(" + ", ".join(f"Max({k}*theta1, theta2, theta3)" for k in range(6)) + ")",
+    ("ch1.log_partition", "Max(" + ", ".join(f"Max({k}*o1, o2, o3)" for k in range(6)) + ")",
      "all max/min together at most 16"),
     ("ch1.log_partition", "exp(1000000*log(3))", "exponent is too large"),
-    ("ch1.log_partition", "exp(theta1 + 900*log(3**99))", "exp(c*log(x)) gives a number of about"),
+    ("ch1.log_partition", "exp(o1 + 900*log(3**99))", "exp(c*log(x)) gives a number of about"),
     ("ch1.log_partition", "E**(999*log(7**50))", "expression too large"),
-    ("ch1.log_partition", "theta1**(exp(exp(3)))", "exponent is too large"),
+    ("ch1.log_partition", "o1**(exp(exp(3)))", "exponent is too large"),
     ("ch2.max_eigenvalue", "exp(exp(exp(exp(3))))", "too large to evaluate"),
     ("ch2.max_eigenvalue", "*".join(f"({'*'.join(['10' * 30] * 10)})" for _ in range(30)), f"(the limit is {MAX_BITS})"),
     ("ch2.covariance", [["1/2"] * 3] * 3 + [["1"] * 3] * 40, "expected 9 entries"),
@@ -90,8 +90,8 @@ def _balanced_sum(terms):
 def test_math_within_every_size_cap_stops_at_the_time_limit(monkeypatch):
     # Within every size cap, 200 products of sums cost ~0.2 s to form and evaluate; with
     # the limit lowered to 20 ms the same path (parse, then evaluation) must stop at it.
-    slow = "log(" + "*".join(f"(theta1**2 + theta2**2 + {k})" for k in range(200)) + ")"
-    slow_sum = _balanced_sum([f"theta1**{k}" for k in range(2, 702)])
+    slow = "log(" + "*".join(f"(o1**2 + o2**2 + {k})" for k in range(200)) + ")"
+    slow_sum = _balanced_sum([f"o1**{k}" for k in range(2, 702)])
     monkeypatch.setattr(compare, "EVAL_SECONDS", 0.02)
     for answer in (slow, slow_sum):
         for grade in (lambda a: check("ch1.log_partition", a),
@@ -175,13 +175,13 @@ def test_a_gap_that_differs_only_above_d_6_is_not_accepted():
 
 
 @pytest.mark.parametrize("ex_id, answer", [
-    # differ from the reference only far from the usual range -2 < θ < 2
-    ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + exp(theta3)) + Max(0, theta1 - 10)"),
-    ("ch1.log_partition", "Max(theta1, theta2, theta3, log(exp(theta1) + exp(theta2) + exp(theta3)) - 1e-3*Max(0, theta3 - 5))"),
-    ("ch1.mean", ["exp(theta1)/(exp(theta1)+exp(theta2)+exp(theta3))",
-                  "exp(theta2)/(exp(theta2)+exp(theta1)+exp(theta3))",
-                  "exp(theta3)/(exp(theta1)+exp(theta2)+exp(theta3)) + Max(0, -theta3 - 20)"]),
-    ("ch1.sigmoid_variance", "exp(theta)/(1+exp(theta))**2 + exp(theta - 30)/10**6"),
+    # differ from the reference only far from the usual range -2 < o < 2
+    ("ch1.log_partition", "log(exp(o1) + exp(o2) + exp(o3)) + Max(0, o1 - 10)"),
+    ("ch1.log_partition", "Max(o1, o2, o3, log(exp(o1) + exp(o2) + exp(o3)) - 1e-3*Max(0, o3 - 5))"),
+    ("ch1.mean", ["exp(o1)/(exp(o1)+exp(o2)+exp(o3))",
+                  "exp(o2)/(exp(o2)+exp(o1)+exp(o3))",
+                  "exp(o3)/(exp(o1)+exp(o2)+exp(o3)) + Max(0, -o3 - 20)"]),
+    ("ch1.sigmoid_variance", "exp(o1)/(1+exp(o1))**2 + exp(o1 - 30)/10**6"),
     ("ch4.bound", "log(n)/lam + exp(-1/lam)/1e3"),
     ("ch2.gradient", ["p1 - y1", "p2 - y2", "p3 - y3 + exp(o3 - 15)"]),
 ])
@@ -195,11 +195,11 @@ def test_answers_that_differ_only_outside_the_usual_range_fail(ex_id, answer):
     ("ch4.gap", "log(exp(d) + 1) - d"),
     ("ch4.gap", "-log(sigma(d))"),
     ("ch4.gap", "log((1 + exp(d))/exp(d))"),
-    ("ch1.log_partition", "Max(θ1,θ2,θ3) + log(exp(θ1 - Max(θ1,θ2,θ3)) + exp(θ2 - Max(θ1,θ2,θ3)) + exp(θ3 - Max(θ1,θ2,θ3)))"),
-    ("ch1.mean", [f"exp(theta{i} - Max(theta1, theta2, theta3))/(exp(theta1 - Max(theta1, theta2, theta3)) + "
-                  "exp(theta2 - Max(theta1, theta2, theta3)) + exp(theta3 - Max(theta1, theta2, theta3)))" for i in (1, 2, 3)]),
-    ("ch1.sigmoid_variance", "exp(-theta)/(1 + exp(-theta))**2"),
-    ("ch1.sigmoid_variance", "1/(2 + exp(theta) + exp(-theta))"),
+    ("ch1.log_partition", "Max(o1,o2,o3) + log(exp(o1 - Max(o1,o2,o3)) + exp(o2 - Max(o1,o2,o3)) + exp(o3 - Max(o1,o2,o3)))"),
+    ("ch1.mean", [f"exp(o{i} - Max(o1, o2, o3))/(exp(o1 - Max(o1, o2, o3)) + "
+                  "exp(o2 - Max(o1, o2, o3)) + exp(o3 - Max(o1, o2, o3)))" for i in (1, 2, 3)]),
+    ("ch1.sigmoid_variance", "exp(-o1)/(1 + exp(-o1))**2"),
+    ("ch1.sigmoid_variance", "1/(2 + exp(o1) + exp(-o1))"),
     ("ch4.bound", "log(n)*lam**(-1)"),
     ("ch2.gradient", ["exp(o1)/(exp(o1)+exp(o2)+exp(o3)) - y1", "exp(o2)/(exp(o1)+exp(o2)+exp(o3)) - y2",
                       "exp(o3)/(exp(o1)+exp(o2)+exp(o3)) - (1 - y1 - y2)"]),
@@ -217,11 +217,11 @@ def test_nan_and_inf_answers_get_a_clear_message():
 
 
 def test_malformed_plain_answers_from_a_forged_journal_get_a_row_not_a_crash():
-    deep = {"t": "text", "v": "theta1"}
+    deep = {"t": "text", "v": "o1"}
     for _ in range(50):
         deep = {"t": "seq", "v": [deep]}
-    for ans in ({"t": "seq", "v": "theta1"}, {"t": "seq", "v": [1, 2, 3]}, deep,
-                {"t": "num", "v": "1e999"}, {"t": "text", "v": ["theta1"]}):
+    for ans in ({"t": "seq", "v": "o1"}, {"t": "seq", "v": [1, 2, 3]}, deep,
+                {"t": "num", "v": "1e999"}, {"t": "text", "v": ["o1"]}):
         results, _ = grade_answers({"ch1.mean": ans})
         r = results["ch1.mean"]
         assert not r.passed and r.message.startswith(("Could not read", "Expected")), r.message
@@ -327,7 +327,7 @@ def test_every_declared_wrong_answer_keeps_its_own_feedback_at_the_wide_points(e
 
 
 def _random_formula(rng, depth):
-    atoms = ["theta1", "theta2", "2", "999", "10**59", "1e300", "1e-300", "pi", "E", "0", "1/7", "sqrt(2)", "3**999"]
+    atoms = ["o1", "o2", "2", "999", "10**59", "1e300", "1e-300", "pi", "E", "0", "1/7", "sqrt(2)", "3**999"]
     if depth == 0 or rng.random() < 0.2:
         return rng.choice(atoms)
     a, b = _random_formula(rng, depth - 1), _random_formula(rng, depth - 1)
@@ -349,5 +349,5 @@ def test_random_formulas_from_hostile_pieces_never_crash_or_hang_the_grader():
 
 def test_a_float_that_sympy_turns_into_a_slow_gcd_is_stopped_by_the_deadline():
     # Passes every cap; sympy's Mul then spends seconds in a gcd of 1e600 and 2.
-    r = both_sides("ch1.log_partition", "sqrt(2**(1/4)*(1e300*1e300)) + theta1", same=False)
+    r = both_sides("ch1.log_partition", "sqrt(2**(1/4)*(1e300*1e300)) + o1", same=False)
     assert "took too long to read and evaluate" in r.message or "Not equivalent" in r.message or ", but " in r.message

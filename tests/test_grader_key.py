@@ -71,7 +71,7 @@ def test_the_instructor_checks_the_key_from_the_command_line(tmp_path, monkeypat
     assert out.stdout.startswith("the key is sound: 22 exercises in 4 files; 61 declared wrong answers")
     from softmaxbook.grader.key.__main__ import main
     _write(tmp_path, "[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n"
-                     "wrong = [[1, 'one is the reference']]\n")
+                     "precision = 'exact'\nwrong = [[1, 'one is the reference']]\n")
     monkeypatch.setattr(answer_key, "HERE", tmp_path)
     assert main([]) == 1
     assert "ch1.x: the wrong answer 1 gets 'Correct.', not its own feedback" in capsys.readouterr().err
@@ -102,12 +102,12 @@ def _wrong_but_undeclared():
         ("ch4.gap", "log(2) - 2*d", "Your expression is negative at d = "),
         ("ch4.gap", "log(2)/(1 + d)", "At d = 300 your expression gives 0.002303, but the gap vanishes as d → ∞"),
         ("ch4.bound", "log(n + 1)/lam", "At n = 1, lam = 1 your expression gives 0.6931, but the gap for a single number"),
-        ("ch1.sigmoid_variance", "-exp(theta)/(1 + exp(theta))**2", "but A''(θ) is a variance, positive for every θ"),
-        ("ch1.sigmoid_variance", "exp(theta)/(1 + exp(theta))**3", "At theta = 0 your expression gives 0.125, but A''(0)"),
-        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + 2*exp(theta3)) + theta1", "Exchanging theta1 and theta2"),
-        ("ch1.log_partition", "log(exp(theta1) + exp(theta2) + exp(theta3)) + 1", "At theta1 = 0, theta2 = 0, theta3 = 0"),
-        ("ch1.mean", ["exp(theta1)/(1 + exp(theta1))", "exp(theta2)/(1 + exp(theta2))", "exp(theta3)/(1 + exp(theta3))"],
-         "∇A(θ) = E[Y] is a vector of probabilities, which add up to 1"),
+        ("ch1.sigmoid_variance", "-exp(o1)/(1 + exp(o1))**2", "but A''(o1) is a variance, positive for every o1"),
+        ("ch1.sigmoid_variance", "exp(o1)/(1 + exp(o1))**3", "At o1 = 0 your expression gives 0.125, but A''(0)"),
+        ("ch1.log_partition", "log(exp(o1) + exp(o2) + 2*exp(o3)) + o1", "Exchanging o1 and o2"),
+        ("ch1.log_partition", "log(exp(o1) + exp(o2) + exp(o3)) + 1", "At o1 = 0, o2 = 0, o3 = 0"),
+        ("ch1.mean", ["exp(o1)/(1 + exp(o1))", "exp(o2)/(1 + exp(o2))", "exp(o3)/(1 + exp(o3))"],
+         "∇A(o) = E[Y] is a vector of probabilities, which add up to 1"),
         ("ch1.nll", "yT", None),
         ("ch2.gradient", ["p1 - y1", "p2 - y2", "p3"], "the gradient's entries add up to 0"),
         ("ch2.hessian", [["p1*(1-p1)", "-p1*p2", "0"], ["-p1*p2", "p2*(1-p2)", "-p2*p3"], ["-p1*p3", "-p2*p3", "p3*(1-p3)"]],
@@ -140,6 +140,62 @@ def test_no_feedback_shows_the_reference():
     assert len(messages) > 100
     shown = [(i, m) for i, m in messages if answer_key.shows_reference(EXERCISES[i], m)]
     assert shown == []
+
+
+# The reference of every exercise stated the ways a feedback text might state it: in the
+# course's prose notation (vectors, indices, transposes, LSE, e^x, subscripts, ½) or by
+# naming the right option; each must be caught by the key's validation.
+STATED = {
+    "ch1.log_partition": ["it is log Σ_j e^{o_j}", "log(e^{o₁} + e^{o₂} + e^{o₃})", "LSE(θ)"],
+    "ch1.mean": ["∇A = p", "∇A = softmax(θ)", "the entries e^{o_i}/Σ_j e^{o_j}"],
+    "ch1.sigmoid_variance": ["it is σ(o1)(1 − σ(o1))", "e^{o₁}/(1 + e^{o₁})²"],
+    "ch1.nll": ["the loss is its negative, A(o) − yᵀo.", "A(θ) − θᵀy", "−Σ_i y_i log softmax(o)_i",
+                "−Σ_i y_i log p_i", "LSE(o) − Σ_i y_i o_i"],
+    "ch1.moment_matching": ["[0.388, −0.999, 0.611]", "(0.3877, −0.9986, 0.6109)"],
+    "ch1.hessian_rank": ["the rank is 4"],
+    "ch2.gradient": ["it is p − y", "p_i − y_i", "softmax(o) − y"],
+    "ch2.hessian": ["H = diag(p) − ppᵀ", "diag(p) − p pᵀ", "∂p_i/∂o_j = p_i(δ_ij − p_j)", "δ_ij p_i − p_i p_j"],
+    "ch2.covariance": ["[[0.09, −0.06, −0.03], [−0.06, 0.24, −0.18], [−0.03, −0.18, 0.21]]"],
+    "ch2.max_eigenvalue": ["½", "the bound 1/2", "0.5"],
+    "ch2.whose_variance": ["option a", "(a)", "the one-hot label Y ~ Categorical(p)"],
+    "ch3.entropy": ["log₂ 3", "≈ 1.585 bits", "log(3)/log(2)"],
+    "ch3.huffman_rate": ["5/3", "(1 + 2 + 2)/3 bits", "1.667"],
+    "ch3.better_code": ["the answer is (c)", "0, 10, 11 is best"],
+    "ch3.block_bits": ["return (3**n - 1).bit_length()"],
+    "ch3.codec": ['out.append(format(value, f"0{_width(len(chunk))}b"))'],
+    "ch4.gap": ["log(1 + e^{−d})", "the gap is log(1 + e^(−d))"],
+    "ch4.bound": ["(log n)/λ", "λ⁻¹ log n", "log(n)/lam"],
+    "ch4.limit": ["(a)"],
+    "ch4.softmin_formula": ["answer a", "−λ⁻¹ LSE(−λx)"],
+    "ch4.softmin": ["return float(-(m + np.log(np.sum(np.exp(z - m)))) / lam)"],
+    "ch4.stable_lse": ["return float(m + np.log(np.sum(np.exp(x - m))))"],
+}
+# Formulas near the reference that are not it (declared wrong answers among them): no false alarm.
+NOT_STATED = {
+    "ch1.nll": ["yᵀo − A(o)", "A(o) + yᵀo", "A(o) − 2yᵀo", "−yᵀo"],
+    "ch1.log_partition": ["the partition function Z(o)", "A(o) must make exp(oᵀy − A(o)) sum to 1", "max(o)"],
+    "ch2.hessian": ["diag(p)", "−p_i p_j", "p_i(1 − p_i)", "p pᵀ − diag(p)"],
+    "ch2.gradient": ["y − p", "p_i(1 − p_i)"],
+    "ch3.huffman_rate": ["log₂ 3", "2 bits", "1.6"],
+    "ch4.bound": ["log(2)/λ", "log n"],
+}
+
+
+def test_every_exercise_has_stated_references_in_this_test():
+    assert set(STATED) == set(EXERCISES)
+
+
+@pytest.mark.parametrize("ex_id, text", [(i, t) for i, ts in STATED.items() for t in ts])
+def test_the_validation_catches_a_text_stating_the_reference_in_any_form(ex_id, text, monkeypatch):
+    ex = EXERCISES[ex_id]
+    assert answer_key.shows_reference(ex, text)
+    monkeypatch.setattr(ex, "task", f"{ex.task} ({text})")     # a learner reads the task too
+    assert f"{ex_id}: feedback shows the reference: {ex.task[:80]!r}" in answer_key.check({ex_id: ex})
+
+
+@pytest.mark.parametrize("ex_id, text", [(i, t) for i, ts in NOT_STATED.items() for t in ts])
+def test_a_formula_that_is_not_the_reference_is_not_reported(ex_id, text):
+    assert not answer_key.shows_reference(EXERCISES[ex_id], text)
 
 
 def test_the_test_submissions_come_from_the_key():
@@ -203,6 +259,10 @@ def _write(tmp_path, text):
      "reference = 'x'\nsample = [{names = ['x'], uniform = [0, 1]}]\nprobes = [{at = {y = 0}, name = 'q'}]\n",
      "give a value to every symbol (x)"),
     ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\n", "KeyError: 'answer'"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\n",
+     "ValueError: a numeric exercise states its precision once: precision = 3"),
+    ("[[exercise]]\nid = 'ch1.x'\nkind = 'numeric'\ntask = 't'\nanswer = 'a'\nreference = 1\nprecision = 0.001\n",
+     "not 0.001"),
     ("[[exercise]\n", "ch1.toml: not valid TOML"),
 ])
 def test_a_malformed_key_is_refused_naming_the_file_and_the_exercise(tmp_path, monkeypatch, text, message):

@@ -19,10 +19,9 @@ from softmaxbook.grader import EXERCISES, check, exercises, progress
 from softmaxbook import lse as course_lse
 from softmaxbook.grader import learner
 
-t1, t2, t3 = sp.symbols("theta1 theta2 theta3", real=True)
-theta = sp.Symbol("theta", real=True)
 p1, p2, p3 = sp.symbols("p1 p2 p3", positive=True)
 o1, o2, o3 = sp.symbols("o1 o2 o3", real=True)
+t1, t2, t3 = o1, o2, o3        # chapter 1's logits, its natural parameter θ = o
 y1, y2, y3 = sp.symbols("y1 y2 y3", nonnegative=True)
 d = sp.Symbol("d", positive=True)
 n, lam = sp.symbols("n lam", positive=True)
@@ -63,8 +62,8 @@ def _lse(x):
 def _block_bits(n):
     if not isinstance(n, int) or n < 1:
         raise ValueError("n >= 1")
-    bits = 0
-    while 2**bits < 3**n:      # smallest code length with 2^bits >= 3^n codewords
+    bits = math.ceil(n * math.log2(3)) - 1
+    while 2**bits < 3**n:      # smallest code length with 2^bits >= 3^n codewords (exact from a float guess)
         bits += 1
     return bits
 
@@ -94,9 +93,9 @@ def right_answers():
     o, loss = _loss_in_logits()
     A = sp.log(sp.exp(t1) + sp.exp(t2) + sp.exp(t3))
     return {
-        "ch1.log_partition": "log(exp(θ1) + exp(θ2) + exp(θ3))",
+        "ch1.log_partition": "log(exp(o1) + exp(o2) + exp(o3))",
         "ch1.mean": [sp.diff(A, t) for t in (t1, t2, t3)],
-        "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(theta)), theta, 2),
+        "ch1.sigmoid_variance": sp.diff(sp.log(1 + sp.exp(o1)), o1, 2),
         "ch1.nll": -sum(y * sp.log(sp.exp(t) / sp.exp(A)) for y, t in zip((y1, y2, y3), (t1, t2, t3))),
         "ch1.moment_matching": np.log([0.4, 0.1, 0.5]) - np.log([0.4, 0.1, 0.5]).mean(),
         "ch1.hessian_rank": np.linalg.matrix_rank(np.cov(np.eye(5)[np.random.default_rng(1).choice(5, 5000)].T), tol=1e-9),
@@ -132,7 +131,7 @@ def test_right_answers_pass(ex_id):
 def test_alternative_forms_pass():
     assert check("ch2.hessian", sp.Matrix(3, 3, lambda i, j: [p1, p2, p3][i] * (int(i == j) - [p1, p2, p3][j]))).passed
     assert check("ch2.gradient", [p1 - y1, p2 - y2, p3 - (1 - y1 - y2)]).passed
-    assert check("ch1.sigmoid_variance", "sigma(θ)*(1-sigma(θ))").passed
+    assert check("ch1.sigmoid_variance", "sigma(o1)*(1-sigma(o1))").passed
     assert check("ch2.covariance", [[0.09, -0.06, -0.03], [-0.06, 0.24, -0.18], [-0.03, -0.18, 0.21]]).passed
     assert check("ch2.max_eigenvalue", sp.Rational(1, 2)).passed
     assert check("ch3.huffman_rate", "5/3").passed
@@ -141,11 +140,11 @@ def test_alternative_forms_pass():
 # Known wrong answers from the course specification: named feedback, score below 1.
 WRONG = [
     ("ch2.hessian", sp.zeros(3, 3), "treating p as a constant inside p − y"),
-    ("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)), "off-diagonal entries should be −p_i p_j"),
-    ("ch2.hessian", sp.diag(*[p - (p1**2 + p2**2 + p3**2) for p in (p1, p2, p3)]), "gives 0 instead of −p_i p_j"),
+    ("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)), "off-diagonal entries are not 0"),
+    ("ch2.hessian", sp.diag(*[p - (p1**2 + p2**2 + p3**2) for p in (p1, p2, p3)]), "for i ≠ j it gives 0"),
     ("ch2.gradient", [-y + (y1 * p1 + y2 * p2 + y3 * p3) for y in (y1, y2, y3)], "Wrong index"),
     ("ch2.gradient", [y1 - p1, y2 - p2, y3 - p3], "sign"),
-    ("ch2.covariance", np.diag([0.09, 0.24, 0.21]), "off-diagonal covariances should be −p_i p_j"),
+    ("ch2.covariance", np.diag([0.09, 0.24, 0.21]), "off-diagonal covariances are not 0"),
     ("ch2.whose_variance", "b", "has no variance"),
     ("ch2.max_eigenvalue", 0.25, "diagonal entry"),
     ("ch3.huffman_rate", 3, "costs 3 bits per symbol: worse than 2"),
@@ -153,14 +152,14 @@ WRONG = [
     ("ch3.better_code", "a", "costs 3 bits per symbol: worse than 2"),
     ("ch3.better_code", "d", "Equal lengths cost 2 bits"),
     ("ch3.entropy", 2, "fixed-length"),
-    ("ch1.log_partition", "exp(theta1) + exp(theta2) + exp(theta3)", "partition function"),
-    ("ch1.log_partition", "max(theta1, theta2, theta3)", "λ → ∞ limit"),
+    ("ch1.log_partition", "exp(o1) + exp(o2) + exp(o3)", "partition function"),
+    ("ch1.log_partition", "max(o1, o2, o3)", "max(o) is only a limit"),
     ("ch1.mean", [sp.exp(t1), sp.exp(t2), sp.exp(t3)], "not normalised"),
-    ("ch1.sigmoid_variance", "sigma(theta)", "the mean"),
-    ("ch1.nll", "y1*theta1 + y2*theta2 + y3*theta3 - log(exp(theta1) + exp(theta2) + exp(theta3))", "log-likelihood"),
-    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3)) + y1*theta1 + y2*theta2 + y3*theta3", "Sign of yᵀθ"),
-    ("ch1.nll", "log(exp(theta1) + exp(theta2) + exp(theta3))", "misses the label"),
-    ("ch1.nll", "-(y1*theta1 + y2*theta2 + y3*theta3)", "not normalised"),
+    ("ch1.sigmoid_variance", "sigma(o1)", "the mean"),
+    ("ch1.nll", "y1*o1 + y2*o2 + y3*o3 - log(exp(o1) + exp(o2) + exp(o3))", "log-likelihood"),
+    ("ch1.nll", "log(exp(o1) + exp(o2) + exp(o3)) + y1*o1 + y2*o2 + y3*o3", "sign of the label term"),
+    ("ch1.nll", "log(exp(o1) + exp(o2) + exp(o3))", "does not depend on the label"),
+    ("ch1.nll", "-(y1*o1 + y2*o2 + y3*o3)", "not normalised"),
     ("ch1.moment_matching", [0.4, 0.1, 0.5], "class frequencies"),
     ("ch1.moment_matching", np.log([0.4, 0.1, 0.5]), "up to the constant"),
     ("ch1.moment_matching", [4 - 10 / 3, 1 - 10 / 3, 5 - 10 / 3], "not the centred counts"),
@@ -267,9 +266,9 @@ HOSTILE = [
     ("ch1.log_partition", "__import__('os').system('touch /tmp/pwned')", "only plain function calls"),
     ("ch1.log_partition", "exec('import os')", "unknown function"),
     ("ch1.log_partition", sp.Symbol("x") + 1, "unknown name 'x'"),
-    ("ch1.log_partition", "+".join(f"exp(theta1*{k})" for k in range(30_000)), "too long"),
+    ("ch1.log_partition", "+".join(f"exp(o1*{k})" for k in range(30_000)), "too long"),
     ("ch1.log_partition", sp.Add(*[sp.exp(k * t1) for k in range(3000)]), "too long"),
-    ("ch1.log_partition", "exp(exp(exp(exp(exp(theta1)))))", "Exchanging theta1 and theta2 changes your expression"),
+    ("ch1.log_partition", "exp(exp(exp(exp(exp(o1)))))", "Exchanging o1 and o2 changes your expression"),
     ("ch4.stable_lse", _raises, "raised RuntimeError"),
     ("ch4.stable_lse", _loops, "infinite loop"),
     ("ch4.softmin", _stubborn, "time limit"),
@@ -305,7 +304,7 @@ def test_results_render_in_jupyter_without_revealing_the_reference():
     r = check("ch2.hessian", sp.diag(p1 * (1 - p1), p2 * (1 - p2), p3 * (1 - p3)))
     html = r._repr_html_()
     assert "ch2.hessian" in html and "33%" in html
-    assert "p1*p2" not in html and "p_i p_j" in html  # names the entries, does not print the matrix
+    assert "p1*p2" not in html and "Cov[Y_i, Y_j]" in html  # names the entries, does not print the matrix
     for ex in EXERCISES.values():
         if ex.kind == "choice":
             right_text = ex.options[ex.correct]
@@ -359,7 +358,7 @@ def test_learner_side_runs_the_function_as_the_batch_grader_will():
     scale = 2.0
 
     def uses_a_constant_and_a_helper(x):
-        return _lse(x) * scale / 2
+        return _lse(x) + (scale - 2.0)
     assert check("ch4.stable_lse", uses_a_constant_and_a_helper).passed
 
 
@@ -392,3 +391,60 @@ def test_message_carries_the_specific_feedback_not_only_a_count():
     r = check("ch3.block_bits", _bits_raises)
     assert r.message.startswith("0 of ") and "RuntimeError: boom" in r.message
     assert r.details and all(d in r.message for d in r.details)
+
+
+def test_progress_says_where_it_is_stored_and_that_binder_forgets_it(private_progress):
+    shown = repr(progress()) + progress()._repr_html_()
+    assert str(private_progress) in shown and "Binder session forgets it" in shown
+    assert "progress().export(" in shown and "import_progress(" in shown
+
+
+def test_progress_is_carried_to_another_session_by_export_and_import(private_progress, tmp_path, monkeypatch):
+    check("ch4.limit", "a")
+    check("ch4.gap", "0")
+    exported = progress().export(tmp_path / "carry" / "my-progress.json")
+    assert exported.is_file() and json.loads(exported.read_text())["ch4.limit"]["passed"] is True
+    # A fresh session elsewhere (Binder: an empty home) has a pass of its own and a worse score.
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "elsewhere" / "progress.json"))
+    check("ch3.better_code", "c")
+    check("ch4.gap", "d")                  # a wrong answer scoring 0 there too
+    merged = learner.import_progress(exported)
+    assert merged.done == ["ch3.better_code", "ch4.limit"]
+    assert json.loads((tmp_path / "elsewhere" / "progress.json").read_text())["ch4.gap"]["score"] == 0.0
+    from softmaxbook.grader import import_progress
+    assert import_progress is learner.import_progress
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", r"not a progress file \(not JSON\)"),
+    ('["ch4.limit"]', "not a progress file of this course"),
+    ('{"ch9.x": {"score": 1, "passed": true}}', "not a progress file of this course"),
+    ('{"ch4.limit": {"score": "1"}}', "not a progress file of this course"),
+    (b"\xff\xfe\x00", "cannot read"),
+])
+def test_importing_a_file_that_is_not_a_progress_file_says_so_and_changes_nothing(content, message, tmp_path,
+                                                                                   private_progress):
+    check("ch4.limit", "a")
+    before = private_progress.read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ValueError, match=message):
+        learner.import_progress(bad)
+    with pytest.raises(ValueError, match="cannot read"):
+        learner.import_progress(tmp_path / "missing.json")
+    huge = tmp_path / "huge.json"
+    huge.write_text(" " * (learner.MAX_PROGRESS_BYTES + 1))
+    with pytest.raises(ValueError, match="too large"):
+        learner.import_progress(huge)
+    assert private_progress.read_text() == before
+
+
+def test_block_bits_asks_for_the_fewest_bits_and_2n_is_told_it_is_a_code_but_not_the_fewest():
+    assert "the fewest bits of a fixed-length code" in EXERCISES["ch3.block_bits"].task
+
+    def two_bits(n):
+        if n < 1:
+            raise ValueError("n >= 1")
+        return 2 * n
+    r = check("ch3.block_bits", two_bits)
+    assert any("is a fixed-length code, but not the fewest bits" in d for d in r.details), r.message

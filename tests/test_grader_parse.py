@@ -98,3 +98,74 @@ def test_a_long_flat_sum_is_one_level_deep_and_formed_in_one_step():
         alternating = f"({alternating} + 1) * 2"
     with pytest.raises(ParseError, match="nested too deeply"):
         parse(alternating, NAMES)
+
+
+# --------------------------------------------------------------------------- help with the shape asked
+
+from softmaxbook.grader import EXERCISES, check  # noqa: E402
+
+
+@pytest.fixture
+def private_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "progress.json"))
+
+
+def test_a_matrix_typed_as_people_write_it_is_told_how_to_write_a_matrix(private_progress):
+    msg = check("ch2.hessian", "diag(p) - p p^T").message
+    assert "'p^T' is a transpose" in msg and ".T" in msg                      # the offending parts
+    assert "'p p' is an implicit product: write p*p" in msg and "diag(...) builds a matrix" in msg
+    assert "list of 3 rows of 3 entries" in msg and "Matrix(...)" in msg and "NumPy array" in msg and "@" in msg
+    assert "exp(x)/(1 + exp(x))" not in msg                                  # no help for scalars
+
+
+@pytest.mark.parametrize("text, pointed", [
+    ("pᵀp", "'pᵀ' is a transpose"),
+    ("p.T @ p", "'p.T' is a transpose"),
+    ("p1(1 - p1)", "'p1 (...)' is an implicit product: write p1*(...)"),
+    ("[[p1 (1 - p1), -p1 p2, -p1*p3], [0, 0, 0], [0, 0, 0]]", "'p1 p2' is an implicit product"),
+    ("np.diag(p) - np.outer(p, p)", "builds a matrix"),
+    ("p1*p2", "expected a 3×3 matrix"),
+])
+def test_matrix_answers_point_at_the_offending_part(text, pointed, private_progress):
+    msg = check("ch2.hessian", text).message
+    assert pointed in msg and "list of 3 rows of 3 entries" in msg, msg
+
+
+# One answer written the wrong way per kind and shape of the course; every exercise's message
+# says how to write its shape (or, for choices and functions, what is expected).
+def _written_wrong(ex):
+    if ex.kind == "choice":
+        return "the first one", "Answer with one of"
+    if ex.kind == "function":
+        return "def f(x): return x", f"Expected {ex.answer}, got a string"
+    name = sorted(s.name for s in ex.symbols)[0] if ex.kind == "symbolic" else "2"
+    text = f"2 {name}"                                   # an implicit product (numbers: a missing comma)
+    if len(ex.shape) == 2:
+        return f"[[{text}, 0, 0]]", f"A {ex.shape[0]}×{ex.shape[1]} matrix is a list of {ex.shape[0]} rows"
+    if len(ex.shape) == 1:
+        return f"[{text}, 0, 0]", f"A vector of {ex.shape[0]} entries is a list"
+    return text, "Write one number" if ex.kind == "numeric" else "Write one expression"
+
+
+@pytest.mark.parametrize("ex_id", list(EXERCISES))
+def test_every_exercise_says_how_to_write_its_answer_when_it_cannot_be_read(ex_id, private_progress):
+    ex = EXERCISES[ex_id]
+    answer, told = _written_wrong(ex)
+    r = check(ex_id, answer)
+    assert not r.passed and told in r.message, r.message
+    if ex.kind in ("symbolic", "numeric"):
+        assert "implicit product" in r.message or "separate the entries" in r.message, r.message
+
+
+@pytest.mark.parametrize("ex_id, answer, told", [
+    ("ch2.gradient", "p - y", "p is a vector here, whose entries are the symbols p1, p2, p3"),
+    ("ch1.mean", "o1", "expected a vector of 3 entries. A vector of 3 entries is a list"),
+    ("ch1.moment_matching", "[0.4 -1.0 0.6]", "separate the entries of a list with commas"),
+    ("ch1.nll", "A - y^T o", "'y^T' is a transpose"),
+    ("ch4.gap", "2x", "'2 x' is an implicit product: write 2*x"),
+    ("ch2.covariance", "a covariance", "not a valid formula"),            # prose is not an implicit product
+])
+def test_vector_and_scalar_answers_point_at_the_offending_part(ex_id, answer, told, private_progress):
+    msg = check(ex_id, answer).message
+    assert told in msg, msg
+    assert "'T o'" not in msg                      # the T of a transpose is not a factor

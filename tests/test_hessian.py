@@ -254,3 +254,37 @@ def test_wrong_gradient_index_is_yTp_minus_y():
     right = hs.finite_difference_gradient(_loss(y), o)
     np.testing.assert_allclose(right, p - y, atol=1e-8)
     assert np.abs(g - right).max() > 0.1
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(arrays(float, st.integers(3, 6), elements=st.floats(-8, 8, allow_nan=False, allow_infinity=False)))
+def test_the_half_bound_is_never_attained_for_three_or_more_classes(o):
+    H, p = hs.softmax_hessian(o), _softmax(o)
+    assert hs.largest_eigenvalue(H) < 0.5
+    # the equality case of the proof: for v = e_i - e_j the gap to |v|^2 / 2 is
+    # sum of the other p_k plus (p_i - p_j)^2, zero only if p_i = p_j = 1/2
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        v = np.zeros(o.size)
+        v[i], v[j] = 1.0, -1.0
+        others = p.sum() - p[i] - p[j]
+        assert 1.0 - v @ H @ v == pytest.approx(others + (p[i] - p[j]) ** 2, abs=1e-12)
+
+
+def test_consequence_excess_is_zero_where_the_inequalities_are_tight():
+    ex = hs.consequence_excess([0.0, 0.0], [1.0, -1.0])  # two classes, p = (1/2, 1/2): all tight
+    assert ex["Var[v_K] - (max v - min v)^2/4"] == pytest.approx(0.0, abs=1e-15)
+    assert ex["(max v - min v)^2/4 - |v|^2/2"] == pytest.approx(0.0, abs=1e-15)
+    assert ex["-(smallest eigenvalue of B - H)"] == pytest.approx(0.0, abs=1e-15)
+    ex3 = hs.consequence_excess([1.0, 0.0, -1.0], [1.0, 0.0, 0.0])
+    assert ex3["Var[v_K] - (max v - min v)^2/4"] < -0.01  # Var[v_K] = p_1(1 - p_1) < 1/4
+    assert ex3["(max v - min v)^2/4 - |v|^2/2"] == pytest.approx(-0.25)
+    assert all(value < 1e-14 for value in ex3.values())
+    with pytest.raises(ValueError, match="entries"):
+        hs.consequence_excess([0.0, 1.0], [1.0, 2.0, 3.0])
+
+
+def test_softmax_output_sample_stays_strictly_inside_the_unit_interval():
+    s = hs.softmax_output_sample(100_000, 3, seed=5)
+    assert s.shape == (100_000,) and 0 < s.min() and s.max() < 1
+    np.testing.assert_array_equal(s, hs.softmax_output_sample(100_000, 3, seed=5))
+    assert hs.softmax_output_moments(1000, 3, seed=5) == pytest.approx((s[:1000].mean(), s[:1000].var()))

@@ -93,19 +93,94 @@ def test_matplotlib_view_draws_the_same_traces(fig):
     assert mfig.axes[0].get_xlabel() == "d" and mfig.axes[0].get_ylabel() == "gap"
 
 
-def test_live_widget_has_one_control_per_slider(fig):
+def test_live_widget_has_one_control_per_slider_and_the_readout(fig):
     w = fig.widget()
     sliders = [c for c in w.children if type(c).__name__ == "SelectionSlider"]
     assert [s.description for s in sliders] == ["λ", "shift"]
-    sliders[0].value = 0  # redraws without error
+    readout = [c for c in w.children if type(c).__name__ == "HTML"][0]
+    assert readout.value == fig.announcement((2, 1)) == "λ = 2, shift = 1: λ = 2.00"
+    sliders[0].value = 0  # redraws without error, and the readout follows
+    assert readout.value == fig.announcement((0, 1)) == "λ = 0.5, shift = 1: λ = 0.50"
     bundle = fig._repr_mimebundle_()
     assert {"text/html", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
+
+
+# --------------------------------------------------------------------------- static figures
+def _static():
+    return ia.static_figure([ia.Line([1, 10, 100], [3, 2, 1], label="falling"), ia.Points([10], [2]),
+                             ia.Line([1, 100], [1, 1], panel=1, label="flat")],
+                            [ia.Axes(xlabel="n", xscale="log"), ia.Axes(title="second")], alt="two panels")
+
+
+def test_a_static_figure_is_a_matplotlib_figure_of_its_description():
+    import matplotlib.pyplot as plt
+
+    fig = _static()
+    try:
+        assert isinstance(fig, plt.Figure) and isinstance(fig, ia.ScreenFigure)
+        assert fig in [plt.figure(n) for n in plt.get_fignums()]  # plt.show() shows it
+        left, right = fig.axes
+        assert [list(l.get_ydata()) for l in left.lines] == [[3, 2, 1], [2]] and left.get_xscale() == "log"
+        assert right.get_title() == "second" and fig._suptitle is None  # no slider values to show
+        desc = fig.description
+        assert desc.sliders == [] and list(desc.positions()) == [()] and desc.frame(()) == desc.frame([])
+    finally:
+        plt.close(fig)
+
+
+def test_a_static_figure_displays_as_svg_with_real_text_where_html_is_shown():
+    from IPython.core.formatters import DisplayFormatter
+
+    fig = _static()
+    data, _ = DisplayFormatter().format(fig)  # what IPython sends for plt.show() or a cell's result
+    html = data["text/html"]
+    assert html.startswith('<figure class="kfig') and 'aria-label="two panels"' in html
+    assert '<div class="kfig-controls">' not in html  # no sliders: no controls, readout or live region
+    payload = _payload_from_html(html)
+    assert payload["sliders"] == [] and len(payload["frames"]) == 1
+    assert [t["label"] for t in payload["traces"]] == ["falling", None, "flat"]
+    # a description without sliders displays itself the same way, without a live widget
+    bundle = fig.description._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"} and bundle["text/plain"] == "<figure: two panels>"
+
+
+# --------------------------------------------------------------------------- typeset numbers
+@pytest.mark.parametrize("value, spec, text", [
+    (-0.0001, ".3f", "0.000"), (-0.0, ".3f", "0.000"), (-0.5, ".3f", "−0.500"), (-6, "g", "−6"),
+    (2.5e-5, ".3g", "2.5×10⁻⁵"), (3e-3, ".0e", "3×10⁻³"), (1.5e12, ".2g", "1.5×10¹²"), (0.000123, ".3g", "0.000123"),
+    (-1e-7, ".1e", "−1.0×10⁻⁷"), (12.0, ".3g", "12"),
+])
+def test_numbers_are_typeset_like_the_prose(value, spec, text):
+    assert ia.number(value, spec) == text
+
+
+def test_heatmap_cells_never_show_a_signed_zero():
+    hm = ia.Heatmap([[-1e-9, -0.25], [0.0004, -0.0004]], fmt="{:.3f}")
+    assert hm.data()["text"] == ["0.000", "−0.250", "0.000", "0.000"]
+
+
+def test_slider_units_agree_with_the_value():
+    s = ia.Slider("n", [1, 2, 3], fmt="{:.0f}", unit=("trit", "trits"))
+    assert [s.text(v) for v in s.values] == ["1 trit", "2 trits", "3 trits"]
+    assert ia.Slider("h", [-2, 0], fmt="{:.1f}").text(-2) == "−2.0"
+    with pytest.raises(ValueError, match="singular, plural"):
+        ia.Slider("n", [1, 2], unit=("trit",))
+
+
+def test_text_alignment_is_checked():
+    assert ia.Text(1, 0, "right", align="right").style()["align"] == "right"
+    with pytest.raises(ValueError, match="align"):
+        ia.Text(0, 0, "x", align="top")
+
+
+def test_decades_label_powers_of_ten():
+    assert ia.decades(-15, 0, 3) == ([1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1.0],
+                                     ["10⁻¹⁵", "10⁻¹²", "10⁻⁹", "10⁻⁶", "10⁻³", "1"])
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(sliders=[]), "at least one Slider"),
         (dict(alt=" "), "alt text is required"),
         (dict(sliders=[ia.Slider("a", range(60)), ia.Slider("b", range(60))]), "at most"),
     ],
@@ -141,6 +216,9 @@ def test_log_ticks_read_as_numbers():
     ticks = ia._ticks([0.9, 30.0], "log", None, None)
     assert [label for _, label in ticks][:3] == ["1", "2", "5"]
     assert ia._log_label(1e-6) == "10⁻⁶"
+    # one style per axis: when a decade falls outside the everyday range, all are powers of ten
+    assert [label for _, label in ia._ticks([5e-5, 1.5], "log", None, None)] == ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1"]
+    assert [label for _, label in ia._ticks([0.05, 200.0], "log", None, None)] == ["0.1", "1", "10", "100"]
 
 
 def test_rules_span_the_panel_and_only_widen_their_own_axis():
@@ -239,7 +317,7 @@ def test_matplotlib_view_draws_every_kind():
     assert len(ax.lines) == 4  # line, points, two rules
     assert len(ax.collections) == 1 and len(ax.patches) == 2  # band, two bars
     assert [t.get_text() for t in ax.texts] == ["a = 1.0"]
-    assert len(hm.images) == 1 and sorted(t.get_text() for t in hm.texts) == ["-1.000", "0.000", "0.000", "1.000"]
+    assert len(hm.images) == 1 and [t.get_text() for t in hm.texts] == ["1.000", "0.000", "0.000", "−1.000"]
     assert f.payload()["panels"][1]["yflip"] and not f.payload()["panels"][0]["yflip"]
 
 
@@ -278,6 +356,15 @@ def test_chapter_figures_announce_their_key_numbers(module, build, announce):
         assert fig.announcement(idx) == " ".join(said.split())
 
 
+def test_the_page_script_knows_the_palette_in_its_order():
+    """kfig.js draws PALETTE's k-th colour with var(--kfig-ck): the two lists must agree."""
+    script = ia._script()
+    listed = re.search(r"var PALETTE = \[(.*?)\];", script).group(1)
+    assert re.findall(r'"(#[0-9A-F]{6})"', listed) == list(ia.PALETTE)
+    for k, colour in enumerate(ia.PALETTE):
+        assert f"--kfig-c{k}:" in script, f"no CSS custom property for {ia.PALETTE._fields[k]}"
+
+
 def test_default_colours_have_3_to_1_contrast_on_the_light_page():
     """WCAG 1.4.11: a line drawn in a default colour stands out from the white plot."""
     from browser import contrast   # the browser tests' WCAG ratio (tests/browser.py)
@@ -285,3 +372,11 @@ def test_default_colours_have_3_to_1_contrast_on_the_light_page():
     ratios = [contrast([int(c[i:i + 2], 16) for i in (1, 3, 5)], (255, 255, 255)) for c in ia.DEFAULT_CYCLE]
     assert min(ratios) >= 3.0, dict(zip(ia.DEFAULT_CYCLE, ratios))
     assert set(ia.DEFAULT_CYCLE) <= set(ia.PALETTE)
+    grey = contrast([int(ia.PALETTE.grey[i:i + 2], 16) for i in (1, 3, 5)], (255, 255, 255))
+    assert grey >= 4.5  # the neutral grey can carry text too
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    assert doctest.testmod(ia).failed == 0

@@ -15,6 +15,7 @@ from softmaxbook.lse import (
     logsumexp_mp,
     lse_gap,
     pruned_logsumexp,
+    pruning_tip_example,
     pruning_margin,
     smooth_max,
     soft_min,
@@ -319,3 +320,33 @@ def test_pruned_logsumexp_float32_and_special_values():
         pruned_logsumexp([])
     with pytest.raises(TypeError, match="prune"):
         logsumexp(x, prune="yes")
+
+
+# ------------------------------------------------ what pruning guarantees (issue 22)
+@pytest.mark.parametrize("seed", range(4))
+def test_skipped_terms_move_the_exact_lse_by_at_most_a_sixteenth_of_an_ulp(seed):
+    rng = np.random.default_rng(100 + seed)
+    x = rng.normal(scale=float(rng.uniform(20, 80)), size=20_000) + rng.uniform(-300, 300)
+    r, kept = pruned_logsumexp(x)
+    assert kept < x.size // 10
+    threshold = x.max() - pruning_margin(x.size, x.max())
+    with mpmath.workdps(60):
+        exact_all = logsumexp_mp(x)
+        exact_kept = logsumexp_mp(x[x >= threshold])
+        moved = float((exact_all - exact_kept) / mpmath.mpf(float(np.spacing(abs(r)))))
+    assert 0 < moved <= 1 / 16
+    # so the pruned result is as accurate as the LSE of the kept entries, plus 1/16 ulp
+    assert ulp_error(r, exact_all) <= ulp_error(r, exact_kept) + 1 / 16 + 1e-9
+
+
+def test_pruning_can_change_the_last_bit():
+    x = pruning_tip_example()
+    r, kept = pruned_logsumexp(x)
+    full = logsumexp(x, prune=False)
+    assert kept == 2 and r == logsumexp(x) != full
+    assert abs(r - full) == np.spacing(r)                # one ulp apart
+    assert float(logsumexp_mp(x[:2])) == r and float(logsumexp_mp(x)) == full  # both correctly rounded
+    with mpmath.workdps(60):
+        assert abs(logsumexp_mp(x) - logsumexp_mp(x[:2])) <= np.spacing(r) / 16
+    with pytest.raises(ValueError, match="from 4096"):
+        pruning_tip_example(n=100)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from softmaxbook import hessian as hs
 from softmaxbook import regression as rg
 
 RNG = np.random.default_rng(0)
@@ -80,21 +81,63 @@ def test_single_example_hessian_is_h_kron_xxT_and_ignores_the_label():
         assert rg.mean_loss(W, x[None, :], [label]) > 0
 
 
-def test_sympy_hessian_is_h_kron_xxT_for_c3_d2():
-    W, x, y, hess, kron = rg.sym_weight_hessian(3, 2)
-    assert hess.shape == (6, 6)
-    assert not (hess.free_symbols & set(y))  # no label anywhere in the Hessian
-    # compare exactly at a symbolic point with one free weight (full simplification is slow)
-    w11 = W[0, 0]
-    point = {W[i, j]: sp.Rational(i - j, 2) for i in range(3) for j in range(2) if (i, j) != (0, 0)}
-    point |= {x[0]: sp.Rational(3, 2), x[1]: -1}
-    diff = (hess - kron).subs(point)
-    assert all(sp.simplify(e) == 0 for e in diff)
-    assert w11 in hess.free_symbols
-    # and numerically at a random point, every entry
-    vals = {s: float(v) for s, v in zip(list(W) + list(x), RNG.normal(size=8))}
-    np.testing.assert_allclose(np.array(hess.subs(vals), dtype=float), np.array(kron.subs(vals), dtype=float),
+@pytest.mark.parametrize("stacking", ["rows", "columns"])
+def test_sympy_hessian_of_the_literal_loss_is_the_kronecker_form(stacking):
+    W, x, y, hess, kron = rg.sym_weight_hessian(2, 2, stacking=stacking)
+    assert hess.shape == (4, 4)
+    assert not (hess.free_symbols & y.free_symbols)  # the labels cancel because they sum to 1
+    assert all(sp.simplify(e) == 0 for e in hess - kron)
+    vals = {s: float(v) for s, v in zip(list(W) + list(x), RNG.normal(size=6))}
+    Wn = np.array([[vals[W[i, j]] for j in range(2)] for i in range(2)])
+    xn = np.array([vals[x[0]], vals[x[1]]])
+    np.testing.assert_allclose(np.array(hess.subs(vals), dtype=float), rg.example_hessian(Wn, xn, stacking),
                                atol=1e-12)
+
+
+def test_sympy_hessian_without_the_constraint_is_sum_y_times_the_kronecker_form():
+    W, x, y, hess, kron = rg.sym_weight_hessian(3, 1, impose_sum=False)
+    assert set(y) <= hess.free_symbols  # here the labels do not cancel
+    assert all(sp.simplify(e) == 0 for e in hess - sum(y) * kron)
+
+
+def test_the_two_stackings_are_two_different_matrices_that_match_finite_differences():
+    W, x = RNG.normal(size=(4, 3)), RNG.normal(size=3)
+    for stacking, order in (("rows", "C"), ("columns", "F")):
+        np.testing.assert_array_equal(rg.vec(W, stacking), W.ravel(order=order))
+        loss = lambda w: rg.mean_loss(w.reshape(4, 3, order=order), x[None, :], [1])
+        H_fd = hs.finite_difference_hessian(loss, rg.vec(W, stacking))
+        np.testing.assert_allclose(H_fd, rg.example_hessian(W, x, stacking), atol=1e-6)
+    rows, cols = rg.example_hessian(W, x, "rows"), rg.example_hessian(W, x, "columns")
+    assert np.abs(rows - cols).max() > 0.05
+    # the same matrix up to the permutation that takes vec(W^T) to vec(W)
+    perm = np.arange(12).reshape(4, 3).ravel(order="F")
+    np.testing.assert_allclose(rows[np.ix_(perm, perm)], cols, atol=1e-15)
+    with pytest.raises(ValueError, match="stacking"):
+        rg.example_hessian(W, x, "diagonal")
+    with pytest.raises(ValueError, match="stacking"):
+        rg.vec(W, "C")
+
+
+def test_newton_direction_pinv_and_reference_class_give_the_same_probabilities(data):
+    X, y = data
+    W = RNG.normal(size=(3, 3))
+    pinv, ref = rg.newton_direction(W, X, y, "pinv"), rg.newton_direction(W, X, y, "reference")
+    np.testing.assert_allclose(pinv.sum(axis=0), 0.0, atol=1e-12)  # minimum norm: orthogonal to 1 (x) v
+    np.testing.assert_array_equal(ref[-1], 0.0)  # the reference class does not move
+    diff = pinv - ref
+    np.testing.assert_allclose(diff, np.tile(diff[0], (3, 1)), atol=1e-10)  # they differ by 1 v^T
+    assert np.abs(diff[0]).max() > 1e-3
+    P = lambda V: np.exp(X @ V.T) / np.exp(X @ V.T).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(P(W + pinv), P(W + ref), atol=1e-12)
+    # both solve the Newton system
+    K, g = rg.loss_hessian(W, X), rg.loss_gradient(W, X, y).ravel()
+    for step in (pinv, ref):
+        np.testing.assert_allclose(K @ step.ravel(), -g, atol=1e-10)
+    with pytest.raises(ValueError, match="fix"):
+        rg.newton_direction(W, X, y, "ridge")
+    X_dep = np.hstack([X, X[:, :1]])  # a repeated feature: the reduced system is singular too
+    with pytest.raises(ValueError, match="linearly dependent"):
+        rg.newton_direction(np.zeros((3, 4)), X_dep, y, "reference")
 
 
 def test_newton_beats_bohning_beats_gradient_descent_in_iterations(data):

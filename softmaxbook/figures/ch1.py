@@ -2,8 +2,10 @@
 
 :func:`bernoulli_explorer` is the chapter's interactive figure (two classes, slider θ):
 the log-partition A(θ) with its tangent, whose slope is the mean σ(θ) of the label, and
-the curvature σ(θ)(1 − σ(θ)) against the sample variance of seeded Bernoulli draws.
-:func:`announce_bernoulli_explorer` says in words what it shows at one slider position.
+the curvature σ(θ)(1 − σ(θ)) against the sample variance of seeded Bernoulli draws; the
+slider's θ is marked on every curve, so that "slope = mean, curvature = variance" reads
+off the picture. :func:`announce_bernoulli_explorer` says in words what it shows at one
+slider position (the figure's readout).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from softmaxbook import expfamily as ef
-from softmaxbook.interactive import Axes, Figure, Line, Points, Slider, VLine
+from softmaxbook.interactive import PALETTE, Axes, Figure, Line, Points, Slider, VLine, number
 
 __all__ = ["bernoulli_data", "draw_bernoulli", "bernoulli_explorer", "announce_bernoulli_explorer"]
 
@@ -48,18 +50,24 @@ def _data() -> dict:
 
 
 def draw_bernoulli(theta: float) -> list:
-    """The traces of :func:`bernoulli_explorer` at ``θ = theta``."""
+    """The traces of :func:`bernoulli_explorer` at ``θ = theta``: the point of A at θ and the
+    values σ(θ) and σ(θ)(1 − σ(θ)) at θ are marked in the colour of their curves."""
     d = _data()
     slope, a = float(ef.sigmoid(theta)), float(np.logaddexp(0.0, theta))
     span = np.array([theta - 2.0, theta + 2.0])
+    mean, var = PALETTE.purple, PALETTE.black
     return [
-        Line(d["theta"], d["A"], label="A(θ) = log(1 + e^θ)", panel=0),
-        Line(span, a + slope * (span - theta), dash=True, label="tangent, slope σ(θ) = E[Y₁]", panel=0),
-        Points([theta], [a], size=7, panel=0),
-        Line(d["theta"], d["mean"], label="A′(θ) = σ(θ)", panel=1),
-        Line(d["theta"], d["curvature"], label="A″(θ) = σ(θ)(1 − σ(θ))", panel=1),
-        Points(d["theta_mc"], d["var_mc"], size=4, label=f"sample variance of Y₁ ({d['draws']:,} draws)", panel=1),
-        VLine(theta, panel=1),
+        Line(d["theta"], d["A"], label="A(θ) = log(1 + eᶿ)", color=PALETTE.blue, panel=0),
+        Line(span, a + slope * (span - theta), dash=True, label="tangent, slope σ(θ) = E[Y₁]",
+             color=PALETTE.vermilion, panel=0),
+        Points([theta], [a], size=8, color=PALETTE.vermilion, panel=0),
+        Line(d["theta"], d["mean"], label="A′(θ) = σ(θ)", color=mean, panel=1),
+        Line(d["theta"], d["curvature"], label="A″(θ) = σ(θ)(1 − σ(θ))", color=var, panel=1),
+        Points(d["theta_mc"], d["var_mc"], size=4, label=f"sample variance of Y₁ ({d['draws']:,} draws)",
+               color=PALETTE.blue, panel=1),
+        VLine(theta, color=PALETTE.vermilion, panel=1),
+        Points([theta], [slope], size=9, color=mean, panel=1),
+        Points([theta], [slope * (1 - slope)], size=9, color=var, panel=1),
     ]
 
 
@@ -71,14 +79,15 @@ def bernoulli_explorer() -> Figure:
         announce=announce_bernoulli_explorer,
         axes=[Axes(xlabel="θ", ylabel="A(θ)", ylim=(0, 7)),
               Axes(xlabel="θ", ylabel="value", ylim=(0, 1.05))],
-        caption="Two classes. First panel: the log-partition A(θ) = log(1 + e^θ) and its tangent at the "
+        caption="Two classes. First panel: the log-partition A(θ) = log(1 + eᶿ) and its tangent at the "
                 "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Second panel: "
                 "that mean, the curvature A″(θ) = σ(θ)(1 − σ(θ)), and the sample variance of seeded "
-                "Bernoulli draws at each θ of the slider (dots): the curvature of A is the variance of "
-                "the label.",
-        alt="Two panels. First: the convex curve log(1 + e^theta) with a dashed tangent line at the "
-            "selected theta. Second: the S-shaped sigmoid, a bell-shaped curvature curve peaking at 0.25, "
-            "dots of sampled variances on it, and a vertical line at the selected theta. Slider for theta.",
+                "Bernoulli draws at each θ of the slider (dots); the large dots mark σ(θ) and σ(θ)(1 − σ(θ)) "
+                "at the slider's θ: the slope of A is the mean of the label, its curvature the variance.",
+        alt="Two panels. First: the convex curve log(1 + e to the theta) with a dashed tangent line at "
+            "the selected theta. Second: the S-shaped sigmoid, a bell-shaped curvature curve peaking at "
+            "0.25, dots of sampled variances on it, a vertical line at the selected theta and large dots "
+            "where it crosses the sigmoid and the curvature curve. Slider for theta.",
         width=9.0, height=3.6,
     )
 
@@ -94,5 +103,5 @@ def announce_bernoulli_explorer(params: dict) -> str:
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"params must give a number for 'theta', got {params!r}") from None
     s = float(ef.sigmoid(theta))
-    return (f"θ = {theta:g}: slope of A = σ(θ) = {s:.3f} (mean of Y₁), "
+    return (f"θ = {number(theta, 'g')}: slope of A = σ(θ) = {s:.3f} (mean of Y₁), "
             f"curvature σ(1 − σ) = {s * (1 - s):.3f} (its variance)")

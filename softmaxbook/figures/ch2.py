@@ -3,17 +3,17 @@
 :func:`hessian_explorer` is the course's one interactive figure of ``H = diag(p) − ppᵀ``
 over the logits ``(o₁, o₂, 0)``; :func:`announce_hessian_explorer` says in words what it
 shows at one slider position. :func:`errors` is the static figure of the two numerical
-confirmations.
+confirmations, drawn for the screen (:func:`softmaxbook.interactive.static_figure`).
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from softmaxbook import expfamily as ef
 from softmaxbook import hessian as hs
-from softmaxbook.interactive import Axes, Bars, Figure, Heatmap, HLine, Slider
+from softmaxbook.interactive import (PALETTE, Axes, Bars, Figure, Heatmap, HLine, Line, Points, Slider,
+                                     decades, number, static_figure)
 
 __all__ = ["hessian_state", "draw_hessian", "hessian_explorer", "announce_hessian_explorer",
            "error_curves", "errors"]
@@ -33,10 +33,10 @@ def draw_hessian(o1: float, o2: float) -> list:
     """The traces of :func:`hessian_explorer` at one slider position."""
     s = hessian_state(o1, o2)
     return [
-        Bars([1, 2, 3], s["p"], panel=0),
+        Bars([1, 2, 3], s["p"], color=PALETTE.blue, panel=0),
         Heatmap(s["H"], vmax=0.25, panel=1),
-        Bars([1, 2, 3], np.clip(s["eig"], 0.0, None), panel=2, label="eigenvalues of H"),
-        HLine(0.5, panel=2, label="Böhning bound ½"),
+        Bars([1, 2, 3], np.clip(s["eig"], 0.0, None), color=PALETTE.green, panel=2, label="eigenvalues of H"),
+        HLine(0.5, color=PALETTE.black, panel=2, label="Böhning bound ½"),
     ]
 
 
@@ -48,10 +48,10 @@ def hessian_explorer() -> Figure:
         sliders=[Slider("o1", GRID, label="o₁", default=2.0), Slider("o2", GRID, label="o₂", default=2.0)],
         announce=announce_hessian_explorer,
         axes=[
-            Axes(xlabel="class i", ylabel="p_i = E[Y_i]", ylim=(0, 1.05), xticks=[1, 2, 3], legend=False),
+            Axes(xlabel="class i", ylabel="pᵢ = E[Yᵢ]", ylim=(0, 1.05), xticks=[1, 2, 3], legend=False),
             Axes(xlabel="j", ylabel="i", title="H = diag(p) − ppᵀ = Cov[Y]", **ticks),
             Axes(xlabel="eigenvalue (sorted)", ylabel="value", ylim=(0, 0.6), xticks=[1, 2, 3],
-                 xticklabels=["λ₁ = 0", "λ₂", "λmax"]),
+                 xticklabels=["λ₁ = 0", "λ₂", "λₘₐₓ"]),
         ],
         caption="Logits (o₁, o₂, 0). First panel: the mean p = softmax(o) of the one-hot label. Second panel: "
                 "H = diag(p) − ppᵀ, which is Cov[Y]; every row sums to zero. Third panel: its eigenvalues "
@@ -76,7 +76,8 @@ def announce_hessian_explorer(params: dict) -> str:
         raise ValueError(f"params must give numbers for 'o1' and 'o2', got {params!r}") from None
     s = hessian_state(o1, o2)
     p = ", ".join(f"{v:.2f}" for v in s["p"])
-    return f"o = ({o1:g}, {o2:g}, 0): p = ({p}), largest eigenvalue of H {s['eig'][-1]:.3f}, bound 0.5"
+    return (f"o = ({number(o1, 'g')}, {number(o2, 'g')}, 0): p = ({p}), "
+            f"largest eigenvalue of H {s['eig'][-1]:.3f}, bound 0.5")
 
 
 def error_curves(o, label, steps, sizes, repeats: int = 20, seed: int = 0) -> dict:
@@ -98,28 +99,44 @@ def error_curves(o, label, steps, sizes, repeats: int = 20, seed: int = 0) -> di
             "slope": float(slope), "intercept": float(intercept), "best_step": float(steps[int(np.argmin(fd))])}
 
 
+def error_traces(d: dict) -> list:
+    """The traces of :func:`errors` from the curves ``d`` of :func:`error_curves`."""
+    steps, sizes, eps = d["steps"], d["sizes"], np.finfo(float).eps
+    return [
+        Line(steps, d["fd"], label="finite differences", color=PALETTE.blue),
+        Points(steps, d["fd"], size=5, color=PALETTE.blue),
+        Line(steps, steps**2 / 12, dash=True, label="h²/12 (truncation)", color=PALETTE.green),
+        Line(steps, eps / steps**2, dash=True, width=1.5, label="ε/h² (rounding)", color=PALETTE.vermilion),
+        Line(sizes, d["mc"], panel=1, label="Monte Carlo (RMS of 20 runs)", color=PALETTE.blue),
+        Points(sizes, d["mc"], panel=1, size=5, color=PALETTE.blue),
+        Line(sizes, np.exp(d["intercept"]) * sizes ** d["slope"], panel=1, dash=True,
+             label=f"fit: slope {number(d['slope'], '.2f')}", color=PALETTE.vermilion),
+    ]
+
+
 def errors(o, label):
     """Left, finite-difference error against the step h; right, Monte Carlo error against N.
 
-    Returns ``(fig, data)`` with ``data`` from :func:`error_curves`.
+    Returns ``(fig, data)``: ``fig`` a :class:`~softmaxbook.interactive.ScreenFigure` (a
+    matplotlib figure, left open for ``plt.show()``, displayed on the website as SVG with
+    real text), ``data`` from :func:`error_curves`.
     """
     steps = np.geomspace(1e-7, 1e-1, 25)
     sizes = np.unique(np.geomspace(10, 10**6, 21).astype(int))
     d = error_curves(o, label, steps, sizes)
-    eps = np.finfo(float).eps
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    ax1.loglog(steps, d["fd"], "o-", color="#0072B2", ms=4, label="max |H_fd − H|")
-    ax1.loglog(steps, steps**2 / 12, "--", color="#009E73", label="h²/12 (truncation)")
-    ax1.loglog(steps, eps / steps**2, ":", color="#D55E00", label="ε/h² (rounding)")
-    ax1.set_ylim(1e-11, 1e-1)
-    ax1.set_xlabel("finite-difference step h")
-    ax1.set_ylabel("largest entry error")
-    ax1.legend(fontsize="small")
-    ax2.loglog(sizes, d["mc"], "o-", color="#0072B2", ms=4, label="Monte Carlo error (RMS of 20 runs)")
-    ax2.loglog(sizes, np.exp(d["intercept"]) * sizes ** d["slope"], "--", color="#D55E00",
-               label=f"fit: slope {d['slope']:.2f}")
-    ax2.set_xlabel("number of samples N")
-    ax2.set_ylabel("largest entry error")
-    ax2.legend(fontsize="small")
-    fig.tight_layout()
+    (h, h_text), (err, err_text), (n, n_text) = decades(-7, -1, 2), decades(-11, -1, 2), decades(1, 6)
+    lo, hi = np.floor(np.log10(d["mc"].min())), np.ceil(np.log10(d["mc"].max()))
+    mc, mc_text = decades(lo, hi)
+    fig = static_figure(
+        error_traces(d),
+        [Axes(xlabel="finite-difference step h", ylabel="largest entry error", xscale="log", yscale="log",
+              ylim=(1e-11, 1e-1), xticks=h, xticklabels=h_text, yticks=err, yticklabels=err_text),
+         Axes(xlabel="number of samples N", ylabel="largest entry error", xscale="log", yscale="log",
+              ylim=(10.0**lo, 10.0**hi), xticks=n, xticklabels=n_text, yticks=mc, yticklabels=mc_text)],
+        alt="Two log-log panels. Left: the largest entry error of central finite differences against "
+            "the step h falls along the dashed truncation line h²/12 as h shrinks, then rises along the "
+            "rounding line ε/h², with a minimum in between. Right: the Monte Carlo error against the "
+            "number of samples N falls along a fitted straight line of slope about −1/2.",
+        width=8.4, height=3.4,
+    )
     return fig, d

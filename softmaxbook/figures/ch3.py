@@ -2,7 +2,7 @@
 
 :func:`block_rates` is the interactive figure of the rates of block codes;
 :func:`announce_block_rates` gives, for one slider position, the numbers its caption
-says matter. Everything drawn comes from :mod:`softmaxbook.coding`.
+says matter (the figure's readout). Everything drawn comes from :mod:`softmaxbook.coding`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import coding
-from ..interactive import Axes, Figure, HLine, Line, Points, Slider, Text
+from ..interactive import PALETTE, Axes, Figure, HLine, Line, Points, Slider
 
 #: Largest block length drawn.
 N_MAX = 41
@@ -32,12 +32,12 @@ def _block_length(params: dict) -> int:
 
 
 def announce_block_rates(params: dict) -> str:
-    """What matters at block length ``params["n"]``: both rates and the excess of the fixed code."""
+    """What matters at block length ``params["n"]``: both rates and their excess over log₂3."""
     n = _block_length(params)
     ns, fixed, huffman = block_rate_curves(n)
-    over = 100 * (fixed[-1] / coding.LOG2_3 - 1)
+    over, h_over = (100 * (rate[-1] / coding.LOG2_3 - 1) for rate in (fixed, huffman))
     return (f"n = {n}: fixed block code {coding.block_bits(n)} bits, {fixed[-1]:.4f} bits per trit "
-            f"(+{over:.2f} % over log₂3); Huffman on blocks {huffman[-1]:.4f}")
+            f"(+{over:.2f} % over log₂3); Huffman on blocks {huffman[-1]:.4f} (+{h_over:.2f} %)")
 
 
 def block_rates() -> Figure:
@@ -47,25 +47,23 @@ def block_rates() -> Figure:
     records = ", ".join(map(str, coding.record_block_lengths(N_MAX)))
 
     def draw(n):
+        # the numbers at n (bits per block, excess in %) are the figure's readout, under it
         i = _block_length({"n": n}) - 1
         b, h = fixed[i], huffman[i]
         return [
-            Line(ns, fixed, label="fixed block code", color="#0072B2"),
-            Line(ns, huffman, label="Huffman on blocks", dash=True, color="#D55E00"),
-            HLine(H, label=f"entropy log₂3 = {H:.5f}", color="#009E73"),
-            Points([ns[i], ns[i]], [b, h], size=9, label="block length n", color="#CC79A7"),
-            Text(0.03, 0.97, f"n = {ns[i]}: {coding.block_bits(int(ns[i]))} bits per block", color="#000000"),
-            Line(ns, fixed - H, panel=1, label="fixed block code", color="#0072B2"),
-            Line(ns, huffman - H, panel=1, dash=True, label="Huffman on blocks", color="#D55E00"),
-            Line(ns, 1 / ns, panel=1, dash=True, width=1.2, label="bound 1/n", color="#000000"),
-            Points([ns[i], ns[i]], [b - H, h - H], panel=1, size=9, color="#CC79A7"),
-            Text(0.03, 0.06, f"block +{100 * (b / H - 1):.2f} %,  Huffman +{100 * (h / H - 1):.2f} %",
-                 panel=1, color="#000000"),
+            Line(ns, fixed, label="fixed block code", color=PALETTE.blue),
+            Line(ns, huffman, label="Huffman on blocks", dash=True, color=PALETTE.vermilion),
+            HLine(H, label=f"entropy log₂3 = {H:.5f}", color=PALETTE.green),
+            Points([ns[i], ns[i]], [b, h], size=9, label="block length n", color=PALETTE.purple),
+            Line(ns, fixed - H, panel=1, label="fixed block code", color=PALETTE.blue),
+            Line(ns, huffman - H, panel=1, dash=True, label="Huffman on blocks", color=PALETTE.vermilion),
+            Line(ns, 1 / ns, panel=1, dash=True, width=1.2, label="bound 1/n", color=PALETTE.black),
+            Points([ns[i], ns[i]], [b - H, h - H], panel=1, size=9, color=PALETTE.purple),
         ]
 
     return Figure(
         draw,
-        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}", unit="trits")],
+        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}", unit=("trit", "trits"))],
         announce=announce_block_rates,
         axes=[Axes(xlabel="block length n (trits)", ylabel="bits per trit", ylim=(1.56, 2.06)),
               Axes(xlabel="block length n (trits)", ylabel="bits per trit above log₂3",

@@ -3,9 +3,13 @@
 * :func:`lse_gap` -- static: LSE(a, 0) above max(a, 0), and the gap on a log scale;
 * :func:`lse_lambda` -- interactive: the smooth maximum and the soft-min of (t, 0, 0)
   inside their bands, and the soft-argmax weight, with a slider on λ;
-  :func:`announce_lse_lambda` gives the numbers its caption says matter;
+  :func:`announce_lse_lambda` gives the numbers its caption says matter (the readout),
+  and the figure marks them at t = 1;
 * :func:`gumbel_errors` -- static: the Monte Carlo errors of the Gumbel-max estimates of
   LSE(x) + γ and softmax(x) against the number of draws, with their standard errors.
+
+The static figures are drawn for the screen (:func:`softmaxbook.interactive.static_figure`):
+matplotlib figures that the website shows as SVG with real text.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 
 from .. import gumbel, lse
 from ..expfamily import softmax
-from ..interactive import Axes, Band, Figure, Line, Slider, Text
+from ..interactive import PALETTE, Axes, Band, Figure, HLine, Line, Points, Slider, decades, number, static_figure
 
 #: Grid of t for x = (t, 0, 0) in :func:`lse_lambda`.
 T_GRID = np.linspace(-3, 3, 61)
@@ -25,23 +29,37 @@ T_GRID = np.linspace(-3, 3, 61)
 LAMBDAS = np.geomspace(0.25, 64, 25)
 
 
+def lse_gap_traces(a=np.linspace(-6, 6, 401)) -> list:
+    """The traces of :func:`lse_gap`: LSE(a, 0), max(a, 0) and the gap at a = 0; the gap on a log scale."""
+    a = np.asarray(a, dtype=float)
+    return [
+        Line(a, lse.logsumexp(np.stack([a, np.zeros_like(a)]), axis=0), label="LSE(a, 0)", color=PALETTE.blue),
+        Line(a, np.maximum(a, 0), dash=True, width=1.5, label="max(a, 0)", color=PALETTE.black),
+        Points([0.0], [math.log(2)], size=8, label="at a = 0: gap log 2", color=PALETTE.vermilion),
+        Line(a, lse.lse_gap(a, 0.0), panel=1, label="gap log(1 + exp(−|a|))", color=PALETTE.vermilion),
+        Line(a, np.exp(-np.abs(a)), panel=1, dash=True, width=1.5, label="exp(−|a|)", color=PALETTE.black),
+        HLine(math.log(2), panel=1, dash=False, label="log 2", color=PALETTE.grey),
+    ]
+
+
 def lse_gap():
-    """Matplotlib figure: LSE(a, 0) against max(a, 0), and the gap log(1 + e^−|a|) against e^−|a|."""
+    """LSE(a, 0) against max(a, 0), and the gap log(1 + exp(−|a|)) against exp(−|a|), log scale.
+
+    A :class:`~softmaxbook.interactive.ScreenFigure` (a matplotlib figure shown on the
+    website as SVG with real text), closed: shown once, as the cell's result.
+    """
     import matplotlib.pyplot as plt
 
-    a = np.linspace(-6, 6, 401)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
-    ax1.plot(a, lse.logsumexp(np.stack([a, np.zeros_like(a)]), axis=0), color="#0072B2", label="LSE(a, 0)")
-    ax1.plot(a, np.maximum(a, 0), "--", color="#000000", lw=1.2, label="max(a, 0)")
-    ax1.annotate("gap log 2 at a = 0", xy=(0, math.log(2)), xytext=(-5.5, 2.5), arrowprops={"arrowstyle": "->"})
-    ax1.set(xlabel="a  (b = 0)", ylabel="value")
-    ax1.legend()
-    ax2.semilogy(a, lse.lse_gap(a, 0.0), color="#D55E00", label="gap log(1 + e^−|a|)")
-    ax2.semilogy(a, np.exp(-np.abs(a)), ":", color="#000000", label="e^−|a|")
-    ax2.axhline(math.log(2), color="#999999", lw=1, label="log 2")
-    ax2.set(xlabel="a  (b = 0)", ylabel="LSE(a, 0) − max(a, 0)")
-    ax2.legend(fontsize="small")
-    fig.tight_layout()
+    fig = static_figure(
+        lse_gap_traces(),
+        [Axes(xlabel="a   (b = 0)", ylabel="value"),
+         Axes(xlabel="a   (b = 0)", ylabel="LSE(a, 0) − max(a, 0)", yscale="log")],
+        alt="Two panels against a from −6 to 6. Left: the smooth curve LSE(a, 0) lies above the kinked "
+            "dashed line max(a, 0), closest far from the kink and log 2 above it at a = 0 (a dot). "
+            "Right: on a log scale, the gap peaks at log 2 at a = 0 and falls on both sides along "
+            "the dashed curve exp(−|a|).",
+        width=9.0, height=3.4,
+    )
     plt.close(fig)        # shown once, as the returned object, not again by the inline backend
     return fig
 
@@ -50,25 +68,44 @@ def lse_gap():
 GUMBEL_SIZES = np.unique(np.geomspace(10, 10**6, 26).round().astype(np.int64))
 
 
+def gumbel_traces(r: dict) -> list:
+    """The traces of :func:`gumbel_errors` from :func:`softmaxbook.gumbel.running_errors` ``r``."""
+    traces = []
+    for k, (err, se, what) in enumerate(((r["max_error"], r["max_se"], "|mean of the maxima − (LSE + γ)|"),
+                                         (r["softmax_error"], r["softmax_se"], "largest |frequency − softmax|"))):
+        traces += [Line(r["N"], err, panel=k, label=what, color=PALETTE.vermilion),
+                   Points(r["N"], err, panel=k, size=5, color=PALETTE.vermilion),
+                   Line(r["N"], se, panel=k, dash=True, width=1.5, label="standard error ∝ 1/√N",
+                        color=PALETTE.black)]
+    return traces
+
+
 def gumbel_errors(x=(1.0, 0.0, -1.0), seed: int = 0):
-    """Matplotlib figure: errors of the Gumbel-max estimates against N, log-log, with ``1/sqrt(N)`` lines.
+    """Errors of the Gumbel-max estimates against N, log-log, with their ``1/sqrt(N)`` standard errors.
 
     Left: ``|mean of max_i(x_i + G_i) - (LSE(x) + gamma)|`` and the standard error
     ``(pi/sqrt 6)/sqrt(N)``; right: the largest ``|frequency of the argmax - softmax(x)|``
     and the largest binomial standard error. Numbers from :func:`softmaxbook.gumbel.running_errors`.
+    A :class:`~softmaxbook.interactive.ScreenFigure` (a matplotlib figure shown on the
+    website as SVG with real text), closed: shown once, as the cell's result.
     """
     import matplotlib.pyplot as plt
 
     r = gumbel.running_errors(x, GUMBEL_SIZES, seed=seed)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for ax, err, se, what in ((axes[0], r["max_error"], r["max_se"], "|mean of the maxima − (LSE + γ)|"),
-                              (axes[1], r["softmax_error"], r["softmax_se"], "largest |frequency − softmax|")):
-        ax.loglog(r["N"], err, "o-", ms=3, color="#D55E00", label=what)
-        ax.loglog(r["N"], se, "--", color="#000000", lw=1.2, label="standard error ∝ 1/√N")
-        ax.set(xlabel="number of draws N")
-        ax.legend(fontsize="small")
-    axes[0].set_ylabel("error")
-    fig.tight_layout()
+    values = np.concatenate([r["max_error"], r["max_se"], r["softmax_error"], r["softmax_se"]])
+    lo, hi = (int(f(np.log10(values[values > 0]))) for f in (lambda v: np.floor(v.min()), lambda v: np.ceil(v.max())))
+    (n, n_text), (e, e_text) = decades(1, 6), decades(lo, hi)
+    shared = dict(xlabel="number of draws N", ylabel="error", xscale="log", yscale="log", ylim=(10.0**lo, 10.0**hi),
+                  xticks=n, xticklabels=n_text, yticks=e, yticklabels=e_text)
+    fig = static_figure(
+        gumbel_traces(r),
+        [Axes(title="mean of max(x + G) against LSE(x) + γ", **shared),
+         Axes(title="argmax frequencies against softmax(x)", **shared)],
+        alt="Two log-log panels against the number of draws N from 10 to a million, on the same error "
+            "scale. In each, the error of a Gumbel-max estimate (dots) falls with N along a dashed "
+            "standard-error line of slope −1/2, within a small factor of it.",
+        width=9.0, height=3.4,
+    )
     plt.close(fig)        # shown once, as the returned object, not again by the inline backend
     return fig
 
@@ -92,8 +129,9 @@ def announce_lse_lambda(params: dict) -> str:
     """What matters at ``params["lam"]``: the band width (log 3)/λ and, at t = 1, the excess and the weight."""
     lam = _lam(params)
     c = lse_lambda_curves(lam, np.array([1.0]))
-    return (f"λ = {lam:.3g}: band width (log 3)/λ = {c['width'][0]:.3g}; at t = 1, "
-            f"λ⁻¹LSE − max = {c['smooth_max'][0] - c['max'][0]:.3g} and softmax(λx)₁ = {c['weight'][0]:.3g}")
+    return (f"λ = {number(lam)} (T = 1/λ = {number(1 / lam)}): band width (log 3)/λ = {number(c['width'][0])}; "
+            f"at t = 1, λ⁻¹LSE − max = {number(c['smooth_max'][0] - c['max'][0])} and "
+            f"softmax(λx)₁ = {number(c['weight'][0])}")
 
 
 def lse_lambda() -> Figure:
@@ -102,18 +140,20 @@ def lse_lambda() -> Figure:
     step = np.where(t > 0, 1.0, np.where(t < 0, 0.0, 1 / 3))
 
     def draw(lam):
+        # the numbers of the readout (announce_lse_lambda) are marked at t = 1
         c = lse_lambda_curves(lam, t)
+        at1 = lse_lambda_curves(lam, np.array([1.0]))
         return [
-            Band(t, c["max"], c["max"] + c["width"], label="band (max)", color="#56B4E9"),
-            Line(t, c["smooth_max"], label="λ⁻¹LSE(λx)", color="#0072B2"),
-            Band(t, c["min"] - c["width"], c["min"], label="band (min)", color="#E69F00"),
-            Line(t, c["soft_min"], label="soft-min", color="#D55E00"),
-            Line(t, c["max"], dash=True, width=1.2, label="max(x)", color="#000000"),
-            Line(t, c["min"], dash=True, width=1.2, label="min(x)", color="#777777"),
-            Text(0.03, 0.97, f"λ = {lam:.3g},  T = 1/λ = {1 / lam:.3g},  band width (log 3)/λ = "
-                 f"{c['width'][0]:.3g}", color="#000000"),
-            Line(t, c["weight"], panel=1, label="softmax(λx)₁", color="#009E73"),
-            Line(t, step, panel=1, dash=True, width=1.2, label="λ → ∞ (1/3 at the tie)", color="#000000"),
+            Band(t, c["max"], c["max"] + c["width"], label="band (max)", color=PALETTE.sky),
+            Line(t, c["smooth_max"], label="λ⁻¹LSE(λx)", color=PALETTE.blue),
+            Band(t, c["min"] - c["width"], c["min"], label="band (min)", color=PALETTE.orange),
+            Line(t, c["soft_min"], label="soft-min", color=PALETTE.vermilion),
+            Line(t, c["max"], dash=True, width=1.2, label="max(x)", color=PALETTE.black),
+            Line(t, c["min"], dash=True, width=1.2, label="min(x)", color=PALETTE.grey),
+            Points([1.0], at1["smooth_max"], size=8, color=PALETTE.blue),
+            Line(t, c["weight"], panel=1, label="softmax(λx)₁", color=PALETTE.green),
+            Line(t, step, panel=1, dash=True, width=1.2, label="λ → ∞ (1/3 at the tie)", color=PALETTE.black),
+            Points([1.0], at1["weight"], panel=1, size=8, color=PALETTE.green),
         ]
 
     return Figure(
@@ -126,7 +166,8 @@ def lse_lambda() -> Figure:
                 "max(x) + (log 3)/λ, and the soft-min −λ⁻¹LSE(−λx) inside the band from "
                 "min(x) − (log 3)/λ to min(x). At t = 0 all entries are equal and both curves touch "
                 "the outer edges of their bands. Second panel: the soft-argmax weight softmax(λx)₁ of the "
-                "first entry, which tends to the step 0, 1/3 (the three-way tie at t = 0), 1.",
+                "first entry, which tends to the step 0, 1/3 (the three-way tie at t = 0), 1. The dots "
+                "mark t = 1, whose numbers the line under the figure gives.",
         alt="Two panels with a slider for lambda. First: curves of the smooth maximum and the soft-min "
             "of (t, 0, 0) against t, each inside a shaded band of width log(3)/lambda next to the "
             "dashed max and min; the bands shrink as lambda grows. Second: the softmax weight of the "

@@ -4,14 +4,16 @@ Two :class:`softmaxbook.interactive.Figure` descriptions, each with an ``announc
 function that states the one or two numbers that matter at a slider position:
 
 * :func:`simplex_figure` (chapter 4, entropy duality): on the 2-simplex, the level sets
-  of ``p^T x + H(p)/lambda`` for ``x = (1, x2, -1)``, its maximiser ``softmax(lambda x)``
-  and the path that maximiser follows as ``lambda`` grows (from the centre, maximum
-  entropy, to the corner of the argmax); beside it ``lambda^-1 LSE(lambda x)`` against
-  ``max(x) + (log 3)/lambda``. Sliders: ``lam`` and ``x2``.
+  of pᵀx + H(p)/λ for x = (1, x₂, −1), its maximiser softmax(λx) and the path that
+  maximiser follows as λ grows (from the centre, maximum entropy, to the corner of the
+  argmax); beside it λ⁻¹LSE(λx) against max(x) + (log 3)/λ, both marked at the slider's λ.
+  Sliders: ``lam`` and ``x2``.
 * :func:`race_figure` (chapter 2, from logits to weights): the seeded three-class data
-  and the loss gap ``l(W_k) - l*`` per iteration, on a log scale, of gradient descent,
+  and the loss gap ℓ(Wₖ) − ℓ* per iteration, on a log scale, of gradient descent,
   Böhning's fixed-curvature step and Newton. Slider: ``sep``, the distance of the class
   centres from the origin.
+
+Their announce sentences are the readouts under the figures (not notes on the plots).
 
 The draw functions are pure (their numbers come from :mod:`softmaxbook.duality` and
 :mod:`softmaxbook.regression`) and are exported so that tests can compare every frame.
@@ -25,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from softmaxbook import duality, regression
-from softmaxbook.interactive import Axes, Figure, HLine, Line, Points, Slider, Text
+from softmaxbook.interactive import PALETTE, Axes, Figure, HLine, Line, Points, Slider, Text, decades, number
 
 __all__ = [
     "SIMPLEX_LAMS", "SIMPLEX_X2", "simplex_x", "draw_simplex", "announce_simplex", "simplex_figure",
@@ -53,10 +55,6 @@ def _frac(u: float, v: float) -> tuple[float, float]:
     return (u - _XLIM[0]) / (_XLIM[1] - _XLIM[0]), (v - _YLIM[0]) / (_YLIM[1] - _YLIM[0])
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.3g}".replace("-", "−")
-
-
 def draw_simplex(lam: float, x2: float) -> list:
     """Traces of the simplex figure at ``lambda = lam`` and ``x = (1, x2, -1)``."""
     x = simplex_x(x2)
@@ -69,22 +67,23 @@ def draw_simplex(lam: float, x2: float) -> list:
     tri = duality.CORNERS[[0, 1, 2, 0]]
     values, bound = duality.value_curve(x, _PATH_LAMS)
     val = duality.value(x, lam)
-    corner_text = [f"e{sub}: x{sub} = {_fmt(x[k])}" for k, sub in enumerate("₁₂₃")]
+    corner_text = [f"e{sub}: x{sub} = {number(x[k])}" for k, sub in enumerate("₁₂₃")]
+    # corner labels: below the bottom corners (e₁ from its corner rightwards, e₂ leftwards
+    # from its corner) and to the right of the top corner, clear of the triangle and its dots
     return [
-        Line(tri[:, 0], tri[:, 1], width=1.2, color="#000000"),
-        Line(u, v, width=1.0, label="level sets of pᵀx + H(p)/λ", color="#0072B2"),
-        Line(pu, pv, dash=True, width=1.5, label="softmax(λx) as λ grows", color="#CC79A7"),
-        Points([cu], [cv], size=5, label="centre: maximum entropy", color="#777777"),
-        Points([su], [sv], size=8, label="maximiser softmax(λx)", color="#D55E00"),
-        Text(*_frac(-0.12, -0.02), corner_text[0], color="#000000"),
-        Text(*_frac(0.80, -0.02), corner_text[1], color="#000000"),
-        Text(*_frac(0.54, 0.95), corner_text[2], color="#000000"),
-        Line(_PATH_LAMS, values, panel=1, label="λ⁻¹LSE(λx) = max of pᵀx + H(p)/λ", color="#0072B2"),
-        Line(_PATH_LAMS, bound, panel=1, dash=True, width=1.5, label="max(x) + (log 3)/λ", color="#009E73"),
-        HLine(float(np.max(x)), panel=1, label="max(x)", color="#000000"),
-        Points([lam], [val], panel=1, size=8, color="#D55E00"),
-        # one note, wrapped by the figure to the panel's width (separate lines would overlap once wrapped)
-        Text(0.36, 0.96, announce_simplex({"lam": lam, "x2": x2}), panel=1, color="#000000"),
+        Line(tri[:, 0], tri[:, 1], width=1.2, color=PALETTE.black),
+        Line(u, v, width=1.0, label="level sets of pᵀx + H(p)/λ", color=PALETTE.blue),
+        Line(pu, pv, dash=True, width=1.5, label="softmax(λx) as λ grows", color=PALETTE.purple),
+        Points([cu], [cv], size=5, label="centre: maximum entropy", color=PALETTE.grey),
+        Points([su], [sv], size=8, label="maximiser softmax(λx)", color=PALETTE.vermilion),
+        Text(*_frac(-0.03, -0.03), corner_text[0], color=PALETTE.black),
+        Text(*_frac(1.03, -0.03), corner_text[1], align="right", color=PALETTE.black),
+        Text(*_frac(0.56, 0.93), corner_text[2], color=PALETTE.black),
+        Line(_PATH_LAMS, values, panel=1, label="λ⁻¹LSE(λx) = max of pᵀx + H(p)/λ", color=PALETTE.blue),
+        Line(_PATH_LAMS, bound, panel=1, dash=True, width=1.5, label="max(x) + (log 3)/λ", color=PALETTE.green),
+        HLine(float(np.max(x)), panel=1, label="max(x)", color=PALETTE.black),
+        Points([lam], [val], panel=1, size=8, color=PALETTE.vermilion),
+        Points([lam], [float(np.max(x)) + math.log(3) / lam], panel=1, size=8, color=PALETTE.green),
     ]
 
 
@@ -98,7 +97,7 @@ def announce_simplex(params: dict) -> str:
     p = duality.maximiser(x, lam)
     gap = duality.value(x, lam) - float(np.max(x))
     return (f"softmax(λx) = ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), entropy {duality.entropy(p):.3f}; "
-            f"λ⁻¹LSE(λx) − max(x) = {_fmt(gap)} ≤ (log 3)/λ = {_fmt(math.log(3) / lam)}")
+            f"λ⁻¹LSE(λx) − max(x) = {number(gap)} ≤ (log 3)/λ = {number(math.log(3) / lam)}")
 
 
 def simplex_figure() -> Figure:
@@ -115,13 +114,13 @@ def simplex_figure() -> Figure:
                 "x = (1, x₂, −1); the level sets close in on the maximiser softmax(λx) (red dot), which "
                 "follows the dashed path from the centre (uniform p, maximum entropy log 3) to "
                 "the corner of the largest score as λ grows. Second panel: the maximum value λ⁻¹LSE(λx) stays "
-                "between max(x) and max(x) + (log 3)/λ: softmax is the argmax regularised by entropy, "
-                "and the gap is at most the largest entropy divided by λ.",
+                "between max(x) and max(x) + (log 3)/λ (dots at the slider's λ): softmax is the argmax "
+                "regularised by entropy, and the gap is at most the largest entropy divided by λ.",
         alt="Two panels with sliders for lambda and for the middle score x2. First: a triangle with "
             "closed level curves around a red dot, the maximiser, which moves along a dashed path "
             "from the centre of the triangle towards a corner as lambda grows. Second: against lambda "
             "on a log axis, a decreasing curve between a horizontal line at max(x) and a dashed curve "
-            "max(x) + log(3)/lambda, with a red dot at the current lambda.",
+            "max(x) + log(3)/lambda, with dots on both curves at the current lambda.",
         width=10.0, height=4.6,
     )
 
@@ -133,8 +132,8 @@ RACE_SEPS = np.arange(0.5, 2.76, 0.25)
 RACE_ITERATIONS = 60
 #: Gaps below this are rounding noise of the loss (about 0.1-1): drawn at this floor.
 _FLOOR = 1e-15
-_METHODS = (("gradient descent", "#0072B2"), ("Böhning", "#009E73"), ("Newton", "#D55E00"))
-_CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73")
+_METHODS = (("gradient descent", PALETTE.blue), ("Böhning", PALETTE.green), ("Newton", PALETTE.vermilion))
+_CLASS_COLOURS = (PALETTE.blue, PALETTE.vermilion, PALETTE.green)
 
 
 @lru_cache(maxsize=None)
@@ -142,7 +141,7 @@ def race_results(sep: float) -> dict:
     """Data and race at separation ``sep`` (50 points per class, seed 0), cached.
 
     Returns the dict of :func:`softmaxbook.regression.race` plus ``"X"``, ``"y"`` and
-    ``"gaps"`` (``l(W_k) - l*`` per method, raised to the floor ``1e-15`` where smaller).
+    ``"gaps"`` (ℓ(Wₖ) − ℓ* per method, raised to the floor ``1e-15`` where smaller).
     """
     X, y = regression.make_dataset(50, float(sep), seed=0)
     res = dict(regression.race(X, y, RACE_ITERATIONS))
@@ -164,8 +163,6 @@ def draw_race(sep: float) -> list:
     traces = [Points(X[y == c, 0], X[y == c, 1], size=3, label=f"class {c + 1}", color=col)
               for c, col in enumerate(_CLASS_COLOURS)]
     traces += [Line(k, res["gaps"][name], panel=1, label=name, color=col) for name, col in _METHODS]
-    # one note, wrapped by the figure to the panel's width (separate lines would overlap once wrapped)
-    traces.append(Text(0.25, 0.66, announce_race({"sep": sep}), panel=1, color="#000000"))
     return traces
 
 
@@ -177,8 +174,8 @@ def announce_race(params: dict) -> str:
     for name, _ in _METHODS:
         n = _iterations_to(res[name] - res["optimum"], 1e-6)
         gap = res[name][-1] - res["optimum"]
-        parts.append(f"{name} {n}" if n is not None else f"{name} > {RACE_ITERATIONS} (gap {gap:.0e})")
-    return "iterations to l* + 10⁻⁶: " + ", ".join(parts)
+        parts.append(f"{name} {n}" if n is not None else f"{name} > {RACE_ITERATIONS} (gap {number(gap, '.0e')})")
+    return "iterations to ℓ* + 10⁻⁶: " + ", ".join(parts)
 
 
 def race_figure() -> Figure:
@@ -188,11 +185,11 @@ def race_figure() -> Figure:
         sliders=[Slider("sep", RACE_SEPS, label="separation of the classes", default=2.0, fmt="{:.2f}")],
         announce=announce_race,
         axes=[Axes(xlabel="feature 1", ylabel="feature 2", title="the data (50 points per class)"),
-              Axes(xlabel="iteration k", ylabel="l(W_k) − l*", yscale="log", ylim=(3e-16, 3.0),
-                   yticks=10.0 ** np.arange(0, -16, -3), yticklabels=["1", "10⁻³", "10⁻⁶", "10⁻⁹", "10⁻¹²", "10⁻¹⁵"],
+              Axes(xlabel="iteration k", ylabel="ℓ(Wₖ) − ℓ*", yscale="log", ylim=(3e-16, 3.0),
+                   yticks=decades(-15, 0, 3)[0], yticklabels=decades(-15, 0, 3)[1],
                    title="loss above the optimum")],
         caption="Softmax regression on three seeded Gaussian classes (features and a constant), started "
-                "at W = 0. Second panel: the loss above its minimum l* per iteration, log scale, for gradient "
+                "at W = 0. Second panel: the loss above its minimum ℓ* per iteration, log scale, for gradient "
                 "descent with step 1/L, Böhning's fixed curvature ½(I − 11ᵀ/3) ⊗ mean xxᵀ (inverted "
                 "once) and Newton's method (the Hessian H ⊗ xxᵀ, which is also the Fisher information). "
                 "Newton reaches the rounding floor (gaps below 10⁻¹⁵ are drawn at 10⁻¹⁵) in a handful of "

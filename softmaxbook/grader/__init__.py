@@ -8,12 +8,15 @@ function answers in ``key/chN_cases.py``), :mod:`.registry` (the exercises built
 answers), :mod:`.reading` (a plain answer into sympy values of a shape), :mod:`.probes`
 (feedback naming a point or property a wrong answer breaks), :mod:`.hidden` (hidden test
 cases and judges), :mod:`.parse` (whitelisted math strings), :mod:`.compare` (equivalence),
+:mod:`.precision` (the precision a number answer needs, stated once in the key), :mod:`.prose`
+(formulas in feedback texts, read so that the key check catches a text stating the reference),
+:mod:`.practice` (the website's kernel-free practice checks),
 :mod:`.sandbox` (function answers in a fresh jailed interpreter, hard timeouts), :mod:`.answers` (plain-data form
-of answers), :mod:`.learner` (check/progress), :mod:`.batch` (the batch grader), :mod:`.jail`
+of answers), :mod:`.learner` (check, progress and its export/import), :mod:`.batch` (the batch grader), :mod:`.jail`
 (bubblewrap sandbox with limits and group kill) and :mod:`.runner` (one notebook, run inside it).
 """
 
-from .learner import check, exercises, progress
+from .learner import check, exercises, import_progress, progress
 from .registry import EXERCISES, Result
 
-__all__ = ["check", "progress", "exercises", "EXERCISES", "Result"]
+__all__ = ["check", "progress", "import_progress", "exercises", "EXERCISES", "Result"]

@@ -14,8 +14,8 @@ Graded exercises, all chapters. For each submitted notebook (``.ipynb`` or jupyt
    (:func:`validate_document`) before anything reads it; nothing is unpickled. When the
    document is missing (a crashed or killed run), the answers ``check`` journalled in the
    scratch directory are read instead (never following a link, size-capped);
-3. every answer is graded again *in the grader's process* with stricter hidden tests, so a
-   redefined ``check``, a patched package or forged outputs change nothing.
+3. every answer is graded again *in the grader's process*, with the hidden tests ``check``
+   runs, so a redefined ``check``, a patched package or forged outputs change nothing.
 
 Each submission is recognised as one assignment (one notebook of ``exercises/``) by the
 exercise ids it checks, and graded against that assignment only: its exercises are the
@@ -481,7 +481,7 @@ def _plain(x, depth: int, budget: list) -> None:
 # --------------------------------------------------------------------------- grading
 
 def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
-    """Grade plain-data answers in this process (strict hidden tests) for the exercises
+    """Grade plain-data answers in this process (as the batch: ``strict=True``) for the exercises
     ``ids`` (default: all); ``({id: Result}, notes)``."""
     results, notes = {}, []
     for ex_id in (registry.EXERCISES if ids is None else ids):

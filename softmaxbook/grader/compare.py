@@ -15,7 +15,7 @@
   :func:`time_limit`, a deadline that interrupts Python code (a repeating ``SIGALRM``);
   the caps in :mod:`.parse` keep every single C-level step (big-integer arithmetic)
   small. Measured: entering and leaving a limit costs ~16 µs.
-* Numbers and arrays: relative/absolute tolerance.
+* Numbers and arrays: the precision the key states (:mod:`.precision`).
 """
 
 from __future__ import annotations
@@ -287,8 +287,3 @@ def values_match(values, other_values) -> bool:
         return False
     return all(_agree(v, o) for v, o in zip(values, other_values))
 
-
-def array_close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))

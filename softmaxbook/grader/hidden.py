@@ -27,8 +27,9 @@ class Case:
 
 @dataclass
 class Hidden:
-    """The hidden tests of one function exercise: ``cases()`` always run, ``strict()`` added by
-    the batch grader, ``judge(case, report) -> (ok, hint)``, and ``diagnose(case, report)`` ->
+    """The hidden tests of one function exercise: ``cases()`` (run alike by ``check`` and by
+    the batch grader, so that "Correct" in a notebook is full marks in the gradebook),
+    ``judge(case, report) -> (ok, hint)``, and ``diagnose(case, report)`` ->
     the misconception a failing output reveals (or ``None``). ``misconceptions`` maps each
     diagnosis (or judge hint that names one) to the source of a function showing it, so a
     test checks that every one of them is recognised; ``solution`` is a right answer's
@@ -40,7 +41,6 @@ class Hidden:
     an answer that looks the public cases up (the key is in the package) gains nothing."""
 
     cases: Callable[[], list]
-    strict: Callable[[], list] = list
     judge: Callable | None = None
     diagnose: Callable | None = None
     misconceptions: dict = field(default_factory=dict)

@@ -20,6 +20,7 @@ import sympy as sp
 
 from . import answers, compare, fnrun, probes, reading, sandbox
 from .parse import ParseError, parse, symbol_names
+from .precision import Precision, is_whole, near
 from .reading import flat, position
 from .result import Result, describe, not_answered
 
@@ -55,14 +56,29 @@ def _secret_rng(ex_id: str, *more: int) -> np.random.Generator:
 class Exercise:
     kind = "?"
 
-    def __init__(self, id, task, answer_type, chapter):
-        self.id, self.task, self.answer_type, self.chapter = id, task, answer_type, chapter
+    def __init__(self, id, task, answer, chapter):
+        # answer: what is expected, as the key says it ("a vector of 3 numbers"); answer_type
+        # adds the precision the answer is graded at.
+        self.id, self.task, self.answer, self.chapter = id, task, answer, chapter
+
+    def precision_text(self) -> str:
+        """How exact the answer must be, in the task's words ("" when it goes without saying)."""
+        return ""
+
+    @property
+    def answer_type(self) -> str:
+        """What is expected and how exact, as the learner reads it (``exercises()``, messages)."""
+        how = self.precision_text()
+        return f"{self.answer}, {how}" if how else self.answer
 
     def grade(self, ans: dict, strict: bool = False) -> Result:
+        """Grade a plain answer. ``strict`` is set by the batch grader; no kind grades
+        differently under it today (``check`` must never promise more than the batch gives),
+        and the batch keeps it as the place for grading-time checks of its own."""
         if not isinstance(ans, dict) or ans.get("t") == "none":
             return not_answered(self.id, f"expected {self.answer_type}")
         if ans.get("t") == "bad":
-            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}.")
+            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}.")
         return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
@@ -137,9 +153,9 @@ class Symbolic(FromFormulas):
 
     kind = "symbolic"
 
-    def __init__(self, id, task, answer_type, chapter, symbols, shape, reference, sampler,
+    def __init__(self, id, task, answer, chapter, symbols, shape, reference, sampler,
                  wrong=(), canon=(), seed=0, hint="", wide=None, allow=(), let=None, probes=()):
-        super().__init__(id, task, answer_type, chapter)
+        super().__init__(id, task, answer, chapter)
         self.symbols = symbols          # list of sympy Symbols (with assumptions)
         self.shape = shape              # () scalar, (n,) vector, (n, m) matrix
         # reference, wrong [(formula, feedback)], canon [{name: formula}]: the key's formulas;
@@ -151,6 +167,9 @@ class Symbolic(FromFormulas):
         # accepted besides those the reference and wrong answers use.
         self.wide, self.allow, self.probes = wide, set(allow), list(probes)
         self._cache = self._secret_cache = None
+
+    def precision_text(self) -> str:
+        return "exactly (a formula, not a rounded decimal)"
 
     def _prepared(self):
         if self._cache is None:
@@ -230,50 +249,66 @@ class Symbolic(FromFormulas):
 # --------------------------------------------------------------------------- numbers
 
 class Numeric(FromFormulas):
-    """A number or an array of numbers, compared with a tolerance."""
+    """A number or an array of numbers, graded at the precision the key states
+    (:class:`.precision.Precision`: significant digits, rounded, or exact)."""
 
     kind = "numeric"
 
-    def __init__(self, id, task, answer_type, chapter, reference, wrong=(), rtol=1e-6, atol=1e-9, shape=(),
-                 let=None):
-        super().__init__(id, task, answer_type, chapter)
-        self.reference, self.wrong, self.rtol, self.atol, self.shape = reference, list(wrong), rtol, atol, shape
+    def __init__(self, id, task, answer, chapter, reference, wrong=(), precision=None, shape=(), let=None):
+        super().__init__(id, task, answer, chapter)
+        self.reference, self.wrong, self.shape = reference, list(wrong), shape
+        self.precision = precision or Precision()
         self.let = dict(let or {})
         self._cache = None
 
     def _value(self, formula, names):
         return np.array(reading.floats(key_value(formula, names, self.shape)), dtype=float)
 
-    def _prepared(self):
+    def bands(self):
+        """``(reference, its tolerance, [(wrong value, its tolerance, feedback)])``, flat float
+        arrays: all that grading needs besides the messages (the website's practice checks
+        receive the same)."""
         if self._cache is None:
             names = self.key_names()
-            self._cache = (self._value(self.reference, names),
-                           [(self._value(w, names), msg) for w, msg in self.wrong])
+            ref = self._value(self.reference, names).ravel()
+            values = [(self._value(f, names).ravel(), msg) for f, msg in self.wrong]
+            wrong = [(w, self.precision.wrong_tolerance(w), msg) for w, msg in values]
+            self._cache = (ref, self.precision.tolerance(ref), wrong)
         return self._cache
+
+    @property
+    def whole(self) -> bool:
+        """The reference is made of whole numbers (the task then says "a whole number")."""
+        return is_whole(self.bands()[0])
+
+    def precision_text(self) -> str:
+        return self.precision.text(self.whole)
 
     def _grade(self, ans, strict):
         try:
             value = reading.read(ans, self.shape, {})
             with compare.time_limit(compare.EVAL_SECONDS):
-                arr = np.array(reading.floats(value), dtype=float)
+                arr = np.array(reading.floats(value), dtype=float).ravel()
         except ParseError as exc:
             return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
         except compare.TimeUp:
             return _too_slow(self.id)
         if not np.all(np.isfinite(arr)):
             return Result(self.id, False, 0.0, "Your answer contains nan or inf; expected finite numbers.")
-        ref, wrong = self._prepared()
-        ok = np.isclose(arr, ref, rtol=self.rtol, atol=self.atol)
+        ref, tol, wrong = self.bands()
+        ok = np.abs(arr - ref) <= tol
         if ok.all():
             return Result(self.id, True, 1.0, "Correct.")
         score = float(ok.mean()) if ok.size > 1 else 0.0
-        for w, msg in wrong:
-            if compare.array_close(arr, w, rtol=self.rtol, atol=self.atol):
+        for w, wtol, msg in wrong:
+            if np.all(np.abs(arr - w) <= wtol):
                 return Result(self.id, False, score, msg)
         details = []
         if ok.size > 1:
             details.append("entries not right: " + ", ".join(
-                position(k, self.shape) for k, v in enumerate(ok.ravel()) if not v))
+                position(k, self.shape) for k, v in enumerate(ok) if not v))
+        if np.all(ok | near(arr, ref)):
+            return Result(self.id, False, score, self.precision.close_message(arr[~ok], self.whole), details)
         return Result(self.id, False, score, "Not the expected value.", details)
 
 
@@ -294,7 +329,7 @@ class Choice(Exercise):
 
     def _grade(self, ans, strict):
         if ans.get("t") != "text":
-            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}.")
+            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}.")
         letter = ans["v"].strip().strip("()").lower()[:1]
         if letter not in self.options:
             return Result(self.id, False, 0.0, f"Answer with one of {', '.join(self.options)}.")
@@ -317,38 +352,39 @@ class Function(Exercise):
 
     kind = "function"
 
-    def __init__(self, id, task, answer_type, chapter, names, hidden):
-        super().__init__(id, task, answer_type, chapter)
+    def __init__(self, id, task, answer, chapter, names, hidden):
+        super().__init__(id, task, answer, chapter)
         self.names, self.hidden = names, hidden
         self.judge, self.diagnose = hidden.judge, hidden.diagnose
         self._built = {}
 
-    def cases(self, strict):
-        """``(cases, twins, inputs)``: the hidden cases (the batch's stricter ones too), the secret
-        twins of each (a tuple, empty where strict grading has no secret seed or the case is a fixed
-        rule), and what the fresh interpreter receives: the inputs of each case followed by its
-        twins', never what they expect."""
-        key = (strict, _secret_seed() if strict and self.hidden.twin else None)
+    def cases(self):
+        """``(cases, twins, inputs)``: the hidden cases (``check`` and the batch run the same ones,
+        so a learner told "Correct" gets full marks), the secret twins of each while the batch
+        grades with a gradebook's secret seed (a tuple, empty otherwise or where the case is a
+        fixed rule), and what the fresh interpreter receives: the inputs of each case followed
+        by its twins', never what they expect."""
+        key = _secret_seed() if self.hidden.twin else None
         if key not in self._built:
-            cases = self.hidden.cases() + (self.hidden.strict() if strict else [])
+            cases = self.hidden.cases()
             twins = ([_as_twins(self.hidden.twin(c, _secret_rng(self.id, i))) for i, c in enumerate(cases)]
-                     if key[1] is not None else [()] * len(cases))
+                     if key is not None else [()] * len(cases))
             inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))}
                       for case, more in zip(cases, twins) for c in (case, *more)]
-            self._built = {k: v for k, v in self._built.items() if k[1] is None}   # one secret seed kept
+            self._built = {k: v for k, v in self._built.items() if k is None}   # one secret seed kept
             self._built[key] = (cases, twins, inputs)
         return self._built[key]
 
     def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
         if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
-            return Result(self.id, False, 0.0, f"Expected {self.answer_type}, got {describe(ans)}"
+            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}"
                           + (f" of length {len(records)}" if ans.get("t") == "seq" else "") + ".")
         pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
         if any(p is None for p in pickles):
             return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
                           "large): run the cell that defines it and check it again.")
-        cases, twins, inputs = self.cases(strict)
+        cases, twins, inputs = self.cases()
         reports, status = sandbox.run_functions(pickles, inputs)
         setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in reports if "i" in r}

@@ -30,6 +30,7 @@ from .registry import Result
 # What was checked in this kernel, as plain data: the batch grader harvests it
 # (and re-grades it in its own process -- the verdicts here are never trusted).
 _SUBMITTED: dict[str, dict] = {}
+MAX_PROGRESS_BYTES = 1_000_000      # a progress file of every exercise is about 2 kB
 
 
 def check(exercise_id: str, answer=None) -> Result:
@@ -44,7 +45,7 @@ def check(exercise_id: str, answer=None) -> Result:
         return Result(repr(exercise_id)[:40], False, 0.0, "the exercise id must be a string such as 'ch2.hessian'")
     try:
         ser = serialise(answer)
-        result = ex.grade(ser, strict=False)
+        result = ex.grade(ser)
     except Exception as exc:  # a grader bug must not show the learner a traceback
         return Result(ex.id, False, 0.0, f"The grader could not check this answer ({type(exc).__name__}); "
                       "please report it to the course authors.")
@@ -84,25 +85,36 @@ def progress_path() -> Path:
 def load_progress() -> dict:
     """Stored best results ``{id: {"score", "passed", "time"}}``; ``{}`` if missing or corrupt."""
     try:
-        data = json.loads(progress_path().read_text())
+        return _valid_records(json.loads(progress_path().read_text()))
     except (OSError, ValueError):
         return {}
+
+
+def _valid_records(data) -> dict:
+    """The well-formed records of known exercises in ``data`` (a parsed progress file)."""
     if not isinstance(data, dict):
         return {}
     return {k: v for k, v in data.items()
-            if isinstance(v, dict) and isinstance(v.get("score"), (int, float)) and k in registry.EXERCISES}
+            if isinstance(v, dict) and isinstance(v.get("score"), (int, float)) and not isinstance(v["score"], bool)
+            and 0 <= v["score"] <= 1 and k in registry.EXERCISES}
 
 
 def _record(result: Result) -> None:
-    data = load_progress()
-    old = data.get(result.exercise_id, {})
-    best = max(float(old.get("score", 0.0)), result.score)
-    data[result.exercise_id] = {"score": best, "passed": bool(old.get("passed")) or result.passed,
-                                "time": time.strftime("%Y-%m-%d %H:%M:%S")}
     try:
-        atomic_write(progress_path(), json.dumps(data, indent=1, sort_keys=True))
+        _merge({result.exercise_id: {"score": result.score, "passed": result.passed}})
     except OSError:
         pass  # a read-only home must not break a check
+
+
+def _merge(records: dict) -> None:
+    """Store the best of the stored and the given results (a pass is never undone)."""
+    data = load_progress()
+    for ex_id, new in records.items():
+        old = data.get(ex_id, {})
+        data[ex_id] = {"score": max(float(old.get("score", 0.0)), float(new["score"])),
+                       "passed": bool(old.get("passed")) or bool(new.get("passed")),
+                       "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    atomic_write(progress_path(), json.dumps(data, indent=1, sort_keys=True))
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -124,14 +136,33 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 class Progress:
-    """Table of every exercise with its best stored score; renders in Jupyter."""
+    """Table of every exercise with its best stored score, and where it is stored; renders in
+    Jupyter. ``export(path)`` copies it to a file to keep (a Binder session forgets it)."""
 
     def __init__(self, data: dict):
+        self.data = data
+        self.path = progress_path()
         self.rows = [(e.id, e.task, data.get(e.id)) for e in registry.EXERCISES.values()]
 
     @property
     def done(self) -> list[str]:
         return [i for i, _, r in self.rows if r and r.get("passed")]
+
+    @property
+    def where(self) -> str:
+        """Where the progress lives, and how to carry it to another session."""
+        home = str(Path.home())
+        shown = "~" + str(self.path)[len(home):] if str(self.path).startswith(home + os.sep) else str(self.path)
+        return (f"Stored in {shown} on the computer that runs this notebook (across sessions there). "
+                "A Binder session forgets it when it closes: progress().export('my-progress.json') writes a copy "
+                "to download, and import_progress('my-progress.json') (from softmaxbook.grader) loads it back, "
+                "keeping the best score of each exercise.")
+
+    def export(self, path="my-progress.json") -> Path:
+        """Write the stored results to ``path`` (JSON, the format of the progress file); returns its path."""
+        path = Path(path).expanduser()
+        atomic_write(path, json.dumps(self.data, indent=1, sort_keys=True))
+        return path.resolve()
 
     def _mark(self, r):
         if not r:
@@ -141,19 +172,45 @@ class Progress:
     def __repr__(self) -> str:
         lines = [f"Progress: {len(self.done)} of {len(self.rows)} exercises done"]
         lines += [f"  {'✔' if r and r.get('passed') else '·'} {i:<22} {self._mark(r)}" for i, _, r in self.rows]
-        return "\n".join(lines)
+        return "\n".join(lines + [self.where])
 
     def _repr_html_(self) -> str:
         body = "".join(
             f"<tr><td>{'✔' if r and r.get('passed') else ''}</td><td><code>{html.escape(i)}</code></td>"
             f"<td>{html.escape(t)}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>" for i, t, r in self.rows)
         return (f"<p><b>Progress: {len(self.done)} of {len(self.rows)} exercises done</b></p>"
-                f"<table><tr><th>done</th><th>id</th><th>task</th><th>status</th></tr>{body}</table>")
+                f"<table><tr><th>done</th><th>id</th><th>task</th><th>status</th></tr>{body}</table>"
+                f"<p>{html.escape(self.where)}</p>")
 
 
 def progress() -> Progress:
-    """Which exercises are done, across sessions (stored locally, no server)."""
+    """Which exercises are done, across sessions (stored locally, no server; ``.where`` says where)."""
     return Progress(load_progress())
+
+
+def import_progress(path) -> Progress:
+    """Merge a progress file written by ``progress().export(path)`` (or a copy of the progress
+    file itself) into this computer's progress, keeping the best score of each exercise.
+    Raises ``ValueError`` naming what is wrong when ``path`` is not such a file."""
+    path = Path(path).expanduser()
+    try:
+        if path.stat().st_size > MAX_PROGRESS_BYTES:
+            raise ValueError(f"{path} is too large to be a progress file ({path.stat().st_size} bytes)")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ValueError(f"{path} is not a progress file (not JSON); write one with progress().export(path)") from None
+    records = _valid_records(data)
+    if not isinstance(data, dict) or (data and not records):
+        raise ValueError(f"{path} is not a progress file of this course (no result of a known exercise)")
+    try:
+        _merge(records)
+    except OSError as exc:
+        raise ValueError(f"cannot store the progress in {progress_path()}: {exc.strerror or exc}") from None
+    return progress()
 
 
 class Listing:

@@ -20,8 +20,11 @@ random points. Time limits are the caller's job (see :func:`.compare.time_limit`
 from __future__ import annotations
 
 import ast
+import io
+import keyword
 import math
 import re
+import tokenize
 import unicodedata
 
 import sympy as sp
@@ -40,7 +43,13 @@ MAX_RESULT_NODES = 20_000    # parts of the sympy expression built from one stri
 
 
 class ParseError(ValueError):
-    """The learner's string is not acceptable math; the message says why."""
+    """The learner's string is not acceptable math; the message says why. ``about_form`` marks
+    a problem with how the answer is written (syntax, an implicit product, a transpose, a
+    matrix function): the reader then adds how to write an answer of the shape asked."""
+
+    def __init__(self, message, about_form: bool = False):
+        super().__init__(message)
+        self.about_form = about_form
 
 
 def _sigmoid(x):
@@ -60,6 +69,9 @@ RESTRICTED = {"max": "Max", "Max": "Max", "min": "Min", "Min": "Min", "abs": "Ab
 NEVER = {"Piecewise", "piecewise", "sign", "sgn", "floor", "ceiling", "ceil", "Heaviside", "heaviside",
          "round", "frac", "Mod", "mod", "re", "im", "arg", "conjugate", "DiracDelta"}
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
+# Python's matrix builders: a formula string cannot hold them (the answer is then built in Python).
+MATRIX_FUNCTIONS = {"diag", "Matrix", "matrix", "eye", "zeros", "ones", "outer", "dot", "transpose", "array",
+                    "hessian", "kron"}
 
 _GREEK = {"θ": "theta", "λ": "lam", "σ": "sigma", "π": "pi", "δ": "delta"}
 _TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("√", "sqrt")]
@@ -108,22 +120,93 @@ def parse(text: str, names: dict[str, sp.Basic], allowed=None):
     ``"Abs"``) the exercise accepts, ``None`` for all of them. Raises
     :class:`ParseError` with a learner-readable reason otherwise.
     """
+    raw = text
     text = _prepare(text)
     if not text:
         raise ParseError("the answer is an empty string")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ParseError(f"this is not a valid formula ({exc.msg}); write e.g. exp(x)/(1 + exp(x))") from None
+        refusal = ParseError(f"this is not a valid formula ({exc.msg})", about_form=True)
+        raise _pointed(raw, text, names, refusal, keep=True) from None
     except (ValueError, RecursionError, MemoryError):   # null bytes, a parser stack overflow
         raise ParseError("this is not a valid formula (it is nested too deeply or contains "
                          "characters that are not allowed)") from None
     n = sum(1 for _ in ast.walk(tree))
     if n > MAX_NODES:
         raise ParseError(f"expression too large: {n} parts (the limit is {MAX_NODES})")
-    value, _ = _Builder(names, allowed).build(tree.body, 0)
+    try:
+        value, _ = _Builder(names, allowed).build(tree.body, 0)
+    except ParseError as exc:
+        raise _pointed(raw, text, names, exc) from None
     _check_result(value)
     return value
+
+
+# --------------------------------------------------------------------------- the offending part
+
+_TRANSPOSE = re.compile(r"(\w+|\))\s*(?:\^|\*\*)\s*\(?\s*T\b\)?|(\w+|\))\s*ᵀ|(\w+|\))\.T\b")
+_OPERAND_END = {tokenize.NAME, tokenize.NUMBER}
+
+
+def _pointed(raw: str, text: str, names: dict, refusal: ParseError, keep: bool = False) -> ParseError:
+    """A refusal that points at what is wrong in the learner's own writing: a transpose
+    (``p^T``, ``pᵀ``, ``p.T``), Python's matrix builders (``diag(p)``) and implicit products
+    (``p p``, ``2x``, ``p1(1 - p1)``, ``(a)(b)``), after ``refusal`` when ``keep``; ``refusal``
+    itself when none is found. Only called when parsing failed."""
+    found = []
+    if "T" not in names:
+        m = _TRANSPOSE.search(raw)
+        if m:
+            found.append(f"'{m.group(0).strip()}' is a transpose, which a formula string cannot write (in Python, "
+                         "a sympy Matrix or a NumPy array has .T)")
+    pairs, builders = _adjacent(text, names)
+    found += [f"{b}(...) builds a matrix, which a formula string cannot: build it in Python (sympy or NumPy) "
+              "and pass the result, or write the entries" for b in builders[:1]]
+    if found and "T" not in names:          # p^T o: the T belongs to the transpose already named
+        pairs = [(a, b) for a, b in pairs if "T" not in (a, b)]
+    for a, b in pairs[:2]:
+        if _is_number(a) and _is_number(b):
+            found.append(f"'{a} {b}': separate the entries of a list with commas")
+        else:
+            found.append(f"'{a} {b}' is an implicit product: write {a}*{b}")
+    if not found:
+        return refusal
+    return ParseError((f"{refusal}: " if keep else "") + "; ".join(found), about_form=True)
+
+
+def _known(token, names: dict) -> bool:
+    """A number, a bracket, a symbol of the exercise or the name of a vector of them (p for p1, p2, p3)."""
+    if token.type != tokenize.NAME:
+        return True
+    key = normalise_name(token.string)
+    return key in names or any(n[:len(key)] == key and n[len(key):].isdigit() for n in names)
+
+
+def _is_number(token: str) -> bool:
+    return token[:1].isdigit() or token[:1] == "."
+
+
+def _adjacent(text: str, names: dict) -> tuple[list[tuple[str, str]], list[str]]:
+    """Adjacent operands with no operator between them (``(left, right)`` texts), and the
+    names of Python matrix builders called in ``text``."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT)]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return [], []
+    pairs, builders = [], []
+    for prev, tok in zip(tokens, tokens[1:]):
+        called = prev.type == tokenize.NAME and tok.string == "("
+        if called and prev.string in MATRIX_FUNCTIONS:
+            builders.append(prev.string)
+        if called and normalise_name(prev.string) not in names:
+            continue                                       # a call (of a function, known or not)
+        ends = (prev.type in _OPERAND_END and not keyword.iskeyword(prev.string)) or prev.string in (")", "]")
+        starts = (tok.type in _OPERAND_END and not keyword.iskeyword(tok.string)) or tok.string == "("
+        if ends and starts and (_known(prev, names) or _known(tok, names)):   # two unknown words are prose
+            pairs.append((prev.string if prev.string != ")" else "(...)", tok.string if tok.string != "(" else "(...)"))
+    return pairs, builders
 
 
 def _check_result(value):
@@ -176,6 +259,8 @@ class _Builder:
             return self.chain(node, d)
         if isinstance(node, ast.BinOp):
             op = node.op
+            if isinstance(op, ast.MatMult):
+                raise ParseError("'@' multiplies matrices in Python, not in a formula string", about_form=True)
             if not isinstance(op, (ast.Pow, ast.BitXor)):
                 raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
             a, abits = self.scalar(self.build(node.left, d))
@@ -186,6 +271,9 @@ class _Builder:
         if isinstance(node, (ast.List, ast.Tuple)):
             built = [self.build(e, d) for e in node.elts]
             return [v for v, _ in built], sum(b for _, b in built)
+        if isinstance(node, ast.Attribute):
+            raise ParseError(f"'.{node.attr}' is Python, not math (Attribute is not allowed in a formula string): "
+                             "run the Python in your cell and pass its result", about_form=True)
         raise ParseError(f"{type(node).__name__} is not allowed in a formula (only numbers, symbols, "
                          "+ - * / **, and functions like exp, log, sqrt)")
 
@@ -214,9 +302,16 @@ class _Builder:
         return (sp.Add(*terms) if group is _ADDITIVE else sp.Mul(*terms)), bits
 
     def call(self, node, d):
+        if isinstance(node.func, ast.Attribute):
+            raise ParseError(f"'.{node.func.attr}(...)' is Python, not math (only plain function calls such as exp(x) "
+                             "or log(x) are allowed in a formula string): run the Python in your cell and pass its "
+                             "result", about_form=True)
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise ParseError("only plain function calls such as exp(x) or log(x) are allowed")
         fname = node.func.id
+        if fname in MATRIX_FUNCTIONS:
+            raise ParseError(f"{fname}(...) builds a matrix, which a formula string cannot: build it in Python "
+                             "(sympy or NumPy) and pass the result, or write the entries", about_form=True)
         if fname in NEVER or (fname in RESTRICTED and self.allowed is not None
                               and RESTRICTED[fname] not in self.allowed):
             raise ParseError(f"the function {fname} is not allowed in this exercise (the expected answer "
@@ -272,7 +367,12 @@ class _Builder:
         if raw in ("oo", "zoo", "nan", "inf", "NaN", "infinity"):
             raise ParseError("the answer contains an infinite or undefined value (inf/nan)")
         allowed = ", ".join(sorted(self.names)) or "none"
-        raise ParseError(f"unknown name {raw!r}; the symbols of this exercise are: {allowed}"[:300])
+        entries = sorted(n for n in self.names if n[:len(key)] == key and n[len(key):].isdigit())
+        if entries:        # p for p1, p2, p3: a vector written whole
+            raise ParseError(f"unknown name {raw!r}: {key} is a vector here, whose entries are the symbols "
+                             f"{', '.join(entries)}; write the answer entry by entry"[:300], about_form=True)
+        raise ParseError(f"unknown name {raw!r}; the symbols of this exercise are: {allowed}"[:300],
+                         about_form=raw == "T")
 
     def power(self, a, abits, b, bbits):
         if a == sp.E:                      # E**x is exp(x)

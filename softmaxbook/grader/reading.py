@@ -20,9 +20,30 @@ def read(ans, shape, names, allowed=None):
     """Parse a plain answer into sympy values of the expected shape: its nesting, number
     of entries and total length are checked first, then every string is parsed, all
     under one time limit (:func:`.compare.time_limit`)."""
-    precheck(ans, shape)
-    with compare.time_limit(compare.EVAL_SECONDS):
-        return check_shape(to_sympy(ans, names, allowed), shape)
+    try:
+        precheck(ans, shape)
+        with compare.time_limit(compare.EVAL_SECONDS):
+            return check_shape(to_sympy(ans, names, allowed), shape)
+    except ParseError as exc:
+        if not exc.about_form:
+            raise
+        raise ParseError(f"{str(exc).rstrip('.')}. {how_to_write(shape, numbers=not names)}") from None
+
+
+def how_to_write(shape, numbers: bool = False) -> str:
+    """How to write an answer of ``shape`` (added to a refusal about the answer's form)."""
+    entry = "a number or a string such as '1/3'" if numbers else "a sympy expression or a string"
+    if len(shape) == 2:
+        r, c = shape
+        rows = ", ".join("[" + ", ".join(["…"] * c) + "]" for _ in range(r))
+        return (f"A {r}×{c} matrix is a list of {r} rows of {c} entries, [{rows}] (each entry {entry}), a sympy "
+                "Matrix(...) or a NumPy array (in Python, * multiplies sympy matrices and @ NumPy arrays).")
+    if len(shape) == 1:
+        items = ", ".join(["…"] * shape[0])
+        return (f"A vector of {shape[0]} entries is a list [{items}] (each entry {entry}), a sympy Matrix([{items}]) "
+                "or a NumPy array.")
+    return ("Write one number, e.g. 2.5 or '5/2'." if numbers else
+            "Write one expression with * for every product, e.g. '2*x*exp(-x)'.")
 
 
 def precheck(ans, shape):
@@ -83,22 +104,22 @@ def check_shape(value, shape):
         value = shape_like(value, shape)
     if shape == ():
         if isinstance(value, list):
-            raise ParseError(f"expected a single expression, got a list of {len(value)}")
+            raise ParseError(f"expected a single expression, got a list of {len(value)}", about_form=True)
         return value
     if not isinstance(value, list):
-        raise ParseError(f"expected a list/vector of {shape[0]} entries" if len(shape) == 1
-                         else f"expected a {shape[0]}×{shape[1]} matrix (a list of rows)")
+        raise ParseError(f"expected a vector of {shape[0]} entries" if len(shape) == 1
+                         else f"expected a {shape[0]}×{shape[1]} matrix", about_form=True)
     if len(shape) == 1:
         if len(value) == 1 and isinstance(value[0], list):
             value = value[0]
         if all(isinstance(v, list) and len(v) == 1 for v in value):
             value = [v[0] for v in value]       # a column vector
         if len(value) != shape[0] or any(isinstance(v, list) for v in value):
-            raise ParseError(f"expected a vector of {shape[0]} entries, got {len(value)}")
+            raise ParseError(f"expected a vector of {shape[0]} entries, got {len(value)}", about_form=True)
         return value
     if len(value) != shape[0] or any(not isinstance(r, list) or len(r) != shape[1] for r in value) \
             or any(isinstance(e, list) for r in value for e in r):
-        raise ParseError(f"expected a {shape[0]}×{shape[1]} matrix (a list of {shape[0]} rows of {shape[1]})")
+        raise ParseError(f"expected a {shape[0]}×{shape[1]} matrix", about_form=True)
     return value
 
 

@@ -7,18 +7,24 @@
  *
  * Readable everywhere: the SVG is laid out in CSS pixels for the width it gets (its
  * viewBox is its own size, redone when the width changes), so text keeps its size in
- * px on a phone; below STACK_BELOW px the panels stack. Colours are CSS custom
+ * px on a phone; below STACK_BELOW px the panels stack. The sliders stick to the top of
+ * the window (below the page's own sticky header) while the figure scrolls by, so that on
+ * a phone every panel is seen with the sliders that drive it. Colours are CSS custom
  * properties that follow the theme's <html data-theme="dark">.
+ * A figure without sliders (a static figure) has no controls, readout or live region.
  *
  * DOM (what the browser tests rely on):
  *   figure.kfig#kfig-XXXX
  *     div.kfig-controls > div.kfig-control > label[for] + input[type=range].kfig-slider[data-name] + output
+ *       (position: sticky, top: var(--kfig-top), the bottom of the page's sticky header)
  *     svg.kfig-svg[data-columns] > g.kfig-panel[data-panel=k] > ... elements with data-trace=i:
  *        line: path (d = "M x y L x y ...", a new M after a gap)   points: g > circle
  *        band: path    bars: g > rect    heatmap: g > rect + text    hline/vline: line
  *        text: text (one tspan per wrapped line)
+ *     p.kfig-readout[aria-hidden] (the precomputed sentence of the position, shown at once)
+ *     div.kfig-live[aria-live=polite] (the same sentence for screen readers, after a pause;
+ *       the visible readout is hidden from them so that they do not read it twice)
  *     details.kfig-details > summary "Data" + div.kfig-tables (tables of the current frame)
- *     div.kfig-live[aria-live=polite] (the precomputed announcement of the position)
  *     script.kfig-data (JSON: sliders, panels, traces, frames, announce)
  *     figcaption
  *   root.kfig = {payload, index, frameIndex(), data(i), scale(k), set(sliderNo, gridIndex), columns()}
@@ -39,20 +45,26 @@
   /** Figures narrower than this (CSS px) stack their panels. */
   var STACK_BELOW = 640;
   var LEGEND_ROW = 20;
-  /** Okabe-Ito, as softmaxbook.interactive.PALETTE: drawn with var(--kfig-cK) of the theme. */
-  var PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+  /** softmaxbook.interactive.PALETTE (Okabe-Ito and a grey): drawn with var(--kfig-cK) of the theme. */
+  var PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#767676"];
 
   var CSS =
     ".kfig{--kfig-bg:#fff;--kfig-fg:#1a1a1a;--kfig-muted:#454545;--kfig-plot:#fff;--kfig-grid:#e2e2e2;" +
     "--kfig-axis:#595959;--kfig-track:#767676;--kfig-accent:#0072B2;--kfig-focus:#0b5cad;" +
     "--kfig-c0:#0072B2;--kfig-c1:#D55E00;--kfig-c2:#009E73;--kfig-c3:#CC79A7;--kfig-c4:#E69F00;" +
-    "--kfig-c5:#56B4E9;--kfig-c6:var(--kfig-fg);--kfig-c7:#F0E442;" +
+    "--kfig-c5:#56B4E9;--kfig-c6:var(--kfig-fg);--kfig-c7:#F0E442;--kfig-c8:#767676;" +
     "background:var(--kfig-bg);color:var(--kfig-fg);margin:1em 0;padding:.6em;max-width:100%;" +
     "box-sizing:border-box;border-radius:.3em}" +
     "html[data-theme=dark] .kfig{--kfig-bg:#14181e;--kfig-fg:#e6e9ee;--kfig-muted:#c3cad2;--kfig-plot:#1a1f26;" +
     "--kfig-grid:#303841;--kfig-axis:#9aa4ae;--kfig-track:#9aa4ae;--kfig-accent:#56B4E9;--kfig-focus:#8fd3ff;" +
-    "--kfig-c0:#3D8FD1;color-scheme:dark}" +
-    ".kfig-controls{display:flex;flex-wrap:wrap;gap:.5em 2em;margin-bottom:.5em}" +
+    "--kfig-c0:#3D8FD1;--kfig-c8:#8b949e;color-scheme:dark}" +
+    // the sliders stick below the page's header; the output box around the figure must not
+    // clip them (the theme lets it scroll sideways, which would keep them from sticking)
+    ".kfig-controls{display:flex;flex-wrap:wrap;gap:.5em 2em;position:sticky;top:var(--kfig-top,0px);z-index:10;" +
+    "background:var(--kfig-bg);margin:-.6em -.6em .5em;padding:.4em .6em .3em;border-bottom:1px solid var(--kfig-grid)}" +
+    ".text_html:has(>figure.kfig){overflow:visible}" +
+    ".kfig-readout{margin:.4em 0 0;font-size:.95em;line-height:1.4;color:var(--kfig-fg);" +
+    "font-variant-numeric:tabular-nums;overflow-wrap:anywhere}" +
     ".kfig-control{flex:1 1 16em;min-width:0;max-width:30em;display:grid;" +
     "grid-template-columns:minmax(0,1fr) auto;align-items:center;column-gap:.8em}" +
     ".kfig-control label{grid-column:1/-1;font-size:.95em}" +
@@ -170,7 +182,14 @@
     }
     return d.trim();
   }
-  function num(v) { return v === null || v === undefined ? "—" : String(v).replace(/-/g, "−"); }
+  var SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+  /** A number of the Data tables as the prose writes it: −1.5, 2.2×10⁻⁷ (never 2.2e-7). */
+  function num(v) {
+    if (v === null || v === undefined) return "—";
+    var s = String(v), m = /^(-?[\d.]+)e([+-]?)(\d+)$/.exec(s);
+    if (m) s = m[1] + "×10" + (m[2] === "-" ? "⁻" : "") + m[3].replace(/\d/g, function (d) { return SUPERSCRIPT[d]; });
+    return s.replace(/-/g, "−");
+  }
   function columns(head, cols) {  // a table of equal-length columns
     var rows = [];
     for (var j = 0; j < cols[0].length; j++) rows.push(cols.map(function (c) { return num(c[j]); }));
@@ -204,9 +223,10 @@
   }
 
   /**
-   * One entry per trace kind: make(t, layer, ctx) creates its element, draw(e, t, d, sc, ctx)
-   * shows frame data d, key(g, t, x, y) draws its legend swatch (absent: not in the legend),
-   * table(t, d, pn) gives {head, rows} (or {text}) for the "Data" disclosure.
+   * One entry per trace kind: make(t, layer) creates its element, draw(e, t, d, sc, ctx)
+   * shows frame data d (ctx: the panel, wrap, measure, writeLines), key(g, t, x, y) draws its
+   * legend swatch (absent: not in the legend), table(t, d, pn) gives {head, rows} (or {text})
+   * for the "Data" disclosure.
    */
   var KINDS = {
     line: {
@@ -314,9 +334,13 @@
           "stroke-width:4px;stroke-linejoin:round") }, layer);
       },
       draw: function (e, t, d, sc, ctx) {
-        var b = sc.box, x = b[0] + t.x * (b[2] - b[0]) + 6;
-        var lines = ctx.wrap(d.text, FONT.note, b[2] - x - 4);
-        // its top at (x, y) in axes fractions, the whole block kept inside the plot area
+        // one line at (x, y) in axes fractions, its start, end or middle there as t.align says,
+        // moved inside the plot area; wrapped (never inside brackets) only if wider than the plot
+        var b = sc.box, room = b[2] - b[0] - 8, lines = ctx.wrap(d.text, FONT.note, room);
+        var w = Math.max.apply(null, lines.map(function (l) { return ctx.measure(l, FONT.note); }));
+        var at = b[0] + t.x * (b[2] - b[0]);
+        var x = t.align === "right" ? at - 4 - w : t.align === "center" ? at - w / 2 : at + 6;
+        x = clamp(x, b[0] + 4, b[2] - 4 - w);
         var h = FONT.note * (1.25 * lines.length - 0.25) + 2;
         var top = clamp(b[3] - t.y * (b[3] - b[1]) + 4, b[1] + 4, b[3] - 4 - h);
         setAll(e, { x: r2(x), y: r2(top + FONT.note) });
@@ -356,21 +380,33 @@
 
     // ---- text measurement (a hidden probe; an estimate while the figure is not rendered)
     var probe = null, widths = {};
-    function measure(text, fs) {
-      var key = fs + "|" + text;
+    function measure(text, fs, bold) {
+      var key = fs + (bold ? "b|" : "|") + text;
       if (widths[key] !== undefined) return widths[key];
       if (!probe || !probe.parentNode) probe = node("text", { "class": "kfig-probe", x: -1000, y: -1000, "aria-hidden": "true" }, svg);
-      probe.setAttribute("style", "font-size:" + fs + "px");
+      probe.setAttribute("style", "font-size:" + fs + "px" + (bold ? ";font-weight:bold" : ""));
       probe.textContent = text;
       var w = probe.getComputedTextLength();
-      if (!(w > 0)) return String(text).length * fs * 0.6;
+      if (!(w > 0)) return String(text).length * fs * (bold ? 0.65 : 0.6);
       return (widths[key] = w);
     }
-    function wrap(text, fs, maxW) {
-      var words = String(text).split(/\s+/).filter(Boolean), lines = [], line = "";
-      words.forEach(function (w) {
+    /** Words of a text: split at spaces outside brackets, so "(log 3)/λ" is never broken. */
+    function words(text) {
+      var out = [], word = "", depth = 0;
+      String(text).split("").forEach(function (ch) {
+        if ("([{".indexOf(ch) >= 0) depth += 1;
+        else if (")]}".indexOf(ch) >= 0) depth = Math.max(0, depth - 1);
+        if (/[ \t\n\r]/.test(ch) && depth === 0) { if (word) out.push(word); word = ""; }
+        else word += /[\t\n\r]/.test(ch) ? " " : ch;
+      });
+      if (word) out.push(word);
+      return out;
+    }
+    function wrap(text, fs, maxW, bold) {
+      var lines = [], line = "";
+      words(text).forEach(function (w) {
         var next = line ? line + " " + w : w;
-        if (line && measure(next, fs) > maxW) { lines.push(line); line = w; } else line = next;
+        if (line && measure(next, fs, bold) > maxW) { lines.push(line); line = w; } else line = next;
       });
       if (line || !lines.length) lines.push(line);
       return lines;
@@ -382,7 +418,6 @@
         span.textContent = k < lines.length - 1 ? l + " " : l;
       });
     }
-    var ctx = { wrap: wrap, writeLines: writeLines };
 
     // ---- layout in CSS px for the current width (axes, ticks, labels, legends)
     function tickLabels(ticks, map, along, fs) {
@@ -414,7 +449,7 @@
         slots.push([cx, row]);
         cx += w;
       });
-      var titleLines = pn.title ? wrap(pn.title, FONT.title, right - left - 16) : [];
+      var titleLines = pn.title ? wrap(pn.title, FONT.title, x1 - x0, true) : [];
       return { labelled: labelled, slots: slots, legendRows: labelled.length ? row + 1 : 0, x0: x0, x1: x1,
         tickW: tickW, titleLines: titleLines };
     }
@@ -433,16 +468,18 @@
       });
       // panels of one row share their top margin and legend height, so the plots line up
       var rowsOf = cols === 1 ? plans.map(function (p) { return [p]; }) : [plans];
-      var y = 0, tops = [];
+      var y = 0;
       rowsOf.forEach(function (row) {
-        var top = 12, legend = 0;
+        var top = 12, legend = 0, below = 10;
         row.forEach(function (p) {
+          var pn = P.panels[plans.indexOf(p)];
           top = Math.max(top, p.titleLines.length * (FONT.title + 4) + 14);
           legend = Math.max(legend, p.legendRows);
+          // room under the plot for the x tick labels and the x label, if the panel has them
+          below = Math.max(below, pn.xlabel ? 50 : pn.xticks.length ? 30 : 10);
         });
-        row.forEach(function (p) { p.y0 = y + top; p.y1 = p.y0 + plotH; p.legendY = p.y1 + 56; });
-        y = y + top + plotH + 50 + legend * LEGEND_ROW + (legend ? 10 : 0) + 8;
-        tops.push(y);
+        row.forEach(function (p) { p.y0 = y + top; p.y1 = p.y0 + plotH; p.legendY = p.y1 + below + 6; });
+        y = y + top + plotH + below + legend * LEGEND_ROW + (legend ? 10 : 0) + 8;
       });
       var H = Math.ceil(y);
       setAll(svg, { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-columns": cols });
@@ -489,7 +526,7 @@
       });
       elems = P.traces.map(function (t, i) {
         var kind = KINDS[t.kind];
-        var e = kind.make(t, kind.above ? layers[t.panel].parentNode : layers[t.panel], ctx);
+        var e = kind.make(t, kind.above ? layers[t.panel].parentNode : layers[t.panel]);
         e.setAttribute("data-trace", i);
         return e;
       });
@@ -498,7 +535,7 @@
     function drawTrace(i) {
       var t = P.traces[i];
       KINDS[t.kind].draw(elems[i], t, data(i), scales[t.panel],
-        { panel: P.panels[t.panel], wrap: wrap, writeLines: writeLines });
+        { panel: P.panels[t.panel], wrap: wrap, measure: measure, writeLines: writeLines });
     }
     function redraw(all) {
       for (var i = 0; i < P.traces.length; i++) if (all || moving[i]) drawTrace(i);
@@ -515,7 +552,7 @@
     function fillTables() {
       while (tables.firstChild) tables.removeChild(tables.firstChild);
       var at = P.sliders.map(function (s, n) { return s.label + " = " + s.text[index[n]]; }).join(", ");
-      tables.setAttribute("aria-label", "Data at " + at);
+      tables.setAttribute("aria-label", at ? "Data at " + at : "Data");
       P.traces.forEach(function (t, i) {
         var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn);
         var name = (t.label || kind.name) + (nP > 1 ? " (" + (pn.title || "panel " + (t.panel + 1)) + ")" : "");
@@ -543,21 +580,31 @@
     }
     details.addEventListener("toggle", function () { if (details.open) fillTables(); });
 
-    // ---- the polite live region: the precomputed sentence of the position
-    var live = html("div");
-    live.className = "kfig-live";
-    live.setAttribute("aria-live", "polite");
-    live.setAttribute("aria-atomic", "true");
-    var pending = null;
+    // ---- the sentence of the position: a visible readout under the drawing, updated at once,
+    // and a polite live region that reads it after a pause (created with its text, so that
+    // nothing is announced on load). The readout is hidden from screen readers, which find
+    // the same sentence in the live region: read once, not twice.
+    var readout = null, live = null, pending = null;
+    if (P.sliders.length) {
+      readout = html("p", P.announce[frameIndex()]);
+      readout.className = "kfig-readout";
+      readout.setAttribute("aria-hidden", "true");
+      live = html("div", P.announce[frameIndex()]);
+      live.className = "kfig-live";
+      live.setAttribute("aria-live", "polite");
+      live.setAttribute("aria-atomic", "true");
+    }
     function announce() {
+      readout.textContent = P.announce[frameIndex()];
       if (pending) clearTimeout(pending);
       pending = setTimeout(function () {
         pending = null;
-        if (P.announce) live.textContent = P.announce[frameIndex()];
+        live.textContent = P.announce[frameIndex()];
       }, 150);
     }
-    svg.parentNode.insertBefore(live, svg.nextSibling);
     svg.parentNode.insertBefore(details, svg.nextSibling);
+    if (live) svg.parentNode.insertBefore(live, svg.nextSibling);
+    if (readout) svg.parentNode.insertBefore(readout, svg.nextSibling);
 
     // ---- controls: a labelled range input per slider, its value always shown next to it
     var box = root.querySelector(".kfig-controls");
@@ -595,15 +642,32 @@
       if (changed) announce();
     }
 
+    // ---- sliders that stay on screen with the panels they drive
+    /** The bottom of the page's fixed or sticky bars at the top of the window (0 if none). */
+    function headerBottom() {
+      var r = root.getBoundingClientRect(), bottom = 0, seen = [];
+      if (!document.elementsFromPoint) return 0;
+      document.elementsFromPoint(clamp((r.left + r.right) / 2, 0, window.innerWidth - 1), 1).forEach(function (e) {
+        for (; e && e !== document.body && e !== document.documentElement; e = e.parentElement) {
+          if (seen.indexOf(e) >= 0 || (e.closest && e.closest(".kfig"))) return;
+          seen.push(e);
+          var pos = getComputedStyle(e).position, b = e.getBoundingClientRect();
+          if ((pos === "fixed" || pos === "sticky") && b.top <= 1) { bottom = Math.max(bottom, b.bottom); return; }
+        }
+      });
+      return Math.ceil(bottom);
+    }
     function fit() {
       var w = Math.floor(svg.getBoundingClientRect().width) || nominal[0];
-      if (w === width) return;
-      build(w);
-      redraw(true);
+      if (w !== width) {
+        build(w);
+        redraw(true);
+      }
+      if (box) root.style.setProperty("--kfig-top", headerBottom() + "px");  // the sticky sliders' place
     }
     fit();
     if (window.ResizeObserver) new ResizeObserver(fit).observe(root);
-    else window.addEventListener("resize", fit);
+    window.addEventListener("resize", fit);
 
     root.kfig = {
       payload: P, index: index, frameIndex: frameIndex, data: data, set: set,

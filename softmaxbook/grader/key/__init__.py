@@ -8,7 +8,9 @@ as formulas that the course's whitelisted parser (:mod:`..parse`) reads:
   (``[formula, feedback]`` pairs, first the one the test submissions use), ``sample``
   (draw rules for the usual range), ``wide`` (points far outside it), ``canon`` (substitution
   tiers), ``let`` (named helper formulas of the key), ``probes`` (see :mod:`..probes`);
-* ``numeric``: ``reference``, ``wrong``, ``let`` (named constants), ``rtol``, ``atol``, ``shape``;
+* ``numeric``: ``reference``, ``wrong``, ``let`` (named constants), ``shape`` and ``precision``:
+  ``3`` (significant digits, rounded) or ``"exact"``, stated once: the task's words and the
+  tolerance both come from it (see :mod:`..precision`);
 * ``choice``: ``options``, ``correct``, ``feedback`` (letter -> why it is wrong);
 * ``function``: ``names`` and ``hidden``, the name of a :class:`..hidden.Hidden` in the
   chapter's Python module ``key/chN_cases.py`` (hidden cases, judge, diagnoses).
@@ -26,21 +28,23 @@ declared wrong answer, which must get their own feedback, and checks the probes.
 from __future__ import annotations
 
 import importlib
+import re
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-from .. import compare, kinds, probes
+from .. import compare, kinds, probes, prose
 from ..parse import ParseError, parse, symbol_names
+from ..precision import Precision
 
 HERE = Path(__file__).resolve().parent
 COMMON = {"id", "kind", "task", "answer"}
 FIELDS = {
     "symbolic": COMMON | {"symbols", "shape", "reference", "wrong", "sample", "wide", "canon", "let", "seed",
                           "hint", "allow", "probes"},
-    "numeric": COMMON | {"reference", "wrong", "let", "rtol", "atol", "shape"},
+    "numeric": COMMON | {"reference", "wrong", "let", "precision", "shape"},
     "choice": {"id", "kind", "task", "options", "correct", "feedback"},
     "function": COMMON | {"names", "hidden"},
 }
@@ -100,7 +104,7 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     wrong = [(w[0], w[1]) for w in e.get("wrong", [])]
     if kind == "numeric":
         return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
-                             rtol=e.get("rtol", 1e-6), atol=e.get("atol", 1e-9), shape=tuple(e.get("shape", ())),
+                             precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
                              let=e.get("let"))
     symbols = []
     for name, assumption in e["symbols"].items():
@@ -209,16 +213,17 @@ def check(exercises: dict | None = None, functions: bool = False) -> list[str]:
 
 
 def _check_one(ex, functions: bool) -> list[str]:
-    out = []
+    out = [f"{ex.id}: feedback shows the reference: {text[:80]!r}" for text in feedback_texts(ex)
+           if shows_reference(ex, text)]
     if ex.kind == "function":
         if not functions:
             return out
         from .. import answers
-        right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)), strict=True)
+        right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)))
         if not right.passed:
             out.append(f"{ex.id}: the key's solution is graded wrong: {right.message}")
         for feedback, source in ex.hidden.misconceptions.items():
-            r = ex.grade(answers.serialise(solution_functions(source, ex.names)), strict=False)
+            r = ex.grade(answers.serialise(solution_functions(source, ex.names)))
             if r.passed or feedback not in r.message:
                 out.append(f"{ex.id}: the declared misconception {feedback[:60]!r} is not recognised: {r.message}")
         return out
@@ -235,34 +240,38 @@ def _check_one(ex, functions: bool) -> list[str]:
         for p in ex.probes:
             if not probes.holds_for_reference(p, ref, ref_values, points, ex.shape):
                 out.append(f"{ex.id}: the probe {p.kind} ({p.says}) does not hold for the reference")
-    out += [f"{ex.id}: feedback shows the reference: {text[:80]!r}" for text in feedback_texts(ex)
-            if shows_reference(ex, text)]
     return out
 
 
-def _strings(formula) -> list[str]:
-    if isinstance(formula, list):
-        return [s for f in formula for s in _strings(f)]
-    return [str(formula)]
-
-
 def feedback_texts(ex) -> list[str]:
-    """Every text of the key a learner can see for this exercise."""
-    texts = [msg for _, msg in ex.misconceptions()]
+    """Every text of the key a learner can see for this exercise: the task and answer type,
+    the feedback of each declared wrong answer (or hidden case), the probes and the hint."""
+    texts = [ex.task, ex.answer_type]
+    if ex.kind == "function":
+        texts += list(ex.hidden.misconceptions) + [c.hint for c in ex.cases()[0]]
+    else:
+        texts += [msg for _, msg in ex.misconceptions()]
     if ex.kind == "symbolic":
         texts += [p.says for p in ex.probes] + [p.name for p in ex.probes] + ([ex.hint] if ex.hint else [])
-    return [t for t in texts if t]
+    return [t for t in dict.fromkeys(texts) if t]
 
 
 def shows_reference(ex, text: str) -> bool:
-    """``text`` contains a reference formula (as written in the key, or printed by sympy),
-    spaces ignored; single numbers and names are too short to count."""
-    squeeze = "".join(text.split())
-    forms = _strings(ex.reference) if ex.kind != "choice" else [ex.options[ex.correct]]
-    if ex.kind == "symbolic":
-        names = ex.key_names()
-        forms += [str(e) for e in kinds.flat(kinds.key_value(ex.reference, names, ex.shape))]
-    return any(len(f) > 3 and "".join(f.split()) in squeeze for f in forms)
+    """``text`` states the reference. Formulas (symbolic and numeric exercises) are read from the
+    text in the course's prose notation (:mod:`..prose`: ``A(o) − yᵀo``, ``p_i(δ_ij − p_j)``,
+    ``log₂ 3``, ...) and graded as answers: one graded right is the reference in some form. A
+    choice shows it by the right option's text or by naming its letter ("(c)", "option c"); a
+    function exercise by a line of the key's solution."""
+    if ex.kind == "choice":
+        squeeze = "".join(text.split())
+        letter = re.escape(ex.correct)
+        return ("".join(ex.options[ex.correct].split()) in squeeze
+                or re.search(rf"\(\s*{letter}\s*\)|\b(?:option|answer)\s+(?:is\s+)?{letter}\b", text, re.I) is not None)
+    if ex.kind == "function":
+        lines = [ln.strip() for ln in ex.hidden.solution.splitlines()]
+        return any(len(ln) > 15 and not ln.startswith(("def ", "#", '"""')) and ln in text for ln in lines)
+    names = set(symbol_names(ex.symbols))
+    return any(ex.grade(answer).passed for answer in prose.candidates(text, names, prose.asked(ex.task)))
 
 
 def solution_functions(source: str, names: tuple):

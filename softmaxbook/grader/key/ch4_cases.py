@@ -24,10 +24,12 @@ def _softmin_ref(x, lam):
 
 
 def _moved(x, rng) -> list:
-    """``x`` scaled up by up to 10 %, shifted up by up to 1 (its finite entries; equal entries stay
-    equal) and permuted: an input of the same kind, no easier (larger magnitudes overflow sooner)."""
+    """``x`` scaled up by 0.01 % to 0.1 %, shifted up by 0.001 to 0.01 (its finite entries; equal
+    entries stay equal) and permuted: an input of the same kind, never easier (magnitudes only
+    grow), and so close that an honest answer passes the twin exactly when it passes the case
+    (tested over the key), while a looked-up public value is far outside the tolerance."""
     x = np.asarray(x, dtype=float)
-    y = np.where(np.isfinite(x), x * (1 + rng.uniform(0, 0.1)) + rng.uniform(0, 1), x)
+    y = np.where(np.isfinite(x), x * (1 + rng.uniform(1e-4, 1e-3)) + rng.uniform(1e-3, 1e-2), x)
     return rng.permutation(y).tolist()
 
 
@@ -40,7 +42,7 @@ def _lse_twin(case, rng):
 
 
 def _softmin_twin(case, rng):
-    y, lam = _moved(case.args[0], rng), case.args[1] * (1 + rng.uniform(0, 0.1))
+    y, lam = _moved(case.args[0], rng), case.args[1]     # λ kept: λ = 1 cases stay λ = 1
     return dataclasses.replace(case, args=(y, lam), expect=_softmin_ref(y, lam))
 
 
@@ -60,19 +62,16 @@ def _stable_lse_cases():
         Case(([math.nan, math.inf],), math.nan, "NaN wins over +inf: any NaN entry gives NaN"),
         Case(([],), "raises", "an empty input should raise ValueError with a clear message"),
     ]
-    return cases
-
-
-def _stable_lse_strict():
     rng = np.random.default_rng(5)
     big = rng.normal(size=20_000) * 50
-    return [
+    cases += [
         Case(([1e308, 1e308],), 1e308, "huge finite values must not overflow"),
         Case(([709.0, 709.5, 710.0],), _lse_ref([709.0, 709.5, 710.0]), "values near the overflow threshold"),
         Case((list(big),), _lse_ref(big), "a long vector gives the wrong value"),
         Case(([-math.inf],), -math.inf, "a single −inf should give −inf"),
         Case(([math.inf, math.nan],), math.nan, "NaN should propagate even next to +inf"),
     ]
+    return cases
 
 
 def _lse_diagnose(case, rep):
@@ -93,14 +92,11 @@ def _softmin_cases():
     x = [1.0, 2.0, 5.0]
     cases.append(Case((x, 1.0), _softmin_ref(x, 1.0), "wrong value"))
     cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, "wrong value when all entries are equal"))
+    cases += [Case(([1.0, 2.0], 1000.0), _softmin_ref([1.0, 2.0], 1000.0),
+                   "large λ underflows: −λx is very negative; use a stable LSE"),
+              Case(([-400.0, 400.0], 5.0), _softmin_ref([-400.0, 400.0], 5.0),
+                   "large values overflow: use a stable LSE")]
     return cases
-
-
-def _softmin_strict():
-    return [Case(([1.0, 2.0], 1000.0), _softmin_ref([1.0, 2.0], 1000.0),
-                 "large λ underflows: −λx is very negative; use a stable LSE"),
-            Case(([-400.0, 400.0], 5.0), _softmin_ref([-400.0, 400.0], 5.0),
-                 "large values overflow: use a stable LSE")]
 
 
 def _softmin_diagnose(case, rep):
@@ -121,7 +117,7 @@ def _softmin_diagnose(case, rep):
 
 
 SOFTMIN = Hidden(
-    _softmin_cases, _softmin_strict, judge_value, _softmin_diagnose, twin=_softmin_twin,
+    _softmin_cases, judge_value, _softmin_diagnose, twin=_softmin_twin,
     solution='''def softmin(x, lam):
     """Soft minimum of x at inverse temperature lam."""
     z = -lam * np.asarray(x, dtype=float)
@@ -141,7 +137,7 @@ SOFTMIN = Hidden(
     })
 
 STABLE_LSE = Hidden(
-    _stable_lse_cases, _stable_lse_strict, judge_value, _lse_diagnose, twin=_lse_twin,
+    _stable_lse_cases, judge_value, _lse_diagnose, twin=_lse_twin,
     solution='''def lse(x):
     """log(sum(exp(x))), computed stably."""
     x = np.asarray(x, dtype=float)
