@@ -22,6 +22,7 @@ import test_grader_learner as learner_tests
 from conftest import ROOT
 from softmaxbook.grader import EXERCISES, check, jail, learner
 from softmaxbook.grader.batch import grade_answers, grade_submission
+from softmaxbook.grader.kinds import secret_points
 from softmaxbook.grader.key import solution_functions
 from softmaxbook.grader.kinds import key_value
 
@@ -83,15 +84,20 @@ HOSTILE = [(i, a, "hostile") for i, a, _ in learner_tests.HOSTILE] + \
     [("ch4.stable_lse", f, "hostile") for f, _ in function_tests.HOSTILE]
 
 
+#: A gradebook's secret seed (the batch draws one per gradebook; any seed must agree).
+BATCH_SEED = 20261203
+
+
 def _both(ex_id, answer):
     """``check``'s result, and the batch's for what ``check`` journalled (through JSON, as the
-    journal carries it)."""
+    journal carries it), graded under a gradebook's secret seed as the batch grades it."""
     learner._SUBMITTED.pop(ex_id, None)
     mine = check(ex_id, answer)
     journalled = learner.submitted().get(ex_id)
     if journalled is None:                   # not answered (a placeholder): nothing reaches the batch
         return mine, None
-    results, _ = grade_answers({ex_id: json.loads(json.dumps(journalled))}, ids=[ex_id])
+    with secret_points(BATCH_SEED):         # as the batch grades: secret points and secret twins
+        results, _ = grade_answers({ex_id: json.loads(json.dumps(journalled))}, ids=[ex_id])
     return mine, results[ex_id]
 
 

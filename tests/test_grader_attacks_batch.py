@@ -150,10 +150,10 @@ def test_attack3_killing_the_grader_is_impossible(attacked):
     fb = (base / "grades_feedback" / feedback_name("attack3_kill_grader.md")).read_text()
     assert "raised Killed_0_graders" in fb
     assert float(rows["attack3_kill_grader.md"]["ch3.better_code"]) == 1.0
-    # kill(-1, SIGKILL) kills only the jail: the answer checked before is read from its journal.
+    # kill(-1, SIGKILL) reaches only the jail, where it cannot even stop the runner (the jail's
+    # init): the answer checked before counts, nothing else changes.
     row = rows["attack3_kill_all.md"]
     assert row["status"] == "graded" and float(row["ch3.better_code"]) == 1.0 and row["total"] == "1.000"
-    assert "collected from the journal" in row["reason"]
 
 
 def test_attack7_entries_that_are_not_read_get_a_reason(attacked):

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT
 from nbrun import execute
+from procs import rows as state_rows
 from softmaxbook.grader import EXERCISES
 from softmaxbook.grader.batch import feedback_name, grade_folder
 
@@ -157,7 +158,7 @@ def test_each_broken_submission_has_its_status_and_a_reason_naming_the_cell(batc
     assert float(loop["ch4.limit"]) == 1.0            # the answer after the interrupted cell counts
     stubborn = rows["stubborn_loop.md"]
     assert stubborn["status"] == "timed out"
-    assert "cell 3 was still running at the 25 s limit for the whole notebook" in stubborn["reason"]
+    assert "cell 3 was still running at the 25 s limit for the whole submission" in stubborn["reason"]
     assert float(stubborn["ch4.limit"]) == 1.0        # checked before it
     crash = rows["crash_exit.md"]
     assert crash["status"] == "crashed" and "kernel died in cell 2" in crash["reason"]
@@ -323,13 +324,13 @@ def test_a_killed_batch_resumes_with_nothing_lost(batch, tmp_path):
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
-            if state.exists() and len(json.loads(state.read_text() or "{}")) >= 1:
+            if state.exists() and state_rows(state) >= 1:
                 break
             time.sleep(0.1)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    graded_before_kill = len(json.loads(state.read_text()))
+    graded_before_kill = state_rows(state)
     assert 1 <= graded_before_kill < len(names)
     # The partial gradebook is complete CSV with every row the state lists (and perhaps the next).
     assert graded_before_kill <= len(_rows(gradebook)) <= graded_before_kill + 1

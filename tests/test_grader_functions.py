@@ -193,12 +193,13 @@ def _cheat_by_import(n):
 
 
 def _cheat_by_unblocking_the_import(n):
+    import importlib
     import sys as _sys
     _sys.meta_path[:] = [f for f in _sys.meta_path if "NoCourse" not in type(f).__name__]
     for p in ("/work", str(REGISTRY.parents[2])):
         _sys.path.append(p)
-    from softmaxbook.coding import block_bits
-    return block_bits(n)
+    # the name spelled at run time: the pickle does not name the package (that alone is refused)
+    return importlib.import_module("".join(["softmax", "book", ".coding"])).block_bits(n)
 
 
 def _the_reference_itself():
@@ -329,7 +330,8 @@ def _eats_memory(x):
 
 def _kills_itself(x):
     import os as _os
-    _os.kill(_os.getpid(), 9)
+    _os.kill(_os.getpid(), 9)      # ignored in the jail, where the runner is the namespace's init
+    _os.abort()                    # SIGABRT, then a forced fault: that ends even an init
 
 
 def _exits(x):

@@ -1,10 +1,12 @@
 """The bubblewrap jail of the grader (graded exercises): deadlines that kill whole process
-trees, output caps, no view of the host's processes or files, no network, bounded forks."""
+trees, output caps, no view of the host's processes or files, no network, bounded forks, a memory
+and process budget per jail (cgroups)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import sys
 import time
@@ -14,7 +16,7 @@ import pytest
 
 from conftest import ROOT
 from procs import running_with
-from softmaxbook.grader import jail
+from softmaxbook.grader import cgroups, jail
 
 PY = sys.executable
 LIMITS = jail.Limits(cpu_seconds=30, processes=64, output_bytes=100_000)
@@ -189,3 +191,72 @@ def test_private_scratch_is_in_memory_and_bounded_and_rw_binds_are_writable(tmp_
     assert word == b"full" and int(errno) == 28          # ENOSPC: 8 MB and no more
     assert not Path(cwd.decode()).exists()               # nothing of it on the host, and removed
     assert journal.read_text() == "kept"
+
+
+# --------------------------------------------------------------------------- the budget of a jail (cgroups)
+
+V1_MOUNTS = """31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+
+
+def test_cgroup_layouts_are_found_from_mountinfo_and_the_process_groups(tmp_path):
+    found, why = cgroups.locate(V1_MOUNTS, "8:pids:/\n4:memory:/grader/a b\n0::/\n")
+    assert why == "" and {h.controller: (str(h.group), h.v2) for h in found.values()} == {
+        "memory": ("/sys/fs/cgroup/memory/grader/a b", False), "pids": ("/sys/fs/cgroup/pids", False)}
+    group = tmp_path / "user.slice" / "grader"
+    group.mkdir(parents=True)
+    (group / "cgroup.controllers").write_text("cpu memory pids\n")
+    v2 = f"30 23 0:26 / {tmp_path} rw - cgroup2 cgroup2 rw\n"
+    found, why = cgroups.locate(v2, "0::/user.slice/grader\n")
+    assert why == "" and {h.group for h in found.values()} == {group} and all(h.v2 for h in found.values())
+    # the grader moved itself into its leaf: the jails go beside it
+    assert {h.group for h in cgroups.locate(v2, f"0::/user.slice/grader/{cgroups.LEAF}\n")[0].values()} == {group}
+    (group / "cgroup.controllers").write_text("cpu memory\n")
+    assert cgroups.locate(v2, "0::/user.slice/grader\n") == (
+        {}, f"the pids controller is not enabled for {group} (cgroup v2)")
+    assert cgroups.locate("", "0::/\n")[1] == "no memory cgroup is mounted; no pids cgroup is mounted"
+
+
+needs_cgroups = pytest.mark.skipif(not cgroups.hierarchies()[0], reason=f"no cgroup here: {cgroups.hierarchies()[1]}")
+
+
+@needs_cgroups
+def test_a_jails_groups_are_removed_with_every_process_in_them():
+    found, _ = cgroups.hierarchies()
+    group = cgroups.Group(found, memory=256 * 2**20, processes=16)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            group.join()
+            os.setsid()                       # out of every process group: only the cgroup holds it
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 5
+    while pid not in group.pids() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pid in group.pids()
+    group.close()
+    assert os.waitpid(pid, 0)[1] == signal.SIGKILL
+    assert not any(d.exists() for d in group.dirs)
+
+
+@needs_cgroups
+def test_the_empty_groups_a_killed_grader_left_are_swept_and_others_kept():
+    found, _ = cgroups.hierarchies()
+    parent = found[0].group
+    stale, fresh = parent / (cgroups.PREFIX + "stale-test"), parent / (cgroups.PREFIX + "fresh-test")
+    try:
+        stale.mkdir()
+        fresh.mkdir()
+        old = time.time() - 2 * cgroups.STALE_SECONDS
+        os.utime(stale, (old, old))
+        cgroups._sweep(parent)
+        assert not stale.exists() and fresh.exists()
+    finally:
+        for d in (stale, fresh):
+            if d.exists():
+                d.rmdir()

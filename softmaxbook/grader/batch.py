@@ -47,6 +47,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -55,20 +56,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import jail, registry, runner
+from . import cgroups, jail, registry, runner
+from .kinds import secret_points
 from .learner import atomic_write
+from .result import printable
 
-GRADER_VERSION = "3"
+GRADER_VERSION = "4"
+SECRET_KEY = "/secret"               # the state file's entry for the run's secret seed (no file name has a "/")
 SUFFIXES = (".ipynb", ".md")
 MAX_NOTEBOOK_BYTES = 32 * 2**20      # a submitted file larger than this is not read
 MAX_NOTEBOOKS = 50                   # per learner folder
 MAX_WALK = 5_000                     # entries looked at inside one learner folder
 MAX_DOCUMENT = 8 * 2**20             # bytes of the jail's report
 MAX_NOTEBOOK_OUTPUT = 10 * 2**20     # bytes of cell outputs kept while a notebook runs
-STARTUP_MARGIN = 30.0                # seconds the jail gets beyond the notebook's own budget
+STARTUP_MARGIN = 30.0                # seconds a jail gets beyond the time budget of its entry
+MIN_RUN_SECONDS = 1.0                # a notebook is not started with less of its entry's budget left
 GRADING_BUDGET = 300.0               # seconds for grading one submission's answers in a worker
 ROUND_SLACK = 60.0                   # seconds added to a round of the pool before stuck workers are killed
-JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20, scratch_bytes=512 * 2**20)
+JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20, scratch_bytes=512 * 2**20,
+                   memory=2 * 2**30, inodes=16_384)
 
 
 # --------------------------------------------------------------------------- the folder
@@ -85,10 +91,11 @@ class Unit:
 
 
 def display(name: str) -> str:
-    """A file name as printable text: bytes that are not UTF-8 as ``\\xNN``, control
-    characters escaped (so a name cannot start a gradebook cell with a tab or move the cursor)."""
-    text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    """A file name (or any learner-controlled text) as printable text: bytes that are not UTF-8
+    as ``\\xNN``, control characters and lone surrogates escaped (so a name cannot start a
+    gradebook cell with a tab, move the cursor or stop a file from being written); see
+    :func:`.result.printable`."""
+    return printable(name)
 
 
 def _kind(st) -> str:
@@ -500,7 +507,8 @@ def make_row(status: str, reason: str, assignment=None, results=None, notes=()) 
     """The one place a gradebook row is built: scores and feedback for the assignment's
     exercises (0 and none when ``results`` is ``None``: a broken or skipped entry)."""
     results = results or {}
-    return {"assignment": assignment, "status": status, "reason": reason, "notes": list(notes), "seconds": 0.0,
+    return {"assignment": assignment, "status": status, "reason": printable(reason),
+            "notes": [printable(n) for n in notes], "seconds": 0.0,
             "scores": {i: (results[i].score if i in results else 0.0) for i in (exercise_ids(assignment)
                                                                                 if assignment else [])},
             "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
@@ -542,7 +550,7 @@ def judge(runs: list, assignment, answered: bool) -> tuple[str, str]:
             else:
                 found.add("timed out")
                 reasons.append(pre + f"{where} was still running at the {stop['limit']:g} s limit for the whole "
-                               "notebook, which was stopped there; answers checked before it count"
+                               "submission, which was stopped there; answers checked before it count"
                                if stop["cell"] else pre + run.reason)
         if not run.stops and run.reason:
             reasons.append(pre + run.reason)
@@ -569,29 +577,53 @@ def judge(runs: list, assignment, answered: bool) -> tuple[str, str]:
     return "unanswered", "; ".join(reasons + [f"returned as shipped: none of the {len(expected)} answers was filled in"])
 
 
+def budget_left(deadline: float) -> float | None:
+    """Seconds the next notebook of an entry may run until the entry's ``deadline``
+    (``time.monotonic``), or ``None`` when too little is left to start one."""
+    left = deadline - time.monotonic()
+    return left if left >= MIN_RUN_SECONDS else None
+
+
 def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True,
-                     execute=None) -> dict:
+                     execute=None, secret: int | None = None) -> dict:
     """Execute (jailed) and grade one submission (one or more notebooks) against its
-    assignment; a plain row (:func:`make_row`), never raises. ``execute(path, cell_timeout,
-    total_timeout, sandbox)`` gives each notebook's :class:`Run` (default
-    :func:`execute_submission`; :mod:`.cluster` passes the runs its workers reported)."""
+    assignment; a plain row (:func:`make_row`), never raises. ``total_timeout`` is the time
+    budget of the whole submission: each notebook runs in what its predecessors left of it,
+    and the notebooks after it is used up are not run. ``execute(path, cell_timeout,
+    seconds left, sandbox)`` gives each notebook's :class:`Run`, or ``None`` when it was not
+    run (default :func:`execute_submission`; :mod:`.cluster` passes the runs its workers reported).
+    ``secret``: the seed of the run's secret sample points (:func:`.kinds.secret_points`)."""
     execute = execute or execute_submission
     t0 = time.perf_counter()
+    deadline = time.monotonic() + total_timeout
     if isinstance(paths, (str, Path)):
         paths = [paths]
     try:
-        runs, notes, answers, kinds = [], [], {}, set()
+        runs, notes, answers, kinds, not_run = [], [], {}, set(), []
         for path in paths:
-            run = execute(Path(path), cell_timeout, total_timeout, sandbox)
             name = display(Path(path).name)
+            left = budget_left(deadline)
+            run = execute(Path(path), cell_timeout, left, sandbox) if left is not None else None
+            if run is None:
+                not_run.append(name)
+                continue
+            for stop in run.stops:   # the runner was given what was left: the limit is the submission's
+                if stop["kind"] == "total-timeout":
+                    stop["limit"] = total_timeout
             runs.append((name, run))
             notes += [(f"{name}: " if len(paths) > 1 else "") + n for n in run.notes]
             answers.update(run.answers or {})
             # by the check calls in the file; by the answers only when it has none (forged answers decide nothing)
             kinds.add(recognise((set(run.ids) | {i for i, _ in run.checks}) or set(run.answers or {})))
+        if not_run:
+            runs.append((", ".join(not_run[:5]) + (f" and {len(not_run) - 5} more" if len(not_run) > 5 else ""),
+                         Run(None, reason=f"not run: the time budget of {total_timeout:g} s for the whole submission "
+                             "was used up by the notebooks before", stops=[{"kind": "total-timeout", "cell": None,
+                                                                             "limit": total_timeout}])))
         kinds.discard(None)
         assignment = kinds.pop() if len(kinds) == 1 else (COURSE if kinds else None)
-        results, more = grade_answers(answers, exercise_ids(assignment) if assignment else [])
+        with secret_points(secret):
+            results, more = grade_answers(answers, exercise_ids(assignment) if assignment else [])
         other = sorted(i for i in answers if i in registry.EXERCISES and i not in results)
         if other:
             more.append("answers to exercises of other assignments not counted here: " + ", ".join(other[:10]))
@@ -691,6 +723,11 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             state = {}
     except (OSError, ValueError):
         state = {}
+    # The seed of the secret sample points, drawn once per gradebook and kept with its state
+    # (the instructor's file, never shown to learners), so that a resumed run draws the same points.
+    if not (isinstance(state.get(SECRET_KEY), str) and re.fullmatch(r"[0-9a-f]{32}", state[SECRET_KEY])):
+        state = {SECRET_KEY: secrets.token_hex(16)}   # a new seed: nothing graded before counts
+    secret = int(state[SECRET_KEY], 16)
     from .report import outputs
     units = find_submissions(folder, exclude=[out_csv, state_path, fb_dir] + outputs(out_csv))
     fixed, hashes = {}, {}
@@ -708,6 +745,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     log(f"{len(hashes)} submissions in {folder}: {done_before} already graded and unchanged, {len(todo)} to grade "
         f"with {workers} workers" + (f"; {len(fixed)} entries not graded (see their reason)" if fixed else "")
         + ("" if sandbox else "; NO SANDBOX (trusted submissions only)"))
+    log(jail.budget_status(jail.Limits(**JAIL_LIMITS)))
     for name, row in fixed.items():
         log(f"skipped {display(name)}: {row['reason']}")
 
@@ -724,8 +762,14 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
 
     def finish(unit, row, k):
         row["notes"] = unit.notes + row["notes"]
+        try:
+            text = _feedback_text(unit.name, row)
+        except (ValueError, KeyError, TypeError) as exc:   # no feedback of it: the unit still gets a row
+            row = make_row("error", f"the grader could not write this submission's feedback ({type(exc).__name__})",
+                           notes=row["notes"])
+            text = _feedback_text(unit.name, row)
         state[unit.name] = {"hash": hashes[unit.name], "row": row}
-        atomic_write(fb_dir / feedback_name(unit.name), _feedback_text(unit.name, row))
+        atomic_write(fb_dir / feedback_name(unit.name), text)
         write_all()
         # The state file last: what it lists as graded is in the gradebooks (a run killed before
         # this line grades the submission again on resume).
@@ -735,16 +779,17 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             + (f"  — {row['reason']}" if row["reason"] else ""))
 
     def submit(pool, unit):
-        return pool.submit(grade_submission, [str(q) for q in unit.paths], cell_timeout, total_timeout, sandbox)
+        return pool.submit(grade_submission, [str(q) for q in unit.paths], cell_timeout, total_timeout, sandbox,
+                           None, secret)
 
-    def budget(unit) -> float:   # every notebook's jail deadline, its reaping, then the grading
-        return len(unit.paths) * (total_timeout + STARTUP_MARGIN + jail.REAP_GRACE) + GRADING_BUDGET
+    def budget(unit) -> float:   # the entry's time budget, its last jail's margin and reaping, then the grading
+        return total_timeout + STARTUP_MARGIN + jail.REAP_GRACE + cgroups.EMPTY_GRACE + GRADING_BUDGET
 
     k = 0
     pending = [] if client else list(todo)
     if client:
         with client:
-            for unit, row in cluster.grade_units(client, todo, cell_timeout, total_timeout, sandbox, log):
+            for unit, row in cluster.grade_units(client, todo, cell_timeout, total_timeout, sandbox, log, secret):
                 k += 1
                 finish(unit, row, k)
     while pending:
@@ -806,7 +851,8 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--output", default="grades.csv", help="gradebook CSV (default grades.csv)")
     ap.add_argument("-j", "--workers", type=int, default=2, help="parallel workers (default 2)")
     ap.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
-    ap.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    ap.add_argument("--total-timeout", type=float, default=600, help="seconds per submission: a notebook, or all "
+                    "the notebooks of a learner's folder together (default 600)")
     ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
                     "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
                     "'section', 'email': also writes each gradebook for Canvas and Moodle import")
@@ -816,6 +862,10 @@ def main(argv=None) -> int:
                     help="run notebooks without bubblewrap: for TRUSTED submissions only (a notebook can then "
                     "read and change anything this user can)")
     args = ap.parse_args(argv)
+    cgroups.enter_leaf()   # cgroup v2: a grader alone in its group lets the group hold its jails' groups
+    for stream in (sys.stdout, sys.stderr):   # the log names learners' files: never fail on what it prints
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if not Path(args.folder).is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)
         return 2

@@ -47,16 +47,19 @@ RUN_KEYS = {"name", "stdout", "returncode", "timed_out", "truncated", "journal"}
 # --------------------------------------------------------------------------- on the worker
 
 def run_task(notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool) -> str:
-    """Run on a dask worker: every ``(name, bytes)`` notebook of one submission in its jail;
-    one JSON text ``{"format", "seconds", "runs": [...]}`` with each jail's raw report
+    """Run on a dask worker: the ``(name, bytes)`` notebooks of one submission, each in its jail,
+    in turn until the submission's time budget ``total_timeout`` is used up; one JSON text ``{"format", "seconds", "runs": [...]}`` with each jail's raw report
     (base64) and outcome, and the answers its journal holds. Raises ``RuntimeError`` when the
     worker cannot jail (no bubblewrap) and a sandbox was asked for."""
     if sandbox and not jail.available():
         raise RuntimeError(f"this worker cannot run the sandbox: {jail.why_unavailable()}")
     t0 = time.perf_counter()
-    runs = []
-    for name, data in notebooks:
-        run = batch.run_notebook(name, data, cell_timeout, total_timeout, sandbox)
+    deadline, runs = time.monotonic() + total_timeout, []
+    for name, data in notebooks:   # one time budget for the submission: the notebooks after it are not run
+        left = batch.budget_left(deadline)
+        if left is None:
+            break
+        run = batch.run_notebook(name, data, cell_timeout, left, sandbox)
         runs.append({**run, "stdout": base64.b64encode(run["stdout"]).decode("ascii")})
     return json.dumps({"format": TASK_FORMAT, "seconds": round(time.perf_counter() - t0, 2), "runs": runs})
 
@@ -72,7 +75,8 @@ def max_task_report(count: int) -> int:
 def read_task_report(text, names: list[str]) -> tuple[list[dict], float]:
     """The worker's JSON text as one raw run record per notebook (the shape of
     :func:`.batch.run_notebook`) and the worker's seconds, after checking its size, its
-    schema and that it answers for exactly ``names``. Raises ``ValueError``."""
+    schema and that it answers for ``names`` in order (the first ones only when the time
+    budget ran out before the rest). Raises ``ValueError``."""
     if not isinstance(text, str):
         raise ValueError("not text")
     if len(text) > max_task_report(len(names)):
@@ -85,7 +89,7 @@ def read_task_report(text, names: list[str]) -> tuple[list[dict], float]:
         raise ValueError("not a task report of this grader")
     if type(doc["seconds"]) not in (int, float) or not isinstance(doc["runs"], list):
         raise ValueError("wrong types")
-    if len(doc["runs"]) != len(names):
+    if len(doc["runs"]) > len(names):   # fewer: the submission's time budget was used up before the rest
         raise ValueError(f"{len(doc['runs'])} notebook reports for {len(names)} notebooks")
     runs = []
     for run, name in zip(doc["runs"], names):
@@ -130,7 +134,8 @@ def _deaths(client, key) -> int:
         return 0
 
 
-def grade_units(client, units: list, cell_timeout: float, total_timeout: float, sandbox: bool, log=print):
+def grade_units(client, units: list, cell_timeout: float, total_timeout: float, sandbox: bool, log=print,
+                secret: int | None = None):
     """Yield ``(unit, row)`` for every unit as its task comes back (any order), graded here.
 
     At most :data:`TASKS_PER_WORKER` tasks per worker thread of the moment (workers may come
@@ -162,7 +167,7 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
             deaths = _deaths(client, fut.key)
             gave_up = fut.status == "error" and isinstance(fut.exception(), distributed.KilledWorker)
             retries += deaths - gave_up   # the last death of a task dask gave up on was not retried
-            row, worker_seconds = _row(fut, unit, notebooks, cell_timeout, total_timeout, sandbox)
+            row, worker_seconds = _row(fut, unit, notebooks, cell_timeout, total_timeout, sandbox, secret)
             spent[0] += worker_seconds
             spent[1] += row["seconds"] - worker_seconds
             fut.release()
@@ -175,7 +180,8 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     log(f"cluster: {spent[0]:.1f} s of tasks on the workers, {spent[1]:.1f} s of checking and grading here")
 
 
-def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool) -> tuple[dict, float]:
+def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool,
+         secret: int | None = None) -> tuple[dict, float]:
     """The gradebook row of a finished task (its report checked, then graded in this process
     by :func:`.batch.grade_submission` with the runs the worker reported) and the seconds the
     task took on its worker."""
@@ -194,10 +200,13 @@ def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, 
         return batch.make_row("error", f"the worker's report was invalid ({exc})"), 0.0
     reported = {str(p): (data, rec) for p, (_, data), rec in zip(unit.paths, notebooks, records)}
 
-    def execute(path, _cell_timeout, total_timeout, _sandbox):
+    def execute(path, _cell_timeout, _left, _sandbox):
+        if str(path) not in reported:   # the worker stopped before it: the time budget was used up
+            return None
         data, record = reported[str(path)]
         return batch.read_run(record, data, total_timeout)
 
-    row = batch.grade_submission([str(p) for p in unit.paths], cell_timeout, total_timeout, sandbox, execute=execute)
+    row = batch.grade_submission([str(p) for p in unit.paths], cell_timeout, total_timeout, sandbox, execute=execute,
+                                 secret=secret)
     row["seconds"] = round(row["seconds"] + seconds, 2)
     return row, seconds

@@ -4,15 +4,19 @@ Graded exercises with function answers (chapters 3 and 4). :mod:`.sandbox` start
 ``python -I -S -c <this file's source>`` (inside bubblewrap where available) and
 writes one JSON request to its stdin::
 
-    {"path": [site-packages dirs], "functions": [base64 cloudpickle, ...],
+    {"path": [site-packages dirs], "functions": [base64 cloudpickle],
      "cases": [{"kind": "call", "args": [...]}, ...],
      "setup_seconds": 3.0, "case_seconds": 1.0}
 
 The request carries the hidden *inputs* only, never an expected value. The runner
-unpickles the function(s), runs every case under a per-case alarm, and writes one JSON
+unpickles the function, runs every case under a per-case alarm, and writes one JSON
 line of plain outputs per case to the report channel (its original stdout); the verdict
-is computed by the grader, outside. The course package is not importable here (an
-import of ``softmaxbook`` fails with that reason), and nothing of the grader's process
+is computed by the grader, outside. A case is a ``call`` (the output), an ``encode`` (the
+bit string, built here as a plain ``str`` of ``'0'``/``'1'`` from the characters the
+encoder returned), a ``decode`` of such a string, or a call expected to ``raise``. An
+encoder and its decoder never share an interpreter: :mod:`.sandbox` runs them in two,
+and only the plain bit string travels from one to the other. The course package is not
+importable here (an import of ``softmaxbook`` fails with that reason), and nothing of the grader's process
 is inherited: this file imports only the standard library, so that it runs the same
 whether or not the package is installed. The grader never imports it except in tests.
 """
@@ -29,6 +33,7 @@ import sys
 MAX_REQUEST = 8_000_000
 MAX_ITEMS = 100_000
 MAX_MSG = 200
+MAX_BITS = 200_000            # characters of an encoder's bit string
 COURSE_PACKAGE = "softmaxbook"
 NO_COURSE = ("the course package softmaxbook is not available when your function is graded: "
              "write the function yourself (with numpy/math), without importing the course's code")
@@ -77,15 +82,25 @@ def plain(x, depth=0):
         raise TypeError(f"a {type(x).__name__}") from None
 
 
-def bitstring(bits):
-    """An encoder's output as a '0'/'1' string (lists of 0/1 and bytes accepted)."""
-    if isinstance(bits, (list, tuple)) and all(b in (0, 1) and not isinstance(b, float) for b in bits):
-        return "".join(str(int(b)) for b in bits)
-    if isinstance(bits, str) and set(bits) <= {"0", "1"}:
-        return bits
-    if isinstance(bits, (bytes, bytearray)):
-        return "".join(f"{b:08b}" for b in bits)
-    raise TypeError(f"encode must return a string of '0'/'1' characters, got {type(bits).__name__}")
+def bitstring(bits) -> str:
+    """An encoder's output as a new, plain ``str`` of '0'/'1' (a list of 0/1 and bytes accepted):
+    built from the characters themselves, so that nothing a ``str`` subclass carries or claims
+    (attributes, its own ``__iter__`` or ``__len__``) survives."""
+    if isinstance(bits, (list, tuple)):
+        items = list((list if isinstance(bits, list) else tuple).__iter__(bits))
+        if not all(type(b) in (int, bool) and b in (0, 1) for b in items):   # exact ints: nothing overridden
+            raise TypeError("encode must return a string of '0'/'1' characters (or a list of 0/1)")
+        text = "".join("1" if b else "0" for b in items)
+    elif isinstance(bits, str):
+        text = str.__str__(bits)            # the characters, as an exact str
+    elif isinstance(bits, (bytes, bytearray)):
+        text = "".join(f"{b:08b}" for b in bytes(bits))
+    else:
+        raise TypeError(f"encode must return a string of '0'/'1' characters, got {type(bits).__name__}")
+    if type(text) is not str or text.strip("01") or len(text) > MAX_BITS:
+        raise TypeError("encode must return a string of '0'/'1' characters only"
+                        + (f" (at most {MAX_BITS})" if type(text) is str and len(text) > MAX_BITS else ""))
+    return text
 
 
 def explain(exc: BaseException) -> str:
@@ -103,22 +118,19 @@ def explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def run_case(fns, case):
+def run_case(fn, case):
     """Outputs of one case as plain data (never a verdict)."""
     kind, args = case["kind"], list(case["args"])
+    out = fn(*args)
+    if out is Ellipsis:
+        return {"ellipsis": True} if kind != "decode" else {"back": None}
     if kind == "call":
-        out = fns[0](*args)
-        return {"ellipsis": True} if out is Ellipsis else {"out": plain(out)}
-    if kind in ("roundtrip", "rate"):
-        message = list(args[0])
-        bits = fns[0](list(message))
-        if bits is Ellipsis:
-            return {"ellipsis": True}
-        bits = bitstring(bits)
-        back = fns[1](bits, len(message))
-        return {"len": len(bits), "back": plain(list(back)) if back is not Ellipsis else None}
-    out = fns[0](*args) if kind == "encode_error" else fns[1](*args)
-    return {"ellipsis": True} if out is Ellipsis else {"out": "returned without raising"}
+        return {"out": plain(out)}
+    if kind == "encode":
+        return {"bits": bitstring(out)}
+    if kind == "decode":
+        return {"back": plain(list(out))}
+    return {"out": "returned without raising"}
 
 
 def _alarm(signum, frame):
@@ -153,9 +165,9 @@ def main() -> None:
     try:
         _arm(float(request.get("setup_seconds", 3.0)))
         import cloudpickle  # noqa: F401 - needed by the pickles' reconstructors
-        fns = [pickle.loads(base64.b64decode(f)) for f in request["functions"]]  # noqa: S301 - learner's own bytes, here only
+        (fn,) = [pickle.loads(base64.b64decode(f)) for f in request["functions"]]  # noqa: S301 - learner's own bytes, here only
         _arm(0)
-        if not all(callable(f) for f in fns):
+        if not callable(fn):
             raise TypeError("the answer is not a function")
     except BaseException as exc:  # noqa: BLE001 - anything the learner's pickle raises
         _arm(0)
@@ -167,7 +179,7 @@ def main() -> None:
     for i, case in enumerate(request["cases"]):
         try:
             _arm(seconds)
-            rep = run_case(fns, case)
+            rep = run_case(fn, case)
         except CaseTimeout:
             rep = {"timeout": True}
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything

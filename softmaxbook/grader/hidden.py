@@ -33,13 +33,19 @@ class Hidden:
     the misconception a failing output reveals (or ``None``). ``misconceptions`` maps each
     diagnosis (or judge hint that names one) to the source of a function showing it, so a
     test checks that every one of them is recognised; ``solution`` is a right answer's
-    source. Sources define the functions the exercise asks for, and nothing else is needed."""
+    source. Sources define the functions the exercise asks for, and nothing else is needed.
+    ``twin(case, rng)`` draws a secret twin of a case from ``rng``: the same kind of input, no
+    easier, with what it expects (``None`` for a fixed rule: an empty input, only infinities; a
+    list of cases where one draw could be guessed, e.g. every other message of a short length).
+    Where the batch grades with a secret seed, a case passes only if its twins pass too, so
+    an answer that looks the public cases up (the key is in the package) gains nothing."""
 
     cases: Callable[[], list]
     judge: Callable | None = None
     diagnose: Callable | None = None
     misconceptions: dict = field(default_factory=dict)
     solution: str = ""              # the source of a right answer (the test submissions use it)
+    twin: Callable | None = None
 
 
 def _failure(rep):

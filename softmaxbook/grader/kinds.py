@@ -11,7 +11,9 @@ formulas that the course's whitelisted parser (:mod:`.parse`) reads.
 from __future__ import annotations
 
 import time
+import zlib
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import sympy as sp
@@ -24,6 +26,31 @@ from .result import Result, describe, not_answered
 
 N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
 KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
+# The batch's secret seed while it grades (:func:`secret_points`): strict grading also tests
+# answers at points and on inputs drawn from it, which no learner can know in advance.
+_SECRET: list = []
+
+
+@contextmanager
+def secret_points(seed: int | None):
+    """Within the block, strict grading (the batch's) also evaluates symbolic answers at points
+    drawn from ``seed``, and runs each hidden test of a function answer on a twin input drawn
+    from it (:class:`.hidden.Hidden`): the key's public points and cases alone can be fooled by a
+    formula or a table that is right there only. ``None``: the public points and cases only."""
+    _SECRET.append(seed)
+    try:
+        yield
+    finally:
+        _SECRET.pop()
+
+
+def _secret_seed() -> int | None:
+    return _SECRET[-1] if _SECRET else None
+
+
+def _secret_rng(ex_id: str, *more: int) -> np.random.Generator:
+    """The generator of ``ex_id``'s secret draws (a given seed always draws the same)."""
+    return np.random.default_rng([_secret_seed(), zlib.crc32(ex_id.encode()), *more])
 
 
 class Exercise:
@@ -51,7 +78,7 @@ class Exercise:
         if not isinstance(ans, dict) or ans.get("t") == "none":
             return not_answered(self.id, f"expected {self.answer_type}")
         if ans.get("t") == "bad":
-            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {ans.get('v')}.")
+            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}.")
         return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
@@ -139,7 +166,7 @@ class Symbolic(FromFormulas):
         # where a max switches branch); allow: restricted functions ("Max", "Min", "Abs")
         # accepted besides those the reference and wrong answers use.
         self.wide, self.allow, self.probes = wide, set(allow), list(probes)
-        self._cache = None
+        self._cache = self._secret_cache = None
 
     def precision_text(self) -> str:
         return "exactly (a formula, not a rounded decimal)"
@@ -163,8 +190,23 @@ class Symbolic(FromFormulas):
             self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
+    def _secret(self) -> tuple[list, list]:
+        """Points drawn from the batch's secret seed and the reference's values there (none
+        outside the batch's strict grading): the usual range and the wide points, as in the key."""
+        seed = _secret_seed()
+        if seed is None:
+            return [], []
+        if self._secret_cache is None or self._secret_cache[0] != seed:
+            S, _, ref = self._prepared()[:3]
+            rng = _secret_rng(self.id)
+            raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
+            points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
+            self._secret_cache = (seed, points, compare.evaluate(ref, points))
+        return self._secret_cache[1], self._secret_cache[2]
+
     def _grade(self, ans, strict):
         S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        secret, secret_values = self._secret() if strict else ([], [])
         started = time.monotonic()
         try:
             entries = flat(reading.read(ans, self.shape, symbol_names(self.symbols), allowed))
@@ -173,10 +215,13 @@ class Symbolic(FromFormulas):
         except compare.TimeUp:
             return _too_slow(self.id)
         left = compare.EVAL_SECONDS - (time.monotonic() - started)
-        values, verdicts, status = compare.symbolic_verdicts(entries, ref, ref_values, points, canon,
+        # each entry's reference values at the public points, then at the secret ones
+        every = [r + x for r, x in zip(ref_values, secret_values)] if secret else ref_values
+        values, verdicts, status = compare.symbolic_verdicts(entries, ref, every, points + secret, canon,
                                                              timeout=max(left, 0.05))
         if status == "timeout":
             return _too_slow(self.id)
+        values = [row[:len(points)] for row in values]   # feedback speaks of the public points only
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
             how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
@@ -295,6 +340,13 @@ class Choice(Exercise):
 
 # --------------------------------------------------------------------------- functions
 
+def _as_twins(drawn) -> tuple:
+    """What ``Hidden.twin`` drew, as a tuple of cases: none, one, or several."""
+    if drawn is None:
+        return ()
+    return tuple(drawn) if isinstance(drawn, (list, tuple)) else (drawn,)
+
+
 class Function(Exercise):
     """Python function(s), graded by hidden tests (:mod:`.hidden`) run in the sandbox."""
 
@@ -304,16 +356,24 @@ class Function(Exercise):
         super().__init__(id, task, answer, chapter)
         self.names, self.hidden = names, hidden
         self.judge, self.diagnose = hidden.judge, hidden.diagnose
-        self._built = None
+        self._built = {}
 
     def cases(self):
-        """The hidden cases, and the inputs the fresh interpreter receives (never the expected
-        values). ``check`` and the batch run the same cases, so a learner told "Correct" gets
-        full marks."""
-        if self._built is None:
+        """``(cases, twins, inputs)``: the hidden cases (``check`` and the batch run the same ones,
+        so a learner told "Correct" gets full marks), the secret twins of each while the batch
+        grades with a gradebook's secret seed (a tuple, empty otherwise or where the case is a
+        fixed rule), and what the fresh interpreter receives: the inputs of each case followed
+        by its twins', never what they expect."""
+        key = _secret_seed() if self.hidden.twin else None
+        if key not in self._built:
             cases = self.hidden.cases()
-            self._built = (cases, [{"kind": c.kind, "args": fnrun.plain(list(c.args))} for c in cases])
-        return self._built
+            twins = ([_as_twins(self.hidden.twin(c, _secret_rng(self.id, i))) for i, c in enumerate(cases)]
+                     if key is not None else [()] * len(cases))
+            inputs = [{"kind": c.kind, "args": fnrun.plain(list(c.args))}
+                      for case, more in zip(cases, twins) for c in (case, *more)]
+            self._built = {k: v for k, v in self._built.items() if k is None}   # one secret seed kept
+            self._built[key] = (cases, twins, inputs)
+        return self._built[key]
 
     def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
@@ -324,7 +384,7 @@ class Function(Exercise):
         if any(p is None for p in pickles):
             return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
                           "large): run the cell that defines it and check it again.")
-        cases, inputs = self.cases()
+        cases, twins, inputs = self.cases()
         reports, status = sandbox.run_functions(pickles, inputs)
         setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in reports if "i" in r}
@@ -333,16 +393,21 @@ class Function(Exercise):
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, "your function still returns the placeholder (...)")
         passed, failed, hints, named = 0, 0, [], Counter()
-        for i, case in enumerate(cases):
-            rep = outs.get(i)
-            if rep is None:
+        at = iter(range(len(inputs)))   # the reports of each case and its twins, in turn
+        pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
+        for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
+            if any(rep is None for _, rep in pair):
                 why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
                        "crashed": "your code ended the process",
                        "malformed": "the report of the run was damaged or too large (huge outputs, or "
                                     "your code wrote to the grader's channel)"}.get(status, "not run")
+                why = setup_error or why     # e.g. a decoder that could not be loaded
                 hints.append(f"some tests did not run: {why}")
                 break
-            ok, hint = self.judge(case, rep)
+            for case, rep in pair:
+                ok, hint = self.judge(case, rep)
+                if not ok:
+                    break
             if ok:
                 passed += 1
                 continue

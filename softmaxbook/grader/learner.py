@@ -10,7 +10,7 @@ strings are parsed in this process through a whitelist (cheap and bounded). A fu
 answer is pickled by value and run in a fresh interpreter, exactly as the batch grader
 runs it (:func:`.sandbox.run_functions`: inside bubblewrap where it works, without the
 course package, every wait with a deadline and the whole process group killed at
-4.5 s), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
+4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
 :func:`progress_path`) so that :func:`progress` works across sessions without a server.
 """
 
@@ -118,12 +118,13 @@ def _merge(records: dict) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written)."""
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written);
+    a character UTF-8 cannot encode (a lone surrogate) is written as its escape."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
         os.replace(tmp, path)  # atomic against a killed process (no fsync: not against power loss)
     except BaseException:

@@ -1,6 +1,8 @@
 """What a check returns (graded exercises, all chapters): :class:`Result`, shown as a
 coloured box in Jupyter and as plain text elsewhere; the learner-side ``check`` and the
-batch grader both build it."""
+batch grader both build it. Its text passes through :func:`printable`, the one place
+where learner-controlled text (an answer, an exception's message, an exercise id, a file
+name) is made safe to show and to write."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ class Result:
     answered: bool = True
 
     def __post_init__(self):
+        # Learner text reaches messages (what an answer was, what a function raised): made
+        # printable here, so no file, terminal or page that shows a Result can be broken by it.
+        self.exercise_id, self.message = printable(self.exercise_id, 100), printable(self.message)
+        self.details = [printable(d) for d in self.details]
         # .message is the whole feedback (headline and the specific points), so a learner
         # or instructor reading only .message misses nothing; displays list the points.
         self.headline = self.message
@@ -58,4 +64,24 @@ def not_answered(ex_id: str, hint: str = "") -> Result:
 
 def describe(ans: dict) -> str:
     return {"num": "a number", "text": "a string", "sym": "a sympy expression", "seq": "a list/array",
-            "fn": "a function", "none": "nothing"}.get(ans.get("t"), ans.get("v", "something else"))
+            "fn": "a function", "none": "nothing"}.get(ans.get("t"), printable(ans.get("v", "something else"), 200))
+
+
+def printable(text, limit: int | None = None) -> str:
+    """Learner-controlled text, safe to show and to write to any file or terminal: a byte of
+    a file name that is not UTF-8 (``os.fsdecode``'s surrogate escape) becomes ``\\xNN``; any
+    other character that is not printable becomes its Python escape: a lone surrogate, which
+    UTF-8 cannot encode (``\\ud800``), a control character (a newline that would start a forged
+    line of feedback: ``\\n``; a terminal escape: ``\\x1b``), a format character (a
+    right-to-left override: ``\\u202e``). At most ``limit`` characters of the text are kept."""
+    text = text if type(text) is str else str(text)
+    text = text if limit is None else text[:limit]
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    if "\udc80" <= ch <= "\udcff":
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return repr(ch)[1:-1]

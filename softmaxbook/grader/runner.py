@@ -215,6 +215,17 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
     return {"answers": answers, "notes": notes, "reason": reason, "stops": stops, "checks": checks}
 
 
+def _undumpable() -> None:
+    """Make this process non-dumpable (Linux): the kernel runs under the same uid, but may then
+    neither open this process's memory or file descriptors through ``/proc`` (the document's
+    channel among them) nor ptrace it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):   # not Linux
+        pass
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m softmaxbook.grader.runner")
     ap.add_argument("notebook")
@@ -224,6 +235,7 @@ def main(argv=None) -> int:
     ap.add_argument("--journal", default="", help="file the answers are appended to as they are checked "
                     "(default: answers.jsonl in the working directory)")
     args = ap.parse_args(argv)
+    _undumpable()
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")   # the document's channel, not inherited
     os.dup2(2, 1)                                        # the kernel's stdout goes to stderr
     sys.stdout = sys.stderr

@@ -5,10 +5,15 @@ exercises with function answers, chapters 3 and 4).
 a pool worker, so nothing of their stack, pipes or memory is inherited) with the runner
 :mod:`.fnrun`, inside bubblewrap (:mod:`.jail`) where it is available and with the same
 limits, deadline and process-group kill where it is not (a learner's machine, Binder).
-The child receives the pickled function(s) and the hidden *inputs* only; the course
-package is not importable there. It answers with JSON lines of plain outputs, size-capped
-and checked against a schema here; the verdict is computed by the caller. Nothing the
-child sends is unpickled, and the grader never unpickles the learner's bytes itself.
+The child receives one pickled function and the hidden *inputs* only; the course
+package is not importable there, and a function whose pickle names it (pickled by
+reference, or by value from the course's own code) is refused before anything runs. It
+answers with JSON lines of plain outputs, size-capped and checked against a schema here;
+the verdict is computed by the caller. Nothing the child sends is unpickled, and the
+grader never unpickles the learner's bytes itself. An encoder and its decoder run in two
+interpreters, one after the other: the decoder receives only the plain bit strings the
+encoder's interpreter reported, so no state the encoder leaves (in builtins, globals,
+files, the environment, a child process, a ``str`` subclass) reaches it.
 The learner-side ``check`` and the batch grader both use it, so they agree.
 """
 
@@ -18,6 +23,7 @@ import base64
 import binascii
 import json
 import os
+import pickletools
 import signal
 import subprocess
 import sys
@@ -28,15 +34,16 @@ from pathlib import Path
 from . import fnrun, jail
 from .answers import MAX_PICKLE
 
-HARD_TIMEOUT = 4.5             # seconds for a whole run: start, loading and every case
+HARD_TIMEOUT = 4.5             # seconds for a whole run of one interpreter: start, loading and every case
 MAX_REPORT_BYTES = 2_000_000
 SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
 CASE_SECONDS = 1.0             # one hidden test
 FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes=64, file_size=2**20,
-                              output_bytes=MAX_REPORT_BYTES)
+                              output_bytes=MAX_REPORT_BYTES, memory=2**30)
 # One BLAS thread: faster to start, and the jail's process limit counts threads.
 FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-REPORT_KEYS = {"i", "out", "ellipsis", "len", "back", "raised", "msg", "timeout"}
+REPORT_KEYS = {"i", "out", "ellipsis", "bits", "back", "raised", "msg", "timeout"}
+CODEC_KINDS = {"roundtrip": "encode", "rate": "encode", "encode_error": "raises"}   # the encoder's share
 
 
 # --------------------------------------------------------------------------- function answers
@@ -80,15 +87,85 @@ def _course_package_dirs() -> list[str]:
 
 def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD_TIMEOUT,
                   sandbox: bool | None = None) -> tuple[list[dict], str]:
-    """Run pickled function(s) on the cases' inputs in a fresh, jailed interpreter.
+    """Run pickled function(s) on the cases' inputs in fresh, jailed interpreters.
 
-    ``cases`` are plain data ``{"kind", "args"}`` (inputs only). Returns ``(reports, status)``:
+    ``cases`` are plain data ``{"kind", "args"}`` (inputs only): ``call`` cases for one
+    function; for an ``(encode, decode)`` pair, ``roundtrip`` and ``rate`` cases (reported as
+    ``{"len", "back"}``: the length of the encoder's plain bit string and what the decoder made
+    of it, :func:`_run_codec`), ``encode_error`` and ``decode_error``. Returns ``(reports, status)``:
     the per-case reports (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
     ``"timeout"`` (killed at the deadline), ``"crashed"`` (ended without finishing its
     report) or ``"malformed"`` (sent something malformed or too large: the whole report
     then counts for nothing). ``sandbox=None`` uses bubblewrap when it works here.
     """
-    request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(p).decode() for p in pickles],
+    if any(course_code(p) for p in pickles):
+        return [{"__sandbox_error__": fnrun.NO_COURSE}], "crashed"
+    if len(pickles) == 2:
+        return _run_codec(pickles, cases, timeout, sandbox)
+    return _run_one(pickles[0], cases, timeout, sandbox)
+
+
+def _run_codec(pickles: list[bytes], cases: list[dict], timeout: float, sandbox) -> tuple[list[dict], str]:
+    """The encoder alone on its cases, then the decoder alone on the plain bit strings the
+    encoder's interpreter reported (and on its own error case); one report per case."""
+    mine = [i for i, c in enumerate(cases) if c["kind"] in CODEC_KINDS]
+    enc, enc_status = _run_one(pickles[0], [{"kind": CODEC_KINDS[cases[i]["kind"]], "args": cases[i]["args"][:1]}
+                                            for i in mine], timeout, sandbox)
+    reports, carried = [], []
+    for rep in enc:
+        if "i" not in rep:
+            reports.append(rep)
+            continue
+        i = mine[rep["i"]]
+        if "bits" in rep:
+            carried.append((i, rep["bits"]))
+        else:
+            reports.append({**rep, "i": i})
+    rest = [i for i, c in enumerate(cases) if c["kind"] == "decode_error"]
+    calls = ([{"kind": "decode", "args": [bits, len(cases[i]["args"][0])]} for i, bits in carried]
+             + [{"kind": "raises", "args": cases[i]["args"]} for i in rest])
+    if not calls:
+        return reports, enc_status
+    dec, dec_status = _run_one(pickles[1], calls, timeout, sandbox)
+    bits = dict(carried)
+    for rep in dec:
+        if "i" not in rep:
+            reports.append(rep)
+            continue
+        k = rep["i"]
+        i = carried[k][0] if k < len(carried) else rest[k - len(carried)]
+        reports.append({**rep, "i": i, "len": len(bits[i])} if i in bits else {**rep, "i": i})
+    worst = next((s for s in ("malformed", "timeout", "crashed") if s in (enc_status, dec_status)), "ok")
+    return sorted(reports, key=lambda r: r.get("i", -1)), worst
+
+
+def course_code(data: bytes) -> bool:
+    """The pickle names the course's code: a module of the course package that a function,
+    class or object is pickled by reference from or by value with (``softmaxbook.lse``), code
+    whose file is in the package's folder, or code that names such a module (an import inside
+    a function). The package itself, ``softmaxbook``, pickled by reference, cannot be imported
+    where the function runs. Read with :mod:`pickletools` (nothing is unpickled); a pickle it
+    cannot read is left to the runner, which cannot load it either and says why. Copying the
+    source by hand is not caught: the course's answers are public."""
+    package = fnrun.COURSE_PACKAGE
+    prefixes = (package + ".", package + " ") + tuple(f + os.sep for f in _course_folders())
+    try:
+        return any(isinstance(arg, str) and arg.startswith(prefixes) for _, arg, _ in pickletools.genops(data))
+    except Exception:   # noqa: BLE001 - a damaged pickle
+        return False
+
+
+@lru_cache(maxsize=1)
+def _course_folders() -> tuple[str, ...]:
+    import softmaxbook
+    pkg = os.path.dirname(softmaxbook.__file__)
+    return tuple({pkg, os.path.realpath(pkg)})
+
+
+def _run_one(data: bytes, cases: list[dict], timeout: float, sandbox) -> tuple[list[dict], str]:
+    """Run one pickled function on ``cases`` (``call``, ``encode``, ``decode``, ``raises``; see
+    :mod:`.fnrun`) in one fresh, jailed interpreter: ``(reports, status)`` as :func:`run_functions`."""
+    request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(data).decode()],
                           "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
                          allow_nan=True).encode()
     argv = [sys.executable, "-I", "-S", "-c", _runner_source()]
@@ -182,7 +259,7 @@ def _valid_report(rep, n_cases) -> bool:
         return False
     checks = {"out": _plain_ok, "back": lambda v: v is None or (isinstance(v, list) and _plain_ok(v)),
               "ellipsis": lambda v: v is True, "timeout": lambda v: v is True,
-              "len": lambda v: type(v) is int and v >= 0,
+              "bits": lambda v: isinstance(v, str) and len(v) <= fnrun.MAX_BITS and not v.strip("01"),
               "raised": lambda v: isinstance(v, str) and len(v) <= 100,
               "msg": lambda v: isinstance(v, str) and len(v) <= 400}
     return all(checks[k](v) for k, v in rep.items() if k != "i")

@@ -5,7 +5,10 @@ Referenced by name from ``ch3.toml``."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,6 +38,49 @@ def _block_diagnose(case, rep):
     if out == case.expect - 1:
         return "rounding down is too few bits: 3^n outcomes do not fit; round up"
     return None
+
+
+def _block_twin(case, rng):
+    """Another block length, not one of the public cases' (an invalid ``n`` is a rule). Lengths
+    1 and 2 have none: the fewest bits there (2 and 4) are also 2n, the answer of the commonest
+    mistake, so any twin would fail that answer where ``check`` passes it; and a table of those
+    two values is the answer itself, worked out by hand."""
+    n = case.args[0]
+    if n <= 2:
+        return None
+    m = int(rng.integers(n + 1, 2 * n + 50))
+    while m in _public_args(_block_cases):
+        m += 1
+    return dataclasses.replace(case, args=(m,), expect=coding.block_bits(m))
+
+
+def _codec_twin(case, rng):
+    """Another message of the same length, not one of the public cases' (error cases are rules),
+    that starts with 0 exactly when the case's message does (a code that drops leading zeros
+    fails both or neither, as in ``check``); for a length with few messages (3**n <= 27), every
+    such message, so that no fixed fallback of a decoder (all zeros, say) passes by a lucky draw."""
+    if case.kind not in ("roundtrip", "rate"):
+        return None
+    message, public = tuple(case.args[0]), _public_args(_codec_cases)
+    n, leading_zero = len(message), message[:1] == (0,)
+
+    def alike(m):
+        return m not in public and (m[:1] == (0,)) == leading_zero
+
+    if n <= 3:
+        others = [list(m) for m in itertools.product(range(3), repeat=n) if alike(m)]
+        return [dataclasses.replace(case, args=(m,)) for m in others] or None
+    for _ in range(50):
+        drawn = tuple(rng.integers(0, 3, size=n).tolist())
+        if alike(drawn):
+            return dataclasses.replace(case, args=(list(drawn),))
+    return None
+
+
+@lru_cache(maxsize=None)
+def _public_args(*makers) -> frozenset:
+    """The first argument of every public case of ``makers`` (lists as tuples)."""
+    return frozenset(tuple(a) if isinstance(a, list) else a for make in makers for a in (c.args[0] for c in make()))
 
 
 def _codec_cases():
@@ -103,7 +149,7 @@ def decode(bits, length):
     return trits'''
 
 BLOCK_BITS = Hidden(
-    _block_cases, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION,
+    _block_cases, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION, twin=_block_twin,
     misconceptions={
         "2n bits (2 bits per trit) is a fixed-length code, but not the fewest bits: a block of n trits has only 3^n outcomes":
             "def block_bits(n):\n    return 2 * n",
@@ -117,7 +163,7 @@ BLOCK_BITS = Hidden(
     })
 
 CODEC = Hidden(
-    _codec_cases, judge_codec, solution=CODEC_SOLUTION,
+    _codec_cases, judge_codec, solution=CODEC_SOLUTION, twin=_codec_twin,
     misconceptions={
         "a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2":
             '''def encode(trits):

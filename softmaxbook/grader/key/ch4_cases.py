@@ -5,6 +5,7 @@ by name from ``ch4.toml``."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -20,6 +21,29 @@ def _lse_ref(x):
 
 def _softmin_ref(x, lam):
     return -_lse_ref(-lam * np.asarray(x, dtype=float)) / lam
+
+
+def _moved(x, rng) -> list:
+    """``x`` scaled up by 0.01 % to 0.1 %, shifted up by 0.001 to 0.01 (its finite entries; equal
+    entries stay equal) and permuted: an input of the same kind, never easier (magnitudes only
+    grow), and so close that an honest answer passes the twin exactly when it passes the case
+    (tested over the key), while a looked-up public value is far outside the tolerance."""
+    x = np.asarray(x, dtype=float)
+    y = np.where(np.isfinite(x), x * (1 + rng.uniform(1e-4, 1e-3)) + rng.uniform(1e-3, 1e-2), x)
+    return rng.permutation(y).tolist()
+
+
+def _lse_twin(case, rng):
+    x = np.asarray(case.args[0], dtype=float)
+    if not np.isfinite(x).any():      # empty, or only infinities and NaN: a rule
+        return None
+    y = _moved(x, rng)
+    return dataclasses.replace(case, args=(y,), expect=_lse_ref(y))
+
+
+def _softmin_twin(case, rng):
+    y, lam = _moved(case.args[0], rng), case.args[1]     # λ kept: λ = 1 cases stay λ = 1
+    return dataclasses.replace(case, args=(y, lam), expect=_softmin_ref(y, lam))
 
 
 def _stable_lse_cases():
@@ -93,7 +117,7 @@ def _softmin_diagnose(case, rep):
 
 
 SOFTMIN = Hidden(
-    _softmin_cases, judge_value, _softmin_diagnose,
+    _softmin_cases, judge_value, _softmin_diagnose, twin=_softmin_twin,
     solution='''def softmin(x, lam):
     """Soft minimum of x at inverse temperature lam."""
     z = -lam * np.asarray(x, dtype=float)
@@ -113,7 +137,7 @@ SOFTMIN = Hidden(
     })
 
 STABLE_LSE = Hidden(
-    _stable_lse_cases, judge_value, _lse_diagnose,
+    _stable_lse_cases, judge_value, _lse_diagnose, twin=_lse_twin,
     solution='''def lse(x):
     """log(sum(exp(x))), computed stably."""
     x = np.asarray(x, dtype=float)
