@@ -128,7 +128,7 @@ def _real_number(value, name: str) -> float:
     try:
         return float(value)
     except OverflowError:  # an int beyond the floats: infinite for our purposes
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def positive_number(value, name: str) -> float:
