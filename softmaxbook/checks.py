@@ -1,8 +1,10 @@
 """The input checks of the topic modules: one rule, and one message, per kind of argument.
 
-Every public function of the topic modules (``expfamily``, ``hessian``, ``coding``,
-``lse`` and the modules built on them) and of ``figures`` checks its arguments here, so
-the same mistake gets the same message whichever function it is passed to. A bad
+The topic modules (``expfamily``, ``hessian``, ``lse`` and the modules built on them) and
+``figures`` check their vectors, lambdas, positive numbers and counts here, so the same
+mistake gets the same message whichever function it is passed to; what belongs to one
+topic (probability vectors in ``expfamily``, bit strings in ``coding``, the matrices of
+``regression``) is checked there, on top of :func:`real_array` or :func:`vector`. A bad
 argument raises ``TypeError`` (not numbers at all) or ``ValueError`` (numbers, but not
 allowed ones), naming the argument and showing, shortened, what was received; never a
 numpy traceback.
@@ -27,7 +29,8 @@ The rules:
   (``2.0``, ``True`` and ``"3"`` are a ``TypeError``).
 
 Messages are marked for translation (:mod:`softmaxbook.i18n`): a learner reading the
-Chinese edition gets them in Chinese once the catalogue has them.
+Chinese edition gets them in Chinese once the catalogue has them (the argument's name and
+the value shown stay as Python writes them).
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ def real_array(x, name: str, *, keep_float_dtype: bool = False) -> np.ndarray:
 
 def vector(x, name: str = "x", *, batch: bool = False, minus_inf: bool = False,
            empty: bool = False) -> np.ndarray:
-    """``x`` as a 1-D float64 array of finite numbers, at least one of them.
+    """``x`` as a float64 vector of finite numbers, at least one of them.
 
     ``batch=True`` accepts any array of dimension >= 1 whose last axis holds the vectors
     (e.g. an ``(n, C)`` array of logits); ``minus_inf=True`` accepts ``-inf`` entries
@@ -158,8 +161,7 @@ def lam(value, name: str = "lambda", *, negative: bool = False) -> float:
 def lams(values, name: str = "lambdas") -> np.ndarray:
     """Several values of lambda (a number or a list/array of them) as a 1-D float64 array,
     each finite and ``> 0``; the message names the first bad one."""
-    a = real_array(values, name)
-    a = np.atleast_1d(a)
+    a = np.atleast_1d(real_array(values, name))
     if a.ndim != 1 or a.size == 0:
         raise ValueError(str(_("{name} must be a non-empty vector of values of lambda, got an array of shape {shape}")
                              .format(name=name, shape=a.shape)))
