@@ -11,6 +11,8 @@ One module per topic, each introduced by a chapter:
   (chapter 3, cross-entropy as a code length), :mod:`softmaxbook.duality`,
   :mod:`softmaxbook.gumbel` and :mod:`softmaxbook.streaming` (chapter 4: entropy
   duality, Gumbel-max, streaming LogSumExp);
+* :mod:`softmaxbook.checks` -- the input checks they all use: one rule and one message
+  per kind of argument (vectors, lambda, positive numbers, counts);
 * :mod:`softmaxbook.interactive` -- figures that are live in a kernel and
   kernel-free on the website;
 * :mod:`softmaxbook.figures` -- each chapter's figures (``figures.ch1`` ... ``ch4``, and
@@ -20,8 +22,8 @@ One module per topic, each introduced by a chapter:
   instructor's batch grader (``python -m softmaxbook grade``).
 
 Topic modules hold the mathematics (numpy, sympy, mpmath; no plotting, widgets or
-I/O). Imports run one way, as the chapters build on each other: ``lse`` <- ``expfamily``
-<- ``hessian``; ``coding`` stands alone; ``interactive`` and ``grader`` use the topic
+I/O). Imports run one way, as the chapters build on each other: ``checks`` <- ``lse`` <-
+``expfamily`` <- ``hessian``; ``coding`` stands alone; ``interactive`` and ``grader`` use the topic
 modules, never the reverse.
 """
 

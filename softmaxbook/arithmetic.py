@@ -30,8 +30,8 @@ import numbers
 
 import numpy as np
 
-from softmaxbook.coding import _as_bits
-from softmaxbook.expfamily import _float_array
+from softmaxbook import checks
+from softmaxbook.coding import as_bits
 
 __all__ = [
     "DEFAULT_BITS", "quantise", "encode", "decode", "ideal_bits", "quantised_bits",
@@ -51,7 +51,7 @@ def _bits_param(bits) -> int:
 
 def _probability_rows(probs, n: int | None = None, name: str = "probs") -> np.ndarray:
     """``(n, C)`` probability vectors; a single vector is repeated ``n`` times."""
-    P = _float_array(probs, f"{name} must be probability vectors of numbers")
+    P = checks.real_array(probs, name)
     if P.ndim == 1 and n is not None:
         P = np.broadcast_to(P, (n, P.size))
     if P.ndim != 2 or P.shape[1] == 0:
@@ -161,7 +161,7 @@ def encode(symbols, probs, bits: int = DEFAULT_BITS) -> np.ndarray:
 
 def _code_value(code) -> tuple[int, int]:
     """A bit string (array of 0/1 or text such as "0110") as the integer ``z`` and its length ``l``."""
-    b = _as_bits(code)  # chapter 3's checks: 1-D, integers, only 0 and 1
+    b = as_bits(code)  # chapter 3's checks: 1-D, integers, only 0 and 1
     return (int("".join(map(str, b.tolist())), 2) if b.size else 0), int(b.size)
 
 
@@ -216,7 +216,7 @@ def single_flips(code, probs, n: int | None = None, bits: int = DEFAULT_BITS) ->
     The decoder's check catches every flip of the first kind and none of the second: a
     compressed code has no redundancy with which to tell a valid code from a damaged one.
     """
-    b = _as_bits(code).copy()
+    b = as_bits(code).copy()
     out = []
     for i in range(b.size):
         b[i] ^= 1

@@ -481,7 +481,9 @@ def encode(trits, n: int = DEFAULT_N, method: str = "auto") -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _as_bits(bits) -> np.ndarray:
+def as_bits(bits) -> np.ndarray:
+    """A bit string as a uint8 array of 0s and 1s (chapter 3): a str of ``0``/``1`` characters
+    or a 1-D sequence of integers 0 and 1; ``ValueError`` names the first bad position."""
     if isinstance(bits, str):
         b = np.frombuffer(bits.encode("ascii", errors="replace"), dtype=np.uint8) - np.uint8(ord("0"))
     else:
@@ -520,7 +522,7 @@ def decode(bits, method: str = "auto") -> np.ndarray:
     block whose value is not below ``3**n``. (A flipped bit that leaves every block
     valid decodes to another message: the code has no redundancy to notice it.)
     """
-    b = _as_bits(bits)
+    b = as_bits(bits)
     n, pos = _read_gamma(b, 0, "block length n")
     length1, pos = _read_gamma(b, pos, "message length")
     length = length1 - 1

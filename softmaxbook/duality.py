@@ -20,19 +20,20 @@ interactive figure on the 3-simplex draws: the objective on a barycentric grid, 
 sets as polylines (:func:`level_sets`), the path of the maximiser as ``lambda`` varies and
 ``lambda^-1 LSE(lambda x)`` against ``max(x) + (log n)/lambda``.
 
-It imports numpy, sympy, chapter 1's softmax and chapter 4's ``logsumexp``.
+It imports numpy, sympy, chapter 1's softmax, chapter 4's ``logsumexp`` and the input
+checks of :mod:`softmaxbook.checks` (lambda: finite and > 0).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import _float_array, as_logits, check_probability_vector, softmax
+from softmaxbook import checks
+from softmaxbook.expfamily import check_probability_vector, softmax
 from softmaxbook.lse import logsumexp
 
 __all__ = [
@@ -47,33 +48,9 @@ CORNERS = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, math.sqrt(3) / 2]])
 
 
 # ------------------------------------------------------------------ validation
-def _scores(x, name: str = "x") -> np.ndarray:
-    a = as_logits(x, name)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one vector of scores, got shape {a.shape}")
-    return a
-
-
-def _lam(lam) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real):
-        raise TypeError(f"lambda must be a real number, got {lam!r}")
-    lam = float(lam)
-    if not (math.isfinite(lam) and lam > 0):
-        raise ValueError(f"lambda must be finite and positive, got {lam!r} (the entropy term is H(p)/lambda)")
-    return lam
-
-
-def _lams(lams) -> np.ndarray:
-    """A vector of values of lambda, each checked by :func:`_lam`."""
-    lams = np.atleast_1d(_float_array(lams, "lambdas must be real numbers"))
-    for lam in lams.ravel():
-        _lam(float(lam))
-    return lams
-
-
 def _simplex_points(p, n: int | None = None, atol: float = 1e-9) -> np.ndarray:
     """Probability vectors along the last axis (any leading shape), checked."""
-    a = _float_array(p, "p must be probability vectors of numbers")
+    a = checks.real_array(p, "p")
     if a.ndim == 0 or a.shape[-1] == 0:
         raise ValueError(f"p must be a non-empty probability vector (or an array of them), got shape {a.shape}")
     if n is not None and a.shape[-1] != n:
@@ -104,7 +81,7 @@ def objective(p, x, lam=1.0):
 
     ``p`` may be an array of probability vectors (last axis), e.g. a grid on the simplex.
     """
-    x, lam = _scores(x), _lam(lam)
+    x, lam = checks.vector(x), checks.lam(lam)
     p = _simplex_points(p, x.size)
     f = p @ x + np.asarray(entropy(p)) / lam
     return float(f) if np.ndim(f) == 0 else f
@@ -112,18 +89,18 @@ def objective(p, x, lam=1.0):
 
 def maximiser(x, lam=1.0) -> np.ndarray:
     """The maximiser of :func:`objective` over the simplex: ``softmax(lambda x)`` (chapter 4)."""
-    return softmax(_lam(lam) * _scores(x))
+    return softmax(checks.lam(lam) * checks.vector(x))
 
 
 def value(x, lam=1.0) -> float:
     """The maximum of :func:`objective`: ``lambda^-1 LSE(lambda x)`` (chapter 4)."""
-    lam = _lam(lam)
-    return float(logsumexp(lam * _scores(x))) / lam
+    lam = checks.lam(lam)
+    return float(logsumexp(lam * checks.vector(x))) / lam
 
 
 def gap_bound(x, lam=1.0) -> float:
     """``max(x) + (log n)/lambda``, the upper end of ``max(x) <= value(x, lam) <= ...`` (chapter 4)."""
-    x, lam = _scores(x), _lam(lam)
+    x, lam = checks.vector(x), checks.lam(lam)
     return float(np.max(x) + math.log(x.size) / lam)
 
 
@@ -135,7 +112,7 @@ def three_ways(x, lam=1.0, **ascent) -> dict[str, float]:
     which knows only the objective and its gradient (keywords are passed to it).
     For ``x = (1, 0, -1)``, ``lambda = 1`` all three are 1.40761.
     """
-    x, lam = _scores(x), _lam(lam)
+    x, lam = checks.vector(x), checks.lam(lam)
     return {
         "lse": value(x, lam),
         "at_softmax": objective(maximiser(x, lam), x, lam),
@@ -149,10 +126,10 @@ def conjugate_objective(p, theta) -> float:
     ``p`` is any real vector here, on the simplex or off it: the point of the function is
     to see where the supremum is finite.
     """
-    theta = _scores(theta, "theta")
-    q = _float_array(p, "p must be a vector of numbers")
-    if q.shape != theta.shape or not np.all(np.isfinite(q)):
-        raise ValueError(f"p must be a finite vector with {theta.size} entries, got shape {q.shape}")
+    theta = checks.vector(theta, "theta")
+    q = checks.vector(p, "p")
+    if q.shape != theta.shape:
+        raise ValueError(f"p must have {theta.size} entries, as theta has, got {q.size}")
     return float(q @ theta - logsumexp(theta))
 
 
@@ -165,9 +142,7 @@ def conjugate_escape(p, atol: float = 1e-12):
     Otherwise some ``p_k < 0``; take ``d = -e_k``: ``LSE(-t e_k) <= log n`` for ``t >= 0``, so
     the objective is at least ``-p_k t - log n``. Returns ``(d, s)``.
     """
-    q = _float_array(p, "p must be a vector of numbers")
-    if q.ndim != 1 or q.size == 0 or not np.all(np.isfinite(q)):
-        raise ValueError(f"p must be one non-empty finite vector, got shape {q.shape}")
+    q = checks.vector(p, "p")
     excess = float(q.sum()) - 1.0
     if abs(excess) > atol:
         return np.full(q.size, math.copysign(1.0, excess)), abs(excess)
@@ -192,8 +167,7 @@ def lse_conjugate(p, iterations: int = 2000, tol: float = 1e-14) -> float:
     if p.ndim != 1 or np.any(p <= 0):
         raise ValueError("p must be one probability vector with every entry > 0 "
                          "(on the boundary the supremum is not attained)")
-    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    iterations = checks.positive_int(iterations, "iterations")
     x = np.zeros(p.size)
     value = -float(logsumexp(x))
     for _ in range(int(iterations)):
@@ -235,12 +209,9 @@ def mirror_ascent(x, lam=1.0, step=None, iterations: int = 500, tol: float = 1e-
     changes by less than ``tol`` in an iteration, or after ``iterations``. ``p0`` is
     the start (default: uniform); its entries must be positive.
     """
-    x, lam = _scores(x), _lam(lam)
-    step = lam / 2 if step is None else step
-    if isinstance(step, bool) or not isinstance(step, numbers.Real) or not (0 < step < math.inf):
-        raise ValueError(f"step must be a positive finite number, got {step!r}")
-    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
+    x, lam = checks.vector(x), checks.lam(lam)
+    step = lam / 2 if step is None else checks.positive_number(step, "step")
+    iterations = checks.positive_int(iterations, "iterations")
     if p0 is None:
         logp = np.full(x.size, -math.log(x.size))
     else:
@@ -299,9 +270,7 @@ def simplex_grid(resolution: int = 30) -> tuple[np.ndarray, np.ndarray]:
     edges included) and ``triangles``, an ``(r**2, 3)`` array of indices into ``P``
     that tiles the triangle with ``resolution**2`` small triangles.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 1:
-        raise ValueError(f"resolution must be a positive integer, got {resolution!r}")
-    r = int(resolution)
+    r = checks.positive_int(resolution, "resolution")
     index, points = {}, []
     for i in range(r + 1):
         for j in range(r + 1 - i):
@@ -365,7 +334,7 @@ def level_sets(x, lam=1.0, levels=None, resolution: int = 30) -> tuple[np.ndarra
     0.2, 0.4, 0.6, 0.8, 0.9, 0.97 of the way up. Returns ``(u, v, levels)``: ``u`` and
     ``v`` hold every polyline one after another, separated by NaN (a gap when drawn).
     """
-    x, lam = _scores(x), _lam(lam)
+    x, lam = checks.vector(x), checks.lam(lam)
     if x.size != 3:
         raise ValueError(f"level sets are drawn on the 2-simplex: x needs 3 entries, got {x.size}")
     P, tris = simplex_grid(resolution)
@@ -373,9 +342,7 @@ def level_sets(x, lam=1.0, levels=None, resolution: int = 30) -> tuple[np.ndarra
     if levels is None:
         lo, hi = float(F.min()), value(x, lam)
         levels = lo + (hi - lo) * np.array([0.2, 0.4, 0.6, 0.8, 0.9, 0.97])
-    levels = np.atleast_1d(np.asarray(levels, dtype=float))
-    if levels.ndim != 1 or not np.all(np.isfinite(levels)):
-        raise ValueError("levels must be a vector of finite numbers")
+    levels = checks.vector(np.atleast_1d(checks.real_array(levels, "levels")), "levels")
     U, V = to_plane(P)
     us, vs = [], []
     for c in levels:
@@ -405,12 +372,12 @@ def maximiser_path(x, lams) -> np.ndarray:
     As ``lambda`` grows the rows move from the uniform vector (maximum entropy) to the
     corner of the argmax (to the middle of an edge or face when the maximum is tied).
     """
-    x, lams = _scores(x), _lams(lams)
+    x, lams = checks.vector(x), checks.lams(lams)
     return softmax(lams[:, None] * x[None, :], axis=1)
 
 
 def value_curve(x, lams) -> tuple[np.ndarray, np.ndarray]:
     """``(lambda^-1 LSE(lambda x), max(x) + (log n)/lambda)`` for every ``lambda`` in ``lams`` (chapter 4)."""
-    x, lams = _scores(x), _lams(lams)
+    x, lams = checks.vector(x), checks.lams(lams)
     vals = logsumexp(lams[:, None] * x[None, :], axis=1) / lams
     return vals, np.max(x) + math.log(x.size) / lams

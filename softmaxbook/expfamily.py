@@ -13,15 +13,15 @@ objects in sympy so that the chapter can derive ``grad A = softmax = E[Y]`` exac
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import sympy as sp
 
+from softmaxbook import checks
 from softmaxbook.lse import logsumexp
 
 __all__ = [
-    "as_logits", "as_label", "check_probability_vector",
+    "as_label", "check_probability_vector",
     "softmax", "log_partition", "sigmoid", "log_pmf", "cross_entropy", "cross_entropy_grad",
     "diag_minus_outer", "mle_logits", "categorical_pmf", "multinomial_pmf",
     "log_multinomial_coefficient", "dirichlet_log_density", "dirichlet_log_evidence",
@@ -33,35 +33,9 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
-def _float_array(x, what: str) -> np.ndarray:
-    """``x`` as a float array, or a TypeError that starts with ``what``."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{what}, got a string")
-    try:
-        return np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{what}: {exc}") from None
-
-
-def as_logits(o, name: str = "o") -> np.ndarray:
-    """Logits as a float array with a last axis of length >= 1; finite entries only (chapter 1)."""
-    a = _float_array(o, f"{name} must be numbers (a list or array of logits)")
-    if a.ndim == 0:
-        raise ValueError(f"{name} must be a vector of logits (one per class), got the scalar {a}")
-    if a.shape[-1] == 0:
-        raise ValueError(f"{name} is empty: softmax needs at least one class")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite logits: {a}")
-    return a
-
-
 def check_probability_vector(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
     """Return ``p`` as a float vector after checking ``p_i >= 0`` and ``sum p = 1`` (chapter 1)."""
-    a = _float_array(p, f"{name} must be a probability vector of numbers")
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"{name} must be a non-empty vector, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite entries: {a}")
+    a = checks.vector(p, name)
     if np.any(a < -atol):
         raise ValueError(f"{name} is not a probability vector: negative entries {a[a < -atol]}")
     if abs(a.sum() - 1.0) > atol * max(1, a.size):
@@ -84,7 +58,7 @@ def softmax(o, axis=-1):
     Works along ``axis`` of an array of logits. Raises ``ValueError`` on empty,
     NaN or infinite logits and ``TypeError`` on non-numbers.
     """
-    o = as_logits(o)
+    o = checks.vector(o, "o", batch=True)
     z = np.exp(o - np.max(o, axis=axis, keepdims=True))
     return z / np.sum(z, axis=axis, keepdims=True)
 
@@ -94,19 +68,19 @@ def log_partition(o):
 
     For a matrix of logits, one value per row (last axis).
     """
-    o = as_logits(o)
+    o = checks.vector(o, "o", batch=True)
     return logsumexp(o, axis=-1) if o.ndim > 1 else float(logsumexp(o))
 
 
 def sigmoid(t):
     """The logistic function ``1 / (1 + exp(-t))``, stable for large ``|t|`` (chapter 1)."""
-    t = np.asarray(t, dtype=float)
+    t = checks.real_array(t, "t")
     return np.where(t >= 0, 1.0 / (1.0 + np.exp(-np.abs(t))), np.exp(-np.abs(t)) / (1.0 + np.exp(-np.abs(t))))
 
 
 def log_pmf(y, o) -> float:
     """``log P(Y = y | o) = o^T y - A(o)`` for a one-hot ``y`` (chapter 1)."""
-    o = as_logits(o)
+    o = checks.vector(o, "o", batch=True)
     if o.ndim != 1:
         raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
     y = as_label(y, o.size)
@@ -120,7 +94,7 @@ def cross_entropy(y, o) -> float:
 
     ``y`` is one-hot or any vector with ``y >= 0`` and ``sum y = 1``.
     """
-    o = as_logits(o)
+    o = checks.vector(o, "o", batch=True)
     if o.ndim != 1:
         raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
     y = as_label(y, o.size)
@@ -129,7 +103,7 @@ def cross_entropy(y, o) -> float:
 
 def cross_entropy_grad(y, o) -> np.ndarray:
     """``dl/do_i = p_i - y_i`` (chapter 1)."""
-    o = as_logits(o)
+    o = checks.vector(o, "o", batch=True)
     if o.ndim != 1:
         raise ValueError(f"o must be one vector of logits, got shape {o.shape}")
     y = as_label(y, o.size)
@@ -151,7 +125,7 @@ def diag_minus_outer(p):
             raise ValueError(f"p must be a sympy vector, got a {p.shape[0]}x{p.shape[1]} matrix")
         p = p.reshape(len(p), 1)
         return sp.diag(*p) - p * p.T
-    a = _float_array(p, "p must be a probability vector of numbers")
+    a = checks.real_array(p, "p")
     if a.ndim == 0 or a.shape[-1] == 0:
         raise ValueError(f"p must be a non-empty vector (or array of vectors), got shape {a.shape}")
     if not np.all(np.isfinite(a)) or np.any(a < -1e-12) or np.any(np.abs(a.sum(axis=-1) - 1) > 1e-9 * a.shape[-1]):
@@ -171,7 +145,7 @@ def categorical_pmf(y, p) -> float:
 
 def _counts(counts, C: int | None = None) -> np.ndarray:
     """Class counts as an int array (non-negative integers; ``C`` of them if given)."""
-    k = _float_array(counts, "counts must be numbers")
+    k = checks.real_array(counts, "counts")
     if k.ndim != 1 or k.size == 0 or (C is not None and k.size != C) or not np.all(np.isfinite(k)) \
             or np.any(k < 0) or np.any(k > 2**53) or np.any(k != np.round(k)):
         what = f"{C} " if C is not None else ""
@@ -197,7 +171,7 @@ def multinomial_pmf(counts, p) -> float:
 
 
 def _alpha(alpha) -> np.ndarray:
-    a = _float_array(alpha, "alpha must be numbers")
+    a = checks.real_array(alpha, "alpha")
     if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
         raise ValueError(f"alpha must be a vector of positive numbers, got {alpha!r}")
     return a
@@ -272,7 +246,7 @@ def mle_logits(labels) -> np.ndarray:
     ``sum o = 0``. A class never observed has ``ybar_j = 0``: then no finite maximiser
     exists (the likelihood keeps growing as ``o_j -> -inf``) and ``ValueError`` is raised.
     """
-    Y = np.asarray(labels, dtype=float)
+    Y = checks.real_array(labels, "labels")
     if Y.ndim != 2 or Y.shape[0] == 0:
         raise ValueError(f"labels must be an (n, C) array of one-hot rows with n >= 1, got shape {Y.shape}")
     if not np.all((Y == 0) | (Y == 1)) or not np.all(Y.sum(axis=1) == 1):
@@ -291,8 +265,7 @@ def mle_logits(labels) -> np.ndarray:
 # ------------------------------------------------------------------ sympy
 def sym_logits(C: int, name: str = "o") -> sp.Matrix:
     """Column vector of real symbols ``o_1 ... o_C`` (chapter 1)."""
-    if not isinstance(C, numbers.Integral) or isinstance(C, bool) or C < 1:
-        raise ValueError(f"the number of classes C must be a positive integer, got {C!r}")
+    C = checks.positive_int(C, "the number of classes C")
     return sp.Matrix(sp.symbols(f"{name}_1:{C + 1}", real=True))
 
 

@@ -15,11 +15,11 @@ their standard errors, which shrink like ``1/sqrt(N)``.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from softmaxbook.expfamily import as_logits, softmax
+from softmaxbook import checks
+from softmaxbook.expfamily import softmax
 from softmaxbook.lse import logsumexp
 
 __all__ = [
@@ -38,19 +38,6 @@ MAX_STD = math.pi / math.sqrt(6)
 CHUNK = 1 << 17
 
 
-def _scores(x) -> np.ndarray:
-    a = as_logits(x, "x")
-    if a.ndim != 1:
-        raise ValueError(f"x must be one vector of scores, got shape {a.shape}")
-    return a
-
-
-def _count(n, name: str = "the number of draws n") -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
 def gumbel_max_draws(x, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` seeded draws of ``(max_i (x_i + G_i), argmax_i (x_i + G_i))`` (chapter 4).
 
@@ -58,7 +45,7 @@ def gumbel_max_draws(x, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     of rows (the same numbers as one call). Returns the maxima (float array) and the
     arg-maxima (int array), each of length ``n``.
     """
-    x, n = _scores(x), _count(n)
+    x, n = checks.vector(x), checks.positive_int(n, "the number of draws n")
     rng = np.random.default_rng(seed)
     maxima = np.empty(n)
     winners = np.empty(n, dtype=np.intp)
@@ -72,7 +59,7 @@ def gumbel_max_draws(x, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def expected_max(x) -> float:
     """The exact ``E[max_i (x_i + G_i)] = LSE(x) + gamma`` (chapter 4); 1.98483 for ``x = (1, 0, -1)``."""
-    return float(logsumexp(_scores(x))) + EULER_GAMMA
+    return float(logsumexp(checks.vector(x))) + EULER_GAMMA
 
 
 def max_estimate(x, n: int = 10**6, seed: int = 0) -> tuple[float, float]:
@@ -92,7 +79,7 @@ def argmax_frequencies(x, n: int = 10**6, seed: int = 0) -> tuple[np.ndarray, np
     Returns ``(freq, se)`` with ``se_i = sqrt(p_i (1 - p_i) / n)`` for ``p = softmax(x)``,
     the binomial standard error of a frequency; ``freq`` estimates ``softmax(x)``.
     """
-    x = _scores(x)
+    x = checks.vector(x)
     _, winners = gumbel_max_draws(x, n, seed)
     freq = np.bincount(winners, minlength=x.size) / winners.size
     p = softmax(x)
@@ -108,7 +95,7 @@ def running_errors(x, sizes, seed: int = 0) -> dict[str, np.ndarray]:
     and ``"softmax_se"``, the largest ``sqrt(p_i (1 - p_i)/N)``. The errors wander around
     the standard errors, which fall like ``1/sqrt(N)``.
     """
-    x = _scores(x)
+    x = checks.vector(x)
     sizes = np.atleast_1d(np.asarray(sizes))
     if sizes.ndim != 1 or sizes.size == 0 or not np.all(np.isfinite(sizes)) \
             or not np.all(sizes == np.round(sizes)) or sizes.min() < 1:

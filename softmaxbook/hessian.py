@@ -15,18 +15,19 @@ The module has three kinds of functions:
 
 The matrix ``diag(p) - p p^T`` itself is :func:`softmaxbook.expfamily.diag_minus_outer`.
 
-It imports numpy, sympy and chapter 1's :mod:`softmaxbook.expfamily` (softmax, input checks).
+It imports numpy, sympy, chapter 1's :mod:`softmaxbook.expfamily` (softmax, probability
+vectors) and the input checks of :mod:`softmaxbook.checks`.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import Callable
 
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import as_logits, check_probability_vector, cross_entropy, diag_minus_outer, softmax
+from softmaxbook import checks
+from softmaxbook.expfamily import check_probability_vector, cross_entropy, diag_minus_outer, softmax
 
 __all__ = [
     "categorical_covariance", "softmax_hessian", "finite_difference_gradient",
@@ -39,22 +40,10 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
-# Chapter 2 builds on chapter 1: logits, probability vectors and softmax come from there.
-def _logits(o, name: str = "o") -> np.ndarray:
-    a = as_logits(o, name)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a non-empty vector of logits, got shape {a.shape}")
-    return a
-
-
+# Chapter 2 builds on chapter 1: probability vectors and softmax come from there; vectors,
+# counts and steps are checked by softmaxbook.checks.
 def _probabilities(p, name: str = "p", atol: float = 1e-9) -> np.ndarray:
     return np.clip(check_probability_vector(p, name, atol), 0.0, None)
-
-
-def _positive_int(n, name: str) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
 
 
 # ------------------------------------------------------------------ the matrix
@@ -68,21 +57,15 @@ def categorical_covariance(p) -> np.ndarray:
 
 def softmax_hessian(o) -> np.ndarray:
     """Hessian of the cross-entropy loss in the logits: ``diag(p) - p p^T``, ``p = softmax(o)`` (chapter 2)."""
-    return diag_minus_outer(softmax(_logits(o)))
+    return diag_minus_outer(softmax(checks.vector(o, "o")))
 
 
 # ------------------------------------------------------------------ numerical derivatives
-def _step(h) -> float:
-    if not isinstance(h, numbers.Real) or not np.isfinite(h) or h <= 0:
-        raise ValueError(f"the step h must be a positive finite number, got {h!r}")
-    return float(h)
-
-
 def finite_difference_gradient(f: Callable[[np.ndarray], float], x, h: float = 1e-6) -> np.ndarray:
     """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` (error O(h^2); chapter 2)."""
     if not callable(f):
         raise TypeError("f must be a function of a vector returning a number")
-    x, h = _logits(x, "x"), _step(h)
+    x, h = checks.vector(x, "x"), checks.positive_number(h, "the step h")
     g = np.empty_like(x)
     for i in range(x.size):
         e = np.zeros_like(x)
@@ -100,7 +83,7 @@ def finite_difference_hessian(f: Callable[[np.ndarray], float], x, h: float = 1e
     """
     if not callable(f):
         raise TypeError("f must be a function of a vector returning a number")
-    x, h = _logits(x, "x"), _step(h)
+    x, h = checks.vector(x, "x"), checks.positive_number(h, "the step h")
     n = x.size
     H = np.empty((n, n))
     E = np.eye(n) * h
@@ -116,7 +99,7 @@ def finite_difference_hessian(f: Callable[[np.ndarray], float], x, h: float = 1e
 def sample_one_hot(p, n: int, seed: int = 0) -> np.ndarray:
     """``n`` one-hot rows drawn from ``Categorical(p)`` with ``np.random.default_rng(seed)`` (chapter 2)."""
     p = _probabilities(p)
-    n = _positive_int(n, "the sample size n")
+    n = checks.positive_int(n, "the sample size n")
     k = np.random.default_rng(seed).choice(p.size, size=n, p=p / p.sum())
     return np.eye(p.size)[k]
 
@@ -128,7 +111,7 @@ def monte_carlo_covariance(p, n: int, seed: int = 0) -> np.ndarray:
     class counts only, so ``n`` in the millions is cheap.
     """
     p = _probabilities(p)
-    n = _positive_int(n, "the sample size n")
+    n = checks.positive_int(n, "the sample size n")
     counts = np.random.default_rng(seed).multinomial(n, p / p.sum())
     return diag_minus_outer(counts / n)  # the mean of the one-hot vectors is the class frequencies
 
@@ -136,8 +119,8 @@ def monte_carlo_covariance(p, n: int, seed: int = 0) -> np.ndarray:
 def monte_carlo_errors(p, sizes, repeats: int = 20, seed: int = 0) -> np.ndarray:
     """Root-mean-square (over ``repeats`` seeded runs) of the largest entry error ``|Cov_N - H|`` (chapter 2)."""
     p = _probabilities(p)
-    repeats = _positive_int(repeats, "repeats")
-    sizes = [_positive_int(int(n) if float(n).is_integer() else n, "every sample size") for n in np.atleast_1d(sizes)]
+    repeats = checks.positive_int(repeats, "repeats")
+    sizes = [checks.positive_int(int(n) if float(n).is_integer() else n, "every sample size") for n in np.atleast_1d(sizes)]
     H = categorical_covariance(p)
     rng = np.random.default_rng(seed)
     out = []
@@ -164,7 +147,7 @@ def expected_gradient_outer(p) -> np.ndarray:
 # ------------------------------------------------------------------ consequences
 def bohning_bound(C: int) -> np.ndarray:
     """Böhning's bound ``B = (I - 1 1^T / C) / 2`` with ``H <= B`` in the PSD order (chapter 2)."""
-    C = _positive_int(C, "the number of classes C")
+    C = checks.positive_int(C, "the number of classes C")
     return 0.5 * (np.eye(C) - np.ones((C, C)) / C)
 
 
@@ -179,8 +162,8 @@ def consequence_excess(o, v) -> dict[str, float]:
 
     with ``Var[v_K] = v^T H v``. Values of order 1e-16 are rounding.
     """
-    o = _logits(o)
-    v = _logits(v, "v")
+    o = checks.vector(o, "o")
+    v = checks.vector(v, "v")
     if v.size != o.size:
         raise ValueError(f"v has {v.size} entries but o has {o.size}")
     p, H = softmax(o), softmax_hessian(o)
@@ -212,7 +195,7 @@ def newton_step(o, y) -> np.ndarray:
     ``p - y`` sums to zero and lies in the range of ``H``, and the step taken is the one
     orthogonal to the direction ``1`` that the loss ignores.
     """
-    o = _logits(o)
+    o = checks.vector(o, "o")
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
@@ -225,7 +208,7 @@ def bohning_step(o, y) -> np.ndarray:
     (chapter 2). Because ``H <= B``, the step never increases the loss; it converges
     linearly, not quadratically like :func:`newton_step`, but ``B`` never changes.
     """
-    o = _logits(o)
+    o = checks.vector(o, "o")
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")
@@ -240,9 +223,9 @@ def bohning_majoriser(o, y, delta) -> tuple[float, float]:
     The bound holds for every ``delta`` because ``H <= B`` at every point on the segment
     (Taylor with the mean-value form of the remainder). Returns ``(loss, bound)``.
     """
-    o = _logits(o)
+    o = checks.vector(o, "o")
     y = _probabilities(y, "y")
-    d = _logits(delta, "delta")
+    d = checks.vector(delta, "delta")
     if not y.size == o.size == d.size:
         raise ValueError(f"o, y and delta must have the same length, got {o.size}, {y.size}, {d.size}")
     loss = cross_entropy(y, o)
@@ -256,7 +239,7 @@ def softmax_output_sample(n: int, C: int = 3, seed: int = 0) -> np.ndarray:
     A random variable in ``[0, 1]`` with mean ``mu`` has variance at most ``mu (1 - mu)``,
     with equality only when it takes the values 0 and 1; ``softmax(z)_1`` never does.
     """
-    n, C = _positive_int(n, "the sample size n"), _positive_int(C, "the number of classes C")
+    n, C = checks.positive_int(n, "the sample size n"), checks.positive_int(C, "the number of classes C")
     return softmax(np.random.default_rng(seed).standard_normal((n, C)))[:, 0]
 
 
@@ -275,7 +258,7 @@ def sym_loss_hessian(C: int = 3, impose_sum: bool = True):
     entry is replaced by ``1 - y_1 - ... - y_{C-1}`` (a label sums to one), and the
     Hessian no longer contains ``y`` at all.
     """
-    C = _positive_int(C, "C")
+    C = checks.positive_int(C, "C")
     o = sp.Matrix(sp.symbols(f"o_1:{C + 1}", real=True))
     y = sp.Matrix(sp.symbols(f"y_1:{C + 1}", real=True))
     if impose_sum:
@@ -296,7 +279,7 @@ def sym_slip_hessians(C: int = 3) -> dict[str, sp.Matrix]:
 
     Each result is written in the symbols ``p_1 ... p_C``.
     """
-    C = _positive_int(C, "C")
+    C = checks.positive_int(C, "C")
     o = sp.Matrix(sp.symbols(f"o_1:{C + 1}", real=True))
     y = sp.symbols(f"y_1:{C + 1}", real=True)
     P = sp.Matrix(sp.symbols(f"p_1:{C + 1}", positive=True))
@@ -322,7 +305,7 @@ def sym_categorical_covariance(C: int = 3):
     over the C outcomes ``Y = e_k``. (``sum p = 1`` makes it a distribution; the formula
     for each entry does not need it.)
     """
-    C = _positive_int(C, "C")
+    C = checks.positive_int(C, "C")
     p = sp.Matrix(sp.symbols(f"p_1:{C + 1}", positive=True))
     outcomes = [sp.Matrix.eye(C)[:, k] for k in range(C)]
 
@@ -339,7 +322,7 @@ def sym_categorical_covariance(C: int = 3):
 # ------------------------------------------------------------------ wrong answers
 def wrong_hessian_diagonal(o) -> np.ndarray:
     """WRONG (partial answer): only the diagonal ``p_j (1 - p_j)``, covariances dropped (chapter 2)."""
-    p = softmax(_logits(o))
+    p = softmax(checks.vector(o, "o"))
     return np.diag(p * (1 - p))
 
 
@@ -349,7 +332,7 @@ def wrong_hessian_delta_sum(o) -> np.ndarray:
     For ``i != j`` every term has ``delta_ik delta_jk = 0`` and ``delta_ij = 0``: it gives 0
     instead of ``-p_i p_j``.
     """
-    p = softmax(_logits(o))
+    p = softmax(checks.vector(o, "o"))
     C = p.size
     d = np.eye(C)
     return np.einsum("k,ik,jk->ij", p, d, d) - np.einsum("k,k,ij->ij", p, p, d)
@@ -360,7 +343,7 @@ def wrong_gradient_index(o, y) -> np.ndarray:
 
     It equals ``y^T p - y_i``.
     """
-    o = _logits(o)
+    o = checks.vector(o, "o")
     y = _probabilities(y, "y")
     if y.size != o.size:
         raise ValueError(f"y has {y.size} entries but o has {o.size}")

@@ -23,6 +23,8 @@ import math
 import mpmath
 import numpy as np
 
+from softmaxbook import checks
+
 #: Elements processed per step by the whole-array path of :func:`logsumexp`
 #: (a 2 MiB float64 buffer: fewer Python steps, still cache-friendly;
 #: the size was chosen by timing bench/bench_lse.py).
@@ -32,20 +34,6 @@ CHUNK = 1 << 18
 PRUNE_MIN_SIZE = 4096
 #: About this many evenly spaced entries are looked at to guess whether pruning pays.
 PRUNE_SAMPLE = 1024
-
-
-def _as_float_array(x) -> np.ndarray:
-    """``x`` as a floating array: float16/32/64/longdouble kept, integers and bools to float64."""
-    a = np.asarray(x)
-    if a.dtype.kind == "f":
-        return a
-    if a.dtype.kind in "iub":
-        return a.astype(np.float64)
-    if a.dtype == object and a.size == 0:  # np.asarray([]) is float64 already; this is e.g. [[]]
-        return a.astype(np.float64)
-    raise TypeError(
-        f"logsumexp needs real numbers (floats or integers), got an array of dtype {a.dtype}"
-    )
 
 
 def logsumexp(x, axis=None, keepdims=False, prune=True):
@@ -58,7 +46,8 @@ def logsumexp(x, axis=None, keepdims=False, prune=True):
     Parameters
     ----------
     x : array_like of real numbers. float16/float32/float64/longdouble keep their
-        dtype; integers and bools are computed in float64.
+        dtype; integers are computed in float64; booleans, strings and complex numbers
+        are a ``TypeError`` (:func:`softmaxbook.checks.real_array`).
     axis : None (all entries), an int, or a tuple of ints -- the axes summed over.
     keepdims : keep the summed axes with length 1 (as numpy reductions do).
     prune : when the whole array (or a 1-D vector) is reduced, skip the exponentials of
@@ -72,7 +61,7 @@ def logsumexp(x, axis=None, keepdims=False, prune=True):
     exponentials is 0 and ``log 0`` has no finite answer; numpy's own ``max`` of an
     empty array is an error for the same reason).
     """
-    a = _as_float_array(x)
+    a = checks.real_array(x, "x", keep_float_dtype=True)
     if not isinstance(prune, (bool, np.bool_)):
         raise TypeError(f"prune must be True or False, got {prune!r}")
     if axis is None:
@@ -163,7 +152,7 @@ def pruned_logsumexp(x):
     where a strided sample of ``PRUNE_SAMPLE`` entries shows that most would be kept (no
     spread) take the ordinary path, which exponentiates every entry.
     """
-    a = np.ravel(_as_float_array(x))
+    a = np.ravel(checks.real_array(x, "x", keep_float_dtype=True))
     if a.size == 0:
         raise ValueError("logsumexp of an empty array is undefined: there is no maximum to shift by "
                          "(and log 0 = -inf); pass at least one number")
@@ -360,37 +349,25 @@ def _lse_leading(a: np.ndarray):
 
 def lse_gap(a, b):
     """``LSE(a, b) - max(a, b) = log(1 + exp(-|a - b|))``, in ``(0, log 2]`` (chapter 4)."""
-    d = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+    d = np.abs(checks.real_array(a, "a") - checks.real_array(b, "b"))
     return np.log1p(np.exp(-d))
-
-
-def _check_lam(lam) -> float:
-    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.integer, np.floating)):
-        raise TypeError(f"lambda must be a real number, got {lam!r}")
-    lam = float(lam)
-    if lam == 0 or not math.isfinite(lam):
-        raise ValueError(f"lambda must be finite and non-zero, got {lam!r} "
-                         "(at lambda -> 0 the smooth maximum diverges like log(n)/lambda)")
-    return lam
 
 
 def smooth_max(x, lam=1.0, axis=None):
     """``lambda^-1 LSE(lambda x)``: above ``max(x)`` by at most ``log(n)/lambda`` for ``lambda > 0``.
 
     Chapter 4. For ``lambda < 0`` it is the soft-min of :func:`soft_min` with ``|lambda|``
-    (and tends to ``min(x)``); ``lambda = 0`` is rejected.
+    (and tends to ``min(x)``): the one function that takes a negative lambda
+    (:func:`softmaxbook.checks.lam` with ``negative=True``); ``lambda = 0`` is rejected.
     """
-    lam = _check_lam(lam)
-    a = _as_float_array(x)
+    lam = checks.lam(lam, negative=True)
+    a = checks.real_array(x, "x", keep_float_dtype=True)
     return logsumexp(lam * a, axis=axis) / lam
 
 
 def soft_min(x, lam=1.0, axis=None):
     """``-lambda^-1 LSE(-lambda x)``: below ``min(x)`` by at most ``log(n)/lambda`` (chapter 4)."""
-    lam = _check_lam(lam)
-    if lam < 0:
-        raise ValueError(f"soft_min takes lambda > 0 (got {lam}); smooth_max(x, -lambda) is the same thing")
-    return smooth_max(x, -lam, axis=axis)
+    return smooth_max(x, -checks.lam(lam), axis=axis)
 
 
 def exp_overflow_threshold(dtype=np.float64) -> float:

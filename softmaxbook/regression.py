@@ -32,7 +32,8 @@ import numbers
 import numpy as np
 import sympy as sp
 
-from softmaxbook.expfamily import _float_array, diag_minus_outer, softmax
+from softmaxbook import checks
+from softmaxbook.expfamily import diag_minus_outer, softmax
 from softmaxbook.hessian import bohning_bound, expected_gradient_outer
 from softmaxbook.lse import logsumexp
 
@@ -44,15 +45,9 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
-def _positive_int(n, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
-
-
 def _features(X) -> np.ndarray:
     """Features as a finite float array of shape ``(n, d)`` with ``n, d >= 1``."""
-    X = _float_array(X, "X must be an (n, d) array of numbers")
+    X = checks.real_array(X, "X")
     if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X must be an (n, d) array of features with n, d >= 1, got shape {X.shape}")
     if not np.all(np.isfinite(X)):
@@ -84,7 +79,7 @@ def _model_data(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
 
 def _model_features(W, X) -> tuple[np.ndarray, np.ndarray]:
     """Checked ``(W, X)`` for functions that need no labels."""
-    W = _float_array(W, "W must be a (C, d) matrix of numbers")
+    W = checks.real_array(W, "W")
     if W.ndim != 2:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
     X = _features(X)
@@ -92,7 +87,7 @@ def _model_features(W, X) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _weights(W, C: int, d: int) -> np.ndarray:
-    W = np.asarray(W, dtype=float)
+    W = checks.real_array(W, "W")
     if W.shape != (C, d):
         raise ValueError(f"W must have shape (C, d) = ({C}, {d}), got {W.shape}")
     if not np.all(np.isfinite(W)):
@@ -102,7 +97,7 @@ def _weights(W, C: int, d: int) -> np.ndarray:
 
 def one_hot(y, C: int) -> np.ndarray:
     """Rows ``e_{y_i}`` of the ``C x C`` identity (chapter 2)."""
-    C = _positive_int(C, "the number of classes C")
+    C = checks.positive_int(C, "the number of classes C")
     y = np.asarray(y)
     if y.ndim != 1 or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() >= C)):
         raise ValueError(f"y must be a vector of class indices in 0..{C - 1}")
@@ -120,7 +115,7 @@ def make_dataset(n_per_class: int = 50, separation: float = 2.0, seed: int = 0, 
     linear): the model is well specified. Returns ``(X, y)`` with ``X`` of shape
     ``(3 n_per_class, d)`` and integer labels ``y``.
     """
-    n = _positive_int(n_per_class, "n_per_class")
+    n = checks.positive_int(n_per_class, "n_per_class")
     if isinstance(separation, bool) or not isinstance(separation, numbers.Real) \
             or not (math.isfinite(separation) and separation >= 0):
         raise ValueError(f"separation must be a finite number >= 0, got {separation!r}")
@@ -161,7 +156,7 @@ def _stacking(stacking: str) -> str:
 def vec(W, stacking: str = "rows") -> np.ndarray:
     """``W`` flattened: ``"rows"`` stacks its rows, ``vec(W^T) = W.ravel()``; ``"columns"`` stacks
     its columns, the standard ``vec(W) = W.ravel(order="F")`` (chapter 2)."""
-    W = _float_array(W, "W must be a (C, d) matrix of numbers")
+    W = checks.real_array(W, "W")
     if W.ndim != 2:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
     return W.ravel(order="C" if _stacking(stacking) == "rows" else "F")
@@ -177,12 +172,8 @@ def example_hessian(W, x, stacking: str = "rows") -> np.ndarray:
     of the cross-entropy in the logits does not depend on it.
     """
     stacking = _stacking(stacking)
-    x = _float_array(x, "x must be a feature vector of numbers")
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"x must be one non-empty feature vector, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or infinite features")
-    W = np.asarray(W, dtype=float)
+    x = checks.vector(x, "x")
+    W = checks.real_array(W, "W")
     if W.ndim != 2:
         raise ValueError(f"W must be a (C, d) matrix, got shape {W.shape}")
     W = _weights(W, W.shape[0], x.size)
@@ -228,7 +219,7 @@ def _run(step, W0, X, y, iterations):
 
 def _start(X, y, C, W0, iterations):
     X, y, C = _data(X, y, C)
-    iterations = _positive_int(iterations, "iterations")
+    iterations = checks.positive_int(iterations, "iterations")
     W0 = np.zeros((C, X.shape[1])) if W0 is None else _weights(W0, C, X.shape[1])
     return X, y, C, W0, iterations
 
@@ -322,7 +313,7 @@ def race(X, y, iterations: int = 50, C: int = 3) -> dict[str, np.ndarray]:
     until it stalls: the reference ``l*``) and ``"W_star"``.
     """
     X, y, C = _data(X, y, C)
-    iterations = _positive_int(iterations, "iterations")
+    iterations = checks.positive_int(iterations, "iterations")
     W_star, ref = newton(X, y, max(iterations, 30), C)
     out = {
         "gradient descent": gradient_descent(X, y, iterations, C)[1],
@@ -378,7 +369,7 @@ def sym_weight_hessian(C: int = 3, d: int = 2, impose_sum: bool = True, stacking
     ``1 - y_1 - ... - y_{C-1}`` and ``hess`` equals ``kron`` with no ``y`` left in it;
     without it, ``hess = (y_1 + ... + y_C) kron``.
     """
-    C, d, stacking = _positive_int(C, "C"), _positive_int(d, "d"), _stacking(stacking)
+    C, d, stacking = checks.positive_int(C, "C"), checks.positive_int(d, "d"), _stacking(stacking)
     W = sp.Matrix(C, d, lambda i, j: sp.Symbol(f"w_{i + 1}{j + 1}", real=True))
     x = sp.Matrix(sp.symbols(f"x_1:{d + 1}", real=True))
     y = sp.Matrix(sp.symbols(f"y_1:{C + 1}", real=True))

@@ -29,13 +29,12 @@ moves the exact result by at most 1/16 of an ulp.
 from __future__ import annotations
 
 import math
-import numbers
 from functools import reduce
 from typing import Iterable
 
 import numpy as np
 
-from softmaxbook.expfamily import _float_array
+from softmaxbook import checks
 from softmaxbook.lse import exp_overflow_threshold, logsumexp
 
 __all__ = [
@@ -46,15 +45,6 @@ __all__ = [
 
 #: The summary of no numbers, neutral for :func:`merge`.
 EMPTY = (-math.inf, 0.0)
-
-
-def _vector(x, name: str = "x") -> np.ndarray:
-    a = _float_array(x, f"{name} must be numbers")
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D vector, got shape {a.shape}")
-    if np.any(np.isnan(a)) or np.any(a == np.inf):
-        raise ValueError(f"{name} contains NaN or +inf")
-    return a
 
 
 def _state(state) -> tuple[float, float]:
@@ -70,7 +60,7 @@ def _state(state) -> tuple[float, float]:
 
 def summarize(x) -> tuple[float, float]:
     """``(max x, sum exp(x - max x))`` of a block; ``EMPTY`` for an empty block (chapter 4)."""
-    a = _vector(x)
+    a = checks.vector(x, minus_inf=True, empty=True)
     if a.size == 0 or np.all(a == -np.inf):
         return EMPTY
     m = float(a.max())
@@ -100,10 +90,9 @@ def finish(state) -> float:
 
 def blocks_of(x, size: int) -> list[np.ndarray]:
     """``x`` cut into consecutive blocks of ``size`` entries (the last may be shorter) (chapter 4)."""
-    a = _vector(x)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"the block size must be a positive integer, got {size!r}")
-    return [a[i: i + size] for i in range(0, a.size, int(size))]
+    a = checks.vector(x, minus_inf=True, empty=True)
+    size = checks.positive_int(size, "the block size")
+    return [a[i: i + size] for i in range(0, a.size, size)]
 
 
 def streaming_logsumexp(blocks: Iterable) -> float:
@@ -117,9 +106,7 @@ def streaming_logsumexp(blocks: Iterable) -> float:
 
 def two_pass_softmax(x) -> np.ndarray:
     """softmax in two passes: the maximum, then the shifted exponentials and their sum (chapter 4)."""
-    a = _vector(x)
-    if a.size == 0:
-        raise ValueError("softmax of no numbers is undefined")
+    a = checks.vector(x, minus_inf=True)
     if np.all(a == -np.inf):
         raise ValueError("softmax is undefined when every entry is -inf (0/0)")
     e = np.exp(a - a.max())
@@ -133,9 +120,7 @@ def online_softmax(x, block: int = 64) -> np.ndarray:
     (rescaling ``s`` by ``exp(m_old - m_new)`` when the maximum grows); the outputs are
     then ``exp(x_i - m) / s``. Equal to :func:`two_pass_softmax` up to rounding.
     """
-    a = _vector(x)
-    if a.size == 0:
-        raise ValueError("softmax of no numbers is undefined")
+    a = checks.vector(x, minus_inf=True)
     state = reduce(merge, (summarize(b) for b in blocks_of(a, block)), EMPTY)
     if state == EMPTY:
         raise ValueError("softmax is undefined when every entry is -inf (0/0)")
@@ -152,14 +137,14 @@ def online_weighted_sum(scores, values, block: int = 64) -> np.ndarray:
     ``(n,)`` or ``(n, k)``; nothing is stored per score, which is the point: the
     weights never exist as a vector.
     """
-    a = _vector(scores, "scores")
+    a = checks.vector(scores, "scores", minus_inf=True, empty=True)
     V = np.asarray(values, dtype=float)
     if V.ndim not in (1, 2) or V.shape[0] != a.size:
         raise ValueError(f"values must have one entry (or row) per score ({a.size}), got shape {V.shape}")
     if a.size == 0 or np.all(a == -np.inf):
         raise ValueError("softmax weights are undefined for no scores or all scores -inf")
     m, s, acc = -math.inf, 0.0, np.zeros(V.shape[1:])
-    for start in range(0, a.size, _block(block)):
+    for start in range(0, a.size, checks.positive_int(block, "the block size")):
         blk = a[start: start + block]
         m_blk = float(blk.max())
         if m_blk == -math.inf:
@@ -173,12 +158,6 @@ def online_weighted_sum(scores, values, block: int = 64) -> np.ndarray:
     return acc / s
 
 
-def _block(block) -> int:
-    if isinstance(block, bool) or not isinstance(block, numbers.Integral) or block < 1:
-        raise ValueError(f"the block size must be a positive integer, got {block!r}")
-    return int(block)
-
-
 def naive_logsumexp(x, dtype=np.float16) -> float:
     """The textbook ``log(sum(exp(x)))`` computed in ``dtype``, with no shift (chapter 4).
 
@@ -188,7 +167,7 @@ def naive_logsumexp(x, dtype=np.float16) -> float:
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"dtype must be a floating type, got {dt}")
-    a = _vector(x).astype(dt)
+    a = checks.vector(x, minus_inf=True, empty=True).astype(dt)
     with np.errstate(over="ignore"):
         return float(np.log(np.sum(np.exp(a), dtype=dt)))
 

@@ -31,7 +31,7 @@ def test_announce_gives_band_width_excess_and_weight():
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, math.inf, math.nan])
 def test_announce_rejects_non_positive_lambda(bad):
-    with pytest.raises(ValueError, match="λ must be"):
+    with pytest.raises(ValueError, match="lambda must be a positive, finite number"):
         ch4.announce_lse_lambda({"lam": bad})
 
 

@@ -204,7 +204,7 @@ def test_lambda_must_be_finite_and_non_zero(lam):
 
 
 def test_soft_min_rejects_negative_lambda_and_strings():
-    with pytest.raises(ValueError, match="lambda > 0"):
+    with pytest.raises(ValueError, match="lambda must be a positive, finite number"):
         soft_min([1.0, 2.0], -1.0)
     with pytest.raises(TypeError):
         smooth_max([1.0, 2.0], "2")

@@ -94,7 +94,7 @@ def test_float16_overflow_threshold_and_naive_formula():
     (lambda: sm.summarize([1.0, np.nan]), "NaN"),
     (lambda: sm.summarize("12"), "string"),
     (lambda: sm.blocks_of([1.0], 0), "block size"),
-    (lambda: sm.online_softmax([], 4), "no numbers"),
+    (lambda: sm.online_softmax([], 4), "x is an empty vector"),
     (lambda: sm.two_pass_softmax([-np.inf]), "-inf"),
     (lambda: sm.online_weighted_sum([1.0, 2.0], [1.0], 2), "one entry"),
     (lambda: sm.online_weighted_sum([1.0], [1.0], 0), "block size"),

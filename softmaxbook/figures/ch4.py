@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .. import gumbel, lse
+from .. import checks, gumbel, lse
 from ..expfamily import softmax
 from ..interactive import PALETTE, Axes, Band, Figure, HLine, Line, Points, Slider, decades, number, static_figure
 
@@ -110,13 +110,6 @@ def gumbel_errors(x=(1.0, 0.0, -1.0), seed: int = 0):
     return fig
 
 
-def _lam(params: dict) -> float:
-    lam = float(params["lam"])
-    if not (math.isfinite(lam) and lam > 0):
-        raise ValueError(f"λ must be a finite number > 0, got {params['lam']!r}")
-    return lam
-
-
 def lse_lambda_curves(lam: float, t=T_GRID) -> dict[str, np.ndarray]:
     """For x = (t, 0, 0): max, min, λ⁻¹LSE(λx), the soft-min, the band width and softmax(λx)₁."""
     X = np.stack([t, np.zeros_like(t), np.zeros_like(t)], axis=1)
@@ -127,7 +120,7 @@ def lse_lambda_curves(lam: float, t=T_GRID) -> dict[str, np.ndarray]:
 
 def announce_lse_lambda(params: dict) -> str:
     """What matters at ``params["lam"]``: the band width (log 3)/λ and, at t = 1, the excess and the weight."""
-    lam = _lam(params)
+    lam = checks.lam(params["lam"])
     c = lse_lambda_curves(lam, np.array([1.0]))
     return (f"λ = {number(lam)} (T = 1/λ = {number(1 / lam)}): band width (log 3)/λ = {number(c['width'][0])}; "
             f"at t = 1, λ⁻¹LSE − max = {number(c['smooth_max'][0] - c['max'][0])} and "

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from softmaxbook import duality, regression
+from softmaxbook import checks, duality, regression
 from softmaxbook.interactive import PALETTE, Axes, Figure, HLine, Line, Points, Slider, Text, decades, number
 
 __all__ = [
@@ -93,7 +93,7 @@ def announce_simplex(params: dict) -> str:
     The maximiser ``softmax(lambda x)`` with its entropy, and the gap
     ``lambda^-1 LSE(lambda x) - max(x)`` against its bound ``(log 3)/lambda``.
     """
-    lam, x = float(params["lam"]), simplex_x(params["x2"])
+    lam, x = checks.lam(params["lam"]), simplex_x(params["x2"])
     p = duality.maximiser(x, lam)
     gap = duality.value(x, lam) - float(np.max(x))
     return (f"softmax(λx) = ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), entropy {duality.entropy(p):.3f}; "
