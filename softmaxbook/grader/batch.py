@@ -55,10 +55,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import jail, registry, runner
+from . import jail, registry, runner, similarity
 from .learner import atomic_write
 
-GRADER_VERSION = "3"
+GRADER_VERSION = "4"
 SUFFIXES = (".ipynb", ".md")
 MAX_NOTEBOOK_BYTES = 32 * 2**20      # a submitted file larger than this is not read
 MAX_NOTEBOOKS = 50                   # per learner folder
@@ -572,7 +572,8 @@ def judge(runs: list, assignment, answered: bool) -> tuple[str, str]:
 def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True,
                      execute=None) -> dict:
     """Execute (jailed) and grade one submission (one or more notebooks) against its
-    assignment; a plain row (:func:`make_row`), never raises. ``execute(path, cell_timeout,
+    assignment; a plain row (:func:`make_row`, with the answers' fingerprints under
+    ``"similar"``: :func:`.similarity.fingerprint`), never raises. ``execute(path, cell_timeout,
     total_timeout, sandbox)`` gives each notebook's :class:`Run` (default
     :func:`execute_submission`; :mod:`.cluster` passes the runs its workers reported)."""
     execute = execute or execute_submission
@@ -598,6 +599,8 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         answered = any(r.answered for r in results.values())
         status, reason = judge(runs, assignment, answered)
         row = make_row(status, reason, assignment, results, notes + more)
+        row["similar"] = similarity.fingerprint(answers, row, [runner.read_capped(str(p), similarity.MAX_SOURCE) or ""
+                                                               for p in paths])
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)

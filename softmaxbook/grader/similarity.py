@@ -1,0 +1,386 @@
+"""Submissions that look alike (graded exercises, all chapters): flags for the class report.
+
+Two steps, both over plain data, both on the instructor's machines (nothing is uploaded):
+
+1. :func:`fingerprint`, where a submission is graded: one short entry per answered exercise
+   -- a hash of the answer in a canonical form, whether it is right, and what it is. A value
+   answer (number, text, formula, list) is canonicalised (numbers to 6 significant digits,
+   spaces of formulas and text); a function answer is found by its
+   name in the notebook's code cells and compared by its syntax tree (:func:`code_key`) with
+   every identifier renamed in order of appearance and docstrings, comments, annotations and
+   formatting left out. The learner's source is only *parsed* (:mod:`ast`), never run; a
+   source that cannot be parsed (invalid, too large, nested too deeply, not UTF-8) simply
+   gives no code to compare. The entry lands in the gradebook row, so a resumed run keeps it.
+2. :func:`find`, when the class report is written: answers given by few submissions
+   (at most :func:`uncommon` of those that answered the exercise) and shared by two or
+   more. An item is a shared uncommon *wrong* value (weight 1), or shared function code of
+   at least :data:`MIN_CODE_NODES` syntax nodes that is not the reference solution's
+   (weight 2, right or wrong); each weight is divided by the number of *other* submissions
+   that gave the same answer, so an answer only two share counts fully and one a third
+   submission also gave counts half. A pair is flagged when its items weigh at least 1
+   and are more than one wrong value (two shared wrong values, or shared code); flagged
+   pairs that share a submission form one group. A group's strength is the sum over its
+   items of the item's weight times the share of its other holders inside the group
+   (for a pair, the sum of its items' weights).
+
+Right answers given by many never count, nor right value answers at all, nor code equal to
+the reference solution, nor multiple-choice answers (too few options to tell anything).
+These are flags for an instructor to look at, not verdicts.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import html
+import json
+import re
+
+from . import registry
+
+MAX_SOURCE = 4 * 2**20     # characters of a notebook searched for function definitions
+MAX_CELL = 100_000         # characters of one code cell parsed (longer cells are not)
+MAX_NODES = 20_000         # syntax nodes of one function compared (larger ones are not)
+MIN_CODE_NODES = 40        # smaller functions count like values: only when wrong, weight 1
+MAX_SHOW = 60              # characters of an answer quoted in the report
+MAX_HOLDERS = 20           # an answer given by more submissions is never uncommon
+CODE_WEIGHT = 2            # shared function code weighs as much as two shared wrong values
+
+_FENCE = re.compile(r"^```(?:\{code-cell\}[^\n]*|python3?|ipython3?)[ \t]*\n(.*?)^```", re.M | re.S)
+_SKIPPED = ("ctx", "type_comment", "annotation", "returns", "kind")
+_NAMES = {ast.Name: ("id",), ast.arg: ("arg",), ast.FunctionDef: ("name",), ast.AsyncFunctionDef: ("name",),
+          ast.ClassDef: ("name",), ast.ExceptHandler: ("name",), ast.alias: ("asname",), ast.Global: ("names",),
+          ast.Nonlocal: ("names",), ast.MatchAs: ("name",), ast.MatchStar: ("name",), ast.MatchMapping: ("rest",)}
+
+
+# --------------------------------------------------------------------------- one submission
+
+def fingerprint(answers: dict, row: dict, sources: list) -> dict:
+    """``{exercise id: {"key", "right", "kind", "show"}}`` for the answered exercises of a
+    graded ``row`` (its ``scores`` and ``feedback``), from the plain ``answers`` and the
+    texts of the submission's notebooks. ``kind`` is ``"value"``, ``"code"`` (function code
+    of at least :data:`MIN_CODE_NODES` nodes) or ``"reference"`` (the reference solution's
+    code). Exercises whose answer cannot be compared are left out; never raises."""
+    out = {}
+    cells = None
+    for ex_id, score in row.get("scores", {}).items():
+        ex, ans = registry.EXERCISES.get(ex_id), answers.get(ex_id)
+        fb = row.get("feedback", {}).get(ex_id) or {}
+        if ex is None or ex.kind == "choice" or not isinstance(ans, dict) or fb.get("status") in (None, "not answered yet"):
+            continue
+        try:
+            if ex.kind == "function":
+                if cells is None:
+                    cells = code_cells(sources)
+                entry = _function_entry(ex, ans, cells)
+            else:
+                text = canonical(ans)
+                entry = None if text is None else {"key": _hash(text), "kind": "value", "show": _short(text)}
+        except Exception:   # whatever the answer holds, the row stays
+            entry = None
+        if entry:
+            out[ex_id] = {**entry, "right": bool(score >= 1)}
+    return out
+
+
+def canonical(ans, depth: int = 0) -> str | None:
+    """Canonical text of a plain value answer (``None`` for nothing, a bad or a function
+    answer): numbers to 6 significant digits, text and formulas without spaces, lists
+    element by element."""
+    if depth > 20 or not isinstance(ans, dict):
+        return None
+    t, v = ans.get("t"), ans.get("v")
+    if t == "num" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return format(float(v), ".6g")
+    if t in ("text", "sym") and isinstance(v, str):   # formulas, typed or as sympy printed them
+        return "".join(v.split())
+    if t == "seq" and isinstance(v, list):
+        parts = [canonical(x, depth + 1) for x in v]
+        return None if None in parts else "[" + ", ".join(parts) + "]"
+    return None
+
+
+def code_cells(sources: list) -> list[str]:
+    """Code cells of notebooks given as text (``.ipynb`` JSON or MyST Markdown), each at most
+    :data:`MAX_CELL` characters, without cell options and IPython magics; never raises."""
+    cells = []
+    for text in sources:
+        if not isinstance(text, str):
+            continue
+        text = text[:MAX_SOURCE]
+        found = []
+        if text.lstrip().startswith("{"):
+            try:
+                nb = json.loads(text)
+                found = [c.get("source") for c in nb.get("cells", []) if isinstance(c, dict)
+                         and c.get("cell_type") == "code"]
+                found = ["".join(s) if isinstance(s, list) and all(isinstance(x, str) for x in s) else s
+                         for s in found]
+            except (ValueError, RecursionError, AttributeError, TypeError):
+                found = []
+        else:
+            found = [m.group(1) for m in _FENCE.finditer(text)]
+        for src in found:
+            if isinstance(src, str) and len(src) <= MAX_CELL:
+                cells.append(_plain_python(src))
+    return cells
+
+
+def _plain_python(src: str) -> str:
+    lines = src.split("\n")
+    if lines and lines[0].strip() == "---":   # a cell's YAML options block
+        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), 0)
+        lines = lines[end + 1:]
+    while lines and re.match(r"\s*:[\w-]+:", lines[0]):   # `:tags: [...]` options
+        lines = lines[1:]
+    return "\n".join("" if ln.lstrip()[:1] in ("%", "!") else ln for ln in lines)
+
+
+def definition(cells: list[str], name: str):
+    """The last top-level ``def name`` (or ``name = lambda ...``) in the code cells, as a
+    syntax tree; ``None`` when there is none or the cells defining it do not parse."""
+    found = None
+    for src in cells:
+        if name not in src:
+            continue
+        tree = _parse(src)
+        for node in tree.body if tree else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                found = node
+            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)):
+                found = node.value
+    return found
+
+
+def _parse(src: str):
+    try:
+        return ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+
+
+def code_key(trees: list) -> tuple[str, int] | None:
+    """``(hash, number of nodes)`` of function syntax trees with identifiers renamed in order
+    of appearance and docstrings, annotations and type comments left out (so renaming,
+    comments and formatting change nothing); ``None`` over :data:`MAX_NODES` nodes. Walks
+    the tree with its own stack: a deeply nested tree cannot exhaust the interpreter's."""
+    names, out, count = {}, [], 0
+    stack = list(reversed(trees))
+    while stack:
+        x = stack.pop()
+        if isinstance(x, tuple):                    # ("name", identifier) or ("token", text)
+            out.append(names.setdefault(x[1], f"v{len(names)}") if x[0] == "name" else x[1])
+            continue
+        if isinstance(x, list):
+            body = [s for s in x if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                         and isinstance(s.value.value, str))]   # docstrings
+            stack += [("token", "]")] + body[::-1] + [("token", "[")]
+            continue
+        if not isinstance(x, ast.AST):
+            out.append(_constant(x))
+            continue
+        count += 1
+        if count > MAX_NODES:
+            return None
+        renamed = _NAMES.get(type(x), ())
+        todo = [("token", type(x).__name__)]
+        for field, value in ast.iter_fields(x):
+            if field in _SKIPPED:
+                continue
+            if field in renamed:
+                value = [value] if not isinstance(value, list) else value
+                todo += [("name", v) if isinstance(v, str) else ("token", "~") for v in value]
+            elif isinstance(x, ast.Constant) and field == "value":
+                todo.append(("token", _constant(value)))
+            else:
+                todo.append(value)
+        todo.append(("token", ")"))
+        stack += todo[::-1]
+    return _hash("\x1f".join(out)), count
+
+
+def _constant(value) -> str:
+    try:
+        return f"{type(value).__name__}:{repr(value)[:200]}"
+    except ValueError:   # an integer too large to print
+        return f"{type(value).__name__}:large"
+
+
+def _function_entry(ex, ans: dict, cells: list[str]) -> dict | None:
+    records = ans.get("v") if ans.get("t") == "seq" else [ans]
+    if not isinstance(records, list) or len(records) != len(ex.names):
+        return None
+    trees = []
+    for record, asked in zip(records, ex.names):
+        if not isinstance(record, dict) or record.get("t") != "fn":
+            return None
+        name = record.get("name") if isinstance(record.get("name"), str) else ""
+        tree = (definition(cells, name) if name.isidentifier() else None) or definition(cells, asked)
+        if tree is None:
+            return None
+        trees.append(tree)
+    found = code_key(trees)
+    if found is None:
+        return None
+    key, nodes = found
+    kind = ("reference" if key == _reference_key(ex.id) else "code" if nodes >= MIN_CODE_NODES else "value")
+    return {"key": key, "kind": kind, "show": f"function code ({nodes} syntax nodes)"}
+
+
+_REFERENCE: dict = {}
+
+
+def _reference_key(ex_id: str) -> str | None:
+    """Hash of the reference solution's code for a function exercise (:func:`code_key`)."""
+    if ex_id not in _REFERENCE:
+        ex = registry.EXERCISES[ex_id]
+        cells = [getattr(ex.hidden, "solution", "") or ""]
+        trees = [definition(cells, n) for n in ex.names]
+        found = code_key(trees) if all(t is not None for t in trees) else None
+        _REFERENCE[ex_id] = found[0] if found else None
+    return _REFERENCE[ex_id]
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_SHOW else text[: MAX_SHOW - 1] + "…"
+
+
+# --------------------------------------------------------------------------- the class
+
+def uncommon(answered: int) -> int:
+    """The most submissions an uncommon answer is given by, among ``answered`` that answered
+    the exercise: 5 % of them, at least 3, at most :data:`MAX_HOLDERS`."""
+    return max(3, min(MAX_HOLDERS, answered // 20))
+
+
+def find(rows) -> list[dict]:
+    """The groups of submissions that look alike, strongest first, from ``(name, row)`` pairs
+    whose rows carry a :func:`fingerprint` under ``"similar"`` (rows without one are not
+    compared). Each group: ``{"members": [names], "strength": float, "items": [{"exercise",
+    "why", "holders": [names in the group], "given": count, "answered": count}]}``."""
+    names, prints = [], []
+    for name, row in rows:
+        fp = row.get("similar") if isinstance(row, dict) else None
+        if isinstance(fp, dict):
+            names.append(str(name))
+            prints.append(fp)
+    items, pairs = [], {}
+    for ex_id in registry.EXERCISES:
+        buckets = {}
+        for k, fp in enumerate(prints):
+            e = fp.get(ex_id)
+            if isinstance(e, dict) and isinstance(e.get("key"), str):
+                buckets.setdefault(e["key"], []).append(k)
+        answered = sum(len(b) for b in buckets.values())
+        for holders in buckets.values():
+            if not 2 <= len(holders) <= uncommon(answered):
+                continue
+            first = prints[holders[0]][ex_id]
+            weight = _weight(first, [prints[k][ex_id].get("right") is True for k in holders])
+            if not weight:
+                continue
+            item = {"exercise": ex_id, "why": _why(first), "holders": holders, "given": len(holders),
+                    "answered": answered, "weight": weight, "code": first.get("kind") == "code"}
+            items.append(item)
+            for a in holders:
+                for b in holders:
+                    if a < b:
+                        pairs.setdefault((a, b), []).append(item)
+    parent = {}
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]   # path halving
+            k = parent[k]
+        return k
+
+    for (a, b), shared in pairs.items():
+        strength = sum(i["weight"] / (i["given"] - 1) for i in shared)
+        if strength >= 1 and (len(shared) > 1 or any(i["code"] for i in shared)):
+            parent.setdefault(a, a)
+            parent.setdefault(b, b)
+            parent[root(a)] = root(b)
+    groups = {}
+    for k in parent:
+        groups.setdefault(root(k), {"members": [], "items": []})["members"].append(k)
+    for item in items:
+        inside = {}
+        for k in item["holders"]:
+            if k in parent:
+                inside.setdefault(root(k), []).append(k)
+        for r, holders in inside.items():
+            if len(holders) >= 2:
+                groups[r]["items"].append((item, holders))
+    found = []
+    for g in groups.values():
+        strength = sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in g["items"])
+        found.append({"members": [names[k] for k in sorted(g["members"])], "strength": round(strength, 2),
+                      "items": [{"exercise": i["exercise"], "why": i["why"], "holders": [names[k] for k in h],
+                                 "given": i["given"], "answered": i["answered"]} for i, h in g["items"]]})
+    return sorted(found, key=lambda g: (-g["strength"], g["members"]))
+
+
+def _weight(entry: dict, right: list[bool]) -> int:
+    """What one shared answer weighs before its rarity: code that is not the reference's
+    counts :data:`CODE_WEIGHT`, a wrong value 1, anything else nothing."""
+    if entry.get("kind") == "code":
+        return CODE_WEIGHT
+    if entry.get("kind") == "value" and not all(right):
+        return 1
+    return 0
+
+
+def _why(entry: dict) -> str:
+    show = str(entry.get("show", ""))[:MAX_SHOW]
+    if entry.get("kind") == "code":
+        return ("the same function code once names, comments, docstrings and formatting are set aside "
+                f"({'right' if entry.get('right') else 'wrong'}, not the reference solution; {show})")
+    return f"the same wrong answer: {show}"
+
+
+# --------------------------------------------------------------------------- in the report
+
+NOTICE = ("These are flags, not verdicts: a shared uncommon answer can also come from allowed "
+          "collaboration, a common source or chance, so look at the notebooks before drawing any conclusion; "
+          "computed on this machine from the graded answers, nothing uploaded.")
+RULE = (f"An item is a wrong answer given by few submissions (5 % of those that answered, at least 3, at most "
+        f"{MAX_HOLDERS}), weight 1, or function code that is the same once names, comments, docstrings and "
+        f"formatting are set aside, is not the reference solution and has at least {MIN_CODE_NODES} syntax "
+        f"nodes, weight {CODE_WEIGHT}; each weight is divided by the number of other submissions that gave it. "
+        "Right value answers, code equal to the reference and multiple-choice answers never count. A pair is "
+        "listed when its items weigh at least 1 and are more than one wrong value; pairs that share a "
+        "submission form one group, whose strength adds its items' weights, each times the share of its other "
+        "holders inside the group.")
+
+
+def section_html(groups: list[dict]) -> str:
+    """The class report's section on submissions that look alike (every text escaped)."""
+    e = html.escape
+    parts = ["<h2>Submissions that look alike</h2>", f"<p><strong>{e(NOTICE)}</strong></p>",
+             f"<p class='muted'>{e(RULE)}</p>"]
+    if not groups:
+        return "".join(parts) + "<p>No submissions share uncommon wrong answers or function code.</p>"
+    parts.append("<table><thead><tr><th scope='col'>Submissions</th><th scope='col'>Strength</th>"
+                 "<th scope='col'>Why they were flagged</th></tr></thead><tbody>")
+    for g in groups:
+        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of {i['answered']} "
+                      f"submissions" + (f" ({e(', '.join(i['holders']))} here)" if len(g['members']) > 2 else "")
+                      + "</li>" for i in g["items"])
+        parts.append(f"<tr><th scope='row'>{e(', '.join(g['members']))}</th><td class='n'>{g['strength']:.2f}</td>"
+                     f"<td><ul>{why}</ul></td></tr>")
+    return "".join(parts) + "</tbody></table>"
+
+
+def csv_rows(groups: list[dict]) -> list[list]:
+    """One line per group and item: group number, strength, members, exercise, why, holders,
+    submissions that gave it, submissions that answered (header first)."""
+    lines = [["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"]]
+    for k, g in enumerate(groups, start=1):
+        lines += [[k, f"{g['strength']:.2f}", "; ".join(g["members"]), i["exercise"], i["why"],
+                   "; ".join(i["holders"]), i["given"], i["answered"]] for i in g["items"]]
+    return lines
