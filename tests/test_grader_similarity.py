@@ -121,6 +121,32 @@ def test_one_shared_rare_wrong_answer_alone_is_not_a_flag():
     assert find(rows) == []
 
 
+def test_two_answers_that_others_gave_too_are_chance_not_a_flag():
+    # ann and bob share two wrong answers, each also given by one other submission: ½ + ½ = 1 < 1.5.
+    rows = _class({"ann.md": {**RIGHT, "ch4.gap": "2*d", "ch4.bound": "n/(2*lam)"},
+                   "bob.md": {**RIGHT, "ch4.gap": "2*d", "ch4.bound": "n/(2*lam)"},
+                   "cat.md": {**RIGHT, "ch4.gap": "2*d"}, "dan.md": {**RIGHT, "ch4.bound": "n/(2*lam)"}}, honest=20)
+    assert uncommon(24) == 3 and find(rows) == []
+    rows[-1] = ("dan.md", _row(RIGHT))                  # the bound only ann and bob give: 1 + ½
+    assert [(g["members"], g["strength"]) for g in find(rows)] == [(["ann.md", "bob.md"], 1.5)]
+
+
+def _plain(**answers) -> dict:
+    """A row with only a fingerprint: ``exercise="key"`` wrong values, every other exercise right."""
+    ids = ("ch1.nll", "ch1.mean", "ch2.gradient", "ch2.hessian")
+    return {"similar": {i: {"key": answers.get(i.replace(".", "_"), "right"), "kind": "value", "show": "...",
+                            "right": i.replace(".", "_") not in answers} for i in ids}}
+
+
+def test_a_chance_link_does_not_join_a_third_submission_to_a_pair():
+    rows = [(f"honest{k}.md", _plain()) for k in range(20)] + [
+        ("ann.md", _plain(ch1_nll="x1", ch2_gradient="x2", ch1_mean="y1", ch2_hessian="y2")),
+        ("bob.md", _plain(ch1_nll="x1", ch2_gradient="x2")),
+        ("cat.md", _plain(ch1_mean="y1", ch2_hessian="y2")),     # with ann: two answers three give, ½ + ½
+        ("dan.md", _plain(ch1_mean="y1")), ("eve.md", _plain(ch2_hessian="y2"))]
+    assert [(g["members"], g["strength"]) for g in find(rows)] == [(["ann.md", "bob.md"], 2.0)]
+
+
 def test_the_same_function_code_renamed_and_reformatted_is_flagged():
     rows = _class({"ann.md": RIGHT, "bob.md": RIGHT},
                   **{"ann.md": {"lse": LOOP_LSE}, "bob.md": {"lse": LOOP_LSE_RENAMED}})

@@ -599,8 +599,8 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         answered = any(r.answered for r in results.values())
         status, reason = judge(runs, assignment, answered)
         row = make_row(status, reason, assignment, results, notes + more)
-        row["similar"] = similarity.fingerprint(answers, row, [runner.read_capped(str(p), similarity.MAX_SOURCE) or ""
-                                                               for p in paths])
+        row["similar"] = similarity.fingerprint(answers, row, (runner.read_capped(str(p), similarity.MAX_SOURCE)
+                                                               for p in paths))
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)

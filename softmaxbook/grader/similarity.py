@@ -17,11 +17,13 @@ Two steps, both over plain data, both on the instructor's machines (nothing is u
    at least :data:`MIN_CODE_NODES` syntax nodes that is not the reference solution's
    (weight 2, right or wrong); each weight is divided by the number of *other* submissions
    that gave the same answer, so an answer only two share counts fully and one a third
-   submission also gave counts half. A pair is flagged when its items weigh at least 1
-   and are more than one wrong value (two shared wrong values, or shared code); flagged
-   pairs that share a submission form one group. A group's strength is the sum over its
-   items of the item's weight times the share of its other holders inside the group
-   (for a pair, the sum of its items' weights).
+   submission also gave counts half. Two submissions are linked when their shared items
+   weigh at least 1 and are more than one wrong value (two shared wrong values, or shared
+   code); linked submissions form groups. A group's strength is the sum over its items of
+   the item's weight times the share of its other holders inside the group (for a pair,
+   the sum of its items' weights). A submission whose own share of that sum (the items it
+   holds) is below :data:`MIN_STRENGTH` is left out, so one chance link does not join two
+   groups; every group listed is at least that strong.
 
 Right answers given by many never count, nor right value answers at all, nor code equal to
 the reference solution, nor multiple-choice answers (too few options to tell anything).
@@ -40,11 +42,13 @@ from . import registry
 
 MAX_SOURCE = 4 * 2**20     # characters of a notebook searched for function definitions
 MAX_CELL = 100_000         # characters of one code cell parsed (longer cells are not)
+MAX_PARSED = 20            # cells mentioning a function's name parsed to find its definition
 MAX_NODES = 20_000         # syntax nodes of one function compared (larger ones are not)
 MIN_CODE_NODES = 40        # smaller functions count like values: only when wrong, weight 1
 MAX_SHOW = 60              # characters of an answer quoted in the report
 MAX_HOLDERS = 20           # an answer given by more submissions is never uncommon
 CODE_WEIGHT = 2            # shared function code weighs as much as two shared wrong values
+MIN_STRENGTH = 1.5         # what each member of a flagged group must share with the others
 
 _FENCE = re.compile(r"^```(?:\{code-cell\}[^\n]*|python3?|ipython3?)[ \t]*\n(.*?)^```", re.M | re.S)
 _SKIPPED = ("ctx", "type_comment", "annotation", "returns", "kind")
@@ -55,10 +59,10 @@ _NAMES = {ast.Name: ("id",), ast.arg: ("arg",), ast.FunctionDef: ("name",), ast.
 
 # --------------------------------------------------------------------------- one submission
 
-def fingerprint(answers: dict, row: dict, sources: list) -> dict:
+def fingerprint(answers: dict, row: dict, sources) -> dict:
     """``{exercise id: {"key", "right", "kind", "show"}}`` for the answered exercises of a
     graded ``row`` (its ``scores`` and ``feedback``), from the plain ``answers`` and the
-    texts of the submission's notebooks. ``kind`` is ``"value"``, ``"code"`` (function code
+    texts of the submission's notebooks (an iterable, read only for a function answer). ``kind`` is ``"value"``, ``"code"`` (function code
     of at least :data:`MIN_CODE_NODES` nodes) or ``"reference"`` (the reference solution's
     code). Exercises whose answer cannot be compared are left out; never raises."""
     out = {}
@@ -100,29 +104,28 @@ def canonical(ans, depth: int = 0) -> str | None:
     return None
 
 
-def code_cells(sources: list) -> list[str]:
-    """Code cells of notebooks given as text (``.ipynb`` JSON or MyST Markdown), each at most
-    :data:`MAX_CELL` characters, without cell options and IPython magics; never raises."""
-    cells = []
+def code_cells(sources) -> list[str]:
+    """Code cells of notebooks given as texts (``.ipynb`` JSON or MyST Markdown; read one by one
+    from any iterable, :data:`MAX_SOURCE` characters in all), each at most :data:`MAX_CELL`
+    characters, without cell options and IPython magics; never raises."""
+    cells, budget = [], MAX_SOURCE
     for text in sources:
+        if budget <= 0:
+            break
         if not isinstance(text, str):
             continue
-        text = text[:MAX_SOURCE]
-        found = []
+        text = text[:budget]
+        budget -= len(text)
         if text.lstrip().startswith("{"):
             try:
-                nb = json.loads(text)
-                found = [c.get("source") for c in nb.get("cells", []) if isinstance(c, dict)
-                         and c.get("cell_type") == "code"]
-                found = ["".join(s) if isinstance(s, list) and all(isinstance(x, str) for x in s) else s
-                         for s in found]
+                found = [c.get("source") for c in json.loads(text).get("cells", [])
+                         if isinstance(c, dict) and c.get("cell_type") == "code"]
             except (ValueError, RecursionError, AttributeError, TypeError):
                 found = []
+            found = ["".join(s) if isinstance(s, list) and all(isinstance(x, str) for x in s) else s for s in found]
         else:
             found = [m.group(1) for m in _FENCE.finditer(text)]
-        for src in found:
-            if isinstance(src, str) and len(src) <= MAX_CELL:
-                cells.append(_plain_python(src))
+        cells += [_plain_python(src) for src in found if isinstance(src, str) and len(src) <= MAX_CELL]
     return cells
 
 
@@ -138,19 +141,18 @@ def _plain_python(src: str) -> str:
 
 def definition(cells: list[str], name: str):
     """The last top-level ``def name`` (or ``name = lambda ...``) in the code cells, as a
-    syntax tree; ``None`` when there is none or the cells defining it do not parse."""
-    found = None
-    for src in cells:
-        if name not in src:
-            continue
+    syntax tree; ``None`` when there is none or the cells defining it do not parse (the last
+    :data:`MAX_PARSED` cells that mention ``name`` are looked at)."""
+    mention = [src for src in cells if name in src][-MAX_PARSED:]
+    for src in reversed(mention):
         tree = _parse(src)
-        for node in tree.body if tree else ():
+        for node in reversed(tree.body if tree else ()):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-                found = node
-            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
-                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)):
-                found = node.value
-    return found
+                return node
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+                    and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)):
+                return node.value
+    return None
 
 
 def _parse(src: str):
@@ -225,7 +227,7 @@ def _function_entry(ex, ans: dict, cells: list[str]) -> dict | None:
         return None
     key, nodes = found
     kind = ("reference" if key == _reference_key(ex.id) else "code" if nodes >= MIN_CODE_NODES else "value")
-    return {"key": key, "kind": kind, "show": f"function code ({nodes} syntax nodes)"}
+    return {"key": key, "kind": kind, "show": f"{nodes} syntax nodes"}
 
 
 _REFERENCE: dict = {}
@@ -259,9 +261,9 @@ def uncommon(answered: int) -> int:
 
 
 def find(rows) -> list[dict]:
-    """The groups of submissions that look alike, strongest first, from ``(name, row)`` pairs
-    whose rows carry a :func:`fingerprint` under ``"similar"`` (rows without one are not
-    compared). Each group: ``{"members": [names], "strength": float, "items": [{"exercise",
+    """The groups of submissions that look alike (strength at least :data:`MIN_STRENGTH`),
+    strongest first, from ``(name, row)`` pairs whose rows carry a :func:`fingerprint` under
+    ``"similar"`` (rows without one are not compared). Each group: ``{"members": [names], "strength": float, "items": [{"exercise",
     "why", "holders": [names in the group], "given": count, "answered": count}]}``."""
     names, prints = [], []
     for name, row in rows:
@@ -291,7 +293,28 @@ def find(rows) -> list[dict]:
                 for b in holders:
                     if a < b:
                         pairs.setdefault((a, b), []).append(item)
-    parent = {}
+    links = [pair for pair, shared in pairs.items()
+             if sum(i["weight"] / (i["given"] - 1) for i in shared) >= 1
+             and (len(shared) > 1 or any(i["code"] for i in shared))]
+    members = {k for pair in links for k in pair}
+    while True:   # drop members too weakly tied to their group (a chance link), then group again
+        groups = _groups([p for p in links if p[0] in members and p[1] in members], items)
+        weak = {k for g, mine in groups for k in g
+                if sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in mine if k in h) < MIN_STRENGTH}
+        if not weak:
+            break
+        members -= weak
+    found = [{"members": [names[k] for k in g],
+              "strength": round(sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in mine), 2),
+              "items": [{"exercise": i["exercise"], "why": i["why"], "holders": [names[k] for k in h],
+                         "given": i["given"], "answered": i["answered"]} for i, h in mine]}
+             for g, mine in groups]
+    return sorted(found, key=lambda g: (-g["strength"], g["members"]))
+
+
+def _groups(links: list, items: list) -> list[tuple[list, list]]:
+    """Connected groups of the linked pairs: ``[(members, [(item, its holders in the group)])]``."""
+    parent = {k: k for pair in links for k in pair}
 
     def root(k):
         while parent[k] != k:
@@ -299,15 +322,11 @@ def find(rows) -> list[dict]:
             k = parent[k]
         return k
 
-    for (a, b), shared in pairs.items():
-        strength = sum(i["weight"] / (i["given"] - 1) for i in shared)
-        if strength >= 1 and (len(shared) > 1 or any(i["code"] for i in shared)):
-            parent.setdefault(a, a)
-            parent.setdefault(b, b)
-            parent[root(a)] = root(b)
+    for a, b in links:
+        parent[root(a)] = root(b)
     groups = {}
-    for k in parent:
-        groups.setdefault(root(k), {"members": [], "items": []})["members"].append(k)
+    for k in sorted(parent):
+        groups.setdefault(root(k), ([], []))[0].append(k)
     for item in items:
         inside = {}
         for k in item["holders"]:
@@ -315,14 +334,8 @@ def find(rows) -> list[dict]:
                 inside.setdefault(root(k), []).append(k)
         for r, holders in inside.items():
             if len(holders) >= 2:
-                groups[r]["items"].append((item, holders))
-    found = []
-    for g in groups.values():
-        strength = sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in g["items"])
-        found.append({"members": [names[k] for k in sorted(g["members"])], "strength": round(strength, 2),
-                      "items": [{"exercise": i["exercise"], "why": i["why"], "holders": [names[k] for k in h],
-                                 "given": i["given"], "answered": i["answered"]} for i, h in g["items"]]})
-    return sorted(found, key=lambda g: (-g["strength"], g["members"]))
+                groups[r][1].append((item, holders))
+    return list(groups.values())
 
 
 def _weight(entry: dict, right: list[bool]) -> int:
@@ -339,7 +352,7 @@ def _why(entry: dict) -> str:
     show = str(entry.get("show", ""))[:MAX_SHOW]
     if entry.get("kind") == "code":
         return ("the same function code once names, comments, docstrings and formatting are set aside "
-                f"({'right' if entry.get('right') else 'wrong'}, not the reference solution; {show})")
+                f"({'right' if entry.get('right') else 'wrong'}, not the reference solution, {show})")
     return f"the same wrong answer: {show}"
 
 
@@ -352,10 +365,11 @@ RULE = (f"An item is a wrong answer given by few submissions (5 % of those that 
         f"{MAX_HOLDERS}), weight 1, or function code that is the same once names, comments, docstrings and "
         f"formatting are set aside, is not the reference solution and has at least {MIN_CODE_NODES} syntax "
         f"nodes, weight {CODE_WEIGHT}; each weight is divided by the number of other submissions that gave it. "
-        "Right value answers, code equal to the reference and multiple-choice answers never count. A pair is "
-        "listed when its items weigh at least 1 and are more than one wrong value; pairs that share a "
-        "submission form one group, whose strength adds its items' weights, each times the share of its other "
-        "holders inside the group.")
+        "Right value answers, code equal to the reference and multiple-choice answers never count. Two "
+        "submissions are linked when their shared items weigh at least 1 and are more than one wrong value; "
+        "linked submissions form a group, whose strength adds its items' weights, each times the share of its "
+        f"other holders inside the group; a submission whose own items add up to less than {MIN_STRENGTH:g} is "
+        "left out of it.")
 
 
 def section_html(groups: list[dict]) -> str:
@@ -368,8 +382,8 @@ def section_html(groups: list[dict]) -> str:
     parts.append("<table><thead><tr><th scope='col'>Submissions</th><th scope='col'>Strength</th>"
                  "<th scope='col'>Why they were flagged</th></tr></thead><tbody>")
     for g in groups:
-        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of {i['answered']} "
-                      f"submissions" + (f" ({e(', '.join(i['holders']))} here)" if len(g['members']) > 2 else "")
+        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of the {i['answered']} "
+                      "submissions that answered it" + (f" ({e(', '.join(i['holders']))} here)" if len(g['members']) > 2 else "")
                       + "</li>" for i in g["items"])
         parts.append(f"<tr><th scope='row'>{e(', '.join(g['members']))}</th><td class='n'>{g['strength']:.2f}</td>"
                      f"<td><ul>{why}</ul></td></tr>")
