@@ -16,9 +16,8 @@ import pytest
 from conftest import ROOT
 from softmaxbook.grader import registry
 from softmaxbook.grader.batch import grade_answers, make_row
-from softmaxbook.grader.report import outputs, write_all
-from softmaxbook.grader.similarity import (MIN_CODE_NODES, code_cells, code_key, csv_rows, definition, find,
-                                           fingerprint, section_html, uncommon)
+from softmaxbook.grader.report import outputs, similar_csv, similar_html, write_all
+from softmaxbook.grader.similarity import MIN_CODE_NODES, code_cells, code_key, definition, find, fingerprint, uncommon
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 import submissions  # noqa: E402
@@ -122,13 +121,15 @@ def test_one_shared_rare_wrong_answer_alone_is_not_a_flag():
 
 
 def test_two_answers_that_others_gave_too_are_chance_not_a_flag():
-    # ann and bob share two wrong answers, each also given by one other submission: ½ + ½ = 1 < 1.5.
+    # ann and bob share two wrong answers, each also given by one other submission: ½ + ½ = 1 < 2.
     rows = _class({"ann.md": {**RIGHT, "ch4.gap": "2*d", "ch4.bound": "n/(2*lam)"},
                    "bob.md": {**RIGHT, "ch4.gap": "2*d", "ch4.bound": "n/(2*lam)"},
                    "cat.md": {**RIGHT, "ch4.gap": "2*d"}, "dan.md": {**RIGHT, "ch4.bound": "n/(2*lam)"}}, honest=20)
     assert uncommon(24) == 3 and find(rows) == []
-    rows[-1] = ("dan.md", _row(RIGHT))                  # the bound only ann and bob give: 1 + ½
-    assert [(g["members"], g["strength"]) for g in find(rows)] == [(["ann.md", "bob.md"], 1.5)]
+    rows[-1] = ("dan.md", _row(RIGHT))                  # the bound only ann and bob give: 1 + ½, still < 2
+    assert find(rows) == []
+    rows[-2] = ("cat.md", _row(RIGHT))                  # both only theirs: 1 + 1
+    assert [(g["members"], g["strength"]) for g in find(rows)] == [(["ann.md", "bob.md"], 2.0)]
 
 
 def _plain(**answers) -> dict:
@@ -231,7 +232,7 @@ def test_the_section_and_its_csv_escape_what_learners_control(tmp_path):
     evil = "<script>alert(1)</script>"
     rows = _class({"=cmd|' /C calc'!A0.md": {**RIGHT, "ch4.gap": evil, "ch4.bound": "n/(2*lam)"},
                    f"{evil}.md": {**RIGHT, "ch4.gap": evil, "ch4.bound": "n/(2*lam)"}}, honest=3)
-    page = section_html(find(rows))
+    page = similar_html(find(rows))
     assert "<script>" not in page and "&lt;script&gt;" in page and "flags, not verdicts" in page
     out = tmp_path / "grades.csv"
     written = write_all(rows, out)
@@ -241,7 +242,7 @@ def test_the_section_and_its_csv_escape_what_learners_control(tmp_path):
                                                                           ("1", "2.00", "ch4.bound")]
     assert lines[0]["submissions"].startswith("'=cmd")                      # no spreadsheet formula
     assert "<h2>Submissions that look alike</h2>" in out.with_name("grades_report.html").read_text()
-    assert csv_rows([])[0][0] == "group" and "No submissions share" in section_html([])
+    assert similar_csv([]).startswith("group,strength,") and "No submissions share" in similar_html([])
 
 
 # --------------------------------------------------------------------------- one batch run

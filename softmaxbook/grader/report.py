@@ -173,10 +173,40 @@ def report_html(rows, stats: dict, title: str = "Class report", similar=None) ->
         parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(r['status'])}</td><td>{e(r['reason'])}</td></tr>"
                   for n, r in attention]
         parts.append("</tbody></table>")
-    if similar is None:
-        similar = similarity.find([(display(n), r) for n, r in rows])
-    parts.append(similarity.section_html(similar))
+    parts.append(similar_html(similarity.find([(display(n), r) for n, r in rows]) if similar is None else similar))
     return "".join(parts) + "</body></html>\n"
+
+
+def similar_html(groups: list[dict]) -> str:
+    """The section on submissions that look alike (:func:`.similarity.find`'s groups)."""
+    e = html.escape
+    parts = ["<h2>Submissions that look alike</h2>", f"<p><strong>{e(similarity.NOTICE)}</strong></p>",
+             f"<p class='muted'>{e(similarity.RULE)}</p>"]
+    if not groups:
+        return "".join(parts) + "<p>No submissions share uncommon wrong answers or function code.</p>"
+    parts.append("<table><thead><tr><th scope='col'>Submissions</th><th scope='col'>Strength</th>"
+                 "<th scope='col'>Why they were flagged</th></tr></thead><tbody>")
+    for g in groups:
+        many = len(g["members"]) > 2
+        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of the {i['answered']} "
+                      "submissions that answered it" + (f" ({e(', '.join(i['holders']))} here)" if many else "")
+                      + "</li>" for i in g["items"])
+        parts.append(f"<tr><th scope='row'>{e(', '.join(g['members']))}</th><td class='n'>{g['strength']:.2f}</td>"
+                     f"<td><ul>{why}</ul></td></tr>")
+    return "".join(parts) + "</tbody></table>"
+
+
+def similar_csv(groups: list[dict]) -> str:
+    """One line per group and shared answer: group number, strength, members, exercise, why,
+    holders, how many gave it, how many answered."""
+    from .batch import _cell
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"])
+    for k, g in enumerate(groups, start=1):
+        w.writerows([k, f"{g['strength']:.2f}", _cell("; ".join(g["members"])), i["exercise"], _cell(i["why"]),
+                     _cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- roster and LMS files
@@ -237,16 +267,13 @@ def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list
 def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
     """Write the class report (with the submissions that look alike) and, with a roster, the
     LMS files of every gradebook; their paths."""
-    from .batch import _cell, assignments, display, exercise_ids, gradebooks
+    from .batch import assignments, display, exercise_ids, gradebooks
     out_csv = Path(out_csv)
     stats = summarise(rows)
     similar = similarity.find([(display(n), r) for n, r in rows])
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([[_cell(str(x)) for x in line]
-                                                    for line in similarity.csv_rows(similar)])
     written = []
     for name, text in (("_report.html", report_html(rows, stats, f"Class report: {out_csv.stem}", similar)),
-                       ("_report.csv", report_csv(stats)), ("_similar.csv", buf.getvalue())):
+                       ("_report.csv", report_csv(stats)), ("_similar.csv", similar_csv(similar))):
         path = out_csv.with_name(f"{out_csv.stem}{name}")
         atomic_write(path, text)
         written.append(path)

@@ -1,40 +1,27 @@
 """Submissions that look alike (graded exercises, all chapters): flags for the class report.
 
-Two steps, both over plain data, both on the instructor's machines (nothing is uploaded):
+Two steps over plain data, both on the grading machines (nothing is uploaded):
 
-1. :func:`fingerprint`, where a submission is graded: one short entry per answered exercise
-   -- a hash of the answer in a canonical form, whether it is right, and what it is. A value
-   answer (number, text, formula, list) is canonicalised (numbers to 6 significant digits,
-   spaces of formulas and text); a function answer is found by its
-   name in the notebook's code cells and compared by its syntax tree (:func:`code_key`) with
-   every identifier renamed in order of appearance and docstrings, comments, annotations and
-   formatting left out. The learner's source is only *parsed* (:mod:`ast`), never run; a
-   source that cannot be parsed (invalid, too large, nested too deeply, not UTF-8) simply
-   gives no code to compare. The entry lands in the gradebook row, so a resumed run keeps it.
-2. :func:`find`, when the class report is written: answers given by few submissions
-   (at most :func:`uncommon` of those that answered the exercise) and shared by two or
-   more. An item is a shared uncommon *wrong* value (weight 1), or shared function code of
-   at least :data:`MIN_CODE_NODES` syntax nodes that is not the reference solution's
-   (weight 2, right or wrong); each weight is divided by the number of *other* submissions
-   that gave the same answer, so an answer only two share counts fully and one a third
-   submission also gave counts half. Two submissions are linked when their shared items
-   weigh at least 1 and are more than one wrong value (two shared wrong values, or shared
-   code); linked submissions form groups. A group's strength is the sum over its items of
-   the item's weight times the share of its other holders inside the group (for a pair,
-   the sum of its items' weights). A submission whose own share of that sum (the items it
-   holds) is below :data:`MIN_STRENGTH` is left out, so one chance link does not join two
-   groups; every group listed is at least that strong.
+1. :func:`fingerprint`, where a submission is graded: per answered exercise, a hash of the
+   answer in a canonical form (:func:`canonical`; a function answer by its code, found by
+   name in the notebook's cells and compared by its syntax tree, :func:`code_key`), whether
+   it is right, and what it is. The learner's source is only *parsed* (:mod:`ast`), never
+   run; one that cannot be parsed (invalid, too large, nested too deeply, not UTF-8) gives
+   no code to compare. The entry is kept in the gradebook row, so a resumed run keeps it.
+2. :func:`find`, when the class report is written: the items (answers few submissions gave,
+   shared by two or more: wrong values, or code that is not the reference solution's), each
+   weighted by its rarity, and the groups of submissions they tie together with their
+   strength; :data:`RULE` says how, in the words the report prints.
 
-Right answers given by many never count, nor right value answers at all, nor code equal to
-the reference solution, nor multiple-choice answers (too few options to tell anything).
-These are flags for an instructor to look at, not verdicts.
+Right values, code equal to the reference and multiple-choice answers (too few options to
+tell anything) never count. These are flags for an instructor to look at, not verdicts.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
-import html
 import json
 import re
 
@@ -48,7 +35,7 @@ MIN_CODE_NODES = 40        # smaller functions count like values: only when wron
 MAX_SHOW = 60              # characters of an answer quoted in the report
 MAX_HOLDERS = 20           # an answer given by more submissions is never uncommon
 CODE_WEIGHT = 2            # shared function code weighs as much as two shared wrong values
-MIN_STRENGTH = 1.5         # what each member of a flagged group must share with the others
+MIN_STRENGTH = 2.0         # each member of a flagged group shares at least this much (two answers only they gave)
 
 _FENCE = re.compile(r"^```(?:\{code-cell\}[^\n]*|python3?|ipython3?)[ \t]*\n(.*?)^```", re.M | re.S)
 _SKIPPED = ("ctx", "type_comment", "annotation", "returns", "kind")
@@ -61,16 +48,18 @@ _NAMES = {ast.Name: ("id",), ast.arg: ("arg",), ast.FunctionDef: ("name",), ast.
 
 def fingerprint(answers: dict, row: dict, sources) -> dict:
     """``{exercise id: {"key", "right", "kind", "show"}}`` for the answered exercises of a
-    graded ``row`` (its ``scores`` and ``feedback``), from the plain ``answers`` and the
-    texts of the submission's notebooks (an iterable, read only for a function answer). ``kind`` is ``"value"``, ``"code"`` (function code
-    of at least :data:`MIN_CODE_NODES` nodes) or ``"reference"`` (the reference solution's
-    code). Exercises whose answer cannot be compared are left out; never raises."""
+    graded ``row`` (its ``scores`` and ``feedback``), from the plain ``answers`` and the texts
+    of the submission's notebooks (an iterable, read only for a function answer). ``kind``:
+    ``"value"``, ``"code"`` (function code of at least :data:`MIN_CODE_NODES` nodes) or
+    ``"reference"`` (the reference solution's code). Answers that cannot be compared are left
+    out; never raises."""
     out = {}
     cells = None
     for ex_id, score in row.get("scores", {}).items():
         ex, ans = registry.EXERCISES.get(ex_id), answers.get(ex_id)
         fb = row.get("feedback", {}).get(ex_id) or {}
-        if ex is None or ex.kind == "choice" or not isinstance(ans, dict) or fb.get("status") in (None, "not answered yet"):
+        if (ex is None or ex.kind == "choice" or not isinstance(ans, dict)
+                or fb.get("status") in (None, "not answered yet")):
             continue
         try:
             if ex.kind == "function":
@@ -130,11 +119,10 @@ def code_cells(sources) -> list[str]:
 
 
 def _plain_python(src: str) -> str:
-    lines = src.split("\n")
-    if lines and lines[0].strip() == "---":   # a cell's YAML options block
-        end = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), 0)
-        lines = lines[end + 1:]
-    while lines and re.match(r"\s*:[\w-]+:", lines[0]):   # `:tags: [...]` options
+    """A cell's Python: without its options (``:tags: ...`` or a ``---`` block), IPython magics
+    and shell escapes blanked."""
+    lines = re.sub(r"\A\s*---\n.*?\n---[ \t]*\n", "", src, flags=re.S).split("\n")
+    while lines and re.match(r"\s*:[\w-]+:", lines[0]):
         lines = lines[1:]
     return "\n".join("" if ln.lstrip()[:1] in ("%", "!") else ln for ln in lines)
 
@@ -230,18 +218,13 @@ def _function_entry(ex, ans: dict, cells: list[str]) -> dict | None:
     return {"key": key, "kind": kind, "show": f"{nodes} syntax nodes"}
 
 
-_REFERENCE: dict = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _reference_key(ex_id: str) -> str | None:
     """Hash of the reference solution's code for a function exercise (:func:`code_key`)."""
-    if ex_id not in _REFERENCE:
-        ex = registry.EXERCISES[ex_id]
-        cells = [getattr(ex.hidden, "solution", "") or ""]
-        trees = [definition(cells, n) for n in ex.names]
-        found = code_key(trees) if all(t is not None for t in trees) else None
-        _REFERENCE[ex_id] = found[0] if found else None
-    return _REFERENCE[ex_id]
+    ex = registry.EXERCISES[ex_id]
+    trees = [definition([getattr(ex.hidden, "solution", "") or ""], n) for n in ex.names]
+    found = code_key(trees) if None not in trees else None
+    return found[0] if found else None
 
 
 def _hash(text: str) -> str:
@@ -261,10 +244,10 @@ def uncommon(answered: int) -> int:
 
 
 def find(rows) -> list[dict]:
-    """The groups of submissions that look alike (strength at least :data:`MIN_STRENGTH`),
-    strongest first, from ``(name, row)`` pairs whose rows carry a :func:`fingerprint` under
-    ``"similar"`` (rows without one are not compared). Each group: ``{"members": [names], "strength": float, "items": [{"exercise",
-    "why", "holders": [names in the group], "given": count, "answered": count}]}``."""
+    """The groups of submissions that look alike (:data:`RULE`), strongest first, from
+    ``(name, row)`` pairs whose rows carry a :func:`fingerprint` under ``"similar"`` (others
+    are not compared): ``[{"members", "strength", "items": [{"exercise", "why", "holders"
+    (in the group), "given" (by how many), "answered" (by how many)}]}]``."""
     names, prints = [], []
     for name, row in rows:
         fp = row.get("similar") if isinstance(row, dict) else None
@@ -283,7 +266,8 @@ def find(rows) -> list[dict]:
             if not 2 <= len(holders) <= uncommon(answered):
                 continue
             first = prints[holders[0]][ex_id]
-            weight = _weight(first, [prints[k][ex_id].get("right") is True for k in holders])
+            weight = CODE_WEIGHT if first.get("kind") == "code" else int(first.get("kind") == "value"
+                                                                         and first.get("right") is not True)
             if not weight:
                 continue
             item = {"exercise": ex_id, "why": _why(first), "holders": holders, "given": len(holders),
@@ -294,18 +278,15 @@ def find(rows) -> list[dict]:
                     if a < b:
                         pairs.setdefault((a, b), []).append(item)
     links = [pair for pair, shared in pairs.items()
-             if sum(i["weight"] / (i["given"] - 1) for i in shared) >= 1
-             and (len(shared) > 1 or any(i["code"] for i in shared))]
+             if sum(_share(i, 2) for i in shared) >= 1 and (len(shared) > 1 or any(i["code"] for i in shared))]
     members = {k for pair in links for k in pair}
-    while True:   # drop members too weakly tied to their group (a chance link), then group again
+    while True:   # leave out members too weakly tied to their group (a chance link), then group again
         groups = _groups([p for p in links if p[0] in members and p[1] in members], items)
-        weak = {k for g, mine in groups for k in g
-                if sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in mine if k in h) < MIN_STRENGTH}
+        weak = {k for g, mine in groups for k in g if sum(_share(i, len(h)) for i, h in mine if k in h) < MIN_STRENGTH}
         if not weak:
             break
         members -= weak
-    found = [{"members": [names[k] for k in g],
-              "strength": round(sum(i["weight"] * (len(h) - 1) / (i["given"] - 1) for i, h in mine), 2),
+    found = [{"members": [names[k] for k in g], "strength": round(sum(_share(i, len(h)) for i, h in mine), 2),
               "items": [{"exercise": i["exercise"], "why": i["why"], "holders": [names[k] for k in h],
                          "given": i["given"], "answered": i["answered"]} for i, h in mine]}
              for g, mine in groups]
@@ -338,14 +319,10 @@ def _groups(links: list, items: list) -> list[tuple[list, list]]:
     return list(groups.values())
 
 
-def _weight(entry: dict, right: list[bool]) -> int:
-    """What one shared answer weighs before its rarity: code that is not the reference's
-    counts :data:`CODE_WEIGHT`, a wrong value 1, anything else nothing."""
-    if entry.get("kind") == "code":
-        return CODE_WEIGHT
-    if entry.get("kind") == "value" and not all(right):
-        return 1
-    return 0
+def _share(item: dict, inside: int) -> float:
+    """What an item adds to a group holding ``inside`` of the submissions that gave it: its
+    weight times the share of its other holders that are in the group."""
+    return item["weight"] * (inside - 1) / (item["given"] - 1)
 
 
 def _why(entry: dict) -> str:
@@ -356,7 +333,7 @@ def _why(entry: dict) -> str:
     return f"the same wrong answer: {show}"
 
 
-# --------------------------------------------------------------------------- in the report
+# --------------------------------------------------------------------------- the report's words
 
 NOTICE = ("These are flags, not verdicts: a shared uncommon answer can also come from allowed "
           "collaboration, a common source or chance, so look at the notebooks before drawing any conclusion; "
@@ -370,31 +347,3 @@ RULE = (f"An item is a wrong answer given by few submissions (5 % of those that 
         "linked submissions form a group, whose strength adds its items' weights, each times the share of its "
         f"other holders inside the group; a submission whose own items add up to less than {MIN_STRENGTH:g} is "
         "left out of it.")
-
-
-def section_html(groups: list[dict]) -> str:
-    """The class report's section on submissions that look alike (every text escaped)."""
-    e = html.escape
-    parts = ["<h2>Submissions that look alike</h2>", f"<p><strong>{e(NOTICE)}</strong></p>",
-             f"<p class='muted'>{e(RULE)}</p>"]
-    if not groups:
-        return "".join(parts) + "<p>No submissions share uncommon wrong answers or function code.</p>"
-    parts.append("<table><thead><tr><th scope='col'>Submissions</th><th scope='col'>Strength</th>"
-                 "<th scope='col'>Why they were flagged</th></tr></thead><tbody>")
-    for g in groups:
-        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of the {i['answered']} "
-                      "submissions that answered it" + (f" ({e(', '.join(i['holders']))} here)" if len(g['members']) > 2 else "")
-                      + "</li>" for i in g["items"])
-        parts.append(f"<tr><th scope='row'>{e(', '.join(g['members']))}</th><td class='n'>{g['strength']:.2f}</td>"
-                     f"<td><ul>{why}</ul></td></tr>")
-    return "".join(parts) + "</tbody></table>"
-
-
-def csv_rows(groups: list[dict]) -> list[list]:
-    """One line per group and item: group number, strength, members, exercise, why, holders,
-    submissions that gave it, submissions that answered (header first)."""
-    lines = [["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"]]
-    for k, g in enumerate(groups, start=1):
-        lines += [[k, f"{g['strength']:.2f}", "; ".join(g["members"]), i["exercise"], i["why"],
-                   "; ".join(i["holders"]), i["given"], i["answered"]] for i in g["items"]]
-    return lines
