@@ -337,7 +337,7 @@ def _why(entry: dict) -> str:
 
 NOTICE = ("These are flags, not verdicts: a shared uncommon answer can also come from allowed "
           "collaboration, a common source or chance, so look at the notebooks before drawing any conclusion; "
-          "computed on this machine from the graded answers, nothing uploaded.")
+          "computed by the grader from the graded answers, nothing uploaded.")
 RULE = (f"An item is a wrong answer given by few submissions (5 % of those that answered, at least 3, at most "
         f"{MAX_HOLDERS}), weight 1, or function code that is the same once names, comments, docstrings and "
         f"formatting are set aside, is not the reference solution and has at least {MIN_CODE_NODES} syntax "
