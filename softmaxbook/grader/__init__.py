@@ -12,7 +12,8 @@ cases and judges), :mod:`.parse` (whitelisted math strings), :mod:`.compare` (eq
 (formulas in feedback texts, read so that the key check catches a text stating the reference),
 :mod:`.practice` (the website's kernel-free practice checks),
 :mod:`.sandbox` (function answers in a fresh jailed interpreter, hard timeouts), :mod:`.answers` (plain-data form
-of answers), :mod:`.learner` (check, progress and its export/import), :mod:`.batch` (the batch grader), :mod:`.jail`
+of answers), :mod:`.learner` (check, progress and its export/import), :mod:`.batch` (the batch grader),
+:mod:`.similarity` (submissions that look alike, for its class report), :mod:`.jail`
 (bubblewrap sandbox with limits and group kill) and :mod:`.runner` (one notebook, run inside it).
 """
 

@@ -56,12 +56,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cgroups, jail, registry, runner
+from . import cgroups, jail, registry, runner, similarity
 from .kinds import secret_points
 from .learner import atomic_write
 from .result import printable
 
-GRADER_VERSION = "4"
+GRADER_VERSION = "5"
 SECRET_KEY = "/secret"               # the state file's entry for the run's secret seed (no file name has a "/")
 SUFFIXES = (".ipynb", ".md")
 MAX_NOTEBOOK_BYTES = 32 * 2**20      # a submitted file larger than this is not read
@@ -587,7 +587,8 @@ def budget_left(deadline: float) -> float | None:
 def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True,
                      execute=None, secret: int | None = None) -> dict:
     """Execute (jailed) and grade one submission (one or more notebooks) against its
-    assignment; a plain row (:func:`make_row`), never raises. ``total_timeout`` is the time
+    assignment; a plain row (:func:`make_row`, with the answers' fingerprints under
+    ``"similar"``: :func:`.similarity.fingerprint`), never raises. ``total_timeout`` is the time
     budget of the whole submission: each notebook runs in what its predecessors left of it,
     and the notebooks after it is used up are not run. ``execute(path, cell_timeout,
     seconds left, sandbox)`` gives each notebook's :class:`Run`, or ``None`` when it was not
@@ -630,6 +631,8 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         answered = any(r.answered for r in results.values())
         status, reason = judge(runs, assignment, answered)
         row = make_row(status, reason, assignment, results, notes + more)
+        row["similar"] = similarity.fingerprint(answers, row, (runner.read_capped(str(p), similarity.MAX_SOURCE)
+                                                               for p in paths))
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)

@@ -5,8 +5,10 @@ Written by the batch grader (:func:`.batch.grade_folder`) next to its gradebook 
 - ``grades_report.html``: a self-contained page (the chart is an embedded PNG) with, per
   assignment and exercise, how many submissions were right, the score distribution and the
   misconceptions named in the feedback with their counts, most frequent first; then the
-  submissions that need a look (status and reason);
+  submissions that need a look (status and reason) and the submissions that look alike
+  (:mod:`.similarity`: flags, not verdicts);
 - ``grades_report.csv``: the same figures, one line per exercise and misconception;
+- ``grades_similar.csv``: the submissions that look alike, one line per group and shared answer;
 - with a roster (:func:`read_roster`), per gradebook ``grades_<a>_canvas.csv`` and
   ``grades_<a>_moodle.csv``: one line per learner, one assignment column with the points.
 
@@ -24,7 +26,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
-from . import registry
+from . import registry, similarity
 from .learner import atomic_write
 
 OTHER = "other wrong answer (no known misconception)"
@@ -40,7 +42,8 @@ def outputs(out_csv) -> list[Path]:
     stems = [f"{out_csv.stem}_{a}" for a in assignments()] + [out_csv.stem]
     return ([out_csv.with_name(f"{s}{out_csv.suffix}") for s in stems[:-1]]
             + [out_csv.with_name(f"{s}_{lms}.csv") for s in stems for lms in ("canvas", "moodle")]
-            + [out_csv.with_name(f"{out_csv.stem}_report{ext}") for ext in (".html", ".csv")])
+            + [out_csv.with_name(f"{out_csv.stem}_report{ext}") for ext in (".html", ".csv")]
+            + [out_csv.with_name(f"{out_csv.stem}_similar.csv")])
 
 
 def declared(ex_id: str) -> list[str]:
@@ -120,7 +123,9 @@ def chart_png(stats: dict) -> bytes:
     return buf.getvalue()
 
 
-def report_html(rows, stats: dict, title: str = "Class report") -> str:
+def report_html(rows, stats: dict, title: str = "Class report", similar=None) -> str:
+    """The class report's page; ``similar``: the groups of :func:`.similarity.find` over
+    ``rows`` with display names (found here when ``None``)."""
     from .batch import assignments, display
     e = html.escape
     statuses = Counter(r["status"] for _, r in rows)
@@ -168,7 +173,40 @@ def report_html(rows, stats: dict, title: str = "Class report") -> str:
         parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(r['status'])}</td><td>{e(r['reason'])}</td></tr>"
                   for n, r in attention]
         parts.append("</tbody></table>")
+    parts.append(similar_html(similarity.find([(display(n), r) for n, r in rows]) if similar is None else similar))
     return "".join(parts) + "</body></html>\n"
+
+
+def similar_html(groups: list[dict]) -> str:
+    """The section on submissions that look alike (:func:`.similarity.find`'s groups)."""
+    e = html.escape
+    parts = ["<h2>Submissions that look alike</h2>", f"<p><strong>{e(similarity.NOTICE)}</strong></p>",
+             f"<p class='muted'>{e(similarity.RULE)}</p>"]
+    if not groups:
+        return "".join(parts) + "<p>No submissions share uncommon wrong answers or function code.</p>"
+    parts.append("<table><thead><tr><th scope='col'>Submissions</th><th scope='col'>Strength</th>"
+                 "<th scope='col'>Why they were flagged</th></tr></thead><tbody>")
+    for g in groups:
+        many = len(g["members"]) > 2
+        why = "".join(f"<li>{e(i['exercise'])}: {e(i['why'])} — given by {i['given']} of the {i['answered']} "
+                      "submissions that answered it" + (f" ({e(', '.join(i['holders']))} here)" if many else "")
+                      + "</li>" for i in g["items"])
+        parts.append(f"<tr><th scope='row'>{e(', '.join(g['members']))}</th><td class='n'>{g['strength']:.2f}</td>"
+                     f"<td><ul>{why}</ul></td></tr>")
+    return "".join(parts) + "</tbody></table>"
+
+
+def similar_csv(groups: list[dict]) -> str:
+    """One line per group and shared answer: group number, strength, members, exercise, why,
+    holders, how many gave it, how many answered."""
+    from .batch import _cell
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"])
+    for k, g in enumerate(groups, start=1):
+        w.writerows([k, f"{g['strength']:.2f}", _cell("; ".join(g["members"])), i["exercise"], _cell(i["why"]),
+                     _cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- roster and LMS files
@@ -227,13 +265,16 @@ def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list
 
 
 def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
-    """Write the class report and, with a roster, the LMS files of every gradebook; their paths."""
-    from .batch import assignments, exercise_ids, gradebooks
+    """Write the class report (with the submissions that look alike) and, with a roster, the
+    LMS files of every gradebook; their paths."""
+    from .batch import assignments, display, exercise_ids, gradebooks
     out_csv = Path(out_csv)
     stats = summarise(rows)
+    similar = similarity.find([(display(n), r) for n, r in rows])
     written = []
-    for ext, text in ((".html", report_html(rows, stats, f"Class report: {out_csv.stem}")), (".csv", report_csv(stats))):
-        path = out_csv.with_name(f"{out_csv.stem}_report{ext}")
+    for name, text in (("_report.html", report_html(rows, stats, f"Class report: {out_csv.stem}", similar)),
+                       ("_report.csv", report_csv(stats)), ("_similar.csv", similar_csv(similar))):
+        path = out_csv.with_name(f"{out_csv.stem}{name}")
         atomic_write(path, text)
         written.append(path)
     if roster is None:
