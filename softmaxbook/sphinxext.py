@@ -567,10 +567,11 @@ class ClaimsList(SphinxPostTransform):
 
     Runs while the page is written, when every page has been read, and before Sphinx
     resolves references (priority 10), so that the statements' cross-references
-    (``{eq}``, ``{term}``, ...) resolve from this page.
+    (``{eq}``, ``{term}``, ...) resolve from this page; and before myst-nb pastes glued
+    values from other pages (priority 5), which a translated statement refers to.
     """
 
-    default_priority = 5
+    default_priority = 4
 
     def run(self, **kwargs):
         for placeholder in list(self.document.findall(claims_list)):

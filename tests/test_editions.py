@@ -66,6 +66,19 @@ def test_no_page_keeps_an_output_of_the_other_language(site, edition):
         assert "<!--i18n:" not in _html(site / edition / f"{name}.html"), name
 
 
+@pytest.mark.parametrize("name", [p for p in TRANSLATED_PAGES
+                                  if "{glue:text}" in (ROOT / f"{p}.md").read_text(encoding="utf-8")])
+def test_the_translated_prose_shows_the_glued_values_of_the_english(site, name):
+    """A value glued into a paragraph (``{glue:text}``) is there in the Chinese paragraph too:
+    the same values (in any order: a translation may reorder a sentence; Sphinx parses a translated message apart from the
+    notebook's outputs; softmaxbook.editions makes the role find them)."""
+    def pasted(html):
+        return re.findall(r'<span class="pasted-text">([^<]*)</span>', html)
+    english = pasted(_html(site / f"{name}.html"))
+    chinese = pasted(_html(site / ZH_DIR / f"{name}.html"))
+    assert english and sorted(chinese) == sorted(english)
+
+
 @pytest.mark.parametrize("name", TRANSLATED_PAGES)
 def test_translated_pages_read_as_chinese(site, name):
     """No run of four English words in the prose (code, math, references and names aside)."""
