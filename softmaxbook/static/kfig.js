@@ -131,9 +131,6 @@
     for (var k in v) if (v[k] && typeof v[k] === "object") v[k] = localise(v[k], lang);
     return v;
   }
-  /** Words of the script in English, where a payload brings none (softmaxbook.interactive._words). */
-  var WORDS = { data: "Data", dataAt: "Data at {position}", panel: "panel {number}", inPanel: "{name} ({panel})",
-    lower: "lower", upper: "upper" };
   function setAll(e, attrs) { for (var k in attrs) e.setAttribute(k, attrs[k]); }
   function sync(g, tag, n, attrs) {
     while (g.childNodes.length > n) g.removeChild(g.lastChild);
@@ -221,9 +218,8 @@
   function axisName(pn, axis) { return pn[axis + "label"] || axis; }
 
   /** A line across the panel at one coordinate: "y" horizontal, "x" vertical (_Rule in Python). */
-  function rule(axis, name) {
+  function rule(axis) {
     return {
-      name: name,
       make: function (t, layer) {
         return node("line", dashed({ style: "stroke:" + paint(t.color) + ";stroke-width:1.5" }, t), layer);
       },
@@ -239,12 +235,11 @@
   /**
    * One entry per trace kind: make(t, layer) creates its element, draw(e, t, d, sc, ctx)
    * shows frame data d (ctx: the panel, wrap, measure, writeLines), key(g, t, x, y) draws its
-   * legend swatch (absent: not in the legend), table(t, d, pn) gives {head, rows} (or {text})
+   * legend swatch (absent: not in the legend), table(t, d, pn, say) gives {head, rows} (or {text})
    * for the "Data" disclosure.
    */
   var KINDS = {
     line: {
-      name: "curve",
       make: function (t, layer) {
         return node("path", dashed({ fill: "none", style: "stroke:" + paint(t.color) + ";stroke-width:" + t.width }, t), layer);
       },
@@ -253,7 +248,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.y]); }
     },
     points: {
-      name: "markers",
       make: function (t, layer) { return node("g", { style: "fill:" + paint(t.color) }, layer); },
       draw: function (e, t, d, sc) {
         sync(e, "circle", d.x.length, { r: t.size / 2 });
@@ -266,7 +260,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.y]); }
     },
     band: {
-      name: "band",
       make: function (t, layer) {
         return node("path", { stroke: "none", style: "fill:" + paint(t.color) + ";fill-opacity:0.22" }, layer);
       },
@@ -281,12 +274,11 @@
         e.setAttribute("d", up ? up + down.join("") + " Z" : "");
       },
       key: keyBox(0.3),
-      table: function (t, d, pn) {
-        return columns([axisName(pn, "x"), pn.words.lower, pn.words.upper], [d.x, d.y1, d.y2]);
+      table: function (t, d, pn, say) {
+        return columns([axisName(pn, "x"), say.lower, say.upper], [d.x, d.y1, d.y2]);
       }
     },
     bars: {
-      name: "bars",
       make: function (t, layer) { return node("g", { style: "fill:" + paint(t.color) }, layer); },
       draw: function (e, t, d, sc, ctx) {
         var pn = ctx.panel, b = sc.box;
@@ -304,7 +296,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.heights]); }
     },
     heatmap: {
-      name: "matrix",
       make: function (t, layer) { return node("g", {}, layer); },
       draw: function (e, t, d, sc) {
         var rows = t.shape[0], cols = t.shape[1], n = rows * cols;
@@ -338,10 +329,9 @@
         return { head: head, rows: rows, rowHeaders: true };
       }
     },
-    hline: rule("y", "horizontal line"),
-    vline: rule("x", "vertical line"),
+    hline: rule("y"),
+    vline: rule("x"),
     text: {
-      name: "note",
       above: true,  // drawn above the clipped plot layer
       make: function (t, layer) {
         return node("text", { style: textStyle(FONT.note, "paint-order:stroke;stroke:var(--kfig-plot);" +
@@ -368,10 +358,7 @@
     if (!root || root.kfig) return root && root.kfig;
     ensureStyle();
     var P = localise(JSON.parse(root.querySelector("script.kfig-data").textContent), document.documentElement.lang);
-    var say = {}, w;
-    for (w in WORDS) say[w] = WORDS[w];
-    for (w in P.words || {}) say[w] = P.words[w];
-    P.panels.forEach(function (pn) { pn.words = say; });
+    var say = P.words;  // the script's words in the page's language (softmaxbook.interactive._words)
     var svg = root.querySelector("svg.kfig-svg");
     var nominal = P.size || svg.getAttribute("viewBox").split(/\s+/).slice(2).map(Number);
     var nP = P.panels.length;
@@ -584,8 +571,8 @@
       var at = P.sliders.map(function (s, n) { return s.label + " = " + s.text[index[n]]; }).join(", ");
       tables.setAttribute("aria-label", at ? say.dataAt.replace("{position}", at) : say.data);
       P.traces.forEach(function (t, i) {
-        var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn);
-        var name = t.label || say[t.kind] || kind.name;
+        var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn, say);
+        var name = t.label || say[t.kind];
         if (nP > 1) {
           name = say.inPanel.replace("{name}", name)
             .replace("{panel}", pn.title || say.panel.replace("{number}", t.panel + 1));
