@@ -333,7 +333,7 @@ def extract_key(fileobj, keywords, comment_tags, options):
 
     Yields babel's ``(lineno, funcname, message, comments)`` for each exercise's task,
     answer and hint, the feedback of each declared wrong answer (and of each option of a
-    choice), and each probe's ``says`` and ``name``; the comment names the exercise.
+    choice), the options of a choice, and each probe's ``says`` and ``name``; the comment names the exercise.
     """
     import tomllib
 
@@ -344,6 +344,8 @@ def extract_key(fileobj, keywords, comment_tags, options):
         texts += [probe.get(field) for probe in exercise.get("probes", []) for field in ("says", "name")]
         feedback = exercise.get("feedback")
         texts += list(feedback.values()) if isinstance(feedback, dict) else []
+        options = exercise.get("options")
+        texts += list(options.values()) if isinstance(options, dict) else []
         for text in texts:
             if isinstance(text, str) and text.strip():
                 yield 0, None, text, [f"answer key: {exercise.get('id', '?')}"]

@@ -9,6 +9,18 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from ..i18n import Message, _, language
+
+#: What ``status`` says (English codes: the gradebook and the report compare them), as shown.
+STATUS = {"not answered yet": _("not answered yet"), "correct": _("correct"),
+          "partly right": _("partly right"), "not right yet": _("not right yet")}
+
+
+def now(text):
+    """``text`` in the session's language now: a :class:`Message` of the key, made when the key
+    was loaded, is rendered again; any other value as it is."""
+    return text.text(language()) if isinstance(text, Message) else text
+
 
 @dataclass
 class Result:
@@ -24,8 +36,8 @@ class Result:
     def __post_init__(self):
         # Learner text reaches messages (what an answer was, what a function raised): made
         # printable here, so no file, terminal or page that shows a Result can be broken by it.
-        self.exercise_id, self.message = printable(self.exercise_id, 100), printable(self.message)
-        self.details = [printable(d) for d in self.details]
+        self.exercise_id, self.message = printable(self.exercise_id, 100), printable(now(self.message))
+        self.details = [printable(now(d)) for d in self.details]
         # .message is the whole feedback (headline and the specific points), so a learner
         # or instructor reading only .message misses nothing; displays list the points.
         self.headline = self.message
@@ -38,8 +50,15 @@ class Result:
             return "not answered yet"
         return "correct" if self.passed else ("partly right" if self.score > 0 else "not right yet")
 
+    @property
+    def status_text(self) -> str:
+        """The status in the session's language (``status`` itself is an English code)."""
+        return STATUS[self.status].text(language())
+
     def __str__(self) -> str:
-        lines = [f"[{self.exercise_id}] {self.status} — score {self.score:.0%}", self.headline]
+        head = _("[{id}] {status} — score {score}").format(id=self.exercise_id, status=self.status_text,
+                                                          score=f"{self.score:.0%}")
+        lines = [str(now(head)), self.headline]
         lines += [f"  • {d}" for d in self.details]
         return "\n".join(lines)
 
@@ -52,19 +71,29 @@ class Result:
         mark = "✔" if self.passed else ("…" if not self.answered else "✘")
         items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
         return (f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0">'
-                f'<b>{mark} {html.escape(self.exercise_id)}</b> — {html.escape(self.status)}, '
-                f"score {self.score:.0%}<br>{html.escape(self.headline)}"
+                f'<b>{mark} {html.escape(self.exercise_id)}</b> — '
+                + html.escape(now(_("{status}, score {score}").format(status=self.status_text,
+                                                                       score=f"{self.score:.0%}")))
+                + f"<br>{html.escape(self.headline)}"
                 + (f"<ul style='margin:2px 0'>{items}</ul>" if items else "") + "</div>")
 
 
-def not_answered(ex_id: str, hint: str = "") -> Result:
-    return Result(ex_id, False, 0.0, "Not answered yet: replace the placeholder (...) with your answer"
-                  + (f" — {hint}" if hint else "") + ("" if hint.endswith(")") else "."), answered=False)
+def not_answered(ex_id: str, hint=None) -> Result:
+    if not hint:
+        return Result(ex_id, False, 0.0, _("Not answered yet: replace the placeholder (...) with your answer."),
+                      answered=False)
+    text = (_("Not answered yet: replace the placeholder (...) with your answer — {hint}") if str(hint).endswith(")")
+            else _("Not answered yet: replace the placeholder (...) with your answer — {hint}."))
+    return Result(ex_id, False, 0.0, text.format(hint=hint), answered=False)
 
 
-def describe(ans: dict) -> str:
-    return {"num": "a number", "text": "a string", "sym": "a sympy expression", "seq": "a list/array",
-            "fn": "a function", "none": "nothing"}.get(ans.get("t"), printable(ans.get("v", "something else"), 200))
+_KINDS = {"num": _("a number"), "text": _("a string"), "sym": _("a sympy expression"), "seq": _("a list/array"),
+          "fn": _("a function"), "none": _("nothing")}
+
+
+def describe(ans: dict):
+    """What kind of value an answer is, in words (a :class:`Message`, or the learner's own text)."""
+    return _KINDS.get(ans.get("t")) or printable(ans.get("v", "something else"), 200)
 
 
 def printable(text, limit: int | None = None) -> str:
