@@ -38,7 +38,7 @@ from . import registry
 from .kinds import CORRECT, NONFINITE, NOT_EXPECTED
 from .precision import CLOSE, EXACT_ATOL
 from .reading import how_to_write, position
-from .result import STATUS
+from .result import SEPARATOR, STATUS, WITH_DETAILS, now
 
 KINDS = ("choice", "numeric")
 MARKER = re.compile(r'<div class="practice-check" data-exercise="([^"<>]*)">\s*</div>')
@@ -59,6 +59,7 @@ SCRIPT_WORDS = {
     "empty": _("the answer is an empty string"),
     "entries": _("entries not right: {positions}"),
     "score": _("{status} — score {score}"),
+    "with_details": WITH_DETAILS, "separator": SEPARATOR,
     **{f"status_{code.replace(' ', '_')}": label for code, label in STATUS.items()},
 }
 
@@ -127,19 +128,21 @@ def render(exercise_id: str) -> str:
             f"({esc(k)}) {say(text)}</label>" for k, text in ex.options.items())
         field = f'<fieldset><legend>{say(ex.task)}</legend>{options}</fieldset>'
     else:
-        field = (f'<label for="{uid}-answer">{say(_("Your answer: {what}").format(what=ex.answer_type))}</label>'
+        label = say(_("Your answer: {what}").format(what=ex.answer_type))
+        field = (f'<label for="{uid}-answer">{label}</label>'
                  f'<input id="{uid}-answer" type="text" autocomplete="off" autocapitalize="off" spellcheck="false">')
-    def title():
+    def title():       # the words around the name and the call, in the session's language
         text = _("{practice} (not graded; no kernel needed): the verdict and feedback of {call}. Your graded "
                  "answer is the one you check in the notebook.").format(practice="\x00", call="\x01")
-        return esc(text.text(i18n.language())).replace("\x00", f"<strong>{esc(_('Practice check').text(i18n.language()))}</strong>").replace(
-            "\x01", f'<code>check("{esc(ex.id)}", …)</code>')
-    title = _in_each_language(title)
+        name = _("Practice check")
+        return (esc(now(text)).replace("\x00", f"<strong>{esc(now(name))}</strong>")
+                .replace("\x01", f'<code>check("{esc(ex.id)}", …)</code>'))
+    title, button = _in_each_language(title), say(_("Check"))
     return (
         f'<section class="practice-check mathjax_ignore tex2jax_ignore" data-exercise="{esc(ex.id)}" '
         f'aria-labelledby="{uid}-title">'
         f'<p class="practice-title" id="{uid}-title">{title}</p>'
-        f'<form class="practice-form">{field}<button type="submit">{say(_("Check"))}</button></form>'
+        f'<form class="practice-form">{field}<button type="submit">{button}</button></form>'
         f'<p class="practice-verdict" role="status" aria-live="polite"></p>'
         f'<script type="application/json" class="practice-data">{data}</script></section>'
     )

@@ -16,6 +16,10 @@ STATUS = {"not answered yet": _("not answered yet"), "correct": _("correct"),
           "partly right": _("partly right"), "not right yet": _("not right yet")}
 
 
+#: A message followed by its specific points (``check`` and the website's practice checks).
+WITH_DETAILS, SEPARATOR, STOPS = _("{headline} — {details}."), _("; "), ".。"
+
+
 def now(text):
     """``text`` in the session's language now: a :class:`Message` of the key, made when the key
     was loaded, is rendered again; any other value as it is."""
@@ -42,7 +46,8 @@ class Result:
         # or instructor reading only .message misses nothing; displays list the points.
         self.headline = self.message
         if self.details:
-            self.message = f"{self.message.rstrip('.')} — " + "; ".join(d.rstrip(".") for d in self.details) + "."
+            points = now(SEPARATOR).join(d.rstrip(STOPS) for d in self.details)
+            self.message = now(WITH_DETAILS.format(headline=self.message.rstrip(STOPS), details=points))
 
     @property
     def status(self) -> str:

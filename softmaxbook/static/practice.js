@@ -180,11 +180,12 @@
   }
 
   function result(passed, score, message, details) {
+    message = pick(message);
     if (details && details.length) {
-      message = message.replace(/\.+$/, "") + " \u2014 " +
-        details.map(function (d) { return d.replace(/\.+$/, ""); }).join("; ") + ".";
+      message = say("with_details", { headline: message.replace(/[.\u3002]+$/, ""),
+        details: details.map(function (d) { return d.replace(/[.\u3002]+$/, ""); }).join(say("separator")) });
     }
-    return { passed: passed, score: score, message: pick(message),
+    return { passed: passed, score: score, message: message,
              status: passed ? "correct" : (score > 0 ? "partly right" : "not right yet") };
   }
 
