@@ -104,7 +104,7 @@ def _expected(ex_id, answer, ans, more=""):
 
 
 def _unreadable(ex_id, exc):
-    return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=str(exc)))
+    return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=exc.args[0]))
 
 
 def learner_form(value) -> dict:
@@ -210,7 +210,7 @@ class Symbolic(FromFormulas):
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
-            S, _, ref = self._prepared()[:3]
+            S, _points, ref = self._prepared()[:3]
             rng = _secret_rng(self.id)
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]

@@ -71,7 +71,7 @@ def _codec_twin(case, rng):
     if n <= 3:
         others = [list(m) for m in itertools.product(range(3), repeat=n) if alike(m)]
         return [dataclasses.replace(case, args=(m,)) for m in others] or None
-    for _ in range(50):
+    for _attempt in range(50):
         drawn = tuple(rng.integers(0, 3, size=n).tolist())
         if alike(drawn):
             return dataclasses.replace(case, args=(list(drawn),))
