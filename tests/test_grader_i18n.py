@@ -142,3 +142,58 @@ def test_the_practice_payload_carries_both_languages(ex_id):
     assert title.startswith("<strong>练习检查</strong>") and f'<code>check("{ex_id}", …)</code>' in title
     assert chinese(re.sub(r"<code>.*?</code>|<[^>]+>", "", zh.split('<script type="application/json"')[0]))
     assert "<strong>Practice check</strong> (not graded; no kernel needed)" in en and "<!--i18n" not in en + zh
+
+
+# --------------------------------------------------------------------------- the script, in a browser
+
+def _page(lang: str) -> str:
+    """A page with every practice check as the book build writes it, kept in ``lang``."""
+    with i18n.using("all"):
+        markers = "".join(f'<div class="practice-check" data-exercise="{i}"></div>'
+                          for i, e in registry.EXERCISES.items() if e.kind in practice.KINDS)
+        body = practice.fill(markers)
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>t</title></head>'
+            f"<body>{i18n.keep_language(body, lang)}</body></html>")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_script_speaks_the_pages_language_as_check_does_in_that_language(lang, tmp_path):
+    from browser import chromium, open_page, serve
+    page_lang = i18n.html_lang(lang)
+    (tmp_path / "index.html").write_text(_page(page_lang), encoding="utf-8")
+    with serve(tmp_path) as url, chromium() as browser:
+        page, w = open_page(browser, url + "index.html")
+        for ex_id, ex in registry.EXERCISES.items():
+            if ex.kind not in practice.KINDS:
+                continue
+            box = page.locator(f'section.practice-check[data-exercise="{ex_id}"]')
+            if ex.kind == "numeric":
+                ref, _t, wrong = ex.bands()
+                answers = [str(ref.tolist() if ex.shape else ref[0]), str((ref * 3 + 7).tolist() if ex.shape else 99.0),
+                           "abc", "", "1/0", "[1, 2]", str((ref * 1.01).tolist() if ex.shape else ref[0] * 1.01)]
+                answers += [str(w.tolist() if ex.shape else w[0]) for w, _t, _m in wrong]
+                field = box.locator('input[type="text"]')
+            else:
+                answers = list(ex.options)
+            for answer in answers:
+                if ex.kind == "numeric":
+                    field.fill(answer)
+                else:
+                    box.locator(f'input[value="{answer}"]').check()
+                box.locator("button").click()
+                with i18n.using(lang):
+                    r = check(ex_id, answer)
+                    status = practice.SCRIPT_WORDS["score"].format(status=r.status_text, score=f"{r.score:.0%}")
+                    status = status.text(lang)
+                shown = (box.locator(".practice-status").inner_text(), box.locator(".practice-message").inner_text())
+                if answer in ("abc", "1/0"):      # the script's reader words these its own way
+                    assert shown[0] == status and shown[1].startswith(r.message.split("：")[0].split(":")[0])
+                    continue
+                assert shown == (status, r.message), (ex_id, answer)
+                if lang == "zh_CN":
+                    assert chinese(shown[1]) and chinese(shown[0]), shown
+        title = page.locator(".practice-title").first.inner_text()
+        assert title.startswith("练习检查（不计分" if lang == "zh_CN" else "Practice check (not graded")
+        assert not w.problems(), w.problems()
+        page.close()

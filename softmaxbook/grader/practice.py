@@ -56,6 +56,7 @@ SCRIPT_WORDS = {
     "vector_got": _("expected a vector of {n} entries, got {got}"),
     "matrix": _("expected a {rows}×{cols} matrix"),
     "unread": _("Could not read your answer: {why}"),
+    "refusal_how": _("{refusal}. {how}"),
     "empty": _("the answer is an empty string"),
     "entries": _("entries not right: {positions}"),
     "score": _("{status} — score {score}"),

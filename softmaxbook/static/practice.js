@@ -202,7 +202,8 @@
       a = flatten(read(text), D.shape);
     } catch (err) {
       if (!err.aboutForm) return result(false, 0, say("unread", { why: err.message }));
-      return result(false, 0, say("unread", { why: err.message.replace(/\.+$/, "") + ". " + pick(D.messages.how) }));
+      return result(false, 0, say("unread", { why: say("refusal_how", { refusal: err.message.replace(/[.\u3002]+$/, ""),
+                                                                         how: pick(D.messages.how) }) }));
     }
     if (a.some(function (v) { return typeof v !== "number" || !isFinite(v); })) {
       return result(false, 0, D.messages.nonfinite);
