@@ -60,6 +60,10 @@ English feedback: compare ``msgid``, not the translated text.
 *HTML output* (tables, readouts, the "Data" tables, ``_repr_html_``): write every
 translatable string through :func:`html` (it escapes), never ``escape(str(msg))``.
 
+*HTML made by code that formats several messages* (a result's box, a table): write it
+for the session's language and pass that function to :func:`alternatives`; for data,
+:func:`each_language`.
+
 *JSON for a browser script* (``static/kfig.js``): put :func:`texts` of a message in the
 payload instead of the string; in the script, pick with
 ``t => typeof t === "string" ? t : (t[document.documentElement.lang] ?? t.en)``.
@@ -97,7 +101,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "ALL", "Message", "_", "N_", "gettext", "set_language", "language",
-           "mode", "using", "html", "texts", "keep_language", "html_lang", "figure",
+           "mode", "using", "html", "texts", "each_language", "alternatives", "keep_language", "html_lang", "figure",
            "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
 
 #: The languages of the course; the first is the source language (message ids).
@@ -317,6 +321,27 @@ def texts(value):
     if mode() != ALL:
         return value.text(language())
     return {html_lang(lang): value.text(lang) for lang in LANGUAGES}
+
+
+def each_language(make):
+    """``make()`` in every language in the book build (``{"en": ..., "zh-CN": ...}``, made
+    inside :func:`using` each), else ``make()`` in the session's language."""
+    if mode() != ALL:
+        return make()
+    out = {}
+    for lang in LANGUAGES:
+        with using(lang):
+            out[html_lang(lang)] = make()
+    return out
+
+
+def alternatives(make_html) -> str:
+    """HTML made by ``make_html()`` in the session's language; in the book build, one
+    ``<!--i18n:LANG-->`` alternative per language (the page keeps its own: :func:`keep_language`)."""
+    made = each_language(make_html)
+    if not isinstance(made, dict):
+        return made
+    return "".join(f"<!--i18n:{lang}-->{text}<!--/i18n-->" for lang, text in made.items())
 
 
 _ALTERNATIVE = re.compile(r"<!--i18n:([A-Za-z-]+)-->(.*?)<!--/i18n-->", re.S)

@@ -197,3 +197,17 @@ def test_the_script_speaks_the_pages_language_as_check_does_in_that_language(lan
         assert title.startswith("练习检查（不计分" if lang == "zh_CN" else "Practice check (not graded")
         assert not w.problems(), w.problems()
         page.close()
+
+
+def test_in_the_book_build_a_result_and_the_progress_table_carry_both_languages():
+    """The exercise pages show check() and progress() outputs made once, in the book build."""
+    with i18n.using("all"):
+        boxes = [check("ch1.log_partition")._repr_html_(), check("ch1.moment_matching", ["1", "2", "3"])._repr_html_(),
+                 progress()._repr_html_(), __import__("softmaxbook.grader", fromlist=["x"]).exercises()._repr_html_()]
+    for box in boxes:
+        zh, en = i18n.keep_language(box, "zh-CN"), i18n.keep_language(box, "en")
+        assert zh and en and "<!--i18n" not in zh + en
+        assert chinese(re.sub(r"<[^>]+>|<code>.*?</code>", " ", zh)), zh
+        assert not CJK.search(en), en
+    assert "尚未作答 — 得分 0%" not in boxes[0] and "尚未作答，得分 0%" in i18n.keep_language(boxes[0], "zh-CN")
+    assert "not answered yet, score 0%" in i18n.keep_language(boxes[0], "en")

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..i18n import _
+from ..i18n import _, alternatives
 from . import registry
 from .answers import serialise
 from .registry import Result
@@ -181,6 +181,9 @@ class Progress:
         return "\n".join(lines + [self.where])
 
     def _repr_html_(self) -> str:
+        return alternatives(self._html)
+
+    def _html(self) -> str:
         body = "".join(
             f"<tr><td>{'✔' if r and r.get('passed') else ''}</td><td><code>{html.escape(i)}</code></td>"
             f"<td>{html.escape(now(t))}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>"
@@ -229,9 +232,13 @@ class Listing:
         return "\n".join(f"{i:<22} {t}  [{a}]" for i, t, a in self.rows)
 
     def _repr_html_(self) -> str:
-        body = "".join(f"<tr><td><code>{html.escape(i)}</code></td><td>{html.escape(t)}</td>"
-                       f"<td>{html.escape(a)}</td></tr>" for i, t, a in self.rows)
-        return f"<table><tr><th>id</th><th>task</th><th>answer</th></tr>{body}</table>"
+        return alternatives(self._html)
+
+    def _html(self) -> str:
+        body = "".join(f"<tr><td><code>{html.escape(i)}</code></td><td>{html.escape(now(t))}</td>"
+                       f"<td>{html.escape(now(a))}</td></tr>" for i, t, a in registry.listing())
+        head = "".join(f"<th>{html.escape(now(h))}</th>" for h in (_("id"), _("task"), _("answer")))
+        return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def exercises() -> Listing:

@@ -65,30 +65,10 @@ SCRIPT_WORDS = {
 }
 
 
-def _each_language(make):
-    """``make()`` in the page's language: in the book build, ``{"en": ..., "zh-CN": ...}``."""
-    if i18n.mode() != i18n.ALL:
-        return make()
-    out = {}
-    for lang in i18n.LANGUAGES:
-        with i18n.using(lang):
-            out[i18n.html_lang(lang)] = make()
-    return out
-
-
-def _in_each_language(make_html) -> str:
-    """``make_html()`` (HTML in the session's language); in the book build, one alternative per
-    language (:func:`softmaxbook.i18n.keep_language` keeps the page's)."""
-    made = _each_language(make_html)
-    if isinstance(made, str):
-        return made
-    return "".join(f"<!--i18n:{lang}-->{text}<!--/i18n-->" for lang, text in made.items())
-
-
 def _verdict(ex, letter) -> dict:
     result = ex.grade({"t": "text", "v": letter})
     return {"passed": result.passed, "score": result.score, "status": result.status,
-            "message": _each_language(lambda: ex.grade({"t": "text", "v": letter}).message)}
+            "message": i18n.each_language(lambda: ex.grade({"t": "text", "v": letter}).message)}
 
 
 def payload(ex) -> dict:
@@ -138,7 +118,7 @@ def render(exercise_id: str) -> str:
         name = _("Practice check")
         return (esc(now(text)).replace("\x00", f"<strong>{esc(now(name))}</strong>")
                 .replace("\x01", f'<code>check("{esc(ex.id)}", …)</code>'))
-    title, button = _in_each_language(title), say(_("Check"))
+    title, button = i18n.alternatives(title), say(_("Check"))
     return (
         f'<section class="practice-check mathjax_ignore tex2jax_ignore" data-exercise="{esc(ex.id)}" '
         f'aria-labelledby="{uid}-title">'

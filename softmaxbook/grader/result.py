@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from ..i18n import Message, _, language
+from ..i18n import Message, _, alternatives, language
 
 #: What ``status`` says (English codes: the gradebook and the report compare them), as shown.
 STATUS = {"not answered yet": _("not answered yet"), "correct": _("correct"),
@@ -23,12 +23,22 @@ WITH_DETAILS, SEPARATOR, STOPS = _("{headline} — {details}."), _("; "), ".。"
 def now(text):
     """``text`` in the session's language now: a :class:`Message` of the key, made when the key
     was loaded, is rendered again; any other value as it is."""
-    return text.text(language()) if isinstance(text, Message) else text
+    return in_language(text, language())
+
+
+def in_language(text, lang: str):
+    """``text`` in ``lang`` when it is a :class:`Message`; any other value as it is."""
+    return text.text(lang) if isinstance(text, Message) else text
 
 
 @dataclass
 class Result:
-    """Outcome of one check; renders as a coloured box in Jupyter."""
+    """Outcome of one check; renders as a coloured box in Jupyter.
+
+    ``message`` and ``details`` may be :class:`~softmaxbook.i18n.Message` s: the result keeps
+    them and shows their text in the session's language (``.message``, ``.details`` and
+    ``.headline`` are that text); in the book build (:data:`~softmaxbook.i18n.ALL`) its box
+    carries every language, and each edition of the page keeps its own."""
 
     exercise_id: str
     passed: bool
@@ -38,16 +48,23 @@ class Result:
     answered: bool = True
 
     def __post_init__(self):
-        # Learner text reaches messages (what an answer was, what a function raised): made
-        # printable here, so no file, terminal or page that shows a Result can be broken by it.
-        self.exercise_id, self.message = printable(self.exercise_id, 100), printable(now(self.message))
-        self.details = [printable(now(d)) for d in self.details]
-        # .message is the whole feedback (headline and the specific points), so a learner
-        # or instructor reading only .message misses nothing; displays list the points.
-        self.headline = self.message
-        if self.details:
-            points = now(SEPARATOR).join(d.rstrip(STOPS) for d in self.details)
-            self.message = now(WITH_DETAILS.format(headline=self.message.rstrip(STOPS), details=points))
+        self._said = (self.message, list(self.details))
+        self.exercise_id = printable(self.exercise_id, 100)
+        self.message, self.headline, self.details = self._texts(language())
+
+    def _texts(self, lang: str) -> tuple[str, str, list[str]]:
+        """``(message, headline, details)`` in ``lang``. Learner text reaches messages (what an
+        answer was, what a function raised): made printable here, so no file, terminal or page
+        that shows a Result can be broken by it. The message is the whole feedback (headline
+        and the specific points), so a learner or instructor reading only it misses nothing;
+        displays list the points."""
+        said, points = self._said
+        headline = printable(in_language(said, lang))
+        details = [printable(in_language(d, lang)) for d in points]
+        if not details:
+            return headline, headline, details
+        joined = SEPARATOR.text(lang).join(d.rstrip(STOPS) for d in details)
+        return WITH_DETAILS.format(headline=headline.rstrip(STOPS), details=joined).text(lang), headline, details
 
     @property
     def status(self) -> str:
@@ -61,9 +78,9 @@ class Result:
         return STATUS[self.status].text(language())
 
     def __str__(self) -> str:
-        head = _("[{id}] {status} — score {score}").format(id=self.exercise_id, status=self.status_text,
+        head = _("[{id}] {status} — score {score}").format(id=self.exercise_id, status=STATUS[self.status],
                                                           score=f"{self.score:.0%}")
-        lines = [str(now(head)), self.headline]
+        lines = [head.text(language()), self.headline]
         lines += [f"  • {d}" for d in self.details]
         return "\n".join(lines)
 
@@ -71,15 +88,18 @@ class Result:
         return str(self)
 
     def _repr_html_(self) -> str:
+        return alternatives(lambda: self._box(language()))
+
+    def _box(self, lang: str) -> str:
         colour = "#2e7d32" if self.passed else ("#9e9e9e" if not self.answered else
                                                  ("#ef6c00" if self.score > 0 else "#c62828"))
         mark = "✔" if self.passed else ("…" if not self.answered else "✘")
-        items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
+        _message, headline, details = self._texts(lang)
+        status = _("{status}, score {score}").format(status=STATUS[self.status], score=f"{self.score:.0%}")
+        items = "".join(f"<li>{html.escape(d)}</li>" for d in details)
         return (f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0">'
-                f'<b>{mark} {html.escape(self.exercise_id)}</b> — '
-                + html.escape(now(_("{status}, score {score}").format(status=self.status_text,
-                                                                       score=f"{self.score:.0%}")))
-                + f"<br>{html.escape(self.headline)}"
+                f'<b>{mark} {html.escape(self.exercise_id)}</b> — {html.escape(status.text(lang))}'
+                f"<br>{html.escape(headline)}"
                 + (f"<ul style='margin:2px 0'>{items}</ul>" if items else "") + "</div>")
 
 
