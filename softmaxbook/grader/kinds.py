@@ -385,15 +385,15 @@ class Function(Exercise):
             return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
                           "large): run the cell that defines it and check it again.")
         cases, twins, inputs = self.cases()
-        reports, status = sandbox.run_functions(pickles, inputs)
-        setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
-        outs = {r["i"]: r for r in reports if "i" in r}
+        results, status = sandbox.run_functions(pickles, inputs)
+        setup_error = next((r["__sandbox_error__"] for r in results if "__sandbox_error__" in r), None)
+        outs = {r["i"]: r for r in results if "i" in r}
         if not outs and setup_error:
             return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, "your function still returns the placeholder (...)")
         passed, failed, hints, named = 0, 0, [], Counter()
-        at = iter(range(len(inputs)))   # the reports of each case and its twins, in turn
+        at = iter(range(len(inputs)))   # the case results of each case and its twins, in turn
         pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
         for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
             if any(rep is None for _, rep in pair):
