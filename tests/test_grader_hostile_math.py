@@ -14,7 +14,7 @@ import sympy as sp
 
 from softmaxbook.grader import EXERCISES, check, compare
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.batch import grade_answers
+from softmaxbook.grader.grading import grade_answers
 from softmaxbook.grader.kinds import key_value
 from softmaxbook.grader.parse import MAX_BITS, ParseError, parse, symbol_names
 
@@ -279,7 +279,7 @@ def test_evaluation_caps_exp_instead_of_asking_for_millions_of_digits():
 
 def test_the_batch_grader_grades_a_notebook_of_slow_math_quickly_and_names_each_refusal():
     from conftest import ROOT
-    from softmaxbook.grader.batch import grade_submission
+    from softmaxbook.grader.grading import grade_submission
     row = grade_submission(ROOT / "tests" / "fixtures" / "math" / "slow_math.md", cell_timeout=30, total_timeout=120)
     assert row["status"] == "graded", row["reason"]
     assert row["seconds"] < 60

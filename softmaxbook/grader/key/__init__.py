@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from .. import compare, kinds, probes, prose
+from .. import answers, compare, kinds, probes, prose
 from ..parse import ParseError, parse, symbol_names
 from ..precision import Precision
 
@@ -249,7 +249,6 @@ def _check_one(ex, functions: bool) -> list[str]:
     if ex.kind == "function":
         if not functions:
             return out
-        from .. import answers
         right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)))
         if not right.passed:
             out.append(f"{ex.id}: the key's solution is graded wrong: {right.message}")
