@@ -247,7 +247,7 @@ def _vanishing_answer() -> str:
     """The reference of ch1.sigmoid_variance plus a polynomial that vanishes at each of the
     key's seeded sample points (public: the key and its seed are in the package)."""
     ex = EXERCISES["ch1.sigmoid_variance"]
-    points = ex._prepared()[1]
+    points = ex.prepared().points
     factors = "*".join(f"(o1 - ({float(v)!r}))" for p in points for v in p.values())
     return f"exp(o1)/(1 + exp(o1))**2 + {factors}"
 

@@ -165,7 +165,7 @@ def test_a_gap_that_differs_only_above_d_6_is_not_accepted():
     r = gap.grade(serialise("log(1+exp(-Min(d,6)))"))
     assert not r.passed and r.score == 0 and "At d = 300" in r.message and "the gap vanishes" in r.message
     # ... while the usual range alone (0.05 < d < 6) could not tell it from the reference.
-    points = gap._prepared()[1]
+    points = gap.prepared().points
     d = gap.symbols[0]
     usual = [p for p in points if p[d] < 6]
     assert len(usual) >= 6

@@ -280,7 +280,8 @@ def test_a_broken_assignments_file_is_refused_with_its_reason(tmp_path, monkeypa
     for name, a in data.items():
         lines.append(f"[{name}]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in a.items() if k != "cells"]
-        lines.append("cells = { " + ", ".join(f"{json.dumps(i)} = {json.dumps(c)}" for i, c in a.get("cells", {}).items()) + " }")
+        cells = a.get("cells", {}).items()
+        lines.append("cells = { " + ", ".join(f"{json.dumps(i)} = {json.dumps(c)}" for i, c in cells) + " }")
     (tmp_path / "assignments.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setattr(answer_key, "HERE", tmp_path)
     with pytest.raises(answer_key.KeyProblem, match=why):

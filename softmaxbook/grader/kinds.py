@@ -14,6 +14,7 @@ import time
 import zlib
 from collections import Counter
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -148,6 +149,21 @@ class FromFormulas(Exercise):
 
 # --------------------------------------------------------------------------- symbolic
 
+class Prepared(NamedTuple):
+    """What a symbolic exercise grades against, computed once from the key: the symbols by name,
+    the sample points, the reference's entries and their values at the points, the wrong answers'
+    values with their feedback, the substitution tiers, the functions allowed in an answer and
+    the reference's value at each ``at`` probe."""
+    symbols: dict
+    points: list
+    reference: list
+    values: list
+    wrong: list
+    canon: list | None
+    allowed: set
+    probe_values: list
+
+
 class Symbolic(FromFormulas):
     """An expression, vector or matrix in the exercise's symbols."""
 
@@ -171,7 +187,7 @@ class Symbolic(FromFormulas):
     def precision_text(self) -> str:
         return "exactly (a formula, not a rounded decimal)"
 
-    def _prepared(self):
+    def prepared(self) -> Prepared:
         if self._cache is None:
             names = self.key_names()
             S = {s.name: s for s in self.symbols}
@@ -187,7 +203,7 @@ class Symbolic(FromFormulas):
                                     if any(sp.sympify(e).has(f) for e in used)}
             ref_values = compare.evaluate(ref, points)
             ref_at = [compare.evaluate(ref, [p.at]) if p.kind == "at" else None for p in self.probes]
-            self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
+            self._cache = Prepared(S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
     def _secret(self) -> tuple[list, list]:
@@ -197,7 +213,7 @@ class Symbolic(FromFormulas):
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
-            S, _, ref = self._prepared()[:3]
+            S, ref = self.prepared().symbols, self.prepared().reference
             rng = _secret_rng(self.id)
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
@@ -205,7 +221,7 @@ class Symbolic(FromFormulas):
         return self._secret_cache[1], self._secret_cache[2]
 
     def _grade(self, ans, strict):
-        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self.prepared()
         secret, secret_values = self._secret() if strict else ([], [])
         started = time.monotonic()
         try:

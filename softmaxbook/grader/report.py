@@ -193,9 +193,10 @@ def similar_csv(groups: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"])
+    cell = spreadsheet_cell
     for k, g in enumerate(groups, start=1):
-        w.writerows([k, f"{g['strength']:.2f}", spreadsheet_cell("; ".join(g["members"])), i["exercise"], spreadsheet_cell(i["why"]),
-                     spreadsheet_cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
+        w.writerows([k, f"{g['strength']:.2f}", cell("; ".join(g["members"])), i["exercise"], cell(i["why"]),
+                     cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
     return buf.getvalue()
 
 
@@ -247,8 +248,8 @@ def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list
     mw.writerow(["ID number", "Email address", title])
     for sub, who in roster.items():
         p = points.get(sub, "")
-        cw.writerow([spreadsheet_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"], who["sis_login_id"],
-                                        who["section"])] + [p])
+        cw.writerow([spreadsheet_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"],
+                                                   who["sis_login_id"], who["section"])] + [p])
         mw.writerow([spreadsheet_cell(who["learner_id"]), spreadsheet_cell(who["email"]), p])
     return canvas.getvalue(), moodle.getvalue(), sorted(set(points) - set(roster))
 

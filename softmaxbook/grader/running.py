@@ -189,7 +189,7 @@ def _validate_checks(checks) -> list:
 
 def _validate_answers(answers: dict) -> dict:
     """Answers for known exercise ids with plain, bounded values; an unknown id keeps only its
-    (printable, short) name so that the report can list it."""
+    (printable, short) name so that the gradebook can list it."""
     if len(answers) > MAX_IDS:
         raise ValueError("too many exercise ids")
     budget = [ANSWER_CAPS.values]

@@ -266,7 +266,7 @@ def _check_one(ex, functions: bool) -> list[str]:
         if r.passed or r.message != feedback:
             out.append(f"{ex.id}: the wrong answer {formula!r} gets {r.message!r}, not its own feedback")
     if ex.kind == "symbolic":
-        S, points, ref, ref_values, *_ = ex._prepared()
+        S, points, ref, ref_values, *_ = ex.prepared()
         for p in ex.probes:
             if not probes.holds_for_reference(p, ref, ref_values, points, ex.shape):
                 out.append(f"{ex.id}: the probe {p.kind} ({p.says}) does not hold for the reference")
