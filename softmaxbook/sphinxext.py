@@ -512,7 +512,7 @@ def card_statement(card):
     if copy.children and isinstance(copy.children[0], nodes.strong):
         copy.remove(copy.children[0])
         if copy.children and isinstance(copy.children[0], nodes.Text):
-            copy.replace(copy.children[0], nodes.Text(copy.children[0].astext().lstrip()))
+            copy.replace(copy.children[0], nodes.Text(copy.children[0].astext().lstrip().lstrip("：:").lstrip()))
     for node in copy.findall(nodes.Element):
         node["ids"], node["names"] = [], []
     copy["classes"] = ["claim-statement"]

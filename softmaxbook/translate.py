@@ -34,6 +34,9 @@ _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,}|:{3,})(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)])\s+(.*)$")
 _KEEP = re.compile(r"^\s*(\(.+\)=|<!--.*-->|\$\$.*|\+\+\+.*)\s*$")
+#: A raw HTML block (e.g. a practice check's ``<div class="practice-check" ...></div>``):
+#: Sphinx does not extract it for translation, so it is kept as it is.
+_HTML_BLOCK = re.compile(r"^\s*</?[A-Za-z][\w-]*(\s|>|/>|$)")
 #: Directives whose body is code or maths (kept), not prose (translated).
 CODE_DIRECTIVES = {"code-cell", "code", "code-block", "math", "raw", "eval-rst", "glue:figure", "mermaid"}
 
@@ -67,7 +70,7 @@ def _lookup(text: str, catalogue: dict, missing: list) -> str:
 
 def _translate_block(lines: list[str], catalogue: dict, missing: list) -> list[str]:
     first = lines[0]
-    if _KEEP.match(first):
+    if _KEEP.match(first) or _HTML_BLOCK.match(first):
         return lines
     heading = _HEADING.match(first)
     if heading and len(lines) == 1:

@@ -54,6 +54,11 @@ def test_code_cells_are_kept_and_every_markdown_block_is_translated(translated):
     assert not re.search(r"[A-Za-z]{3,}(?: [A-Za-z]{2,}){2,}", prose), prose
 
 
+def test_a_raw_html_block_is_kept_as_it_is(translated):
+    """Sphinx does not extract raw HTML (a practice check's ``<div>``): no catalogue has it."""
+    assert '<div class="practice-check" data-id="ch1.fixture"></div>' in translated.read_text(encoding="utf-8")
+
+
 def test_missing_or_fuzzy_blocks_are_reported_and_nothing_is_written(tmp_path):
     po = tmp_path / "ex0.po"
     po.write_text(PO.read_text(encoding="utf-8").replace('msgid "meaning"', '#, fuzzy\nmsgid "meaning"')
