@@ -37,17 +37,17 @@ def _from_key() -> dict[str, Assignment]:
     return {**found, COURSE: Assignment(COURSE, "The whole course", list(registry.EXERCISES))}
 
 
-ASSIGNMENTS: dict[str, Assignment] = _from_key()
+_ASSIGNMENTS: dict[str, Assignment] = _from_key()
 
 
 def assignments() -> dict[str, Assignment]:
     """The assignments, ``{"ex1": Assignment, ..., "course": Assignment}``."""
-    return ASSIGNMENTS
+    return _ASSIGNMENTS
 
 
 def exercise_ids(assignment) -> list[str]:
     """Columns of an assignment's gradebook (the whole course for ``None``)."""
-    return ASSIGNMENTS[assignment or COURSE].ids
+    return _ASSIGNMENTS[assignment or COURSE].ids
 
 
 def checked_ids(data: bytes) -> list[str]:
@@ -60,7 +60,7 @@ def recognise(ids) -> str | None:
     """The assignment whose exercises share most ids with ``ids``: ``None`` when none does,
     the whole course when two share the most (a notebook made of several assignments)."""
     ids = set(ids)
-    counts = sorted(((len(ids & set(a.ids)), name) for name, a in ASSIGNMENTS.items() if name != COURSE),
+    counts = sorted(((len(ids & set(a.ids)), name) for name, a in _ASSIGNMENTS.items() if name != COURSE),
                     reverse=True)
     if not counts or not counts[0][0]:
         return None

@@ -38,6 +38,7 @@ JAIL_LIMITS = dict(address_space=4 * 2**30, processes=256, file_size=64 * 2**20,
 
 
 def _package_dir() -> Path:
+    """The folder holding the course package (bound read-only into the jail)."""
     return Path(__file__).resolve().parents[1]
 
 
