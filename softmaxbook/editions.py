@@ -334,7 +334,34 @@ def _config_inited(app, config) -> None:
             config.html_search_options = {**(config.html_search_options or {}), "dict": str(words)}
 
 
+def _glue_text_role():
+    """myst-nb's ``{glue:text}`` role, also inside a translated message.
+
+    Sphinx parses a translated message (the Chinese text of a paragraph) in a document of its
+    own, without the notebook's outputs, so myst-nb's role finds no glue data there ("No key
+    ... found in glue data for this document"). There the role refers to its own page as
+    another document would (``/page.md::key:format``): myst-nb then reads the value from the
+    page's glue cache when the page is written. Outside translated messages it is myst-nb's."""
+    from myst_nb.ext.glue.roles import PasteTextRole
+
+    class TranslatableGlueText(PasteTextRole):
+        def run(self):
+            if "nb_renderer" not in self.document and "::" not in self.text:
+                env = self.document.settings.env
+                key, _, spec = self.text.partition(":")
+                self.text = f"/{env.doc2path(env.docname, False)}::{key}:{spec or 's'}"
+            return super().run()
+
+    return TranslatableGlueText()
+
+
+def _override_glue_text(app, config) -> None:
+    if "glue" in app.registry.domains:
+        app.add_role_to_domain("glue", "text", _glue_text_role(), override=True)
+
+
 def setup(app):
+    app.connect("config-inited", _override_glue_text, priority=900)   # once myst-nb's domain is in
     app.add_config_value("softmaxbook_editions_output", OUTPUT_VERSION, "html")
     app.add_config_value("softmaxbook_editions", EDITIONS, "html", dict)
     app.connect("config-inited", _config_inited)

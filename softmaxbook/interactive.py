@@ -38,6 +38,11 @@ Figure text is plain Unicode typeset like the prose: pᵢ, E[Yᵢ], ℓ(Wₖ), e
 ``p_i`` or ``e^θ``; numbers go through :func:`number` (a minus sign, no "−0.000", no
 ``1e-05``). Colours are named: ``PALETTE.blue``, ``PALETTE.vermilion``, ...
 
+Figure text in the reader's language (:mod:`softmaxbook.i18n`): every text a reader sees
+(labels, titles, legends, slider labels and units, notes, readouts, caption, alt text) may
+be a message, ``_("value")``; the payload carries every language in the book build and the
+script shows the page's (``document.documentElement.lang``), the live view the session's.
+
 Traces (each takes ``panel=k`` to pick one of the figure's axes, default 0):
 :class:`Line`, :class:`Points`, :class:`Band`, :class:`Bars`, :class:`Heatmap`,
 :class:`HLine`, :class:`VLine`, :class:`Text`.
@@ -58,6 +63,9 @@ from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure as _MplFigure
+
+from . import i18n
+from .i18n import Message, _
 
 Palette = namedtuple("Palette", "blue vermilion green purple orange sky black yellow grey")
 #: The colours of every figure, by name: the Okabe-Ito palette (distinguishable with the
@@ -85,6 +93,20 @@ def _plain_text(text, what: str):
             "write λ, ⁻¹, ≤, ² in Unicode instead of $...$ TeX"
         )
     return text
+
+
+def joined(sep, parts) -> Message | str:
+    """``parts`` (messages or text) joined by ``sep`` (text, or a message: ``_(", ")`` is "，"
+    in Chinese), in every language of the course.
+
+    >>> joined(_(", "), ["λ = 1", _("value")]).text("zh_CN")
+    'λ = 1，值'
+    """
+    parts = list(parts)
+    if not parts:
+        return ""  # not Message(""): gettext's id "" is the catalogue's header
+    kwargs = {f"p{k}": part for k, part in enumerate(parts)} | {"sep": sep}
+    return Message("{sep}".join("{p%d}" % k for k in range(len(parts))), kwargs)
 
 
 _SUPERSCRIPT = str.maketrans("+-0123456789", "⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -354,7 +376,7 @@ class Text(Trace):
             raise ValueError(f"Text align must be 'left', 'right' or 'center', got {self.align!r}")
 
     def data(self):
-        return {"text": str(self.text)}
+        return {"text": i18n.texts(self.text) if isinstance(self.text, Message) else str(self.text)}
 
     def style(self):
         return super().style() | {"x": float(self.x), "y": float(self.y), "align": self.align}
@@ -397,9 +419,15 @@ class Slider:
         self.index = int(np.argmin(np.abs(np.asarray(self.values) - target)))
 
     def text(self, value: float) -> str:
-        """The value as shown next to the slider (``fmt``, :func:`tidy`, then the unit)."""
+        """The value as shown next to the slider (``fmt``, :func:`tidy`, then the unit).
+
+        A message when the unit is one (``_("trits")``): "5 trits", "5个三进制位".
+        """
         shown = tidy(self.fmt.format(value))
-        return f"{shown} {self._units[shown != '1']}".strip()
+        unit = self._units[shown != "1"]
+        if isinstance(unit, Message):
+            return _("{value} {unit}").format(value=shown, unit=unit)
+        return f"{shown} {unit}".strip()
 
 
 @dataclass
@@ -502,16 +530,17 @@ class Figure:
         """The live-region text of position ``idx`` (see the class doc)."""
         values = self.values_at(idx)
         if announce is None:
-            said = ", ".join(f"{s.label} = {s.text(s.values[i])}" for s, i in zip(self.sliders, idx))
-            notes = [" ".join(str(t.text).split()) for t in traces if isinstance(t, Text) and str(t.text).strip()]
-            return ": ".join(filter(None, [said, "; ".join(notes)]))
+            said = joined(_(", "), [joined(" = ", [s.label, s.text(s.values[i])]) for s, i in zip(self.sliders, idx)])
+            notes = joined(_("; "), [t.text if isinstance(t.text, Message) else " ".join(str(t.text).split())
+                                     for t in traces if isinstance(t, Text) and str(t.text).strip()])
+            return joined(_(": "), [part for part in (said, notes) if part])
         try:
             text = announce(values)
         except Exception as exc:
             raise RuntimeError(f"announce({values}) failed: {exc!r}") from exc
         if not isinstance(text, str) or not text.strip():
             raise TypeError(f"announce({values}) must return non-empty text, got {text!r}")
-        return " ".join(text.split())
+        return text if isinstance(text, Message) else " ".join(text.split())
 
     def announcement(self, idx: Sequence[int]) -> str:
         """What the live region says at slider indices ``idx`` (computed at construction)."""
@@ -556,17 +585,19 @@ class Figure:
         for i in range(len(self._styles)):
             first = frames[0][i]
             static.append({k: v for k, v in first.items() if all(f[i][k] == v for f in frames)})
+        t = i18n.texts  # every language in the book build; kfig.js shows the page's
         return {
-            "title": self.title,
+            "title": t(self.title),
             "size": [int(self.width * 100), int(self.height * 100)],
             "sliders": [
-                {"name": s.name, "label": s.label, "values": s.values, "index": s.index,
-                 "text": [s.text(v) for v in s.values]}
+                {"name": s.name, "label": t(s.label), "values": s.values, "index": s.index,
+                 "text": [t(s.text(v)) for v in s.values]}
                 for s in self.sliders
             ],
-            "announce": self._announcements,
-            "panels": self._panel_specs(),
-            "traces": [st | {"static": static[i]} for i, st in enumerate(self._styles)],
+            "announce": [t(a) for a in self._announcements],
+            "panels": [pn | {k: t(pn[k]) for k in ("xlabel", "ylabel", "title")} for pn in self._panel_specs()],
+            "traces": [st | {"label": t(st["label"]), "static": static[i]} for i, st in enumerate(self._styles)],
+            "words": {key: t(word) for key, word in _words().items()},
             "frames": [
                 [{k: v for k, v in d.items() if k not in static[i]} or None for i, d in enumerate(f)]
                 for f in frames
@@ -578,6 +609,8 @@ class Figure:
         """A matplotlib figure of the position ``idx`` (default: the sliders' defaults)."""
         import matplotlib.pyplot as plt
 
+        if i18n.language() != i18n.LANGUAGES[0]:
+            i18n.use_cjk_font()  # the session's language has characters DejaVu Sans lacks
         idx = [s.index for s in self.sliders] if idx is None else idx
         static = {} if self.sliders else {"FigureClass": ScreenFigure}
         with plt.ioff():
@@ -597,8 +630,8 @@ class Figure:
             ax.set_yscale(spec.yscale)
             ax.set_xlim(pp["xlim"])
             ax.set_ylim(pp["ylim"][::-1] if pp["yflip"] else pp["ylim"])
-            ax.set_xticks([t for t, _ in pp["xticks"]], [s for _, s in pp["xticks"]])
-            ax.set_yticks([t for t, _ in pp["yticks"]], [s for _, s in pp["yticks"]])
+            ax.set_xticks([t for t, _label in pp["xticks"]], [s for _tick, s in pp["xticks"]])
+            ax.set_yticks([t for t, _label in pp["yticks"]], [s for _tick, s in pp["yticks"]])
             ax.set_xlabel(spec.xlabel)
             ax.set_ylabel(spec.ylabel)
             ax.set_title(spec.title)
@@ -670,12 +703,13 @@ class Figure:
         fid = "kfig-" + uuid.uuid4().hex[:10]
         data = json.dumps(self.payload(), separators=(",", ":"), allow_nan=False)
         data = data.replace("</", "<\\/")  # never close the script element early
-        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
-        named = "" if caption else f' aria-label="{html.escape(self.alt)}"'
+        caption = f"<figcaption>{i18n.html(self.caption)}</figcaption>" if self.caption else ""
+        alt = i18n.html(self.alt)  # escaped, quotes too; the book keeps the page's language
+        named = "" if caption else f' aria-label="{alt}"'
         return (
             f'<figure class="kfig mathjax_ignore tex2jax_ignore" id="{fid}"{named}>'
             + ('<div class="kfig-controls"></div>' if self.sliders else "")
-            + f'<svg class="kfig-svg" role="img" aria-label="{html.escape(self.alt)}" '
+            + f'<svg class="kfig-svg" role="img" aria-label="{alt}" '
             f'viewBox="0 0 {int(self.width * 100)} {int(self.height * 100)}" '
             f'preserveAspectRatio="xMidYMid meet"></svg>'
             f'<script type="application/json" class="kfig-data">{data}</script>'
@@ -721,6 +755,15 @@ def static_figure(traces: Sequence[Trace], axes: Sequence[Axes] | Axes = (), *, 
     traces = list(traces)
     return Figure(lambda: traces, [], axes, alt=alt, title=title, caption=caption,
                   width=width, height=height).figure()
+
+
+def _words() -> dict[str, Message]:
+    """The script's own words (the "Data" disclosure), in the reader's language."""
+    return {"data": _("Data"), "dataAt": _("Data at {position}"), "panel": _("panel {number}"),
+            "inPanel": _("{name} ({panel})"),
+            "lower": _("lower"), "upper": _("upper"), "line": _("curve"), "points": _("markers"),
+            "band": _("band"), "bars": _("bars"), "heatmap": _("matrix"), "hline": _("horizontal line"),
+            "vline": _("vertical line"), "text": _("note")}
 
 
 def _script() -> str:

@@ -8,6 +8,8 @@ phone with the switch; the Chinese search finds the pages that use a term.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser import chromium, open_page, serve
@@ -90,3 +92,40 @@ def test_chinese_pages_fit_a_phone_with_the_switch(browser, base_url, name):
         assert not w.problems(), "\n".join(w.problems())
     finally:
         page.close()
+
+
+#: Pages with figures (each has at least one figure.kfig).
+FIGURE_PAGES = ["chapters/01_exponential_family", "chapters/02_hessian_is_variance",
+                "chapters/02_hessian_is_variance_further", "chapters/03_coding_three_symbols",
+                "chapters/04_logsumexp_limits", "chapters/04_logsumexp_limits_further"]
+
+
+@pytest.mark.parametrize("name", FIGURE_PAGES)
+def test_chinese_figures_speak_chinese(browser, base_url, name):
+    """Every text of every figure on the Chinese page (SVG text, slider labels and values, readout,
+    the "Data" disclosure with its tables, caption, alt text) has no run of two English words;
+    the English page's figures have them (the check can fail)."""
+    from test_figures_i18n import english_runs
+
+    script = """() => [...document.querySelectorAll('figure.kfig')].map(f => {
+        f.querySelector('details.kfig-details').open = true;
+        const texts = [...f.querySelectorAll('text, label, output, .kfig-readout, summary, caption, th, figcaption')]
+          .map(e => e.textContent);
+        texts.push(f.querySelector('svg').getAttribute('aria-label'));
+        texts.push(f.querySelector('.kfig-tables').getAttribute('aria-label') || '');
+        return texts;
+      })"""
+    for url, chinese in ((f"{base_url}{ZH_DIR}/{name}.html", True), (f"{base_url}{name}.html", False)):
+        page, w = open_page(browser, url)
+        try:
+            figures = page.evaluate(script)
+            assert figures, f"no figure on {url}"
+            runs = [(text, english_runs(text)) for fig in figures for text in fig if english_runs(text)]
+            if chinese:
+                assert not runs, runs[:10]
+                assert all(any(re.search("[\u4e00-\u9fff]", t) for t in fig) for fig in figures)
+            else:
+                assert runs
+            assert not w.problems(), "\n".join(w.problems())
+        finally:
+            page.close()

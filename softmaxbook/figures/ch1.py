@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from softmaxbook import expfamily as ef
+from softmaxbook.i18n import _
 from softmaxbook.interactive import PALETTE, Axes, Figure, Line, Points, Slider, VLine, number
 
 __all__ = ["bernoulli_data", "draw_bernoulli", "bernoulli_explorer", "announce_bernoulli_explorer"]
@@ -58,12 +59,12 @@ def draw_bernoulli(theta: float) -> list:
     mean, var = PALETTE.purple, PALETTE.black
     return [
         Line(d["theta"], d["A"], label="A(θ) = log(1 + eᶿ)", color=PALETTE.blue, panel=0),
-        Line(span, a + slope * (span - theta), dash=True, label="tangent, slope σ(θ) = E[Y₁]",
+        Line(span, a + slope * (span - theta), dash=True, label=_("tangent, slope σ(θ) = E[Y₁]"),
              color=PALETTE.vermilion, panel=0),
         Points([theta], [a], size=8, color=PALETTE.vermilion, panel=0),
         Line(d["theta"], d["mean"], label="A′(θ) = σ(θ)", color=mean, panel=1),
         Line(d["theta"], d["curvature"], label="A″(θ) = σ(θ)(1 − σ(θ))", color=var, panel=1),
-        Points(d["theta_mc"], d["var_mc"], size=4, label=f"sample variance of Y₁ ({d['draws']:,} draws)",
+        Points(d["theta_mc"], d["var_mc"], size=4, label=_("sample variance of Y₁ ({draws} draws)").format(draws=f"{d['draws']:,}"),
                color=PALETTE.blue, panel=1),
         VLine(theta, color=PALETTE.vermilion, panel=1),
         Points([theta], [slope], size=9, color=mean, panel=1),
@@ -78,16 +79,16 @@ def bernoulli_explorer() -> Figure:
         sliders=[Slider("theta", GRID, label="θ = o₁ − o₂", default=1.0)],
         announce=announce_bernoulli_explorer,
         axes=[Axes(xlabel="θ", ylabel="A(θ)", ylim=(0, 7)),
-              Axes(xlabel="θ", ylabel="value", ylim=(0, 1.05))],
-        caption="Two classes. First panel: the log-partition A(θ) = log(1 + eᶿ) and its tangent at the "
-                "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Second panel: "
-                "that mean, the curvature A″(θ) = σ(θ)(1 − σ(θ)), and the sample variance of seeded "
-                "Bernoulli draws at each θ of the slider (dots); the large dots mark σ(θ) and σ(θ)(1 − σ(θ)) "
-                "at the slider's θ: the slope of A is the mean of the label, its curvature the variance.",
-        alt="Two panels. First: the convex curve log(1 + e to the theta) with a dashed tangent line at "
-            "the selected theta. Second: the S-shaped sigmoid, a bell-shaped curvature curve peaking at "
-            "0.25, dots of sampled variances on it, a vertical line at the selected theta and large dots "
-            "where it crosses the sigmoid and the curvature curve. Slider for theta.",
+              Axes(xlabel="θ", ylabel=_("value"), ylim=(0, 1.05))],
+        caption=_("Two classes. First panel: the log-partition A(θ) = log(1 + eᶿ) and its tangent at the "
+                  "slider's θ; the slope is σ(θ), the probability of class 1, i.e. the mean of Y₁. Second panel: "
+                  "that mean, the curvature A″(θ) = σ(θ)(1 − σ(θ)), and the sample variance of seeded "
+                  "Bernoulli draws at each θ of the slider (dots); the large dots mark σ(θ) and σ(θ)(1 − σ(θ)) "
+                  "at the slider's θ: the slope of A is the mean of the label, its curvature the variance."),
+        alt=_("Two panels. First: the convex curve log(1 + e to the theta) with a dashed tangent line at "
+              "the selected theta. Second: the S-shaped sigmoid, a bell-shaped curvature curve peaking at "
+              "0.25, dots of sampled variances on it, a vertical line at the selected theta and large dots "
+              "where it crosses the sigmoid and the curvature curve. Slider for theta."),
         width=9.0, height=3.6,
     )
 
@@ -103,5 +104,6 @@ def announce_bernoulli_explorer(params: dict) -> str:
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"params must give a number for 'theta', got {params!r}") from None
     s = float(ef.sigmoid(theta))
-    return (f"θ = {number(theta, 'g')}: slope of A = σ(θ) = {s:.3f} (mean of Y₁), "
-            f"curvature σ(1 − σ) = {s * (1 - s):.3f} (its variance)")
+    return _("θ = {theta}: slope of A = σ(θ) = {slope} (mean of Y₁), "
+             "curvature σ(1 − σ) = {curvature} (its variance)").format(
+        theta=number(theta, "g"), slope=f"{s:.3f}", curvature=f"{s * (1 - s):.3f}")

@@ -12,6 +12,7 @@ import numpy as np
 
 from softmaxbook import expfamily as ef
 from softmaxbook import hessian as hs
+from softmaxbook.i18n import _
 from softmaxbook.interactive import (PALETTE, Axes, Bars, Figure, Heatmap, HLine, Line, Points, Slider,
                                      decades, number, static_figure)
 
@@ -35,8 +36,8 @@ def draw_hessian(o1: float, o2: float) -> list:
     return [
         Bars([1, 2, 3], s["p"], color=PALETTE.blue, panel=0),
         Heatmap(s["H"], vmax=0.25, panel=1),
-        Bars([1, 2, 3], np.clip(s["eig"], 0.0, None), color=PALETTE.green, panel=2, label="eigenvalues of H"),
-        HLine(0.5, color=PALETTE.black, panel=2, label="Böhning bound ½"),
+        Bars([1, 2, 3], np.clip(s["eig"], 0.0, None), color=PALETTE.green, panel=2, label=_("eigenvalues of H")),
+        HLine(0.5, color=PALETTE.black, panel=2, label=_("Böhning bound ½")),
     ]
 
 
@@ -48,18 +49,18 @@ def hessian_explorer() -> Figure:
         sliders=[Slider("o1", GRID, label="o₁", default=2.0), Slider("o2", GRID, label="o₂", default=2.0)],
         announce=announce_hessian_explorer,
         axes=[
-            Axes(xlabel="class i", ylabel="pᵢ = E[Yᵢ]", ylim=(0, 1.05), xticks=[1, 2, 3], legend=False),
+            Axes(xlabel=_("class i"), ylabel="pᵢ = E[Yᵢ]", ylim=(0, 1.05), xticks=[1, 2, 3], legend=False),
             Axes(xlabel="j", ylabel="i", title="H = diag(p) − ppᵀ = Cov[Y]", **ticks),
-            Axes(xlabel="eigenvalue (sorted)", ylabel="value", ylim=(0, 0.6), xticks=[1, 2, 3],
+            Axes(xlabel=_("eigenvalue (sorted)"), ylabel=_("value"), ylim=(0, 0.6), xticks=[1, 2, 3],
                  xticklabels=["λ₁ = 0", "λ₂", "λₘₐₓ"]),
         ],
-        caption="Logits (o₁, o₂, 0). First panel: the mean p = softmax(o) of the one-hot label. Second panel: "
-                "H = diag(p) − ppᵀ, which is Cov[Y]; every row sums to zero. Third panel: its eigenvalues "
-                "against Böhning's bound ½: one is always 0 (the direction 1), and the largest comes "
-                "near ½ only when two classes share almost all the probability.",
-        alt="Three panels. First: bars of the three class probabilities. Second: a 3 by 3 heatmap of the "
-            "Hessian, positive on the diagonal and negative off it. Third: bars of its three sorted "
-            "eigenvalues under a dashed line at one half. Sliders for o1 and o2.",
+        caption=_("Logits (o₁, o₂, 0). First panel: the mean p = softmax(o) of the one-hot label. Second panel: "
+                  "H = diag(p) − ppᵀ, which is Cov[Y]; every row sums to zero. Third panel: its eigenvalues "
+                  "against Böhning's bound ½: one is always 0 (the direction 1), and the largest comes "
+                  "near ½ only when two classes share almost all the probability."),
+        alt=_("Three panels. First: bars of the three class probabilities. Second: a 3 by 3 heatmap of the "
+              "Hessian, positive on the diagonal and negative off it. Third: bars of its three sorted "
+              "eigenvalues under a dashed line at one half. Sliders for o1 and o2."),
         width=10.0, height=3.6,
     )
 
@@ -76,8 +77,8 @@ def announce_hessian_explorer(params: dict) -> str:
         raise ValueError(f"params must give numbers for 'o1' and 'o2', got {params!r}") from None
     s = hessian_state(o1, o2)
     p = ", ".join(f"{v:.2f}" for v in s["p"])
-    return (f"o = ({number(o1, 'g')}, {number(o2, 'g')}, 0): p = ({p}), "
-            f"largest eigenvalue of H {s['eig'][-1]:.3f}, bound 0.5")
+    return _("o = ({o1}, {o2}, 0): p = ({p}), largest eigenvalue of H {largest}, bound 0.5").format(
+        o1=number(o1, "g"), o2=number(o2, "g"), p=p, largest=f"{s['eig'][-1]:.3f}")
 
 
 def error_curves(o, label, steps, sizes, repeats: int = 20, seed: int = 0) -> dict:
@@ -103,14 +104,14 @@ def error_traces(d: dict) -> list:
     """The traces of :func:`errors` from the curves ``d`` of :func:`error_curves`."""
     steps, sizes, eps = d["steps"], d["sizes"], np.finfo(float).eps
     return [
-        Line(steps, d["fd"], label="finite differences", color=PALETTE.blue),
+        Line(steps, d["fd"], label=_("finite differences"), color=PALETTE.blue),
         Points(steps, d["fd"], size=5, color=PALETTE.blue),
-        Line(steps, steps**2 / 12, dash=True, label="h²/12 (truncation)", color=PALETTE.green),
-        Line(steps, eps / steps**2, dash=True, width=1.5, label="ε/h² (rounding)", color=PALETTE.vermilion),
-        Line(sizes, d["mc"], panel=1, label="Monte Carlo (RMS of 20 runs)", color=PALETTE.blue),
+        Line(steps, steps**2 / 12, dash=True, label=_("h²/12 (truncation)"), color=PALETTE.green),
+        Line(steps, eps / steps**2, dash=True, width=1.5, label=_("ε/h² (rounding)"), color=PALETTE.vermilion),
+        Line(sizes, d["mc"], panel=1, label=_("Monte Carlo (RMS of 20 runs)"), color=PALETTE.blue),
         Points(sizes, d["mc"], panel=1, size=5, color=PALETTE.blue),
         Line(sizes, np.exp(d["intercept"]) * sizes ** d["slope"], panel=1, dash=True,
-             label=f"fit: slope {number(d['slope'], '.2f')}", color=PALETTE.vermilion),
+             label=_("fit: slope {slope}").format(slope=number(d["slope"], ".2f")), color=PALETTE.vermilion),
     ]
 
 
@@ -129,14 +130,14 @@ def errors(o, label):
     mc, mc_text = decades(lo, hi)
     fig = static_figure(
         error_traces(d),
-        [Axes(xlabel="finite-difference step h", ylabel="largest entry error", xscale="log", yscale="log",
+        [Axes(xlabel=_("finite-difference step h"), ylabel=_("largest entry error"), xscale="log", yscale="log",
               ylim=(1e-11, 1e-1), xticks=h, xticklabels=h_text, yticks=err, yticklabels=err_text),
-         Axes(xlabel="number of samples N", ylabel="largest entry error", xscale="log", yscale="log",
+         Axes(xlabel=_("number of samples N"), ylabel=_("largest entry error"), xscale="log", yscale="log",
               ylim=(10.0**lo, 10.0**hi), xticks=n, xticklabels=n_text, yticks=mc, yticklabels=mc_text)],
-        alt="Two log-log panels. Left: the largest entry error of central finite differences against "
-            "the step h falls along the dashed truncation line h²/12 as h shrinks, then rises along the "
-            "rounding line ε/h², with a minimum in between. Right: the Monte Carlo error against the "
-            "number of samples N falls along a fitted straight line of slope about −1/2.",
+        alt=_("Two log-log panels. Left: the largest entry error of central finite differences against "
+              "the step h falls along the dashed truncation line h²/12 as h shrinks, then rises along the "
+              "rounding line ε/h², with a minimum in between. Right: the Monte Carlo error against the "
+              "number of samples N falls along a fitted straight line of slope about −1/2."),
         width=8.4, height=3.4,
     )
     return fig, d

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import coding
+from ..i18n import _
 from ..interactive import PALETTE, Axes, Figure, HLine, Line, Points, Slider
 
 #: Largest block length drawn.
@@ -36,8 +37,10 @@ def announce_block_rates(params: dict) -> str:
     n = _block_length(params)
     ns, fixed, huffman = block_rate_curves(n)
     over, h_over = (100 * (rate[-1] / coding.LOG2_3 - 1) for rate in (fixed, huffman))
-    return (f"n = {n}: fixed block code {coding.block_bits(n)} bits, {fixed[-1]:.4f} bits per trit "
-            f"(+{over:.2f} % over log₂3); Huffman on blocks {huffman[-1]:.4f} (+{h_over:.2f} %)")
+    return _("n = {n}: fixed block code {bits} bits, {rate} bits per trit (+{over} % over log₂3); "
+             "Huffman on blocks {huffman} (+{huffman_over} %)").format(
+        n=n, bits=coding.block_bits(n), rate=f"{fixed[-1]:.4f}", over=f"{over:.2f}",
+        huffman=f"{huffman[-1]:.4f}", huffman_over=f"{h_over:.2f}")
 
 
 def block_rates() -> Figure:
@@ -51,30 +54,30 @@ def block_rates() -> Figure:
         i = _block_length({"n": n}) - 1
         b, h = fixed[i], huffman[i]
         return [
-            Line(ns, fixed, label="fixed block code", color=PALETTE.blue),
-            Line(ns, huffman, label="Huffman on blocks", dash=True, color=PALETTE.vermilion),
-            HLine(H, label=f"entropy log₂3 = {H:.5f}", color=PALETTE.green),
-            Points([ns[i], ns[i]], [b, h], size=9, label="block length n", color=PALETTE.purple),
-            Line(ns, fixed - H, panel=1, label="fixed block code", color=PALETTE.blue),
-            Line(ns, huffman - H, panel=1, dash=True, label="Huffman on blocks", color=PALETTE.vermilion),
-            Line(ns, 1 / ns, panel=1, dash=True, width=1.2, label="bound 1/n", color=PALETTE.black),
+            Line(ns, fixed, label=_("fixed block code"), color=PALETTE.blue),
+            Line(ns, huffman, label=_("Huffman on blocks"), dash=True, color=PALETTE.vermilion),
+            HLine(H, label=_("entropy log₂3 = {value}").format(value=f"{H:.5f}"), color=PALETTE.green),
+            Points([ns[i], ns[i]], [b, h], size=9, label=_("block length n"), color=PALETTE.purple),
+            Line(ns, fixed - H, panel=1, label=_("fixed block code"), color=PALETTE.blue),
+            Line(ns, huffman - H, panel=1, dash=True, label=_("Huffman on blocks"), color=PALETTE.vermilion),
+            Line(ns, 1 / ns, panel=1, dash=True, width=1.2, label=_("bound 1/n"), color=PALETTE.black),
             Points([ns[i], ns[i]], [b - H, h - H], panel=1, size=9, color=PALETTE.purple),
         ]
 
     return Figure(
         draw,
-        sliders=[Slider("n", ns, label="block length n", default=5, fmt="{:.0f}", unit=("trit", "trits"))],
+        sliders=[Slider("n", ns, label=_("block length n"), default=5, fmt="{:.0f}", unit=(_("trit"), _("trits")))],
         announce=announce_block_rates,
-        axes=[Axes(xlabel="block length n (trits)", ylabel="bits per trit", ylim=(1.56, 2.06)),
-              Axes(xlabel="block length n (trits)", ylabel="bits per trit above log₂3",
+        axes=[Axes(xlabel=_("block length n (trits)"), ylabel=_("bits per trit"), ylim=(1.56, 2.06)),
+              Axes(xlabel=_("block length n (trits)"), ylabel=_("bits per trit above log₂3"),
                    yscale="log", ylim=(5e-5, 1.5), legend=False)],
-        caption="First panel: bits per trit of the fixed-length block code ⌈n log₂3⌉/n and of Huffman’s code "
-                "on the 3ⁿ blocks, against the entropy log₂3. Second panel: the excess over log₂3 on a log "
-                f"scale, always below the bound 1/n. The records of the block code are n = {records}; "
-                "both codes zigzag down towards log₂3.",
-        alt=f"Two line charts against the block length n from 1 to {N_MAX}. First: bits per trit of the fixed "
-            "block code and of Huffman on blocks zigzag from 2 and 5/3 down towards the entropy line "
-            "log₂3. Second: their excess over the entropy on a log scale, under a dashed 1/n curve. "
-            "A slider selects n and marks both codes at that n.",
+        caption=_("First panel: bits per trit of the fixed-length block code ⌈n log₂3⌉/n and of Huffman’s code "
+                  "on the 3ⁿ blocks, against the entropy log₂3. Second panel: the excess over log₂3 on a log "
+                  "scale, always below the bound 1/n. The records of the block code are n = {records}; "
+                  "both codes zigzag down towards log₂3.").format(records=records),
+        alt=_("Two line charts against the block length n from 1 to {n_max}. First: bits per trit of the fixed "
+              "block code and of Huffman on blocks zigzag from 2 and 5/3 down towards the entropy line "
+              "log₂3. Second: their excess over the entropy on a log scale, under a dashed 1/n curve. "
+              "A slider selects n and marks both codes at that n.").format(n_max=N_MAX),
         width=10.0, height=4.0,
     )

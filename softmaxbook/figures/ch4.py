@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import checks, gumbel, lse
 from ..expfamily import softmax
+from ..i18n import _
 from ..interactive import PALETTE, Axes, Band, Figure, HLine, Line, Points, Slider, decades, number, static_figure
 
 #: Grid of t for x = (t, 0, 0) in :func:`lse_lambda`.
@@ -35,8 +36,8 @@ def lse_gap_traces(a=np.linspace(-6, 6, 401)) -> list:
     return [
         Line(a, lse.logsumexp(np.stack([a, np.zeros_like(a)]), axis=0), label="LSE(a, 0)", color=PALETTE.blue),
         Line(a, np.maximum(a, 0), dash=True, width=1.5, label="max(a, 0)", color=PALETTE.black),
-        Points([0.0], [math.log(2)], size=8, label="at a = 0: gap log 2", color=PALETTE.vermilion),
-        Line(a, lse.lse_gap(a, 0.0), panel=1, label="gap log(1 + exp(−|a|))", color=PALETTE.vermilion),
+        Points([0.0], [math.log(2)], size=8, label=_("at a = 0: gap log 2"), color=PALETTE.vermilion),
+        Line(a, lse.lse_gap(a, 0.0), panel=1, label=_("gap log(1 + exp(−|a|))"), color=PALETTE.vermilion),
         Line(a, np.exp(-np.abs(a)), panel=1, dash=True, width=1.5, label="exp(−|a|)", color=PALETTE.black),
         HLine(math.log(2), panel=1, dash=False, label="log 2", color=PALETTE.grey),
     ]
@@ -52,12 +53,12 @@ def lse_gap():
 
     fig = static_figure(
         lse_gap_traces(),
-        [Axes(xlabel="a   (b = 0)", ylabel="value"),
+        [Axes(xlabel="a   (b = 0)", ylabel=_("value")),
          Axes(xlabel="a   (b = 0)", ylabel="LSE(a, 0) − max(a, 0)", yscale="log")],
-        alt="Two panels against a from −6 to 6. Left: the smooth curve LSE(a, 0) lies above the kinked "
-            "dashed line max(a, 0), closest far from the kink and log 2 above it at a = 0 (a dot). "
-            "Right: on a log scale, the gap peaks at log 2 at a = 0 and falls on both sides along "
-            "the dashed curve exp(−|a|).",
+        alt=_("Two panels against a from −6 to 6. Left: the smooth curve LSE(a, 0) lies above the kinked "
+              "dashed line max(a, 0), closest far from the kink and log 2 above it at a = 0 (a dot). "
+              "Right: on a log scale, the gap peaks at log 2 at a = 0 and falls on both sides along "
+              "the dashed curve exp(−|a|)."),
         width=9.0, height=3.4,
     )
     plt.close(fig)        # shown once, as the returned object, not again by the inline backend
@@ -71,11 +72,11 @@ GUMBEL_SIZES = np.unique(np.geomspace(10, 10**6, 26).round().astype(np.int64))
 def gumbel_traces(r: dict) -> list:
     """The traces of :func:`gumbel_errors` from :func:`softmaxbook.gumbel.running_errors` ``r``."""
     traces = []
-    for k, (err, se, what) in enumerate(((r["max_error"], r["max_se"], "|mean of the maxima − (LSE + γ)|"),
-                                         (r["softmax_error"], r["softmax_se"], "largest |frequency − softmax|"))):
+    for k, (err, se, what) in enumerate(((r["max_error"], r["max_se"], _("|mean of the maxima − (LSE + γ)|")),
+                                         (r["softmax_error"], r["softmax_se"], _("largest |frequency − softmax|")))):
         traces += [Line(r["N"], err, panel=k, label=what, color=PALETTE.vermilion),
                    Points(r["N"], err, panel=k, size=5, color=PALETTE.vermilion),
-                   Line(r["N"], se, panel=k, dash=True, width=1.5, label="standard error ∝ 1/√N",
+                   Line(r["N"], se, panel=k, dash=True, width=1.5, label=_("standard error ∝ 1/√N"),
                         color=PALETTE.black)]
     return traces
 
@@ -95,15 +96,15 @@ def gumbel_errors(x=(1.0, 0.0, -1.0), seed: int = 0):
     values = np.concatenate([r["max_error"], r["max_se"], r["softmax_error"], r["softmax_se"]])
     lo, hi = (int(f(np.log10(values[values > 0]))) for f in (lambda v: np.floor(v.min()), lambda v: np.ceil(v.max())))
     (n, n_text), (e, e_text) = decades(1, 6), decades(lo, hi)
-    shared = dict(xlabel="number of draws N", ylabel="error", xscale="log", yscale="log", ylim=(10.0**lo, 10.0**hi),
+    shared = dict(xlabel=_("number of draws N"), ylabel=_("error"), xscale="log", yscale="log", ylim=(10.0**lo, 10.0**hi),
                   xticks=n, xticklabels=n_text, yticks=e, yticklabels=e_text)
     fig = static_figure(
         gumbel_traces(r),
-        [Axes(title="mean of max(x + G) against LSE(x) + γ", **shared),
-         Axes(title="argmax frequencies against softmax(x)", **shared)],
-        alt="Two log-log panels against the number of draws N from 10 to a million, on the same error "
-            "scale. In each, the error of a Gumbel-max estimate (dots) falls with N along a dashed "
-            "standard-error line of slope −1/2, within a small factor of it.",
+        [Axes(title=_("mean of max(x + G) against LSE(x) + γ"), **shared),
+         Axes(title=_("argmax frequencies against softmax(x)"), **shared)],
+        alt=_("Two log-log panels against the number of draws N from 10 to a million, on the same error "
+              "scale. In each, the error of a Gumbel-max estimate (dots) falls with N along a dashed "
+              "standard-error line of slope −1/2, within a small factor of it."),
         width=9.0, height=3.4,
     )
     plt.close(fig)        # shown once, as the returned object, not again by the inline backend
@@ -122,9 +123,10 @@ def announce_lse_lambda(params: dict) -> str:
     """What matters at ``params["lam"]``: the band width (log 3)/λ and, at t = 1, the excess and the weight."""
     lam = checks.lam(params["lam"])
     c = lse_lambda_curves(lam, np.array([1.0]))
-    return (f"λ = {number(lam)} (T = 1/λ = {number(1 / lam)}): band width (log 3)/λ = {number(c['width'][0])}; "
-            f"at t = 1, λ⁻¹LSE − max = {number(c['smooth_max'][0] - c['max'][0])} and "
-            f"softmax(λx)₁ = {number(c['weight'][0])}")
+    return _("λ = {lam} (T = 1/λ = {temperature}): band width (log 3)/λ = {width}; "
+             "at t = 1, λ⁻¹LSE − max = {excess} and softmax(λx)₁ = {weight}").format(
+        lam=number(lam), temperature=number(1 / lam), width=number(c["width"][0]),
+        excess=number(c["smooth_max"][0] - c["max"][0]), weight=number(c["weight"][0]))
 
 
 def lse_lambda() -> Figure:
@@ -137,33 +139,33 @@ def lse_lambda() -> Figure:
         c = lse_lambda_curves(lam, t)
         at1 = lse_lambda_curves(lam, np.array([1.0]))
         return [
-            Band(t, c["max"], c["max"] + c["width"], label="band (max)", color=PALETTE.sky),
+            Band(t, c["max"], c["max"] + c["width"], label=_("band (max)"), color=PALETTE.sky),
             Line(t, c["smooth_max"], label="λ⁻¹LSE(λx)", color=PALETTE.blue),
-            Band(t, c["min"] - c["width"], c["min"], label="band (min)", color=PALETTE.orange),
-            Line(t, c["soft_min"], label="soft-min", color=PALETTE.vermilion),
+            Band(t, c["min"] - c["width"], c["min"], label=_("band (min)"), color=PALETTE.orange),
+            Line(t, c["soft_min"], label=_("soft-min"), color=PALETTE.vermilion),
             Line(t, c["max"], dash=True, width=1.2, label="max(x)", color=PALETTE.black),
             Line(t, c["min"], dash=True, width=1.2, label="min(x)", color=PALETTE.grey),
             Points([1.0], at1["smooth_max"], size=8, color=PALETTE.blue),
             Line(t, c["weight"], panel=1, label="softmax(λx)₁", color=PALETTE.green),
-            Line(t, step, panel=1, dash=True, width=1.2, label="λ → ∞ (1/3 at the tie)", color=PALETTE.black),
+            Line(t, step, panel=1, dash=True, width=1.2, label=_("λ → ∞ (1/3 at the tie)"), color=PALETTE.black),
             Points([1.0], at1["weight"], panel=1, size=8, color=PALETTE.green),
         ]
 
     return Figure(
         draw,
-        sliders=[Slider("lam", LAMBDAS, label="λ (inverse temperature)", default=1.0)],
+        sliders=[Slider("lam", LAMBDAS, label=_("λ (inverse temperature)"), default=1.0)],
         announce=announce_lse_lambda,
-        axes=[Axes(xlabel="t   (x = (t, 0, 0))", ylabel="value", ylim=(-7.5, 7.5)),
-              Axes(xlabel="t   (x = (t, 0, 0))", ylabel="weight of x₁", ylim=(-0.05, 1.05))],
-        caption="First panel, for x = (t, 0, 0): λ⁻¹LSE(λx) inside the band from max(x) to "
-                "max(x) + (log 3)/λ, and the soft-min −λ⁻¹LSE(−λx) inside the band from "
-                "min(x) − (log 3)/λ to min(x). At t = 0 all entries are equal and both curves touch "
-                "the outer edges of their bands. Second panel: the soft-argmax weight softmax(λx)₁ of the "
-                "first entry, which tends to the step 0, 1/3 (the three-way tie at t = 0), 1. The dots "
-                "mark t = 1, whose numbers the line under the figure gives.",
-        alt="Two panels with a slider for lambda. First: curves of the smooth maximum and the soft-min "
-            "of (t, 0, 0) against t, each inside a shaded band of width log(3)/lambda next to the "
-            "dashed max and min; the bands shrink as lambda grows. Second: the softmax weight of the "
-            "first entry, an S-shaped curve that sharpens into a step at t = 0.",
+        axes=[Axes(xlabel="t   (x = (t, 0, 0))", ylabel=_("value"), ylim=(-7.5, 7.5)),
+              Axes(xlabel="t   (x = (t, 0, 0))", ylabel=_("weight of x₁"), ylim=(-0.05, 1.05))],
+        caption=_("First panel, for x = (t, 0, 0): λ⁻¹LSE(λx) inside the band from max(x) to "
+                  "max(x) + (log 3)/λ, and the soft-min −λ⁻¹LSE(−λx) inside the band from "
+                  "min(x) − (log 3)/λ to min(x). At t = 0 all entries are equal and both curves touch "
+                  "the outer edges of their bands. Second panel: the soft-argmax weight softmax(λx)₁ of the "
+                  "first entry, which tends to the step 0, 1/3 (the three-way tie at t = 0), 1. The dots "
+                  "mark t = 1, whose numbers the line under the figure gives."),
+        alt=_("Two panels with a slider for lambda. First: curves of the smooth maximum and the soft-min "
+              "of (t, 0, 0) against t, each inside a shaded band of width log(3)/lambda next to the "
+              "dashed max and min; the bands shrink as lambda grows. Second: the softmax weight of the "
+              "first entry, an S-shaped curve that sharpens into a step at t = 0."),
         width=9.0, height=4.0,
     )

@@ -33,6 +33,10 @@
  * are the same in every frame are stored once in traces[i].static; frames[f][i] holds
  * the varying fields only (null when none vary).
  *
+ * Texts of the payload are strings, or {"en": ..., "zh-CN": ...} in the book build
+ * (softmaxbook.i18n.texts): localise() keeps the page's (document.documentElement.lang) once,
+ * when the payload is read; payload.words holds the script's own words ("Data", "lower", ...).
+ *
  * Each trace kind is one entry of KINDS: make (its element), draw (one frame), key (its
  * legend swatch, optional) and table (its numbers for the "Data" disclosure).
  */
@@ -119,6 +123,13 @@
     if (text !== undefined && text !== null) e.textContent = text;
     if (parent) parent.appendChild(e);
     return e;
+  }
+  /** v with every {"en": ..., "zh-CN": ...} of the book build replaced by the text of lang (else English). */
+  function localise(v, lang) {
+    if (!v || typeof v !== "object") return v;
+    if (!Array.isArray(v) && typeof v.en === "string") return typeof v[lang] === "string" ? v[lang] : v.en;
+    for (var k in v) if (v[k] && typeof v[k] === "object") v[k] = localise(v[k], lang);
+    return v;
   }
   function setAll(e, attrs) { for (var k in attrs) e.setAttribute(k, attrs[k]); }
   function sync(g, tag, n, attrs) {
@@ -207,9 +218,8 @@
   function axisName(pn, axis) { return pn[axis + "label"] || axis; }
 
   /** A line across the panel at one coordinate: "y" horizontal, "x" vertical (_Rule in Python). */
-  function rule(axis, name) {
+  function rule(axis) {
     return {
-      name: name,
       make: function (t, layer) {
         return node("line", dashed({ style: "stroke:" + paint(t.color) + ";stroke-width:1.5" }, t), layer);
       },
@@ -225,12 +235,11 @@
   /**
    * One entry per trace kind: make(t, layer) creates its element, draw(e, t, d, sc, ctx)
    * shows frame data d (ctx: the panel, wrap, measure, writeLines), key(g, t, x, y) draws its
-   * legend swatch (absent: not in the legend), table(t, d, pn) gives {head, rows} (or {text})
+   * legend swatch (absent: not in the legend), table(t, d, pn, say) gives {head, rows} (or {text})
    * for the "Data" disclosure.
    */
   var KINDS = {
     line: {
-      name: "curve",
       make: function (t, layer) {
         return node("path", dashed({ fill: "none", style: "stroke:" + paint(t.color) + ";stroke-width:" + t.width }, t), layer);
       },
@@ -239,7 +248,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.y]); }
     },
     points: {
-      name: "markers",
       make: function (t, layer) { return node("g", { style: "fill:" + paint(t.color) }, layer); },
       draw: function (e, t, d, sc) {
         sync(e, "circle", d.x.length, { r: t.size / 2 });
@@ -252,7 +260,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.y]); }
     },
     band: {
-      name: "band",
       make: function (t, layer) {
         return node("path", { stroke: "none", style: "fill:" + paint(t.color) + ";fill-opacity:0.22" }, layer);
       },
@@ -267,12 +274,11 @@
         e.setAttribute("d", up ? up + down.join("") + " Z" : "");
       },
       key: keyBox(0.3),
-      table: function (t, d, pn) {
-        return columns([axisName(pn, "x"), "lower", "upper"], [d.x, d.y1, d.y2]);
+      table: function (t, d, pn, say) {
+        return columns([axisName(pn, "x"), say.lower, say.upper], [d.x, d.y1, d.y2]);
       }
     },
     bars: {
-      name: "bars",
       make: function (t, layer) { return node("g", { style: "fill:" + paint(t.color) }, layer); },
       draw: function (e, t, d, sc, ctx) {
         var pn = ctx.panel, b = sc.box;
@@ -290,7 +296,6 @@
       table: function (t, d, pn) { return columns([axisName(pn, "x"), axisName(pn, "y")], [d.x, d.heights]); }
     },
     heatmap: {
-      name: "matrix",
       make: function (t, layer) { return node("g", {}, layer); },
       draw: function (e, t, d, sc) {
         var rows = t.shape[0], cols = t.shape[1], n = rows * cols;
@@ -324,10 +329,9 @@
         return { head: head, rows: rows, rowHeaders: true };
       }
     },
-    hline: rule("y", "horizontal line"),
-    vline: rule("x", "vertical line"),
+    hline: rule("y"),
+    vline: rule("x"),
     text: {
-      name: "note",
       above: true,  // drawn above the clipped plot layer
       make: function (t, layer) {
         return node("text", { style: textStyle(FONT.note, "paint-order:stroke;stroke:var(--kfig-plot);" +
@@ -353,7 +357,8 @@
   window.softmaxbookFigure = function (root) {
     if (!root || root.kfig) return root && root.kfig;
     ensureStyle();
-    var P = JSON.parse(root.querySelector("script.kfig-data").textContent);
+    var P = localise(JSON.parse(root.querySelector("script.kfig-data").textContent), document.documentElement.lang);
+    var say = P.words;  // the script's words in the page's language (softmaxbook.interactive._words)
     var svg = root.querySelector("svg.kfig-svg");
     var nominal = P.size || svg.getAttribute("viewBox").split(/\s+/).slice(2).map(Number);
     var nP = P.panels.length;
@@ -390,23 +395,35 @@
       if (!(w > 0)) return String(text).length * fs * (bold ? 0.65 : 0.6);
       return (widths[key] = w);
     }
-    /** Words of a text: split at spaces outside brackets, so "(log 3)/λ" is never broken. */
+    /**
+     * Words of a text as [word, after a space]: split at spaces outside brackets, so "(log 3)/λ"
+     * is never broken, and around each Chinese character (never before its closing punctuation
+     * ，。）, nor after an opening one).
+     */
     function words(text) {
-      var out = [], word = "", depth = 0;
+      var out = [], word = "", depth = 0, space = false;
+      function cut(sp) {
+        if (word) { out.push([word, space]); word = ""; space = false; }
+        if (sp) space = true;
+      }
       String(text).split("").forEach(function (ch) {
         if ("([{".indexOf(ch) >= 0) depth += 1;
         else if (")]}".indexOf(ch) >= 0) depth = Math.max(0, depth - 1);
-        if (/[ \t\n\r]/.test(ch) && depth === 0) { if (word) out.push(word); word = ""; }
-        else word += /[\t\n\r]/.test(ch) ? " " : ch;
+        if (/[ \t\n\r]/.test(ch) && depth === 0) { cut(true); return; }
+        var close = /[，。、；：！？）》”]/.test(ch), open = /[（《“]/.test(ch);
+        var cjk = depth === 0 && (close || open || /[\u3400-\u9fff]/.test(ch));
+        if (cjk && !close) cut(false);
+        word += /[\t\n\r]/.test(ch) ? " " : ch;
+        if (cjk && !open) cut(false);
       });
-      if (word) out.push(word);
+      cut(false);
       return out;
     }
     function wrap(text, fs, maxW, bold) {
       var lines = [], line = "";
       words(text).forEach(function (w) {
-        var next = line ? line + " " + w : w;
-        if (line && measure(next, fs, bold) > maxW) { lines.push(line); line = w; } else line = next;
+        var next = line ? line + (w[1] ? " " : "") + w[0] : w[0];
+        if (line && measure(next, fs, bold) > maxW) { lines.push(line); line = w[0]; } else line = next;
       });
       if (line || !lines.length) lines.push(line);
       return lines;
@@ -545,17 +562,21 @@
     // ---- the "Data" disclosure: the numbers of the current frame, one table per trace
     var details = html("details");
     details.className = "kfig-details";
-    html("summary", "Data", details);
+    html("summary", say.data, details);
     var tables = html("div", null, details);
     tables.className = "kfig-tables";
     tables.setAttribute("role", "group");
     function fillTables() {
       while (tables.firstChild) tables.removeChild(tables.firstChild);
       var at = P.sliders.map(function (s, n) { return s.label + " = " + s.text[index[n]]; }).join(", ");
-      tables.setAttribute("aria-label", at ? "Data at " + at : "Data");
+      tables.setAttribute("aria-label", at ? say.dataAt.replace("{position}", at) : say.data);
       P.traces.forEach(function (t, i) {
-        var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn);
-        var name = (t.label || kind.name) + (nP > 1 ? " (" + (pn.title || "panel " + (t.panel + 1)) + ")" : "");
+        var pn = P.panels[t.panel], kind = KINDS[t.kind], spec = kind.table(t, data(i), pn, say);
+        var name = t.label || say[t.kind];
+        if (nP > 1) {
+          name = say.inPanel.replace("{name}", name)
+            .replace("{panel}", pn.title || say.panel.replace("{number}", t.panel + 1));
+        }
         if (spec.text !== undefined) { html("p", spec.text, tables); return; }
         var box = html("div", null, tables);
         box.className = "kfig-table";
