@@ -14,6 +14,7 @@ import time
 import zlib
 from collections import Counter
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -148,6 +149,21 @@ class FromFormulas(Exercise):
 
 # --------------------------------------------------------------------------- symbolic
 
+class Prepared(NamedTuple):
+    """What a symbolic exercise grades against, computed once from the key: the symbols by name,
+    the sample points, the reference's entries and their values at the points, the wrong answers'
+    values with their feedback, the substitution tiers, the functions allowed in an answer and
+    the reference's value at each ``at`` probe."""
+    symbols: dict
+    points: list
+    reference: list
+    values: list
+    wrong: list
+    canon: list | None
+    allowed: set
+    probe_values: list
+
+
 class Symbolic(FromFormulas):
     """An expression, vector or matrix in the exercise's symbols."""
 
@@ -171,7 +187,7 @@ class Symbolic(FromFormulas):
     def precision_text(self) -> str:
         return "exactly (a formula, not a rounded decimal)"
 
-    def _prepared(self):
+    def prepared(self) -> Prepared:
         if self._cache is None:
             names = self.key_names()
             S = {s.name: s for s in self.symbols}
@@ -187,7 +203,7 @@ class Symbolic(FromFormulas):
                                     if any(sp.sympify(e).has(f) for e in used)}
             ref_values = compare.evaluate(ref, points)
             ref_at = [compare.evaluate(ref, [p.at]) if p.kind == "at" else None for p in self.probes]
-            self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
+            self._cache = Prepared(S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
     def _secret(self) -> tuple[list, list]:
@@ -197,7 +213,7 @@ class Symbolic(FromFormulas):
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
-            S, _, ref = self._prepared()[:3]
+            S, ref = self.prepared().symbols, self.prepared().reference
             rng = _secret_rng(self.id)
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
@@ -205,7 +221,7 @@ class Symbolic(FromFormulas):
         return self._secret_cache[1], self._secret_cache[2]
 
     def _grade(self, ans, strict):
-        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self.prepared()
         secret, secret_values = self._secret() if strict else ([], [])
         started = time.monotonic()
         try:
@@ -385,15 +401,15 @@ class Function(Exercise):
             return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
                           "large): run the cell that defines it and check it again.")
         cases, twins, inputs = self.cases()
-        reports, status = sandbox.run_functions(pickles, inputs)
-        setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
-        outs = {r["i"]: r for r in reports if "i" in r}
+        results, status = sandbox.run_functions(pickles, inputs)
+        setup_error = next((r["__sandbox_error__"] for r in results if "__sandbox_error__" in r), None)
+        outs = {r["i"]: r for r in results if "i" in r}
         if not outs and setup_error:
             return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, "your function still returns the placeholder (...)")
         passed, failed, hints, named = 0, 0, [], Counter()
-        at = iter(range(len(inputs)))   # the reports of each case and its twins, in turn
+        at = iter(range(len(inputs)))   # the case results of each case and its twins, in turn
         pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
         for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
             if any(rep is None for _, rep in pair):
