@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-USAGE = __doc__
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m softmaxbook", description="Command line of the course package.")

@@ -355,9 +355,13 @@ def _glue_text_role():
     return TranslatableGlueText()
 
 
+def _override_glue_text(app, config) -> None:
+    if "glue" in app.registry.domains:
+        app.add_role_to_domain("glue", "text", _glue_text_role(), override=True)
+
+
 def setup(app):
-    app.setup_extension("myst_nb")
-    app.add_role_to_domain("glue", "text", _glue_text_role(), override=True)
+    app.connect("config-inited", _override_glue_text, priority=900)   # once myst-nb's domain is in
     app.add_config_value("softmaxbook_editions_output", OUTPUT_VERSION, "html")
     app.add_config_value("softmaxbook_editions", EDITIONS, "html", dict)
     app.connect("config-inited", _config_inited)

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import os
 import re
 import shutil
@@ -271,25 +272,9 @@ def theme_templates_without_fontawesome_js(cache: Path | None = None) -> Path | 
 #: What wraps the theme's book title: a landmark (axe "region": content outside landmarks).
 TITLE_LANDMARK = ('<nav class="sbt-book-title" aria-label="{{ _(\'Course home\') }}">\n', "</nav>\n")
 
-#: The sidebar's toggle of a chapter's sections is a ``<summary>`` holding only an icon
-#: (axe "summary-name", serious, on every page once a chapter has child pages): the toctree
-#: the book theme's sidebar template renders is captured and its toggles named.
+#: The sidebar's toggle of a chapter's sections, as the theme writes it (a ``<summary>``
+#: holding only an icon): named by :func:`sidebar_toggles_named`.
 TOGGLE_SUMMARY = '<summary><span class="toctree-toggle"'
-#: The replacement, a Jinja expression (its label goes through the site's translations).
-NAMED_TOGGLE = """'<summary aria-label="' ~ _('Sections of this chapter') ~ '"><span class="toctree-toggle"'"""
-_SIDEBAR_CALL = re.compile(r"\{\{-? generate_toctree_html\((?:.|\n)*?\) \}\}")
-
-
-def sidebar_with_named_toggles(template: str) -> str | None:
-    """The book theme's ``sbt-sidebar-nav.html`` with its toctree captured in a block and
-    every section toggle given a name; None when the template no longer has the call."""
-    match = _SIDEBAR_CALL.search(template)
-    if match is None:
-        return None
-    call = match.group(0).replace("{{-", "{{")
-    named = ("{% set sidebar_toctree %}" + call + "{% endset %}"
-             f"{{{{ sidebar_toctree|replace('{TOGGLE_SUMMARY}', {NAMED_TOGGLE}) }}}}")
-    return template[:match.start()] + named + template[match.end():]
 
 
 #: The attribute that names the search button "Search" while it shows "Search Ctrl+K".
@@ -305,8 +290,6 @@ def accessible_theme_templates(cache: Path | None = None) -> Path | None:
     * ``search-button-field.html``: the theme's file minus its ``aria-label="Search"``, so
       the button is named by what it shows, "Search Ctrl+K" (axe
       "label-content-name-mismatch", WCAG 2.5.3); ``title`` still says "Search".
-    * ``sbt-sidebar-nav.html`` (sphinx-book-theme's): the toggles of a chapter's sections are
-      named (:func:`sidebar_with_named_toggles`).
 
     Made from the installed theme's files, so it follows the theme's version; None when
     the theme's search button no longer has that label.
@@ -319,18 +302,12 @@ def accessible_theme_templates(cache: Path | None = None) -> Path | None:
     search, logo = components / "search-button-field.html", components / "navbar-logo.html"
     if not logo.is_file() or not search.is_file() or SEARCH_LABEL not in search.read_text(encoding="utf-8"):
         return None
-    import sphinx_book_theme
-    sidebar = (Path(sphinx_book_theme.__file__).parent / "theme" / "sphinx_book_theme" / "components"
-               / "sbt-sidebar-nav.html")
     folder = (Path(cache) if cache is not None else vendor_dir()) / (
-        f"templates-a11y-pydata-{pydata_sphinx_theme.__version__}-sbt-{sphinx_book_theme.__version__}")
+        f"templates-a11y-pydata-{pydata_sphinx_theme.__version__}")
     files = {
         "search-button-field.html": search.read_text(encoding="utf-8").replace(SEARCH_LABEL, ""),
         "navbar-logo.html": TITLE_LANDMARK[0] + logo.read_text(encoding="utf-8") + TITLE_LANDMARK[1],
     }
-    named = sidebar_with_named_toggles(sidebar.read_text(encoding="utf-8")) if sidebar.is_file() else None
-    if named is not None:
-        files["sbt-sidebar-nav.html"] = named
     return write_templates(folder, files)
 
 
@@ -355,6 +332,29 @@ def summary_named_by_its_text(app, pagename, templatename, context, doctree) -> 
     body = context.get("body")
     if body and HIDDEN_INPUT_SUMMARY in body:
         context["body"] = body.replace(HIDDEN_INPUT_SUMMARY, "<summary>")
+
+
+def sidebar_toggles_named(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context`` handler: the sidebar's toggles of a chapter's sections are named.
+
+    Each is a ``<summary>`` holding only an icon (axe "summary-name", serious, on every page
+    once a chapter has child pages). The theme's toctree function, which the sidebar template
+    calls, is wrapped so that its HTML names them ("Sections of this chapter", translated by
+    the site's catalogue ``sphinx.po``). (Overriding the theme's ``sbt-sidebar-nav.html``
+    does not reach the page: the theme resolves its components itself.)"""
+    generate = context.get("generate_toctree_html")
+    if generate is None or getattr(generate, "names_toggles", False):
+        return
+    from markupsafe import Markup
+    from sphinx.locale import _ as site_words
+
+    named = f'<summary aria-label="{html.escape(site_words("Sections of this chapter"))}"><span class="toctree-toggle"'
+
+    def generate_named(*args, **kwargs):
+        return Markup(str(generate(*args, **kwargs)).replace(TOGGLE_SUMMARY, named))
+
+    generate_named.names_toggles = True
+    context["generate_toctree_html"] = generate_named
 
 
 def practice_checks(app, pagename, templatename, context, doctree) -> None:
@@ -958,6 +958,7 @@ def setup(app):
     app.connect("html-page-context", drop_widget_state, priority=400)
     app.connect("html-page-context", drop_thebe, priority=900)
     app.connect("html-page-context", summary_named_by_its_text)
+    app.connect("html-page-context", sidebar_toggles_named, priority=900)   # after the theme's
     app.connect("html-page-context", practice_checks)
     app.connect("html-page-context", bibliography_entries_are_list_items)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

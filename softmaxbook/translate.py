@@ -39,6 +39,9 @@ _KEEP = re.compile(r"^\s*(\(.+\)=|<!--.*-->|\$\$.*|\+\+\+.*)\s*$")
 _HTML_BLOCK = re.compile(r"^\s*</?[A-Za-z][\w-]*(\s|>|/>|$)")
 #: Directives whose body is code or maths (kept), not prose (translated).
 CODE_DIRECTIVES = {"code-cell", "code", "code-block", "math", "raw", "eval-rst", "glue:figure", "mermaid"}
+#: Prose directives whose argument is not prose (``{only} course_home``: a tag expression;
+#: ``{figure} path``: a file), kept as it is while their body is translated.
+ARGUMENT_KEPT = {"only", "figure", "image", "include", "literalinclude", "glue", "glue:any", "bibliography"}
 
 
 def catalogue_path(root: Path, page: str, lang: str) -> Path:
@@ -126,7 +129,7 @@ def translate_markdown(text: str, catalogue: dict) -> tuple[str, list[str]]:
             name = re.match(r"\{([^}]+)\}\s*(.*)", info.strip())
             if name and name.group(1) not in CODE_DIRECTIVES:  # a prose directive
                 title = name.group(2).strip()
-                if title:
+                if title and name.group(1) not in ARGUMENT_KEPT:
                     line = f"{indent}{mark}{{{name.group(1)}}} {_lookup(title, catalogue, missing)}"
                 options = [b for b in body if re.match(r"^\s*:[\w-]+:", b)]
                 rest = body[len(options):] if body[:len(options)] == options else body

@@ -21,7 +21,7 @@ import test_grader_key as key_tests
 import test_grader_learner as learner_tests
 from conftest import ROOT
 from softmaxbook.grader import EXERCISES, check, jail, learner
-from softmaxbook.grader.batch import grade_answers, grade_submission
+from softmaxbook.grader.grading import grade_answers, grade_submission
 from softmaxbook.grader.kinds import secret_points
 from softmaxbook.grader.key import solution_functions
 from softmaxbook.grader.kinds import key_value

@@ -21,7 +21,8 @@ import pytest
 from conftest import ROOT
 from procs import running_with
 from softmaxbook.grader import EXERCISES
-from softmaxbook.grader.batch import _cell, _csv_text, display, feedback_name
+from softmaxbook.grader.gradebook import csv_text, feedback_name, spreadsheet_cell
+from softmaxbook.grader.submissions import display
 
 ATTACKS = ROOT / "tests" / "fixtures" / "attacks"
 MARKER = "softmaxbook-attack-marker"
@@ -188,11 +189,11 @@ def test_attack9_output_flood_is_capped_and_the_answer_still_counts(attacked):
 
 def test_attack9_gradebook_cells_cannot_start_a_formula():
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert _cell(text) == "'" + text
-    assert _cell("alice") == "alice"
+        assert spreadsheet_cell(text) == "'" + text
+    assert spreadsheet_cell("alice") == "alice"
     assert display("\tcarol\r.md") == "\\tcarol\\r.md" and display(BAD_NAME) == "b\\xffob.md"
     row = {"scores": {}, "status": "error", "reason": "\t=cmd"}
-    record = next(csv.reader(_csv_text([("\r@x.md", row)]).splitlines()[1:]))
+    record = next(csv.reader(csv_text([("\r@x.md", row)]).splitlines()[1:]))
     assert record[0] == "\\r@x.md" and record[-1] == "'\t=cmd"
 
 
@@ -213,7 +214,7 @@ def test_grade_refuses_to_run_without_bubblewrap(tmp_path):
 
 
 def test_hidden_entries_get_a_row_and_the_graders_own_outputs_none(tmp_path):
-    from softmaxbook.grader.batch import find_submissions
+    from softmaxbook.grader.submissions import find_submissions
     (tmp_path / ".alice.md").write_text(honest(RIGHT))
     for name in ("grades.csv", "grades.csv.state.json", ".grades.csv.x1.tmp"):
         (tmp_path / name).write_text("")

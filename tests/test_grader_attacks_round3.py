@@ -43,10 +43,11 @@ import pytest
 from conftest import ROOT
 from procs import running_with
 from test_grader_attacks_batch import HEADER
-from softmaxbook.grader import EXERCISES, batch, cgroups, check, jail, kinds, learner, runner
+from softmaxbook.grader import EXERCISES, assignments, batch, cgroups, check, gradebook, grading, jail, kinds, learner, running, runner
 from softmaxbook.grader import key as answer_key
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.batch import feedback_name, grade_answers
+from softmaxbook.grader.gradebook import feedback_name
+from softmaxbook.grader.grading import grade_answers
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in a notebook
 pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does not work here")
@@ -246,7 +247,7 @@ def _vanishing_answer() -> str:
     """The reference of ch1.sigmoid_variance plus a polynomial that vanishes at each of the
     key's seeded sample points (public: the key and its seed are in the package)."""
     ex = EXERCISES["ch1.sigmoid_variance"]
-    points = ex._prepared()[1]
+    points = ex.prepared().points
     factors = "*".join(f"(o1 - ({float(v)!r}))" for p in points for v in p.values())
     return f"exp(o1)/(1 + exp(o1))**2 + {factors}"
 
@@ -377,10 +378,10 @@ def test_a_report_full_of_unencodable_and_control_text_still_makes_a_row_and_its
            "stops": [], "checks": [["ch4.limit", 1]]}
     record = {"name": "x.md", "stdout": json.dumps(doc).encode(), "returncode": 0, "timed_out": False,
               "truncated": False, "journal": {}}
-    run = batch.read_run(record, b'check("ch4.limit", ...)', 60)
-    row = batch.grade_submission(["x.md"], execute=lambda *args: run)
+    run = running.read_run(record, b'check("ch4.limit", ...)', 60)
+    row = grading.grade_submission(["x.md"], execute=lambda *args: run)
     name = "x\ud800\udcff.md"
-    texts = [batch._feedback_text(name, row), batch._csv_text([(name, row)], batch.exercise_ids("ex4"))]
+    texts = [gradebook.feedback_text(name, row), gradebook.csv_text([(name, row)], assignments.exercise_ids("ex4"))]
     for k, text in enumerate(texts):
         learner.atomic_write(tmp_path / f"out{k}", text)
         back = (tmp_path / f"out{k}").read_text(encoding="utf-8")
@@ -762,7 +763,7 @@ def test_grade_says_once_what_budget_each_jail_has(hungry):
 @needs_budget
 def test_one_jail_holds_less_memory_than_its_budget(hungry):
     assert hungry["proc"].returncode == 0, hungry["proc"].stderr[-2000:]
-    budget = batch.JAIL_LIMITS["memory"]
+    budget = running.JAIL_LIMITS["memory"]
     peak = hungry["memory"].peak
     print(f"peak memory held by the jails: {peak} bytes = {peak / GiB:.3f} GiB (budget {budget / GiB:.2f} GiB), "
           f"most processes {hungry['memory'].most_processes}")
@@ -785,9 +786,9 @@ def test_400000_files_are_stopped_by_the_inode_cap(hungry):
     slab = hungry["memory"].slab_peak - hungry["memory"].slab_before
     print(f"files made: {made}; unreclaimable kernel memory grew by at most {slab / 2**20:.0f} MiB")
     if os.geteuid() == 0:      # /tmp and the scratch: nr_inodes each
-        assert made <= 2 * batch.JAIL_LIMITS["inodes"]
+        assert made <= 2 * running.JAIL_LIMITS["inodes"]
     else:                      # no nr_inodes without root: the memory budget charges their kernel memory
-        assert slab < batch.JAIL_LIMITS["memory"]
+        assert slab < running.JAIL_LIMITS["memory"]
     assert hungry["rows"]["inodes.md"]["total"] == "1.000"
 
 
@@ -810,7 +811,7 @@ check("ch3.huffman_rate", "5/3")
     seconds = state["stall"]["row"]["seconds"]
     print(f"stalled folder of 10 notebooks, --total-timeout {budget}: {seconds:.1f} s for the entry, "
           f"{took:.1f} s for the whole command")
-    assert seconds < budget + batch.STARTUP_MARGIN and took < budget + batch.STARTUP_MARGIN + 30   # was 74 s, 82 s
+    assert seconds < budget + running.STARTUP_MARGIN and took < budget + running.STARTUP_MARGIN + 30   # was 74 s, 82 s
     # (whether the first notebook reached its check within 5 s depends on the machine's load)
     assert row["status"] == "timed out" and "time budget of 5 s for the whole submission" in row["reason"]
     assert "part1.md, part2.md, part3.md, part4.md, part5.md and 4 more: not run" in row["reason"]

@@ -19,7 +19,8 @@ from conftest import ROOT
 from nbrun import execute
 from procs import rows as state_rows
 from softmaxbook.grader import EXERCISES
-from softmaxbook.grader.batch import feedback_name, grade_folder
+from softmaxbook.grader.batch import grade_folder
+from softmaxbook.grader.gradebook import feedback_name
 
 FIX = ROOT / "tests" / "fixtures"
 EXERCISE_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex*.md"))
@@ -276,7 +277,7 @@ def test_roster_errors_are_clear(tmp_path):
 
 
 def test_runner_document_with_a_forged_stop_is_refused():
-    from softmaxbook.grader.batch import validate_document
+    from softmaxbook.grader.running import validate_document
     from softmaxbook.grader.runner import FORMAT
     doc = {"format": FORMAT, "answers": {}, "notes": [], "reason": "", "checks": [["ch4.gap", 3]],
            "stops": [{"kind": "crash", "cell": 2, "limit": None}]}
@@ -343,9 +344,9 @@ def test_a_killed_batch_resumes_with_nothing_lost(batch, tmp_path):
 
 
 def test_gradebook_neutralises_spreadsheet_formulas_in_names_and_reasons():
-    from softmaxbook.grader.batch import _csv_text
+    from softmaxbook.grader.gradebook import csv_text
     row = {"scores": {}, "status": "error", "reason": "=cmd|' /C calc'!A0"}
-    text = _csv_text([("@SUM(A1).ipynb", row)])
+    text = csv_text([("@SUM(A1).ipynb", row)])
     record = list(csv.reader(text.splitlines()))[1]
     assert record[0] == "'@SUM(A1).ipynb" and record[-1].startswith("'=")
 

@@ -215,22 +215,22 @@ def _report(**change) -> str:
     return json.dumps(doc)
 
 
-def test_the_workers_report_is_checked_before_it_is_trusted():
-    runs, seconds = cluster.read_task_report(_report(), ["a.md"])
+def test_the_workers_task_result_is_checked_before_it_is_trusted():
+    runs, seconds = cluster.read_task_result(_report(), ["a.md"])
     assert runs[0]["stdout"] == b"{}" and seconds == 1.5
-    bad = {"not a task report of this grader": _report(format="softmaxbook-task/0"),
+    bad = {"not a task result of this grader": _report(format="softmaxbook-task/0"),
            "wrong shape": _report(returncode="0"),
            "not base64": _report(stdout="{}!"),
            "not JSON": "{",
-           "report too large": _report(journal={"x": "y" * cluster.max_task_report(1)})}
+           "task result too large": _report(journal={"x": "y" * cluster.max_task_result(1)})}
     for why, text in bad.items():
         with pytest.raises(ValueError, match=why):
-            cluster.read_task_report(text, ["a.md"])
+            cluster.read_task_result(text, ["a.md"])
     with pytest.raises(ValueError, match="wrong shape"):
-        cluster.read_task_report(_report(), ["b.md"])          # a report for another notebook
+        cluster.read_task_result(_report(), ["b.md"])          # a task result for another notebook
     two = json.loads(_report())
     two["runs"] *= 2
-    with pytest.raises(ValueError, match="2 notebook reports for 1 notebooks"):
-        cluster.read_task_report(json.dumps(two), ["a.md"])
+    with pytest.raises(ValueError, match="2 notebook records for 1 notebooks"):
+        cluster.read_task_result(json.dumps(two), ["a.md"])
     # fewer: the submission's time budget ran out before the rest, which were not run
-    assert len(cluster.read_task_report(_report(), ["a.md", "b.md"])[0]) == 1
+    assert len(cluster.read_task_result(_report(), ["a.md", "b.md"])[0]) == 1

@@ -33,7 +33,7 @@ import pytest
 from procs import running_with
 from softmaxbook.grader import EXERCISES, check, jail, learner, sandbox
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.batch import grade_answers
+from softmaxbook.grader.grading import grade_answers
 
 REGISTRY = Path(sys.modules["softmaxbook.grader.registry"].__file__)
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in a notebook
@@ -156,7 +156,7 @@ kernelspec:
 def test_the_same_four_forms_in_a_notebook_score_1_in_the_jailed_batch(tmp_path):
     """The whole pipeline: defined in a real kernel's __main__, journalled by check inside the
     notebook jail, graded with the strict hidden tests in a fresh jailed interpreter."""
-    from softmaxbook.grader.batch import grade_submission
+    from softmaxbook.grader.grading import grade_submission
     path = tmp_path / "honest_forms.md"
     path.write_text(NOTEBOOK_HEAD + HONEST_SCRIPT.replace("print(json.dumps(scores))", "scores") + "```\n")
     row = grade_submission([path], cell_timeout=60, total_timeout=180, sandbox=True)

@@ -14,7 +14,7 @@ import sympy as sp
 
 from softmaxbook.grader import EXERCISES, check, compare
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.batch import grade_answers
+from softmaxbook.grader.grading import grade_answers
 from softmaxbook.grader.kinds import key_value
 from softmaxbook.grader.parse import MAX_BITS, ParseError, parse, symbol_names
 
@@ -165,7 +165,7 @@ def test_a_gap_that_differs_only_above_d_6_is_not_accepted():
     r = gap.grade(serialise("log(1+exp(-Min(d,6)))"))
     assert not r.passed and r.score == 0 and "At d = 300" in r.message and "the gap vanishes" in r.message
     # ... while the usual range alone (0.05 < d < 6) could not tell it from the reference.
-    points = gap._prepared()[1]
+    points = gap.prepared().points
     d = gap.symbols[0]
     usual = [p for p in points if p[d] < 6]
     assert len(usual) >= 6
@@ -279,7 +279,7 @@ def test_evaluation_caps_exp_instead_of_asking_for_millions_of_digits():
 
 def test_the_batch_grader_grades_a_notebook_of_slow_math_quickly_and_names_each_refusal():
     from conftest import ROOT
-    from softmaxbook.grader.batch import grade_submission
+    from softmaxbook.grader.grading import grade_submission
     row = grade_submission(ROOT / "tests" / "fixtures" / "math" / "slow_math.md", cell_timeout=30, total_timeout=120)
     assert row["status"] == "graded", row["reason"]
     assert row["seconds"] < 60

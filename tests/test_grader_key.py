@@ -5,6 +5,7 @@ submissions come from the key, and a malformed key is refused with a clear messa
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 from pathlib import Path
@@ -238,7 +239,53 @@ def test_the_key_files_are_packaged():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["softmaxbook"]
     assert "grader/key/*.toml" in patterns
-    assert sorted(p.name for p in (ROOT / "softmaxbook").glob("grader/key/*.toml")) == [f"ch{i}.toml" for i in range(1, 5)]
+    assert sorted(p.name for p in (ROOT / "softmaxbook").glob("grader/key/*.toml")) == (
+        ["assignments.toml"] + [f"ch{i}.toml" for i in range(1, 5)])
+
+
+def test_the_assignments_of_the_key_are_the_notebooks_of_exercises():
+    """key/assignments.toml says what grading needs of exercises/ (which the grader never
+    reads): per notebook its heading, its exercises in order and each one's answer cell."""
+    from softmaxbook.grader.assignments import CHECK_CALL, COURSE, assignments
+    from softmaxbook.grader.runner import read_notebook
+    found = {}
+    for path in sorted((ROOT / "exercises").glob("ex*.md")):
+        nb = read_notebook(str(path))
+        cells = {}
+        for k, c in enumerate(nb.cells):
+            for m in CHECK_CALL.findall(c.source.encode()) if c.cell_type == "code" else []:
+                cells.setdefault(m.decode(), k + 1)
+        title = next(ln[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                     for ln in c.source.splitlines() if ln.startswith("# "))
+        found[path.stem.split("_")[0]] = (path.name, title, cells)
+    key = answer_key.load_assignments(EXERCISES)
+    assert {n: (a["notebook"], a["title"], a["cells"]) for n, a in key.items()} == found
+    for name, (_, title, cells) in found.items():
+        a = assignments()[name]
+        assert (a.title, a.ids, a.cells) == (title, list(cells), cells)   # in the notebook's order
+    assert assignments()[COURSE].ids == list(EXERCISES)
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda a: a["ex1"]["cells"].pop("ch1.mean"), "exercises in no assignment: ch1.mean"),
+    (lambda a: a["ex2"]["cells"].update({"ch1.mean": 3}), "ch1.mean is in \\[ex1\\] and in \\[ex2\\]"),
+    (lambda a: a["ex2"]["cells"].update({"ch9.nothing": 3}), "unknown exercise 'ch9.nothing'"),
+    (lambda a: a["ex2"]["cells"].update({"ch2.gradient": "4"}), "not a cell number"),
+    (lambda a: a["ex3"].pop("title"), "needs notebook, title and cells"),
+])
+def test_a_broken_assignments_file_is_refused_with_its_reason(tmp_path, monkeypatch, change, why):
+    data = tomllib.loads((answer_key.HERE / "assignments.toml").read_text(encoding="utf-8"))
+    change(data)
+    lines = []
+    for name, a in data.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in a.items() if k != "cells"]
+        cells = a.get("cells", {}).items()
+        lines.append("cells = { " + ", ".join(f"{json.dumps(i)} = {json.dumps(c)}" for i, c in cells) + " }")
+    (tmp_path / "assignments.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(answer_key, "HERE", tmp_path)
+    with pytest.raises(answer_key.KeyProblem, match=why):
+        answer_key.load_assignments(EXERCISES)
 
 
 def _write(tmp_path, text):

@@ -9,7 +9,9 @@ import io
 
 import pytest
 
-from softmaxbook.grader.batch import exercise_ids, grade_answers, make_row
+from softmaxbook.grader.assignments import exercise_ids
+from softmaxbook.grader.gradebook import make_row
+from softmaxbook.grader.grading import grade_answers
 from softmaxbook.grader.report import OTHER, chart_png, lms_files, read_roster, report_csv, report_html, summarise
 
 EX4 = exercise_ids("ex4")

@@ -88,13 +88,13 @@ def test_an_early_exit_is_reported_as_crashed():
 ])
 def test_malformed_reports_count_for_nothing(line):
     good = b'{"i": 1, "out": 2.5}\n{"__done__": true}\n'
-    assert sandbox.parse_reports(good, 3) == ([{"i": 1, "out": 2.5}], True)
-    assert sandbox.parse_reports(line + b"\n" + good, 3) == (None, False)
+    assert sandbox.parse_case_results(good, 3) == ([{"i": 1, "out": 2.5}], True)
+    assert sandbox.parse_case_results(line + b"\n" + good, 3) == (None, False)
 
 
 def test_duplicates_and_lines_after_the_end_count_for_nothing():
-    assert sandbox.parse_reports(b'{"i": 0, "out": 1}\n{"i": 0, "out": 2}\n', 3) == (None, False)
-    assert sandbox.parse_reports(b'{"__done__": true}\n{"i": 0, "out": 2}\n', 3) == (None, False)
+    assert sandbox.parse_case_results(b'{"i": 0, "out": 1}\n{"i": 0, "out": 2}\n', 3) == (None, False)
+    assert sandbox.parse_case_results(b'{"__done__": true}\n{"i": 0, "out": 2}\n', 3) == (None, False)
 
 
 def test_decode_pickle_refuses_what_is_not_base64_or_too_large():

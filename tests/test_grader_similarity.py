@@ -15,8 +15,9 @@ import pytest
 
 from conftest import ROOT
 from softmaxbook.grader import registry
-from softmaxbook.grader.batch import grade_answers, make_row
-from softmaxbook.grader.report import outputs, similar_csv, similar_html, write_all
+from softmaxbook.grader.gradebook import Outputs, make_row
+from softmaxbook.grader.grading import grade_answers
+from softmaxbook.grader.report import similar_csv, similar_html, write_all
 from softmaxbook.grader.similarity import MIN_CODE_NODES, code_cells, code_key, definition, find, fingerprint, uncommon
 
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
@@ -236,7 +237,7 @@ def test_the_section_and_its_csv_escape_what_learners_control(tmp_path):
     assert "<script>" not in page and "&lt;script&gt;" in page and "flags, not verdicts" in page
     out = tmp_path / "grades.csv"
     written = write_all(rows, out)
-    assert out.with_name("grades_similar.csv") in written and out.with_name("grades_similar.csv") in outputs(out)
+    assert out.with_name("grades_similar.csv") in written and out.with_name("grades_similar.csv") in Outputs(out).every()
     lines = list(csv.DictReader(io.StringIO(out.with_name("grades_similar.csv").read_text())))
     assert [(x["group"], x["strength"], x["exercise"]) for x in lines] == [("1", "2.00", "ch4.gap"),
                                                                           ("1", "2.00", "ch4.bound")]

@@ -29,7 +29,6 @@ every page; axe-core finds nothing on any of the four screens.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -125,7 +124,7 @@ def test_equations_are_typeset_by_mathjax(loaded):
 # --------------------------------------------------------------------------- sliders
 SNAPSHOT = """(root) => {
   const svg = root.querySelector('svg.kfig-svg');
-  const P = JSON.parse(root.querySelector('script.kfig-data').textContent);
+  const P = root.kfig.payload;  // in the page's language
   const nums = s => s.trim().split(/\\s+/).filter(Boolean);
   const drawing = P.traces.map((t, i) => {
     const e = svg.querySelector('[data-trace="' + i + '"]');
@@ -284,7 +283,7 @@ def test_every_slider_redraws_the_precomputed_frame(loaded):
         assert figures.count() >= 1, "every chapter has a kernel-free interactive figure"
     for f in range(figures.count()):
         fig = figures.nth(f)
-        payload = json.loads(fig.locator("script.kfig-data").text_content())
+        payload = fig.evaluate("r => r.kfig.payload")  # the payload in the page's language
         assert fig.get_attribute("id", timeout=1000).startswith("kfig-")
         # captioned: by its own figcaption, or (a static figure of a chapter) by the numbered figure around it
         assert fig.locator("svg.kfig-svg").count() == 1 and fig.evaluate(CAPTIONED), f"figure {f} has no caption"
@@ -403,7 +402,7 @@ def test_data_tables_show_the_numbers_of_the_current_position(loaded):
     figures = page.locator("figure.kfig")
     for f in range(figures.count()):
         fig = figures.nth(f)
-        payload = json.loads(fig.locator("script.kfig-data").text_content())
+        payload = fig.evaluate("r => r.kfig.payload")  # the payload in the page's language
         details = fig.locator("details.kfig-details")
         assert details.locator("summary").text_content() == "Data"
         if details.get_attribute("open") is None:
@@ -597,7 +596,7 @@ def test_figure_text_is_typeset_like_the_prose(loaded):
     for f in range(figures.count()):
         fig = figures.nth(f)
         fig.evaluate("r => { r.querySelector('details.kfig-details').open = true; }")
-        payload = json.loads(fig.locator("script.kfig-data").text_content())
+        payload = fig.evaluate("r => r.kfig.payload")  # the payload in the page's language
         bad = set()
         for g in ("first", "last"):
             for n, spec in enumerate(payload["sliders"]):

@@ -22,7 +22,8 @@ from softmaxbook.sphinxext import (
     MATHJAX, MATHJAX_DIR, MATHJAX_FONT, MATHJAX_FONTS, accessible_theme_templates,
     bibliography_entries_are_list_items, caption_as_alt_text, card_statement, copy_mathjax, drop_thebe,
     drop_widget_state, mathjax_settings, one_menu_button, reading_counts, reading_minutes, sri,
-    summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm, verdict_badge,
+    sidebar_toggles_named, summary_named_by_its_text, theme_templates_without_fontawesome_js, vendor_npm,
+    verdict_badge, TOGGLE_SUMMARY,
 )
 
 
@@ -164,21 +165,25 @@ def test_theme_templates_put_the_title_in_a_landmark_and_name_search_by_its_text
     assert accessible_theme_templates(cache=tmp_path) == folder  # idempotent
 
 
-def test_the_sidebar_names_the_toggles_of_a_chapters_sections(tmp_path):
-    import jinja2
-
-    sidebar = (accessible_theme_templates(cache=tmp_path) / "sbt-sidebar-nav.html").read_text()
+def test_the_sidebar_names_the_toggles_of_a_chapters_sections():
     toctree = ('<ul><li><a href="a.html">1. A</a><details><summary><span class="toctree-toggle" '
                'role="presentation"><i class="fa-solid fa-chevron-down"></i></span></summary><ul></ul>'
                '</details></li></ul>')
-    env = jinja2.Environment()
-    env.filters["tobool"] = bool  # Sphinx's template filter
-    page = env.from_string(sidebar).render(
-        generate_toctree_html=lambda **kw: toctree, _=lambda text: {"Sections of this chapter": "本章各节"}.get(text, text),
-        pathto=lambda name: name, root_doc="intro", pagename="a", root_title="Home", theme_home_page_in_toc=False,
-        theme_max_navbar_depth=4, theme_collapse_navbar=False, theme_show_navbar_depth=1)
-    assert '<summary aria-label="本章各节"><span class="toctree-toggle"' in page
+    context = {"generate_toctree_html": lambda kind, **kw: toctree}
+    sidebar_toggles_named(None, "a", "page.html", context, None)
+    page = str(context["generate_toctree_html"]("sidebar", startdepth=0))
+    assert '<summary aria-label="Sections of this chapter"><span class="toctree-toggle"' in page
     assert "<summary><span" not in page and '<a href="a.html">1. A</a>' in page
+    wrapped = context["generate_toctree_html"]
+    sidebar_toggles_named(None, "a", "page.html", context, None)      # a second call wraps nothing more
+    assert context["generate_toctree_html"] is wrapped
+
+
+def test_the_site_names_every_sidebar_toggle(site):
+    for page in ("intro.html", "chapters/02_hessian_is_variance.html", "zh_CN/intro.html"):
+        text = (site / page).read_text(encoding="utf-8")
+        assert TOGGLE_SUMMARY not in text and "<summary aria-label=" in text, page
+    assert 'aria-label="本章各节"' in (site / "zh_CN" / "intro.html").read_text(encoding="utf-8")
 
 
 def test_hidden_input_toggles_are_named_by_what_they_show():

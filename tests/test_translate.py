@@ -59,6 +59,12 @@ def test_a_raw_html_block_is_kept_as_it_is(translated):
     assert '<div class="practice-check" data-id="ch1.fixture"></div>' in translated.read_text(encoding="utf-8")
 
 
+def test_a_directive_whose_argument_is_not_prose_keeps_it():
+    text = "```{only} course_home\nThe rocket icon.\n```\n"
+    translated, missing = translate.translate_markdown(text, {"The rocket icon.": "火箭图标。"})
+    assert missing == [] and translated == "```{only} course_home\n火箭图标。\n```\n"
+
+
 def test_missing_or_fuzzy_blocks_are_reported_and_nothing_is_written(tmp_path):
     po = tmp_path / "ex0.po"
     po.write_text(PO.read_text(encoding="utf-8").replace('msgid "meaning"', '#, fuzzy\nmsgid "meaning"')

@@ -1,17 +1,17 @@
 """Batch grading on a dask.distributed cluster: ``python -m softmaxbook grade ... --scheduler tcp://HOST:PORT``.
 
 Graded exercises, all chapters. The other implementation of the batch grader's dispatch
-(:func:`.batch.grade_folder`; the local process pool is the default and never imports this
-module, nor ``dask``):
+(:func:`.batch.grade_folder`; the local process pool is the default and never imports
+``dask``: only the functions here that talk to the scheduler do, :func:`_dask`):
 
 - one task per submission: the instructor's process reads the submission's bytes and sends
   them *with the task* (no shared file system); the worker runs the whole per-submission
-  pipeline of :func:`.batch.run_notebook` -- every notebook in its own bubblewrap jail, with
+  pipeline of :func:`.running.run_notebook` -- every notebook in its own bubblewrap jail, with
   the cell and total timeouts enforced by the jail, never by dask -- and returns one plain
-  JSON text (:func:`run_task`);
-- the instructor's process checks that text (size cap, schema: :func:`read_task_report`),
-  then validates each notebook's report exactly as for a local run (:func:`.batch.read_run`)
-  and grades the answers against the hidden tests itself (:func:`.batch.grade_submission`); it
+  JSON text, its *task result* (:func:`run_task`);
+- the instructor's process checks that text (size cap, schema: :func:`read_task_result`),
+  then checks each notebook's document exactly as for a local run (:func:`.running.read_run`)
+  and grades the answers against the hidden tests itself (:func:`.grading.grade_submission`); it
   alone writes the gradebook, the feedback and the resume state. No learner code runs in it,
   and nothing a worker sends is unpickled by the grader's own code;
 - a worker that dies mid-task (killed, out of memory) makes the scheduler run the task
@@ -33,9 +33,11 @@ import json
 import time
 import uuid
 
-import distributed
-
-from . import batch, jail
+from . import jail, untrusted
+from .gradebook import make_row
+from .grading import grade_submission
+from .running import MAX_DOCUMENT, budget_left, read_run, run_notebook
+from .submissions import display, read_submission
 
 TASK_FORMAT = "softmaxbook-task/1"
 CONNECT_TIMEOUT = 30.0        # seconds to reach the scheduler
@@ -48,67 +50,70 @@ RUN_KEYS = {"name", "stdout", "returncode", "timed_out", "truncated", "journal"}
 
 def run_task(notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool) -> str:
     """Run on a dask worker: the ``(name, bytes)`` notebooks of one submission, each in its jail,
-    in turn until the submission's time budget ``total_timeout`` is used up; one JSON text ``{"format", "seconds", "runs": [...]}`` with each jail's raw report
-    (base64) and outcome, and the answers its journal holds. Raises ``RuntimeError`` when the
-    worker cannot jail (no bubblewrap) and a sandbox was asked for."""
+    in turn until the submission's time budget ``total_timeout`` is used up; one JSON text, the
+    task result ``{"format", "seconds", "runs": [...]}`` with each jail's raw document (base64)
+    and outcome, and the answers its journal holds. Raises ``RuntimeError`` when the worker
+    cannot jail (no bubblewrap) and a sandbox was asked for."""
     if sandbox and not jail.available():
         raise RuntimeError(f"this worker cannot run the sandbox: {jail.why_unavailable()}")
     t0 = time.perf_counter()
     deadline, runs = time.monotonic() + total_timeout, []
     for name, data in notebooks:   # one time budget for the submission: the notebooks after it are not run
-        left = batch.budget_left(deadline)
+        left = budget_left(deadline)
         if left is None:
             break
-        run = batch.run_notebook(name, data, cell_timeout, left, sandbox)
+        run = run_notebook(name, data, cell_timeout, left, sandbox)
         runs.append({**run, "stdout": base64.b64encode(run["stdout"]).decode("ascii")})
     return json.dumps({"format": TASK_FORMAT, "seconds": round(time.perf_counter() - t0, 2), "runs": runs})
 
 
 # --------------------------------------------------------------------------- in the instructor's process
 
-def max_task_report(count: int) -> int:
-    """Bytes a worker's report on ``count`` notebooks may take: each jail's report (base64)
-    and its journal's answers, with room for JSON escapes."""
-    return count * (2 * batch.MAX_DOCUMENT + 2 * batch.runner.MAX_DOCUMENT) + 4096
+def max_task_result(count: int) -> int:
+    """Characters a worker's task result on ``count`` notebooks may take: each jail's document
+    (base64) and its journal's answers, with room for JSON escapes."""
+    return count * 4 * MAX_DOCUMENT + 4096
 
 
-def read_task_report(text, names: list[str]) -> tuple[list[dict], float]:
+def read_task_result(text, names: list[str]) -> tuple[list[dict], float]:
     """The worker's JSON text as one raw run record per notebook (the shape of
-    :func:`.batch.run_notebook`) and the worker's seconds, after checking its size, its
+    :func:`.running.run_notebook`) and the worker's seconds, after checking its size, its
     schema and that it answers for ``names`` in order (the first ones only when the time
     budget ran out before the rest). Raises ``ValueError``."""
     if not isinstance(text, str):
         raise ValueError("not text")
-    if len(text) > max_task_report(len(names)):
-        raise ValueError("report too large")
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        raise ValueError("not JSON") from None
+    doc = untrusted.loads(text, max_task_result(len(names)), "task result")
     if not isinstance(doc, dict) or set(doc) != {"format", "seconds", "runs"} or doc["format"] != TASK_FORMAT:
-        raise ValueError("not a task report of this grader")
+        raise ValueError("not a task result of this grader")
     if type(doc["seconds"]) not in (int, float) or not isinstance(doc["runs"], list):
         raise ValueError("wrong types")
     if len(doc["runs"]) > len(names):   # fewer: the submission's time budget was used up before the rest
-        raise ValueError(f"{len(doc['runs'])} notebook reports for {len(names)} notebooks")
+        raise ValueError(f"{len(doc['runs'])} notebook records for {len(names)} notebooks")
     runs = []
     for run, name in zip(doc["runs"], names):
         if (not isinstance(run, dict) or set(run) != RUN_KEYS or run["name"] != name
                 or not isinstance(run["stdout"], str) or not isinstance(run["journal"], dict)
                 or not (run["returncode"] is None or type(run["returncode"]) is int)
                 or type(run["timed_out"]) is not bool or type(run["truncated"]) is not bool):
-            raise ValueError("a notebook report of the wrong shape")
+            raise ValueError("a notebook record of the wrong shape")
         try:
             stdout = base64.b64decode(run["stdout"], validate=True)
         except ValueError:
-            raise ValueError("a notebook report that is not base64") from None
+            raise ValueError("a notebook record that is not base64") from None
         runs.append({**run, "stdout": stdout})
     return runs, float(doc["seconds"])
+
+
+def _dask():
+    """The ``distributed`` package, imported on first use (the local pool never needs it)."""
+    import distributed
+    return distributed
 
 
 def connect(scheduler: str):
     """A client of the running scheduler at ``scheduler`` with at least one worker; raises
     ``RuntimeError`` saying what is wrong."""
+    distributed = _dask()
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -141,6 +146,7 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     At most :data:`TASKS_PER_WORKER` tasks per worker thread of the moment (workers may come
     and go) are in flight, so the scheduler never holds every submission's bytes at once. The
     last lines logged count the retries (task runs lost to a dying worker) and the time spent."""
+    distributed = _dask()
     queue, inflight, retries, spent = list(units), {}, 0, [0.0, 0.0]   # seconds on the workers, grading here
     log(f"cluster: {len(queue)} tasks for the dask scheduler at {client.scheduler.address} "
         f"({len(client.nthreads())} workers now)")
@@ -151,9 +157,9 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
         while queue and len(inflight) < window:
             unit = queue.pop(0)
             try:
-                notebooks = [(batch.display(p.name), batch.read_submission(p)) for p in unit.paths]
+                notebooks = [(display(p.name), read_submission(p)) for p in unit.paths]
             except ValueError as exc:   # changed into a link, a pipe, a huge file since it was listed
-                yield unit, batch.make_row("error", str(exc))
+                yield unit, make_row("error", str(exc))
                 continue
             fut = client.submit(run_task, notebooks, cell_timeout, total_timeout, sandbox, pure=False,
                                 key=f"softmaxbook-grade-{uuid.uuid4().hex}")
@@ -182,31 +188,32 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
 
 def _row(fut, unit, notebooks: list, cell_timeout: float, total_timeout: float, sandbox: bool,
          secret: int | None = None) -> tuple[dict, float]:
-    """The gradebook row of a finished task (its report checked, then graded in this process
-    by :func:`.batch.grade_submission` with the runs the worker reported) and the seconds the
+    """The gradebook row of a finished task (its task result checked, then graded in this process
+    by :func:`.grading.grade_submission` with the runs the worker reported) and the seconds the
     task took on its worker."""
+    distributed = _dask()
     try:
         text = fut.result()
     except (asyncio.CancelledError, concurrent.futures.CancelledError):   # not a row: rerun to resume
         raise RuntimeError("the dask scheduler cancelled the work (was it stopped, or the connection lost?); "
                            "what was graded is saved: run the same command again to resume") from None
     except distributed.KilledWorker as exc:
-        return batch.make_row("error", f"worker died {exc.allowed_failures + 1} times"), 0.0
+        return make_row("error", f"worker died {exc.allowed_failures + 1} times"), 0.0
     except Exception as exc:   # the task raised on the worker (no sandbox there, a grader bug, ...)
-        return batch.make_row("error", f"the cluster task failed: {type(exc).__name__}: {str(exc)[:200]}"), 0.0
+        return make_row("error", f"the cluster task failed: {type(exc).__name__}: {str(exc)[:200]}"), 0.0
     try:
-        records, seconds = read_task_report(text, [name for name, _ in notebooks])
+        records, seconds = read_task_result(text, [name for name, _ in notebooks])
     except ValueError as exc:
-        return batch.make_row("error", f"the worker's report was invalid ({exc})"), 0.0
+        return make_row("error", f"the worker's task result was invalid ({exc})"), 0.0
     reported = {str(p): (data, rec) for p, (_, data), rec in zip(unit.paths, notebooks, records)}
 
     def execute(path, _cell_timeout, _left, _sandbox):
         if str(path) not in reported:   # the worker stopped before it: the time budget was used up
             return None
         data, record = reported[str(path)]
-        return batch.read_run(record, data, total_timeout)
+        return read_run(record, data, total_timeout)
 
-    row = batch.grade_submission([str(p) for p in unit.paths], cell_timeout, total_timeout, sandbox, execute=execute,
+    row = grade_submission([str(p) for p in unit.paths], cell_timeout, total_timeout, sandbox, execute=execute,
                                  secret=secret)
     row["seconds"] = round(row["seconds"] + seconds, 2)
     return row, seconds

@@ -27,7 +27,6 @@ import time
 from contextlib import contextmanager
 
 import mpmath
-import numpy as np
 import sympy as sp
 
 RTOL = 1e-8

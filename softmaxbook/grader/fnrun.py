@@ -10,15 +10,17 @@ writes one JSON request to its stdin::
 
 The request carries the hidden *inputs* only, never an expected value. The runner
 unpickles the function, runs every case under a per-case alarm, and writes one JSON
-line of plain outputs per case to the report channel (its original stdout); the verdict
-is computed by the grader, outside. A case is a ``call`` (the output), an ``encode`` (the
+line of plain outputs per case, its *case result*, to the result channel (its original
+stdout); the verdict is computed by the grader, outside. A case is a ``call`` (the output), an ``encode`` (the
 bit string, built here as a plain ``str`` of ``'0'``/``'1'`` from the characters the
 encoder returned), a ``decode`` of such a string, or a call expected to ``raise``. An
 encoder and its decoder never share an interpreter: :mod:`.sandbox` runs them in two,
 and only the plain bit string travels from one to the other. The course package is not
 importable here (an import of ``softmaxbook`` fails with that reason), and nothing of the grader's process
 is inherited: this file imports only the standard library, so that it runs the same
-whether or not the package is installed. The grader never imports it except in tests.
+whether or not the package is installed. The grader imports it too, without running any
+learner code: :mod:`.sandbox` for its source text and constants, :mod:`.kinds` for
+:func:`plain` (the cases' inputs as plain data).
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def main() -> None:
     request = json.loads(sys.stdin.buffer.read(MAX_REQUEST))
     report = os.fdopen(os.dup(1), "w", encoding="utf-8")
     null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):          # the learner's prints go nowhere, the report channel stays clean
+    for fd in (0, 1, 2):          # the learner's prints go nowhere, the result channel stays clean
         os.dup2(null, fd)
     sys.stdin = sys.stdout = sys.stderr = open(os.devnull, "w")
     sys.path[:0] = [p for p in request.get("path", []) if isinstance(p, str)]

@@ -1,6 +1,6 @@
 """Hidden tests of function answers (graded exercises, chapters 3 and 4): a :class:`Case`
-is one input with what is expected of it, a judge compares the sandbox's plain report of
-one case with it, and a diagnosis names the misconception a wrong output reveals.
+is one input with what is expected of it, a judge compares the sandbox's plain case result
+(:mod:`.sandbox`) with it, and a diagnosis names the misconception a wrong output reveals.
 
 The cases themselves live with the key, one Python module per chapter
 (``key/ch3_cases.py``, ``key/ch4_cases.py``); the function answers run in
@@ -30,7 +30,7 @@ class Case:
 class Hidden:
     """The hidden tests of one function exercise: ``cases()`` (run alike by ``check`` and by
     the batch grader, so that "Correct" in a notebook is full marks in the gradebook),
-    ``judge(case, report) -> (ok, hint)``, and ``diagnose(case, report)`` ->
+    ``judge(case, result) -> (ok, hint)`` (``result``: the case result), and ``diagnose(case, result)`` ->
     the misconception a failing output reveals (or ``None``). ``misconceptions`` maps each
     diagnosis (or judge hint that names one) to the source of a function showing it, so a
     test checks that every one of them is recognised; ``solution`` is a right answer's

@@ -14,20 +14,19 @@ import time
 import zlib
 from collections import Counter
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
 
+from ..i18n import _
 from . import answers, compare, fnrun, probes, reading, sandbox
 from .parse import ParseError, parse, symbol_names
 from .precision import Precision, is_whole, near
-from ..i18n import _
 from .reading import flat, position
-from .result import Result, describe, not_answered, now
+from .result import (CORRECT, NONFINITE, NOT_EXPECTED, Result, expected, not_answered, too_slow,
+                     unreadable)
 
-CORRECT = _("Correct.")
-NOT_EXPECTED = _("Not the expected value.")
-NONFINITE = _("Your answer contains nan or inf; expected finite numbers.")
 N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
 KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
 # The batch's secret seed while it grades (:func:`secret_points`): strict grading also tests
@@ -82,7 +81,7 @@ class Exercise:
         if not isinstance(ans, dict) or ans.get("t") == "none":
             return not_answered(self.id, _("expected {answer}").format(answer=self.answer_type))
         if ans.get("t") == "bad":
-            return _expected(self.id, self.answer, ans)
+            return expected(self.id, self.answer, ans)
         return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
@@ -91,20 +90,6 @@ class Exercise:
 
     def _grade(self, ans, strict):  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def _too_slow(ex_id):
-    return Result(ex_id, False, 0.0, _("Your expression took too long to read and evaluate (over {seconds} s); "
-                                       "write it in a simpler form.").format(seconds=f"{compare.EVAL_SECONDS:g}"))
-
-
-def _expected(ex_id, answer, ans, more=""):
-    return Result(ex_id, False, 0.0, _("Expected {answer}, got {got}{more}.").format(answer=answer, got=describe(ans),
-                                                                                    more=more))
-
-
-def _unreadable(ex_id, exc):
-    return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=exc.args[0]))
 
 
 def learner_form(value) -> dict:
@@ -161,6 +146,21 @@ class FromFormulas(Exercise):
 
 # --------------------------------------------------------------------------- symbolic
 
+class Prepared(NamedTuple):
+    """What a symbolic exercise grades against, computed once from the key: the symbols by name,
+    the sample points, the reference's entries and their values at the points, the wrong answers'
+    values with their feedback, the substitution tiers, the functions allowed in an answer and
+    the reference's value at each ``at`` probe."""
+    symbols: dict
+    points: list
+    reference: list
+    values: list
+    wrong: list
+    canon: list | None
+    allowed: set
+    probe_values: list
+
+
 class Symbolic(FromFormulas):
     """An expression, vector or matrix in the exercise's symbols."""
 
@@ -184,7 +184,7 @@ class Symbolic(FromFormulas):
     def precision_text(self):
         return _("exactly (a formula, not a rounded decimal)")
 
-    def _prepared(self):
+    def prepared(self) -> Prepared:
         if self._cache is None:
             names = self.key_names()
             S = {s.name: s for s in self.symbols}
@@ -200,7 +200,7 @@ class Symbolic(FromFormulas):
                                     if any(sp.sympify(e).has(f) for e in used)}
             ref_values = compare.evaluate(ref, points)
             ref_at = [compare.evaluate(ref, [p.at]) if p.kind == "at" else None for p in self.probes]
-            self._cache = (S, points, ref, ref_values, wrong, canon, allowed, ref_at)
+            self._cache = Prepared(S, points, ref, ref_values, wrong, canon, allowed, ref_at)
         return self._cache
 
     def _secret(self) -> tuple[list, list]:
@@ -210,7 +210,7 @@ class Symbolic(FromFormulas):
         if seed is None:
             return [], []
         if self._secret_cache is None or self._secret_cache[0] != seed:
-            S, _points, ref = self._prepared()[:3]
+            S, ref = self.prepared().symbols, self.prepared().reference
             rng = _secret_rng(self.id)
             raw = [self.sampler(rng) for _ in range(N_POINTS)] + (self.wide(rng) if self.wide else [])
             points = [{S[k]: sp.Float(v, 30) for k, v in vals.items()} for vals in raw]
@@ -218,22 +218,22 @@ class Symbolic(FromFormulas):
         return self._secret_cache[1], self._secret_cache[2]
 
     def _grade(self, ans, strict):
-        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self._prepared()
+        S, points, ref, ref_values, wrong, canon, allowed, ref_at = self.prepared()
         secret, secret_values = self._secret() if strict else ([], [])
         started = time.monotonic()
         try:
             entries = flat(reading.read(ans, self.shape, symbol_names(self.symbols), allowed))
         except ParseError as exc:
-            return _unreadable(self.id, exc)
+            return unreadable(self.id, exc)
         except compare.TimeUp:
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         left = compare.EVAL_SECONDS - (time.monotonic() - started)
         # each entry's reference values at the public points, then at the secret ones
         every = [r + x for r, x in zip(ref_values, secret_values)] if secret else ref_values
         values, verdicts, status = compare.symbolic_verdicts(entries, ref, every, points + secret, canon,
                                                              timeout=max(left, 0.05))
         if status == "timeout":
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         values = [row[:len(points)] for row in values]   # feedback speaks of the public points only
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
@@ -303,9 +303,9 @@ class Numeric(FromFormulas):
             with compare.time_limit(compare.EVAL_SECONDS):
                 arr = np.array(reading.floats(value), dtype=float).ravel()
         except ParseError as exc:
-            return _unreadable(self.id, exc)
+            return unreadable(self.id, exc)
         except compare.TimeUp:
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         if not np.all(np.isfinite(arr)):
             return Result(self.id, False, 0.0, NONFINITE)
         ref, tol, wrong = self.bands()
@@ -343,7 +343,7 @@ class Choice(Exercise):
 
     def _grade(self, ans, strict):
         if ans.get("t") != "text":
-            return _expected(self.id, self.answer, ans)
+            return expected(self.id, self.answer, ans)
         letter = ans["v"].strip().strip("()").lower()[:1]
         if letter not in self.options:
             return Result(self.id, False, 0.0, _("Answer with one of {letters}.").format(letters=", ".join(self.options)))
@@ -392,22 +392,22 @@ class Function(Exercise):
     def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
         if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
-            return _expected(self.id, self.answer, ans, _(" of length {n}").format(n=len(records))
+            return expected(self.id, self.answer, ans, _(" of length {n}").format(n=len(records))
                              if ans.get("t") == "seq" else "")
         pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
         if any(p is None for p in pickles):
             return Result(self.id, False, 0.0, _("Your function could not be read (its record is damaged or too "
                                                  "large): run the cell that defines it and check it again."))
         cases, twins, inputs = self.cases()
-        reports, status = sandbox.run_functions(pickles, inputs)
-        setup_error = next((r["__sandbox_error__"] for r in reports if "__sandbox_error__" in r), None)
-        outs = {r["i"]: r for r in reports if "i" in r}
+        results, status = sandbox.run_functions(pickles, inputs)
+        setup_error = next((r["__sandbox_error__"] for r in results if "__sandbox_error__" in r), None)
+        outs = {r["i"]: r for r in results if "i" in r}
         if not outs and setup_error:
             return Result(self.id, False, 0.0, _("Your code could not be run: {error}").format(error=setup_error))
         if outs and all(o.get("ellipsis") for o in outs.values()):
             return not_answered(self.id, _("your function still returns the placeholder (...)"))
         passed, failed, hints, named = 0, 0, [], Counter()
-        at = iter(range(len(inputs)))   # the reports of each case and its twins, in turn
+        at = iter(range(len(inputs)))   # the case results of each case and its twins, in turn
         pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
         for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
             if any(rep is None for _, rep in pair):

@@ -20,17 +20,16 @@ random points. Time limits are the caller's job (see :func:`.compare.time_limit`
 from __future__ import annotations
 
 import ast
-import io
-import keyword
+import functools
 import math
 import re
-import tokenize
 import unicodedata
 
 import sympy as sp
 
 from ..i18n import _
 from .compare import EXP_CAP, numeric_value
+from .pointing import MATRIX_BUILDER, MATRIX_FUNCTIONS, points
 from .result import now
 
 MAX_CHARS = 20_000           # characters of one string (after normalisation)
@@ -42,10 +41,6 @@ MAX_INT_DIGITS = 60          # digits of an integer literal
 MAX_MINMAX_ARGS = 8          # arguments of one Max/Min call
 MAX_MINMAX_TOTAL = 16        # Max/Min arguments in one expression (sympy flattens nested calls)
 MAX_RESULT_NODES = 20_000    # parts of the sympy expression built from one string
-
-
-MATRIX_BUILDER = _("{name}(...) builds a matrix, which a formula string cannot: build it in Python (sympy or NumPy) "
-                   "and pass the result, or write the entries")
 
 
 class ParseError(ValueError):
@@ -78,9 +73,6 @@ RESTRICTED = {"max": "Max", "Max": "Max", "min": "Min", "Min": "Min", "abs": "Ab
 NEVER = {"Piecewise", "piecewise", "sign", "sgn", "floor", "ceiling", "ceil", "Heaviside", "heaviside",
          "round", "frac", "Mod", "mod", "re", "im", "arg", "conjugate", "DiracDelta"}
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
-# Python's matrix builders: a formula string cannot hold them (the answer is then built in Python).
-MATRIX_FUNCTIONS = {"diag", "Matrix", "matrix", "eye", "zeros", "ones", "outer", "dot", "transpose", "array",
-                    "hessian", "kron"}
 
 _GREEK = {"θ": "theta", "λ": "lam", "σ": "sigma", "π": "pi", "δ": "delta"}
 _TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("√", "sqrt")]
@@ -152,74 +144,17 @@ def parse(text: str, names: dict[str, sp.Basic], allowed=None):
     return value
 
 
-# --------------------------------------------------------------------------- the offending part
-
-_TRANSPOSE = re.compile(r"(\w+|\))\s*(?:\^|\*\*)\s*\(?\s*T\b\)?|(\w+|\))\s*ᵀ|(\w+|\))\.T\b")
-_OPERAND_END = {tokenize.NAME, tokenize.NUMBER}
-
-
 def _pointed(raw: str, text: str, names: dict, refusal: ParseError, keep: bool = False) -> ParseError:
-    """A refusal that points at what is wrong in the learner's own writing: a transpose
-    (``p^T``, ``pᵀ``, ``p.T``), Python's matrix builders (``diag(p)``) and implicit products
-    (``p p``, ``2x``, ``p1(1 - p1)``, ``(a)(b)``), after ``refusal`` when ``keep``; ``refusal``
-    itself when none is found. Only called when parsing failed."""
-    found = []
-    if "T" not in names:
-        m = _TRANSPOSE.search(raw)
-        if m:
-            found.append(_("'{text}' is a transpose, which a formula string cannot write (in Python, "
-                           "a sympy Matrix or a NumPy array has .T)").format(text=m.group(0).strip()))
-    pairs, builders = _adjacent(text, names)
-    found += [MATRIX_BUILDER.format(name=b) for b in builders[:1]]
-    if found and "T" not in names:          # p^T o: the T belongs to the transpose already named
-        pairs = [(a, b) for a, b in pairs if "T" not in (a, b)]
-    for a, b in pairs[:2]:
-        if _is_number(a) and _is_number(b):
-            found.append(_("'{a} {b}': separate the entries of a list with commas").format(a=a, b=b))
-        else:
-            found.append(_("'{a} {b}' is an implicit product: write {a}*{b}").format(a=a, b=b))
+    """``refusal`` pointing at what is wrong in the learner's own writing (:func:`.pointing.points`),
+    after its own reason when ``keep``; ``refusal`` itself when nothing is found. Only called when
+    parsing failed."""
+    found = points(raw, text, names, normalise_name)
     if not found:
         return refusal
-    points = found[0]
-    for more in found[1:]:
-        points = _("{first}; {then}").format(first=points, then=more)
+    said = functools.reduce(lambda first, then: _("{first}; {then}").format(first=first, then=then), found)
     if keep:
-        points = _("{refusal}: {points}").format(refusal=refusal.args[0], points=points)
-    return ParseError(points, about_form=True)
-
-
-def _known(token, names: dict) -> bool:
-    """A number, a bracket, a symbol of the exercise or the name of a vector of them (p for p1, p2, p3)."""
-    if token.type != tokenize.NAME:
-        return True
-    key = normalise_name(token.string)
-    return key in names or any(n[:len(key)] == key and n[len(key):].isdigit() for n in names)
-
-
-def _is_number(token: str) -> bool:
-    return token[:1].isdigit() or token[:1] == "."
-
-
-def _adjacent(text: str, names: dict) -> tuple[list[tuple[str, str]], list[str]]:
-    """Adjacent operands with no operator between them (``(left, right)`` texts), and the
-    names of Python matrix builders called in ``text``."""
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
-                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT)]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return [], []
-    pairs, builders = [], []
-    for prev, tok in zip(tokens, tokens[1:]):
-        called = prev.type == tokenize.NAME and tok.string == "("
-        if called and prev.string in MATRIX_FUNCTIONS:
-            builders.append(prev.string)
-        if called and normalise_name(prev.string) not in names:
-            continue                                       # a call (of a function, known or not)
-        ends = (prev.type in _OPERAND_END and not keyword.iskeyword(prev.string)) or prev.string in (")", "]")
-        starts = (tok.type in _OPERAND_END and not keyword.iskeyword(tok.string)) or tok.string == "("
-        if ends and starts and (_known(prev, names) or _known(tok, names)):   # two unknown words are prose
-            pairs.append((prev.string if prev.string != ")" else "(...)", tok.string if tok.string != "(" else "(...)"))
-    return pairs, builders
+        said = _("{refusal}: {points}").format(refusal=refusal.args[0], points=said)
+    return ParseError(said, about_form=True)
 
 
 def _check_result(value):

@@ -35,10 +35,9 @@ from importlib import resources
 from .. import i18n
 from ..i18n import _
 from . import registry
-from .kinds import CORRECT, NONFINITE, NOT_EXPECTED
 from .precision import CLOSE, EXACT_ATOL
 from .reading import how_to_write, position
-from .result import SEPARATOR, STATUS, WITH_DETAILS, now
+from .result import CORRECT, NONFINITE, NOT_EXPECTED, SEPARATOR, STATUS, WITH_DETAILS, now
 
 KINDS = ("choice", "numeric")
 MARKER = re.compile(r'<div class="practice-check" data-exercise="([^"<>]*)">\s*</div>')

@@ -25,7 +25,6 @@ messages as data, so they give the same verdicts as ``check``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -36,5 +36,5 @@ def listing() -> list[tuple[str, str, str]]:
 
 def check_key(functions: bool = False) -> list[str]:
     """Problems of the answer key in words (empty when sound); see :func:`.key.check`.
-    ``python -m softmaxbook key check`` prints them."""
+    ``python -m softmaxbook.grader.key`` prints them."""
     return key.check(EXERCISES, functions=functions)

@@ -28,23 +28,15 @@ from pathlib import Path
 
 from .. import i18n
 from . import registry, similarity
+from .assignments import COURSE, assignments, exercise_ids
+from .gradebook import Outputs, gradebooks, spreadsheet_cell
 from .learner import atomic_write
+from .submissions import display
 
 OTHER = "other wrong answer (no known misconception)"
 BINS = ("0", "partly right", "right")
 ROSTER_COLUMNS = ("submission", "learner_id", "name", "sis_user_id", "sis_login_id", "section", "email")
 MAX_ROSTER_BYTES = 4 * 2**20
-
-
-def outputs(out_csv) -> list[Path]:
-    """Every file the batch writes next to ``out_csv`` besides it (never taken for a submission)."""
-    from .batch import assignments
-    out_csv = Path(out_csv)
-    stems = [f"{out_csv.stem}_{a}" for a in assignments()] + [out_csv.stem]
-    return ([out_csv.with_name(f"{s}{out_csv.suffix}") for s in stems[:-1]]
-            + [out_csv.with_name(f"{s}_{lms}.csv") for s in stems for lms in ("canvas", "moodle")]
-            + [out_csv.with_name(f"{out_csv.stem}_report{ext}") for ext in (".html", ".csv")]
-            + [out_csv.with_name(f"{out_csv.stem}_similar.csv")])
 
 
 def declared(ex_id: str) -> list[str]:
@@ -136,7 +128,6 @@ def chart_png(stats: dict) -> bytes:
 def report_html(rows, stats: dict, title: str = "Class report", similar=None) -> str:
     """The class report's page; ``similar``: the groups of :func:`.similarity.find` over
     ``rows`` with display names (found here when ``None``)."""
-    from .batch import assignments, display
     e = html.escape
     statuses = Counter(r["status"] for _, r in rows)
     alt = "Share of submissions right per exercise: " + "; ".join(
@@ -159,7 +150,7 @@ def report_html(rows, stats: dict, title: str = "Class report", similar=None) ->
                   "axis), partly right, or without points. Figures in the tables below.</figcaption></figure>"]
     for name, a in assignments().items():
         mine = [i for i in a.ids if i in stats]
-        if not mine or name == "course":
+        if not mine or name == COURSE:
             continue
         parts += [f"<h2>{e(a.title)} <span class='muted'>({e(name)})</span></h2>",
                   "<table><thead><tr><th scope='col'>Exercise</th><th scope='col'>Submissions</th>"
@@ -209,13 +200,13 @@ def similar_html(groups: list[dict]) -> str:
 def similar_csv(groups: list[dict]) -> str:
     """One line per group and shared answer: group number, strength, members, exercise, why,
     holders, how many gave it, how many answered."""
-    from .batch import _cell
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["group", "strength", "submissions", "exercise", "why", "holders", "given_by", "answered_by"])
+    cell = spreadsheet_cell
     for k, g in enumerate(groups, start=1):
-        w.writerows([k, f"{g['strength']:.2f}", _cell("; ".join(g["members"])), i["exercise"], _cell(i["why"]),
-                     _cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
+        w.writerows([k, f"{g['strength']:.2f}", cell("; ".join(g["members"])), i["exercise"], cell(i["why"]),
+                     cell("; ".join(i["holders"])), i["given"], i["answered"]] for i in g["items"])
     return buf.getvalue()
 
 
@@ -258,7 +249,6 @@ def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list
     grade import maps columns by hand; the file has ``ID number``, ``Email address`` (either
     identifies the user) and one column with the points. A roster learner without a submission
     gets an empty cell (an import then changes nothing for them)."""
-    from .batch import _cell, display
     points = {}
     for name, row in rows:
         points[display(name)] = f"{sum(row['scores'].get(i, 0.0) for i in ids):.2f}"
@@ -268,23 +258,22 @@ def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list
     mw.writerow(["ID number", "Email address", title])
     for sub, who in roster.items():
         p = points.get(sub, "")
-        cw.writerow([_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"], who["sis_login_id"],
-                                        who["section"])] + [p])
-        mw.writerow([_cell(who["learner_id"]), _cell(who["email"]), p])
+        cw.writerow([spreadsheet_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"],
+                                                   who["sis_login_id"], who["section"])] + [p])
+        mw.writerow([spreadsheet_cell(who["learner_id"]), spreadsheet_cell(who["email"]), p])
     return canvas.getvalue(), moodle.getvalue(), sorted(set(points) - set(roster))
 
 
 def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
     """Write the class report (with the submissions that look alike) and, with a roster, the
     LMS files of every gradebook; their paths."""
-    from .batch import assignments, display, exercise_ids, gradebooks
     out_csv = Path(out_csv)
+    files = Outputs(out_csv)
     stats = summarise(rows)
     similar = similarity.find([(display(n), r) for n, r in rows])
     written = []
-    for name, text in (("_report.html", report_html(rows, stats, f"Class report: {out_csv.stem}", similar)),
-                       ("_report.csv", report_csv(stats)), ("_similar.csv", similar_csv(similar))):
-        path = out_csv.with_name(f"{out_csv.stem}{name}")
+    for path, text in ((files.report(".html"), report_html(rows, stats, f"Class report: {out_csv.stem}", similar)),
+                       (files.report(".csv"), report_csv(stats)), (files.similar, similar_csv(similar))):
         atomic_write(path, text)
         written.append(path)
     if roster is None:
@@ -294,7 +283,7 @@ def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
             continue
         canvas, moodle, unknown = lms_files(mine, exercise_ids(a), f"{assignments()[a].title} ({a})", roster)
         for lms, text in (("canvas", canvas), ("moodle", moodle)):
-            target = path.with_name(f"{path.stem}_{lms}.csv")
+            target = Outputs.lms(path, lms)
             atomic_write(target, text)
             written.append(target)
         if unknown:

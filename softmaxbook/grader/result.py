@@ -103,6 +103,27 @@ class Result:
                 + (f"<ul style='margin:2px 0'>{items}</ul>" if items else "") + "</div>")
 
 
+CORRECT = _("Correct.")
+NOT_EXPECTED = _("Not the expected value.")
+NONFINITE = _("Your answer contains nan or inf; expected finite numbers.")
+
+
+def too_slow(ex_id: str, seconds: float) -> Result:
+    return Result(ex_id, False, 0.0, _("Your expression took too long to read and evaluate (over {seconds} s); "
+                                       "write it in a simpler form.").format(seconds=f"{seconds:g}"))
+
+
+def expected(ex_id: str, answer, ans: dict, more="") -> Result:
+    """An answer of the wrong kind: what was expected and what came (``more`` says more of it)."""
+    return Result(ex_id, False, 0.0, _("Expected {answer}, got {got}{more}.").format(answer=answer, got=describe(ans),
+                                                                                    more=more))
+
+
+def unreadable(ex_id: str, exc: Exception) -> Result:
+    """An answer the reader refused; ``exc`` (a :class:`.parse.ParseError`) says why."""
+    return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=exc.args[0]))
+
+
 def not_answered(ex_id: str, hint=None) -> Result:
     if not hint:
         return Result(ex_id, False, 0.0, _("Not answered yet: replace the placeholder (...) with your answer."),

@@ -6,7 +6,7 @@
 (Started by its path it imports only the standard library and nbclient: the kernel imports
 the course package itself.)
 
-Graded exercises, all chapters. The batch grader (:mod:`.batch`) starts this module through
+Graded exercises, all chapters. The batch grader (:mod:`.running`) starts this module through
 :func:`.jail.run`, so the executor (nbclient) and the kernel run together in the same sandbox
 (the jail has only its own loopback network). It
 
@@ -25,7 +25,7 @@ Graded exercises, all chapters. The batch grader (:mod:`.batch`) starts this mod
    The kernel's own stdout and stderr go to this process's stderr, never into the document.
 
 Everything here runs with the learner's code next to it, so the document is only a claim:
-the grader validates it (:func:`.batch.validate_document`) and grades the answers again in
+the grader validates it (:func:`.running.validate_document`) and grades the answers again in
 its own process. Nothing is unpickled.
 """
 
@@ -39,11 +39,16 @@ import sys
 import threading
 
 FORMAT = "softmaxbook-run/2"
-MAX_DOCUMENT = 5_000_000          # bytes of answers read back (journal or final file)
+# Bytes of the document this prints, and of the answers read back (journal or final file): one
+# figure, so that the answers the journal holds fit the document too. 8 MiB: a notebook's answers
+# are formulas, small arrays and function pickles (each at most answers.MAX_PICKLE), far below it.
+MAX_DOCUMENT = 8 * 2**20
 JOURNAL = "answers.jsonl"         # appended to by check() while the notebook runs
 FINAL = "answers-final.json"      # written by the added last cell
 STOP_KINDS = ("malformed", "cell-timeout", "total-timeout", "crash")
-_CHECK = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]{1,60})["']""")
+# The pattern of assignments.CHECK_CALL, on a cell's source text (this file runs standalone in the
+# jail and imports nothing of the package, so it keeps its own copy).
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]{1,60})["']""")
 
 
 def read_notebook(path: str):
@@ -199,7 +204,7 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
     stops = [{"kind": "cell-timeout", "cell": None if k is None else k + 1, "limit": limit}
              for k, limit in client.timeouts[:20]] + stops
     checks = [[m, k + 1] for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
-              for m in _CHECK.findall(str(c.get("source", "")))][:500]
+              for m in CHECK_CALL.findall(str(c.get("source", "")))][:500]
     notes = [f"cell {k + 1} raised {str(o.get('ename'))[:80]}"
              for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
              for o in c.get("outputs", []) if o.get("output_type") == "error"][:50]

@@ -8,8 +8,8 @@ limits, deadline and process-group kill where it is not (a learner's machine, Bi
 The child receives one pickled function and the hidden *inputs* only; the course
 package is not importable there, and a function whose pickle names it (pickled by
 reference, or by value from the course's own code) is refused before anything runs. It
-answers with JSON lines of plain outputs, size-capped and checked against a schema here;
-the verdict is computed by the caller. Nothing the child sends is unpickled, and the
+answers with JSON lines of plain outputs, one *case result* per case, size-capped and
+checked here (:mod:`.untrusted`); the verdict is computed by the caller. Nothing the child sends is unpickled, and the
 grader never unpickles the learner's bytes itself. An encoder and its decoder run in two
 interpreters, one after the other: the decoder receives only the plain bit strings the
 encoder's interpreter reported, so no state the encoder leaves (in builtins, globals,
@@ -31,18 +31,20 @@ import sysconfig
 from functools import lru_cache
 from pathlib import Path
 
-from . import fnrun, jail
+from . import fnrun, jail, untrusted
 from .answers import MAX_PICKLE
 
 HARD_TIMEOUT = 4.5             # seconds for a whole run of one interpreter: start, loading and every case
-MAX_REPORT_BYTES = 2_000_000
+MAX_OUTPUT_BYTES = 2_000_000
 SETUP_SECONDS = 3.0            # loading the pickled function (numpy import included)
 CASE_SECONDS = 1.0             # one hidden test
 FUNCTION_LIMITS = jail.Limits(cpu_seconds=10, address_space=2 * 2**30, processes=64, file_size=2**20,
-                              output_bytes=MAX_REPORT_BYTES, memory=2**30)
+                              output_bytes=MAX_OUTPUT_BYTES, memory=2**30)
 # One BLAS thread: faster to start, and the jail's process limit counts threads.
 FUNCTION_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-REPORT_KEYS = {"i", "out", "ellipsis", "bits", "back", "raised", "msg", "timeout"}
+CASE_RESULT_KEYS = {"i", "out", "ellipsis", "bits", "back", "raised", "msg", "timeout"}
+# A case's outputs: numbers, short texts and lists of them (no objects), nested at most 20 deep.
+OUTPUT_CAPS = untrusted.Caps(depth=20, text=1000, objects=False)
 CODEC_KINDS = {"roundtrip": "encode", "rate": "encode", "encode_error": "raises"}   # the encoder's share
 
 
@@ -92,10 +94,10 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
     ``cases`` are plain data ``{"kind", "args"}`` (inputs only): ``call`` cases for one
     function; for an ``(encode, decode)`` pair, ``roundtrip`` and ``rate`` cases (reported as
     ``{"len", "back"}``: the length of the encoder's plain bit string and what the decoder made
-    of it, :func:`_run_codec`), ``encode_error`` and ``decode_error``. Returns ``(reports, status)``:
-    the per-case reports (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
+    of it, :func:`_run_codec`), ``encode_error`` and ``decode_error``. Returns ``(results, status)``:
+    the per-case results (schema-checked plain data, see :mod:`.fnrun`) and ``"ok"``,
     ``"timeout"`` (killed at the deadline), ``"crashed"`` (ended without finishing its
-    report) or ``"malformed"`` (sent something malformed or too large: the whole report
+    results) or ``"malformed"`` (sent something malformed or too large: the whole run
     then counts for nothing). ``sandbox=None`` uses bubblewrap when it works here.
     """
     if any(course_code(p) for p in pickles):
@@ -107,36 +109,36 @@ def run_functions(pickles: list[bytes], cases: list[dict], timeout: float = HARD
 
 def _run_codec(pickles: list[bytes], cases: list[dict], timeout: float, sandbox) -> tuple[list[dict], str]:
     """The encoder alone on its cases, then the decoder alone on the plain bit strings the
-    encoder's interpreter reported (and on its own error case); one report per case."""
+    encoder's interpreter reported (and on its own error case); one result per case."""
     mine = [i for i, c in enumerate(cases) if c["kind"] in CODEC_KINDS]
     enc, enc_status = _run_one(pickles[0], [{"kind": CODEC_KINDS[cases[i]["kind"]], "args": cases[i]["args"][:1]}
                                             for i in mine], timeout, sandbox)
-    reports, carried = [], []
+    results, carried = [], []
     for rep in enc:
         if "i" not in rep:
-            reports.append(rep)
+            results.append(rep)
             continue
         i = mine[rep["i"]]
         if "bits" in rep:
             carried.append((i, rep["bits"]))
         else:
-            reports.append({**rep, "i": i})
+            results.append({**rep, "i": i})
     rest = [i for i, c in enumerate(cases) if c["kind"] == "decode_error"]
     calls = ([{"kind": "decode", "args": [bits, len(cases[i]["args"][0])]} for i, bits in carried]
              + [{"kind": "raises", "args": cases[i]["args"]} for i in rest])
     if not calls:
-        return reports, enc_status
+        return results, enc_status
     dec, dec_status = _run_one(pickles[1], calls, timeout, sandbox)
     bits = dict(carried)
     for rep in dec:
         if "i" not in rep:
-            reports.append(rep)
+            results.append(rep)
             continue
         k = rep["i"]
         i = carried[k][0] if k < len(carried) else rest[k - len(carried)]
-        reports.append({**rep, "i": i, "len": len(bits[i])} if i in bits else {**rep, "i": i})
+        results.append({**rep, "i": i, "len": len(bits[i])} if i in bits else {**rep, "i": i})
     worst = next((s for s in ("malformed", "timeout", "crashed") if s in (enc_status, dec_status)), "ok")
-    return sorted(reports, key=lambda r: r.get("i", -1)), worst
+    return sorted(results, key=lambda r: r.get("i", -1)), worst
 
 
 def course_code(data: bytes) -> bool:
@@ -164,7 +166,7 @@ def _course_folders() -> tuple[str, ...]:
 
 def _run_one(data: bytes, cases: list[dict], timeout: float, sandbox) -> tuple[list[dict], str]:
     """Run one pickled function on ``cases`` (``call``, ``encode``, ``decode``, ``raises``; see
-    :mod:`.fnrun`) in one fresh, jailed interpreter: ``(reports, status)`` as :func:`run_functions`."""
+    :mod:`.fnrun`) in one fresh, jailed interpreter: ``(results, status)`` as :func:`run_functions`."""
     request = json.dumps({"path": _library_path(), "functions": [base64.b64encode(data).decode()],
                           "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
                          allow_nan=True).encode()
@@ -184,15 +186,15 @@ def _run_one(data: bytes, cases: list[dict], timeout: float, sandbox) -> tuple[l
         return [{"__sandbox_error__": f"the grader could not start Python ({type(exc).__name__})"}], "crashed"
     if timed_out or truncated:       # killed mid-line: keep the complete lines
         data = data[:data.rfind(b"\n") + 1]
-    reports, done = parse_reports(data, len(cases))
-    if reports is None or truncated:
-        return reports or [], "malformed"
+    results, done = parse_case_results(data, len(cases))
+    if results is None or truncated:
+        return results or [], "malformed"
     if timed_out:
-        return reports, "timeout"
-    if not reports and not done and early:   # the runner itself failed (a broken installation?)
+        return results, "timeout"
+    if not results and not done and early:   # the runner itself failed (a broken installation?)
         return [{"__sandbox_error__": f"the grader's Python failed to start (exit status {code}): "
                  f"{early[0][:200]}"}], "crashed"
-    return reports, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
+    return results, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
 
 
 def _has_jail_tools() -> bool:
@@ -220,17 +222,17 @@ def _run_portable(argv, request: bytes, timeout: float) -> tuple[bytes, bool, bo
         except subprocess.TimeoutExpired:   # an escaped grandchild holds the pipe: give up on it
             proc.kill()
             out = b""
-    return out[:MAX_REPORT_BYTES], timed_out, len(out) > MAX_REPORT_BYTES
+    return out[:MAX_OUTPUT_BYTES], timed_out, len(out) > MAX_OUTPUT_BYTES
 
 
-def parse_reports(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
-    """Schema check of the runner's JSON lines: ``(reports, finished)``; ``(None, False)`` if
-    anything is malformed (a forged or damaged report counts for nothing)."""
+def parse_case_results(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
+    """Schema check of the runner's JSON lines: ``(results, finished)``; ``(None, False)`` if
+    anything is malformed (a forged or damaged line counts for nothing)."""
     try:
         lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError:
         return None, False
-    reports, seen, done = [], set(), False
+    results, seen, done = [], set(), False
     for line in lines:
         if done:
             return None, False
@@ -242,22 +244,22 @@ def parse_reports(data: bytes, n_cases: int) -> tuple[list[dict] | None, bool]:
             done = True
             continue
         if isinstance(rep, dict) and set(rep) == {"__sandbox_error__"} and isinstance(rep["__sandbox_error__"], str):
-            reports.append({"__sandbox_error__": rep["__sandbox_error__"][:300]})
+            results.append({"__sandbox_error__": rep["__sandbox_error__"][:300]})
             continue
-        if not _valid_report(rep, n_cases) or rep["i"] in seen:
+        if not _valid_case_result(rep, n_cases) or rep["i"] in seen:
             return None, False
         seen.add(rep["i"])
-        reports.append(rep)
-    return reports, done
+        results.append(rep)
+    return results, done
 
 
-def _valid_report(rep, n_cases) -> bool:
-    if not isinstance(rep, dict) or not set(rep) <= REPORT_KEYS:
+def _valid_case_result(rep, n_cases) -> bool:
+    if not isinstance(rep, dict) or not set(rep) <= CASE_RESULT_KEYS:
         return False
     i = rep.get("i")
     if type(i) is not int or not 0 <= i < n_cases:
         return False
-    checks = {"out": _plain_ok, "back": lambda v: v is None or (isinstance(v, list) and _plain_ok(v)),
+    checks = {"out": _plain, "back": lambda v: v is None or (isinstance(v, list) and _plain(v)),
               "ellipsis": lambda v: v is True, "timeout": lambda v: v is True,
               "bits": lambda v: isinstance(v, str) and len(v) <= fnrun.MAX_BITS and not v.strip("01"),
               "raised": lambda v: isinstance(v, str) and len(v) <= 100,
@@ -265,11 +267,5 @@ def _valid_report(rep, n_cases) -> bool:
     return all(checks[k](v) for k, v in rep.items() if k != "i")
 
 
-def _plain_ok(v, depth=0) -> bool:
-    if v is None or isinstance(v, (bool, int, float)):
-        return True
-    if isinstance(v, str):
-        return len(v) <= 1000
-    if isinstance(v, list) and depth < 20:
-        return all(_plain_ok(e, depth + 1) for e in v)
-    return False
+def _plain(v) -> bool:
+    return untrusted.is_plain(v, OUTPUT_CAPS)

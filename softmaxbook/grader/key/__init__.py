@@ -19,9 +19,13 @@ Draw rules (``sample``, ``wide.random``, ``wide.then``) set ``names`` from ``uni
 hi]``, ``integers = [lo, hi)``, ``dirichlet = alpha``, ``values`` (formulas in the names
 drawn before) or ``cycle`` (the k-th point takes the k-th tuple, cyclically).
 
+``key/assignments.toml`` groups the exercises into assignments (one notebook of
+``exercises/`` each: title, and per exercise its answer cell as shipped); :func:`load_assignments`
+reads it, so that grading never reads ``exercises/``.
+
 :func:`load` reads and checks the structure (unknown fields, names, kinds) and parses
 every formula, raising :class:`KeyProblem` naming the file, the exercise and the formula;
-:func:`check` (``python -m softmaxbook key check``) also grades the references and every
+:func:`check` (``python -m softmaxbook.grader.key``) also grades the references and every
 declared wrong answer, which must get their own feedback, and checks the probes.
 """
 
@@ -36,9 +40,10 @@ import numpy as np
 import sympy as sp
 
 from ... import i18n
-from .. import compare, kinds, probes, prose
+from .. import answers, compare, kinds, probes, prose
 from ..parse import ParseError, parse, symbol_names
 from ..precision import Precision
+from ..result import now
 
 HERE = Path(__file__).resolve().parent
 COMMON = {"id", "kind", "task", "answer"}
@@ -88,6 +93,33 @@ def load() -> dict[str, kinds.Exercise]:
                 raise KeyProblem(f"{where}: ids in {path.name} start with 'ch{chapter}.'")
             exercises[ex.id] = ex
     return exercises
+
+
+def load_assignments(exercises: dict) -> dict[str, dict]:
+    """``{name: {"notebook", "title", "cells": {exercise id: answer cell as shipped}}}`` from
+    ``key/assignments.toml``, in its order; raises :class:`KeyProblem` unless every exercise of
+    ``exercises`` is in exactly one assignment."""
+    path = HERE / "assignments.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise KeyProblem(f"{path.name}: not valid TOML ({exc})") from None
+    placed = {}
+    for name, a in data.items():
+        if set(a) != {"notebook", "title", "cells"} or not isinstance(a["cells"], dict):
+            raise KeyProblem(f"{path.name}, [{name}]: needs notebook, title and cells, nothing else")
+        for ex_id, cell in a["cells"].items():
+            if ex_id not in exercises:
+                raise KeyProblem(f"{path.name}, [{name}]: unknown exercise {ex_id!r}")
+            if ex_id in placed:
+                raise KeyProblem(f"{path.name}: {ex_id} is in [{placed[ex_id]}] and in [{name}]")
+            if type(cell) is not int or cell < 1:
+                raise KeyProblem(f"{path.name}, [{name}]: the cell of {ex_id} is not a cell number")
+            placed[ex_id] = name
+    missing = [i for i in exercises if i not in placed]
+    if missing:
+        raise KeyProblem(f"{path.name}: exercises in no assignment: {', '.join(missing)}")
+    return data
 
 
 def _say(text):
@@ -230,7 +262,6 @@ def _check_one(ex, functions: bool) -> list[str]:
     if ex.kind == "function":
         if not functions:
             return out
-        from .. import answers
         right = ex.grade(answers.serialise(solution_functions(ex.hidden.solution, ex.names)))
         if not right.passed:
             out.append(f"{ex.id}: the key's solution is graded wrong: {right.message}")
@@ -245,10 +276,10 @@ def _check_one(ex, functions: bool) -> list[str]:
     written = [w for w, _ in ex.wrong] if ex.kind != "choice" else list(ex.feedback)
     for (answer, feedback), formula in zip(ex.misconceptions(), written):
         r = ex.grade(answer)
-        if r.passed or r.message != kinds.now(feedback):
+        if r.passed or r.message != now(feedback):
             out.append(f"{ex.id}: the wrong answer {formula!r} gets {r.message!r}, not its own feedback")
     if ex.kind == "symbolic":
-        S, points, ref, ref_values, *_ = ex._prepared()
+        S, points, ref, ref_values, *_ = ex.prepared()
         for p in ex.probes:
             if not probes.holds_for_reference(p, ref, ref_values, points, ex.shape):
                 out.append(f"{ex.id}: the probe {p.kind} ({p.says}) does not hold for the reference")

@@ -1,0 +1,168 @@
+"""The gradebook (graded exercises, all chapters): the row of one submission, the CSV files,
+the feedback text, and the name of every file the batch grader writes.
+
+A row (:class:`Row`, built only by :func:`make_row`) is plain data, kept in the resume state
+as JSON. A folder of one assignment gives one gradebook (``-o grades.csv``); a mixed folder
+gives an overview there and one gradebook per assignment next to it (``grades_ex4.csv``, ...:
+:func:`gradebooks`). Learner-controlled text in a CSV cell never starts a formula
+(:func:`spreadsheet_cell`). :class:`Outputs` names every file written next to the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+
+from . import registry
+from .assignments import COURSE, assignments, exercise_ids
+from .result import printable
+from .submissions import SUFFIXES, display
+
+
+class Feedback(TypedDict):
+    status: str
+    score: float
+    message: str
+    details: list
+
+
+class Row(TypedDict, total=False):
+    """One entry's row: its assignment (``None``: none recognised), status (``graded``,
+    ``unanswered``, ``timed out``, ``crashed``, ``malformed``, ``answers removed``, ``skipped``,
+    ``error``), reason, notes, seconds, a score per exercise of the assignment, feedback per
+    graded exercise, and the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`)."""
+    assignment: str | None
+    status: str
+    reason: str
+    notes: list
+    seconds: float
+    scores: dict
+    feedback: dict
+    similar: dict
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Every file the batch grader writes, named after the gradebook ``csv`` (``-o``): the one
+    place these names are made."""
+    csv: Path
+
+    @property
+    def state(self) -> Path:
+        return self.csv.with_name(self.csv.name + ".state.json")
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.csv.with_name(self.csv.stem + "_feedback")
+
+    def feedback(self, name: str) -> Path:
+        return self.feedback_dir / feedback_name(name)
+
+    def gradebook(self, assignment: str) -> Path:
+        """The gradebook of one assignment of a mixed folder."""
+        return self.csv.with_name(f"{self.csv.stem}_{assignment}{self.csv.suffix}")
+
+    @staticmethod
+    def lms(gradebook: Path, lms: str) -> Path:
+        """A gradebook for ``lms`` (``canvas``, ``moodle``)."""
+        return gradebook.with_name(f"{gradebook.stem}_{lms}.csv")
+
+    def report(self, ext: str) -> Path:
+        """The class report (``.html``, ``.csv``)."""
+        return self.csv.with_name(f"{self.csv.stem}_report{ext}")
+
+    @property
+    def similar(self) -> Path:
+        return self.csv.with_name(f"{self.csv.stem}_similar.csv")
+
+    def every(self) -> list[Path]:
+        """Every file and folder this batch may write (never taken for a submission)."""
+        books = [self.csv] + [self.gradebook(a) for a in assignments()]
+        return (books + [self.lms(b, lms) for b in books for lms in ("canvas", "moodle")]
+                + [self.report(".html"), self.report(".csv"), self.similar, self.state, self.feedback_dir])
+
+
+def make_row(status: str, reason: str, assignment=None, results=None, notes=()) -> Row:
+    """The one place a gradebook row is built: scores and feedback for the assignment's
+    exercises (0 and none when ``results`` is ``None``: a broken or skipped entry)."""
+    results = results or {}
+    return {"assignment": assignment, "status": status, "reason": printable(reason),
+            "notes": [printable(n) for n in notes], "seconds": 0.0,
+            "scores": {i: (results[i].score if i in results else 0.0) for i in (exercise_ids(assignment)
+                                                                                if assignment else [])},
+            "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
+                         for i, r in results.items()}}
+
+
+def total(row: dict, ids) -> tuple[float, int]:
+    """``(points, maximum)`` of a row over the exercises ``ids``."""
+    return sum(row["scores"].get(i, 0.0) for i in ids), len(ids)
+
+
+def csv_text(rows: list[tuple[str, dict]], ids=None) -> str:
+    """A gradebook's text: one row per entry, a column per exercise of ``ids`` (each row's own
+    assignment decides total and maximum when ``ids`` is ``None``: the overview of a mixed folder)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["submission", "assignment", "status"] + list(ids or []) + ["total", "max", "percent", "reason"])
+    for name, row in rows:
+        mine = ids if ids is not None else (exercise_ids(row.get("assignment")) if row.get("assignment") else [])
+        points, top = total(row, mine)
+        w.writerow([spreadsheet_cell(display(name)), row.get("assignment") or "", row["status"]]
+                   + [f"{row['scores'].get(i, 0.0):.3f}" for i in ids or []]
+                   + [f"{points:.3f}", top, f"{100 * points / top:.1f}" if top else "",
+                      spreadsheet_cell(row["reason"])])
+    return buf.getvalue()
+
+
+def gradebooks(rows: list[tuple[str, dict]], out_csv: Path) -> dict[Path, tuple[str | None, list]]:
+    """``{path: (assignment, rows)}``: a folder of one assignment (or the whole course) has one
+    gradebook at ``out_csv`` (entries not recognised as any assignment included); a mixed
+    folder has the overview (assignment ``None``) there and ``<stem>_<assignment>.csv`` per assignment."""
+    kinds = sorted({r.get("assignment") for _, r in rows} - {None})
+    if len(kinds) <= 1:
+        return {out_csv: (kinds[0] if kinds else COURSE, rows)}
+    books = {out_csv: (None, rows)}
+    for a in kinds:
+        books[Outputs(out_csv).gradebook(a)] = (a, [(n, r) for n, r in rows if r.get("assignment") == a])
+    return books
+
+
+def spreadsheet_cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in learner-controlled text (file names, reasons)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def feedback_text(name: str, row: dict) -> str:
+    """The feedback file of one entry (Markdown): assignment, score, status, reason, notes and,
+    per exercise, the task and the feedback."""
+    points, top = sum(row["scores"].values()), len(row["scores"])
+    title = assignments()[row["assignment"]].title if row.get("assignment") else "no assignment recognised"
+    lines = [f"# Feedback for {display(name)}", "", f"Assignment: {title}", "",
+             f"Score: {points:.2f} / {top}" + (f" ({100 * points / top:.0f} %)" if top else ""), "",
+             f"Status: {row['status']}", ""]
+    if row["reason"]:
+        lines += [f"**Problem:** {row['reason']}", ""]
+    for note in row["notes"]:
+        lines.append(f"- note: {note}")
+    for ex_id in row["scores"]:
+        ex, fb = registry.EXERCISES[ex_id], row["feedback"].get(ex_id)
+        if fb is None:
+            lines += [f"## {ex_id} — 0 %", "not graded", ""]
+            continue
+        lines += [f"## {ex_id} — {fb['status']}, {fb['score']:.0%}", "", ex.task, "", fb["message"]]
+        lines += [f"- {d}" for d in fb["details"]] + [""]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_name(name: str) -> str:
+    """Collision-free feedback file name: a readable slug and a short hash of the exact name
+    (so ``alice/`` and ``alice.md``, ``a lice.md`` and ``a_lice.md`` get different files)."""
+    stem = name[: -len(Path(name).suffix)] if Path(name).suffix in SUFFIXES else name
+    slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in stem)[:60].lstrip(".")
+    return f"{slug or 'submission'}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}.md"
