@@ -111,7 +111,8 @@ def render(exercise_id: str) -> str:
         label = say(_("Your answer: {what}").format(what=ex.answer_type))
         field = (f'<label for="{uid}-answer">{label}</label>'
                  f'<input id="{uid}-answer" type="text" autocomplete="off" autocapitalize="off" spellcheck="false">')
-    def title():       # the words around the name and the call, in the session's language
+
+    def title():       # the sentence in the session's language, its name bold and the call as code
         text = _("{practice} (not graded; no kernel needed): the verdict and feedback of {call}. Your graded "
                  "answer is the one you check in the notebook.").format(practice="\x00", call="\x01")
         name = _("Practice check")
