@@ -101,8 +101,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "ALL", "Message", "_", "N_", "gettext", "set_language", "language",
-           "mode", "using", "html", "texts", "each_language", "alternatives", "keep_language", "html_lang", "figure",
-           "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
+           "mode", "using", "html", "texts", "each_language", "alternatives", "keep_language", "html_lang",
+           "figure", "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
 
 #: The languages of the course; the first is the source language (message ids).
 LANGUAGES = ("en", "zh_CN")
@@ -357,8 +357,9 @@ def extract_key(fileobj, keywords, comment_tags, options):
     """Babel extractor of the answer key (``grader/key/*.toml``): every text a learner reads.
 
     Yields babel's ``(lineno, funcname, message, comments)`` for each exercise's task,
-    answer and hint, the feedback of each declared wrong answer (and of each option of a
-    choice), the options of a choice, and each probe's ``says`` and ``name``; the comment names the exercise.
+    answer and hint, the feedback of each declared wrong answer (and of each wrong option of
+    a choice), the text of each option, and each probe's ``says`` and ``name``; the comment
+    names the exercise.
     """
     import tomllib
 
