@@ -187,6 +187,8 @@ def test_the_script_speaks_the_pages_language_as_check_does_in_that_language(lan
                     status = practice.SCRIPT_WORDS["score"].format(status=r.status_text, score=f"{r.score:.0%}")
                     status = status.text(lang)
                 shown = (box.locator(".practice-status").inner_text(), box.locator(".practice-message").inner_text())
+                colon = practice.SCRIPT_WORDS["colon"].text(lang)
+                assert box.locator(".practice-verdict").inner_text() == shown[0] + colon + shown[1]
                 if answer in ("abc", "1/0"):      # the script's reader words these its own way
                     assert shown[0] == status and shown[1].startswith(r.message.split("：")[0].split(":")[0])
                     continue

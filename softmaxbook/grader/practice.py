@@ -59,6 +59,7 @@ SCRIPT_WORDS = {
     "empty": _("the answer is an empty string"),
     "entries": _("entries not right: {positions}"),
     "score": _("{status} — score {score}"),
+    "colon": _(": "),
     "with_details": WITH_DETAILS, "separator": SEPARATOR,
     **{f"status_{code.replace(' ', '_')}": label for code, label in STATUS.items()},
 }

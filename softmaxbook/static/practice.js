@@ -237,7 +237,7 @@
     message.className = "practice-message";
     message.textContent = pick(r.message);
     out.appendChild(status);
-    out.appendChild(document.createTextNode(": "));
+    out.appendChild(document.createTextNode(say("colon")));
     out.appendChild(message);
   }
 
