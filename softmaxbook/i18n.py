@@ -60,6 +60,10 @@ English feedback: compare ``msgid``, not the translated text.
 *HTML output* (tables, readouts, the "Data" tables, ``_repr_html_``): write every
 translatable string through :func:`html` (it escapes), never ``escape(str(msg))``.
 
+*HTML made by code that formats several messages* (a result's box, a table): write it
+for the session's language and pass that function to :func:`alternatives`; for data,
+:func:`each_language`.
+
 *JSON for a browser script* (``static/kfig.js``): put :func:`texts` of a message in the
 payload instead of the string; in the script, pick with
 ``t => typeof t === "string" ? t : (t[document.documentElement.lang] ?? t.en)``.
@@ -97,8 +101,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["LANGUAGES", "ALL", "Message", "_", "N_", "gettext", "set_language", "language",
-           "mode", "using", "html", "texts", "keep_language", "html_lang", "figure",
-           "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
+           "mode", "using", "html", "texts", "each_language", "alternatives", "keep_language", "html_lang",
+           "figure", "use_cjk_font", "extract_key", "LOCALES", "DOMAIN"]
 
 #: The languages of the course; the first is the source language (message ids).
 LANGUAGES = ("en", "zh_CN")
@@ -319,6 +323,27 @@ def texts(value):
     return {html_lang(lang): value.text(lang) for lang in LANGUAGES}
 
 
+def each_language(make):
+    """``make()`` in every language in the book build (``{"en": ..., "zh-CN": ...}``, made
+    inside :func:`using` each), else ``make()`` in the session's language."""
+    if mode() != ALL:
+        return make()
+    out = {}
+    for lang in LANGUAGES:
+        with using(lang):
+            out[html_lang(lang)] = make()
+    return out
+
+
+def alternatives(make_html) -> str:
+    """HTML made by ``make_html()`` in the session's language; in the book build, one
+    ``<!--i18n:LANG-->`` alternative per language (the page keeps its own: :func:`keep_language`)."""
+    made = each_language(make_html)
+    if not isinstance(made, dict):
+        return made
+    return "".join(f"<!--i18n:{lang}-->{text}<!--/i18n-->" for lang, text in made.items())
+
+
 _ALTERNATIVE = re.compile(r"<!--i18n:([A-Za-z-]+)-->(.*?)<!--/i18n-->", re.S)
 
 
@@ -332,8 +357,9 @@ def extract_key(fileobj, keywords, comment_tags, options):
     """Babel extractor of the answer key (``grader/key/*.toml``): every text a learner reads.
 
     Yields babel's ``(lineno, funcname, message, comments)`` for each exercise's task,
-    answer and hint, the feedback of each declared wrong answer (and of each option of a
-    choice), and each probe's ``says`` and ``name``; the comment names the exercise.
+    answer and hint, the feedback of each declared wrong answer (and of each wrong option of
+    a choice), the text of each option, and each probe's ``says`` and ``name``; the comment
+    names the exercise.
     """
     import tomllib
 
@@ -344,6 +370,8 @@ def extract_key(fileobj, keywords, comment_tags, options):
         texts += [probe.get(field) for probe in exercise.get("probes", []) for field in ("says", "name")]
         feedback = exercise.get("feedback")
         texts += list(feedback.values()) if isinstance(feedback, dict) else []
+        options = exercise.get("options")
+        texts += list(options.values()) if isinstance(options, dict) else []
         for text in texts:
             if isinstance(text, str) and text.strip():
                 yield 0, None, text, [f"answer key: {exercise.get('id', '?')}"]

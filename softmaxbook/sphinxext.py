@@ -359,13 +359,18 @@ def sidebar_toggles_named(app, pagename, templatename, context, doctree) -> None
 
 def practice_checks(app, pagename, templatename, context, doctree) -> None:
     """``html-page-context`` handler: the exercise pages' practice checks, filled from the
-    answer key (:mod:`softmaxbook.grader.practice`); a marker naming no such exercise warns."""
+    answer key (:mod:`softmaxbook.grader.practice`) in the page's language (the script's data
+    carry every language; it picks the page's); a marker naming no such exercise warns."""
     body = context.get("body")
     if body and "practice-check" in body:
+        from softmaxbook import i18n
+        from softmaxbook.editions import page_language
         from softmaxbook.grader import practice
 
         try:
-            context["body"] = practice.fill(body)
+            with i18n.using(i18n.ALL):
+                filled = practice.fill(body)
+            context["body"] = i18n.keep_language(filled, page_language(app.config))
         except ValueError as exc:
             from sphinx.util import logging
 

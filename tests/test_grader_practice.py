@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -89,12 +90,23 @@ def test_a_marker_of_no_practicable_exercise_is_refused_by_name(marker, message)
         practice.fill(marker)
 
 
-def test_the_sphinx_extension_fills_pages_and_warns_about_a_bad_marker(monkeypatch):
-    context = {"body": '<div class="practice-check" data-exercise="ch4.limit"></div>'}
-    sphinxext.practice_checks(None, "exercises/ex4", "page.html", context, None)
-    assert 'name="practice-ch4-limit"' in context["body"]
+def _app(language):
+    return SimpleNamespace(config=SimpleNamespace(language=language))
+
+
+def test_the_sphinx_extension_fills_pages_in_their_language_and_warns_about_a_bad_marker(monkeypatch):
+    marker = '<div class="practice-check" data-exercise="ch4.limit"></div>'
+    pages = {}
+    for language in ("en", "zh_CN"):
+        pages[language] = {"body": marker}
+        sphinxext.practice_checks(_app(language), "exercises/ex4", "page.html", pages[language], None)
+        assert 'name="practice-ch4-limit"' in pages[language]["body"] and "<!--i18n:" not in pages[language]["body"]
+    assert "<strong>Practice check</strong> (not graded" in pages["en"]["body"]
+    assert "<strong>练习检查</strong>（不计分" in pages["zh_CN"]["body"] and "Practice check" not in pages["zh_CN"]["body"]
+    data = json.loads(re.search(r'class="practice-data">(.*?)</script>', pages["zh_CN"]["body"]).group(1))
+    assert set(data["verdicts"]["b"]["message"]) == {"en", "zh-CN"}      # the script picks the page's
     warned = []
     monkeypatch.setattr("sphinx.util.logging.SphinxLoggerAdapter.warning", lambda self, *a, **k: warned.append(a))
     bad = {"body": '<div class="practice-check" data-exercise="ch9.x"></div>'}
-    sphinxext.practice_checks(None, "exercises/ex9", "page.html", bad, None)
+    sphinxext.practice_checks(_app("en"), "exercises/ex9", "page.html", bad, None)
     assert warned and "unknown exercise id 'ch9.x'" in str(warned[0])

@@ -260,18 +260,19 @@ probes = [{ sign = "nonnegative", says = "It is never negative" }, { at = {x = 0
 [[exercise]]
 id = "ch9.y"
 task = "Pick one"
+options = { a = "the first", b = "the second" }
 feedback = { a = "Not a." }
 '''
     found = [(text, comments) for _l, _f, text, comments in i18n.extract_key(BytesIO(key), [], [], {})]
     assert [t for t, _ in found] == ["The task", "an expression", "A hint", "Zero is wrong.", "One is wrong.",
-                                     "It is never negative", "f(0)", "Pick one", "Not a."]
+                                     "It is never negative", "f(0)", "Pick one", "Not a.", "the first", "the second"]
     assert found[0][1] == ["answer key: ch9.x"]
 
 
 def test_the_answer_key_line_of_the_mapping_adds_the_keys_feedback():
-    """Enabled (the translation phase), the mapping brings the key's texts into the extraction."""
+    """The mapping brings the key's texts into the extraction (so the catalogue test requires them)."""
     mapping = (ROOT / "softmaxbook" / "locales" / "babel.cfg").read_text()
-    enabled = mapping.replace("# [softmaxbook_key:", "[softmaxbook_key:")
-    assert enabled != mapping
-    extra = package_messages(enabled) - package_messages()
+    assert "\n[softmaxbook_key: grader/key/*.toml]" in mapping
+    disabled = mapping.replace("\n[softmaxbook_key:", "\n# [softmaxbook_key:")
+    extra = package_messages() - package_messages(disabled)
     assert len(extra) > 100 and "That is the partition function Z(o), not the log-partition A(o)." in extra

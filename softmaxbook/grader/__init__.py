@@ -8,7 +8,7 @@ per chapter, the assignments, hidden cases of function answers in ``key/chN_case
 :mod:`.kinds` (symbolic, numeric, choice and function answers), :mod:`.reading` (a plain
 answer into sympy values of a shape), :mod:`.probes` (feedback naming a point or property a
 wrong answer breaks), :mod:`.hidden` (hidden test cases and judges), :mod:`.parse`
-(whitelisted math strings), :mod:`.compare` (equivalence), :mod:`.precision` (the precision a
+(whitelisted math strings; :mod:`.pointing`: what in one the learner wrote wrong), :mod:`.compare` (equivalence), :mod:`.precision` (the precision a
 number answer needs, stated once in the key), :mod:`.prose` (formulas in feedback texts),
 :mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter),
 :mod:`.answers` (plain-data form of answers), :mod:`.untrusted` (the check of JSON from

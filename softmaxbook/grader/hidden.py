@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..i18n import _
 from . import compare, sandbox
 
 
@@ -50,9 +51,11 @@ class Hidden:
 
 def _failure(rep):
     if rep.get("timeout"):
-        return f"a test took longer than {sandbox.CASE_SECONDS:g} s (an infinite loop?)"
+        return _("a test took longer than {seconds} s (an infinite loop?)").format(seconds=f"{sandbox.CASE_SECONDS:g}")
     if "raised" in rep:
-        return f"your function raised {rep['raised']}" + (f": {rep['msg']}" if rep.get("msg") else "")
+        if rep.get("msg"):
+            return _("your function raised {error}: {message}").format(error=rep["raised"], message=rep["msg"])
+        return _("your function raised {error}").format(error=rep["raised"])
     return ""
 
 
@@ -68,7 +71,7 @@ def judge_value(case, rep, rtol=1e-9, atol=1e-12):
     if isinstance(out, list) and len(out) == 1:
         out = out[0]
     if not isinstance(out, (int, float)) or isinstance(out, bool):
-        return False, f"expected a number, your function returned {type(out).__name__}"
+        return False, _("expected a number, your function returned {type}").format(type=type(out).__name__)
     return compare.close(float(out), float(case.expect), rtol=rtol, atol=atol), case.hint
 
 
@@ -79,19 +82,19 @@ def judge_int(case, rep):
         return False, _failure(rep) or case.hint
     out = rep["out"]
     if isinstance(out, bool) or not isinstance(out, (int, float)):
-        return False, f"expected an integer number of bits, your function returned {type(out).__name__}"
+        return False, _("expected an integer number of bits, your function returned {type}").format(type=type(out).__name__)
     if isinstance(out, float) and math.isfinite(out) and out != int(out):
-        return False, "bits come in whole numbers: the block length must be an integer (round up)"
+        return False, _("bits come in whole numbers: the block length must be an integer (round up)")
     return out == case.expect, case.hint
 
 
 def judge_codec(case, rep):
     if case.kind in ("encode_error", "decode_error"):
         if rep.get("ellipsis"):
-            return False, "encode/decode still return ..."
+            return False, _("encode/decode still return ...")
         return rep.get("raised") in ("ValueError", "TypeError"), case.hint
     if rep.get("ellipsis"):
-        return False, "encode still returns ..."
+        return False, _("encode still returns ...")
     if "len" not in rep:
         return False, _failure(rep) or case.hint
     if rep.get("back") != list(case.args[0]):
@@ -100,9 +103,10 @@ def judge_codec(case, rep):
         rate = rep["len"] / len(case.args[0])
         if rate > case.limit + 1e-12:
             if rate >= 3 - 1e-9:
-                return False, "a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2"
+                return False, _("a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2")
             if rate >= 2 - 1e-9:
-                return False, ("2 bits per symbol (00, 01, 10; 11 unused) is the problem, not the cure: "
-                               "it wastes log2 4 − log2 3 ≈ 0.415 bits; code several trits together")
-            return False, f"your rate is {rate:.3f} bits/symbol; block coding reaches {case.limit:.3f} or less"
+                return False, _("2 bits per symbol (00, 01, 10; 11 unused) is the problem, not the cure: "
+                                "it wastes log2 4 − log2 3 ≈ 0.415 bits; code several trits together")
+            return False, _("your rate is {rate} bits/symbol; block coding reaches {limit} or less").format(
+                rate=f"{rate:.3f}", limit=f"{case.limit:.3f}")
     return True, ""

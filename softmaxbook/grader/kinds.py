@@ -19,11 +19,13 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
+from ..i18n import _
 from . import answers, compare, fnrun, probes, reading, sandbox
 from .parse import ParseError, parse, symbol_names
 from .precision import Precision, is_whole, near
 from .reading import flat, position
-from .result import Result, describe, not_answered
+from .result import (CORRECT, NONFINITE, NOT_EXPECTED, Result, expected, not_answered, too_slow,
+                     unreadable)
 
 N_POINTS = 6                # points drawn from the exercise's usual range (plus its wide points)
 KEY_FUNCTIONS = None        # the key's formulas may use every function the parser knows
@@ -62,24 +64,24 @@ class Exercise:
         # adds the precision the answer is graded at.
         self.id, self.task, self.answer, self.chapter = id, task, answer, chapter
 
-    def precision_text(self) -> str:
+    def precision_text(self):
         """How exact the answer must be, in the task's words ("" when it goes without saying)."""
         return ""
 
     @property
-    def answer_type(self) -> str:
+    def answer_type(self):
         """What is expected and how exact, as the learner reads it (``exercises()``, messages)."""
         how = self.precision_text()
-        return f"{self.answer}, {how}" if how else self.answer
+        return _("{answer}, {precision}").format(answer=self.answer, precision=how) if how else self.answer
 
     def grade(self, ans: dict, strict: bool = False) -> Result:
         """Grade a plain answer. ``strict`` is set by the batch grader; no kind grades
         differently under it today (``check`` must never promise more than the batch gives),
         and the batch keeps it as the place for grading-time checks of its own."""
         if not isinstance(ans, dict) or ans.get("t") == "none":
-            return not_answered(self.id, f"expected {self.answer_type}")
+            return not_answered(self.id, _("expected {answer}").format(answer=self.answer_type))
         if ans.get("t") == "bad":
-            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}.")
+            return expected(self.id, self.answer, ans)
         return self._grade(ans, strict)
 
     def misconceptions(self) -> list[tuple[object, str]]:
@@ -88,11 +90,6 @@ class Exercise:
 
     def _grade(self, ans, strict):  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def _too_slow(ex_id):
-    return Result(ex_id, False, 0.0, f"Your expression took too long to read and evaluate (over "
-                  f"{compare.EVAL_SECONDS:g} s); write it in a simpler form.")
 
 
 def learner_form(value) -> dict:
@@ -184,8 +181,8 @@ class Symbolic(FromFormulas):
         self.wide, self.allow, self.probes = wide, set(allow), list(probes)
         self._cache = self._secret_cache = None
 
-    def precision_text(self) -> str:
-        return "exactly (a formula, not a rounded decimal)"
+    def precision_text(self):
+        return _("exactly (a formula, not a rounded decimal)")
 
     def prepared(self) -> Prepared:
         if self._cache is None:
@@ -227,38 +224,38 @@ class Symbolic(FromFormulas):
         try:
             entries = flat(reading.read(ans, self.shape, symbol_names(self.symbols), allowed))
         except ParseError as exc:
-            return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+            return unreadable(self.id, exc)
         except compare.TimeUp:
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         left = compare.EVAL_SECONDS - (time.monotonic() - started)
         # each entry's reference values at the public points, then at the secret ones
         every = [r + x for r, x in zip(ref_values, secret_values)] if secret else ref_values
         values, verdicts, status = compare.symbolic_verdicts(entries, ref, every, points + secret, canon,
                                                              timeout=max(left, 0.05))
         if status == "timeout":
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         values = [row[:len(points)] for row in values]   # feedback speaks of the public points only
         score = sum(bool(v) for v in verdicts) / len(verdicts)
         if all(verdicts):
-            how = "symbolically" if all(v == "symbolic" for v in verdicts) else "at random points"
-            return Result(self.id, True, 1.0, f"Correct (checked {how}).")
+            return Result(self.id, True, 1.0, _("Correct (checked symbolically).") if all(v == "symbolic" for v in verdicts)
+                          else _("Correct (checked at random points)."))
         for wvals, msg in wrong:
             if compare.values_match(values, wvals):
                 return Result(self.id, False, score, msg)
         if all(all(v is None for v in row) for row in values):
-            return Result(self.id, False, 0.0, "Your expression is undefined (or not real) at every test point.")
+            return Result(self.id, False, 0.0, _("Your expression is undefined (or not real) at every test point."))
         details = []
         if len(entries) > 1:
             bad = [position(k, self.shape) for k, v in enumerate(verdicts) if not v]
-            details.append("entries not right: " + ", ".join(bad))
+            details.append(_("entries not right: {positions}").format(positions=", ".join(bad)))
         try:
             with compare.time_limit(max(compare.EVAL_SECONDS - (time.monotonic() - started), 0.05)):
                 taught = probes.explain(self.probes, entries, values, points, self.shape, ref_values, ref_at)
         except compare.TimeUp:
             taught = None
-        msg = taught or "Not equivalent to the expected answer."
+        msg = taught or _("Not equivalent to the expected answer.")
         if self.hint:
-            msg += f" Hint: {self.hint}"
+            msg = _("{feedback} Hint: {hint}").format(feedback=msg, hint=self.hint)
         return Result(self.id, False, score, msg, details)
 
 
@@ -297,7 +294,7 @@ class Numeric(FromFormulas):
         """The reference is made of whole numbers (the task then says "a whole number")."""
         return is_whole(self.bands()[0])
 
-    def precision_text(self) -> str:
+    def precision_text(self):
         return self.precision.text(self.whole)
 
     def _grade(self, ans, strict):
@@ -306,26 +303,26 @@ class Numeric(FromFormulas):
             with compare.time_limit(compare.EVAL_SECONDS):
                 arr = np.array(reading.floats(value), dtype=float).ravel()
         except ParseError as exc:
-            return Result(self.id, False, 0.0, f"Could not read your answer: {exc}")
+            return unreadable(self.id, exc)
         except compare.TimeUp:
-            return _too_slow(self.id)
+            return too_slow(self.id, compare.EVAL_SECONDS)
         if not np.all(np.isfinite(arr)):
-            return Result(self.id, False, 0.0, "Your answer contains nan or inf; expected finite numbers.")
+            return Result(self.id, False, 0.0, NONFINITE)
         ref, tol, wrong = self.bands()
         ok = np.abs(arr - ref) <= tol
         if ok.all():
-            return Result(self.id, True, 1.0, "Correct.")
+            return Result(self.id, True, 1.0, CORRECT)
         score = float(ok.mean()) if ok.size > 1 else 0.0
         for w, wtol, msg in wrong:
             if np.all(np.abs(arr - w) <= wtol):
                 return Result(self.id, False, score, msg)
         details = []
         if ok.size > 1:
-            details.append("entries not right: " + ", ".join(
-                position(k, self.shape) for k, v in enumerate(ok) if not v))
+            details.append(_("entries not right: {positions}").format(positions=", ".join(
+                position(k, self.shape) for k, v in enumerate(ok) if not v)))
         if np.all(ok | near(arr, ref)):
             return Result(self.id, False, score, self.precision.close_message(arr[~ok], self.whole), details)
-        return Result(self.id, False, score, "Not the expected value.", details)
+        return Result(self.id, False, score, NOT_EXPECTED, details)
 
 
 # --------------------------------------------------------------------------- multiple choice
@@ -334,7 +331,8 @@ class Choice(Exercise):
     kind = "choice"
 
     def __init__(self, id, task, chapter, options, correct, feedback):
-        super().__init__(id, task, "one letter: " + ", ".join(f"'{k}'" for k in options), chapter)
+        super().__init__(id, task, _("one letter: {letters}").format(letters=", ".join(f"'{k}'" for k in options)),
+                         chapter)
         self.options, self.correct, self.feedback = options, correct, feedback
 
     def right_answer(self) -> dict:
@@ -345,13 +343,13 @@ class Choice(Exercise):
 
     def _grade(self, ans, strict):
         if ans.get("t") != "text":
-            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}.")
+            return expected(self.id, self.answer, ans)
         letter = ans["v"].strip().strip("()").lower()[:1]
         if letter not in self.options:
-            return Result(self.id, False, 0.0, f"Answer with one of {', '.join(self.options)}.")
+            return Result(self.id, False, 0.0, _("Answer with one of {letters}.").format(letters=", ".join(self.options)))
         if letter == self.correct:
-            return Result(self.id, True, 1.0, "Correct.")
-        return Result(self.id, False, 0.0, self.feedback.get(letter, "Not this one."))
+            return Result(self.id, True, 1.0, CORRECT)
+        return Result(self.id, False, 0.0, self.feedback.get(letter) or _("Not this one."))
 
 
 # --------------------------------------------------------------------------- functions
@@ -394,31 +392,32 @@ class Function(Exercise):
     def _grade(self, ans, strict):
         records = ans["v"] if ans.get("t") == "seq" else [ans]
         if len(records) != len(self.names) or any(not isinstance(r, dict) or r.get("t") != "fn" for r in records):
-            return Result(self.id, False, 0.0, f"Expected {self.answer}, got {describe(ans)}"
-                          + (f" of length {len(records)}" if ans.get("t") == "seq" else "") + ".")
+            return expected(self.id, self.answer, ans, _(" of length {n}").format(n=len(records))
+                             if ans.get("t") == "seq" else "")
         pickles = [sandbox.decode_pickle(r.get("pickle")) for r in records]
         if any(p is None for p in pickles):
-            return Result(self.id, False, 0.0, "Your function could not be read (its record is damaged or too "
-                          "large): run the cell that defines it and check it again.")
+            return Result(self.id, False, 0.0, _("Your function could not be read (its record is damaged or too "
+                                                 "large): run the cell that defines it and check it again."))
         cases, twins, inputs = self.cases()
         results, status = sandbox.run_functions(pickles, inputs)
         setup_error = next((r["__sandbox_error__"] for r in results if "__sandbox_error__" in r), None)
         outs = {r["i"]: r for r in results if "i" in r}
         if not outs and setup_error:
-            return Result(self.id, False, 0.0, f"Your code could not be run: {setup_error}")
+            return Result(self.id, False, 0.0, _("Your code could not be run: {error}").format(error=setup_error))
         if outs and all(o.get("ellipsis") for o in outs.values()):
-            return not_answered(self.id, "your function still returns the placeholder (...)")
+            return not_answered(self.id, _("your function still returns the placeholder (...)"))
         passed, failed, hints, named = 0, 0, [], Counter()
         at = iter(range(len(inputs)))   # the case results of each case and its twins, in turn
         pairs = [[(c, outs.get(next(at))) for c in (case, *more)] for case, more in zip(cases, twins)]
         for pair in pairs:   # a case passes when its secret twins pass too; the first failure speaks
             if any(rep is None for _, rep in pair):
-                why = {"timeout": f"the time limit of {sandbox.HARD_TIMEOUT:g} s was reached (an infinite loop?)",
-                       "crashed": "your code ended the process",
-                       "malformed": "the report of the run was damaged or too large (huge outputs, or "
-                                    "your code wrote to the grader's channel)"}.get(status, "not run")
+                why = {"timeout": _("the time limit of {seconds} s was reached (an infinite loop?)").format(
+                           seconds=f"{sandbox.HARD_TIMEOUT:g}"),
+                       "crashed": _("your code ended the process"),
+                       "malformed": _("the report of the run was damaged or too large (huge outputs, or "
+                                      "your code wrote to the grader's channel)")}.get(status) or _("not run")
                 why = setup_error or why     # e.g. a decoder that could not be loaded
-                hints.append(f"some tests did not run: {why}")
+                hints.append(_("some tests did not run: {why}").format(why=why))
                 break
             for case, rep in pair:
                 ok, hint = self.judge(case, rep)
@@ -438,7 +437,8 @@ class Function(Exercise):
         hints = [d for d, k in named.most_common() if 2 * k >= failed] + hints
         score = passed / len(cases)
         if passed == len(cases):
-            return Result(self.id, True, 1.0, f"Correct: all {len(cases)} hidden tests pass.")
+            return Result(self.id, True, 1.0, _("Correct: all {n} hidden tests pass.").format(n=len(cases)))
         if outs and all(o.get("out", 0) is None for o in outs.values()):
-            hints.insert(0, "your function returns None: did you forget `return`?")
-        return Result(self.id, False, score, f"{passed} of {len(cases)} hidden tests pass.", hints[:5])
+            hints.insert(0, _("your function returns None: did you forget `return`?"))
+        return Result(self.id, False, score, _("{passed} of {n} hidden tests pass.").format(passed=passed, n=len(cases)),
+                      hints[:5])

@@ -23,9 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..i18n import _, alternatives
 from . import registry
 from .answers import serialise
 from .registry import Result
+from .result import now
 
 # What was checked in this kernel, as plain data: the batch grader harvests it
 # (and re-grades it in its own process -- the verdicts here are never trusted).
@@ -40,15 +42,16 @@ def check(exercise_id: str, answer=None) -> Result:
     except KeyError as exc:
         if len(_SUBMITTED) < 200:  # lets the batch grader name the wrong ids in its report
             _SUBMITTED[str(exercise_id)[:60]] = {"t": "bad", "v": "an unknown exercise id"}
-        return Result(str(exercise_id), False, 0.0, str(exc.args[0]) + " — see softmaxbook.grader.exercises()")
+        return Result(str(exercise_id), False, 0.0, _("{problem} — see softmaxbook.grader.exercises()").format(
+            problem=str(exc.args[0])))
     except Exception:
-        return Result(repr(exercise_id)[:40], False, 0.0, "the exercise id must be a string such as 'ch2.hessian'")
+        return Result(repr(exercise_id)[:40], False, 0.0, _("the exercise id must be a string such as 'ch2.hessian'"))
     try:
         ser = serialise(answer)
         result = ex.grade(ser)
     except Exception as exc:  # a grader bug must not show the learner a traceback
-        return Result(ex.id, False, 0.0, f"The grader could not check this answer ({type(exc).__name__}); "
-                      "please report it to the course authors.")
+        return Result(ex.id, False, 0.0, _("The grader could not check this answer ({error}); "
+                                           "please report it to the course authors.").format(error=type(exc).__name__))
     if result.answered:
         _SUBMITTED[ex.id] = ser
         _record(result)
@@ -153,10 +156,10 @@ class Progress:
         """Where the progress lives, and how to carry it to another session."""
         home = str(Path.home())
         shown = "~" + str(self.path)[len(home):] if str(self.path).startswith(home + os.sep) else str(self.path)
-        return (f"Stored in {shown} on the computer that runs this notebook (across sessions there). "
-                "A Binder session forgets it when it closes: progress().export('my-progress.json') writes a copy "
-                "to download, and import_progress('my-progress.json') (from softmaxbook.grader) loads it back, "
-                "keeping the best score of each exercise.")
+        return str(now(_("Stored in {path} on the computer that runs this notebook (across sessions there). "
+                         "A Binder session forgets it when it closes: progress().export('my-progress.json') writes a "
+                         "copy to download, and import_progress('my-progress.json') (from softmaxbook.grader) loads "
+                         "it back, keeping the best score of each exercise.").format(path=shown)))
 
     def export(self, path="my-progress.json") -> Path:
         """Write the stored results to ``path`` (JSON, the format of the progress file); returns its path."""
@@ -166,20 +169,28 @@ class Progress:
 
     def _mark(self, r):
         if not r:
-            return "not tried"
-        return "done" if r.get("passed") else f"tried ({r['score']:.0%})"
+            return str(now(_("not tried")))
+        return str(now(_("done") if r.get("passed") else _("tried ({score})").format(score=f"{r['score']:.0%}")))
+
+    def _headline(self) -> str:
+        return str(now(_("Progress: {done} of {n} exercises done").format(done=len(self.done), n=len(self.rows))))
 
     def __repr__(self) -> str:
-        lines = [f"Progress: {len(self.done)} of {len(self.rows)} exercises done"]
+        lines = [self._headline()]
         lines += [f"  {'✔' if r and r.get('passed') else '·'} {i:<22} {self._mark(r)}" for i, _, r in self.rows]
         return "\n".join(lines + [self.where])
 
     def _repr_html_(self) -> str:
+        return alternatives(self._html)
+
+    def _html(self) -> str:
         body = "".join(
             f"<tr><td>{'✔' if r and r.get('passed') else ''}</td><td><code>{html.escape(i)}</code></td>"
-            f"<td>{html.escape(t)}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>" for i, t, r in self.rows)
-        return (f"<p><b>Progress: {len(self.done)} of {len(self.rows)} exercises done</b></p>"
-                f"<table><tr><th>done</th><th>id</th><th>task</th><th>status</th></tr>{body}</table>"
+            f"<td>{html.escape(now(t))}</td><td style='white-space:nowrap'>{html.escape(self._mark(r))}</td></tr>"
+            for i, t, r in self.rows)
+        head = "".join(f"<th>{html.escape(now(h))}</th>" for h in (_("done"), _("id"), _("task"), _("status")))
+        return (f"<p><b>{html.escape(self._headline())}</b></p>"
+                f"<table><tr>{head}</tr>{body}</table>"
                 f"<p>{html.escape(self.where)}</p>")
 
 
@@ -215,15 +226,19 @@ def import_progress(path) -> Progress:
 
 class Listing:
     def __init__(self):
-        self.rows = registry.listing()
+        self.rows = [(i, str(now(t)), str(now(a))) for i, t, a in registry.listing()]
 
     def __repr__(self) -> str:
         return "\n".join(f"{i:<22} {t}  [{a}]" for i, t, a in self.rows)
 
     def _repr_html_(self) -> str:
-        body = "".join(f"<tr><td><code>{html.escape(i)}</code></td><td>{html.escape(t)}</td>"
-                       f"<td>{html.escape(a)}</td></tr>" for i, t, a in self.rows)
-        return f"<table><tr><th>id</th><th>task</th><th>answer</th></tr>{body}</table>"
+        return alternatives(self._html)
+
+    def _html(self) -> str:
+        body = "".join(f"<tr><td><code>{html.escape(i)}</code></td><td>{html.escape(now(t))}</td>"
+                       f"<td>{html.escape(now(a))}</td></tr>" for i, t, a in registry.listing())
+        head = "".join(f"<th>{html.escape(now(h))}</th>" for h in (_("id"), _("task"), _("answer")))
+        return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def exercises() -> Listing:

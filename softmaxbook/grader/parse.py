@@ -20,16 +20,17 @@ random points. Time limits are the caller's job (see :func:`.compare.time_limit`
 from __future__ import annotations
 
 import ast
-import io
-import keyword
+import functools
 import math
 import re
-import tokenize
 import unicodedata
 
 import sympy as sp
 
+from ..i18n import _
 from .compare import EXP_CAP, numeric_value
+from .pointing import MATRIX_BUILDER, MATRIX_FUNCTIONS, points
+from .result import now
 
 MAX_CHARS = 20_000           # characters of one string (after normalisation)
 MAX_NODES = 5000             # parts of one syntax tree
@@ -48,8 +49,11 @@ class ParseError(ValueError):
     matrix function): the reader then adds how to write an answer of the shape asked."""
 
     def __init__(self, message, about_form: bool = False):
-        super().__init__(message)
+        super().__init__(message)       # a Message (the reason in every language) or a text
         self.about_form = about_form
+
+    def __str__(self) -> str:
+        return str(now(self.args[0])) if self.args else ""
 
 
 def _sigmoid(x):
@@ -69,9 +73,6 @@ RESTRICTED = {"max": "Max", "Max": "Max", "min": "Min", "Min": "Min", "abs": "Ab
 NEVER = {"Piecewise", "piecewise", "sign", "sgn", "floor", "ceiling", "ceil", "Heaviside", "heaviside",
          "round", "frac", "Mod", "mod", "re", "im", "arg", "conjugate", "DiracDelta"}
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
-# Python's matrix builders: a formula string cannot hold them (the answer is then built in Python).
-MATRIX_FUNCTIONS = {"diag", "Matrix", "matrix", "eye", "zeros", "ones", "outer", "dot", "transpose", "array",
-                    "hessian", "kron"}
 
 _GREEK = {"θ": "theta", "λ": "lam", "σ": "sigma", "π": "pi", "δ": "delta"}
 _TEXT_REPLACEMENTS = [("−", "-"), ("·", "*"), ("×", "*"), ("^", "**"), ("√", "sqrt")]
@@ -89,12 +90,12 @@ def normalise_name(name: str) -> str:
 
 
 def _too_long(n: int) -> ParseError:
-    return ParseError(f"the expression is too long ({n} characters; the limit is {MAX_CHARS})")
+    return ParseError(_("the expression is too long ({n} characters; the limit is {limit})").format(n=n, limit=MAX_CHARS))
 
 
 def _prepare(text: str) -> str:
     if not isinstance(text, str):
-        raise ParseError(f"expected a string of math, got {type(text).__name__}")
+        raise ParseError(_("expected a string of math, got {type}").format(type=type(text).__name__))
     if len(text) > MAX_CHARS:
         raise _too_long(len(text))
     for old, new in _TEXT_REPLACEMENTS:
@@ -123,90 +124,37 @@ def parse(text: str, names: dict[str, sp.Basic], allowed=None):
     raw = text
     text = _prepare(text)
     if not text:
-        raise ParseError("the answer is an empty string")
+        raise ParseError(_("the answer is an empty string"))
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        refusal = ParseError(f"this is not a valid formula ({exc.msg})", about_form=True)
+        refusal = ParseError(_("this is not a valid formula ({why})").format(why=exc.msg), about_form=True)
         raise _pointed(raw, text, names, refusal, keep=True) from None
     except (ValueError, RecursionError, MemoryError):   # null bytes, a parser stack overflow
-        raise ParseError("this is not a valid formula (it is nested too deeply or contains "
-                         "characters that are not allowed)") from None
+        raise ParseError(_("this is not a valid formula (it is nested too deeply or contains "
+                           "characters that are not allowed)")) from None
     n = sum(1 for _ in ast.walk(tree))
     if n > MAX_NODES:
-        raise ParseError(f"expression too large: {n} parts (the limit is {MAX_NODES})")
+        raise ParseError(_("expression too large: {n} parts (the limit is {limit})").format(n=n, limit=MAX_NODES))
     try:
-        value, _ = _Builder(names, allowed).build(tree.body, 0)
+        value, _size = _Builder(names, allowed).build(tree.body, 0)
     except ParseError as exc:
         raise _pointed(raw, text, names, exc) from None
     _check_result(value)
     return value
 
 
-# --------------------------------------------------------------------------- the offending part
-
-_TRANSPOSE = re.compile(r"(\w+|\))\s*(?:\^|\*\*)\s*\(?\s*T\b\)?|(\w+|\))\s*ᵀ|(\w+|\))\.T\b")
-_OPERAND_END = {tokenize.NAME, tokenize.NUMBER}
-
-
 def _pointed(raw: str, text: str, names: dict, refusal: ParseError, keep: bool = False) -> ParseError:
-    """A refusal that points at what is wrong in the learner's own writing: a transpose
-    (``p^T``, ``pᵀ``, ``p.T``), Python's matrix builders (``diag(p)``) and implicit products
-    (``p p``, ``2x``, ``p1(1 - p1)``, ``(a)(b)``), after ``refusal`` when ``keep``; ``refusal``
-    itself when none is found. Only called when parsing failed."""
-    found = []
-    if "T" not in names:
-        m = _TRANSPOSE.search(raw)
-        if m:
-            found.append(f"'{m.group(0).strip()}' is a transpose, which a formula string cannot write (in Python, "
-                         "a sympy Matrix or a NumPy array has .T)")
-    pairs, builders = _adjacent(text, names)
-    found += [f"{b}(...) builds a matrix, which a formula string cannot: build it in Python (sympy or NumPy) "
-              "and pass the result, or write the entries" for b in builders[:1]]
-    if found and "T" not in names:          # p^T o: the T belongs to the transpose already named
-        pairs = [(a, b) for a, b in pairs if "T" not in (a, b)]
-    for a, b in pairs[:2]:
-        if _is_number(a) and _is_number(b):
-            found.append(f"'{a} {b}': separate the entries of a list with commas")
-        else:
-            found.append(f"'{a} {b}' is an implicit product: write {a}*{b}")
+    """``refusal`` pointing at what is wrong in the learner's own writing (:func:`.pointing.points`),
+    after its own reason when ``keep``; ``refusal`` itself when nothing is found. Only called when
+    parsing failed."""
+    found = points(raw, text, names, normalise_name)
     if not found:
         return refusal
-    return ParseError((f"{refusal}: " if keep else "") + "; ".join(found), about_form=True)
-
-
-def _known(token, names: dict) -> bool:
-    """A number, a bracket, a symbol of the exercise or the name of a vector of them (p for p1, p2, p3)."""
-    if token.type != tokenize.NAME:
-        return True
-    key = normalise_name(token.string)
-    return key in names or any(n[:len(key)] == key and n[len(key):].isdigit() for n in names)
-
-
-def _is_number(token: str) -> bool:
-    return token[:1].isdigit() or token[:1] == "."
-
-
-def _adjacent(text: str, names: dict) -> tuple[list[tuple[str, str]], list[str]]:
-    """Adjacent operands with no operator between them (``(left, right)`` texts), and the
-    names of Python matrix builders called in ``text``."""
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
-                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.COMMENT)]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return [], []
-    pairs, builders = [], []
-    for prev, tok in zip(tokens, tokens[1:]):
-        called = prev.type == tokenize.NAME and tok.string == "("
-        if called and prev.string in MATRIX_FUNCTIONS:
-            builders.append(prev.string)
-        if called and normalise_name(prev.string) not in names:
-            continue                                       # a call (of a function, known or not)
-        ends = (prev.type in _OPERAND_END and not keyword.iskeyword(prev.string)) or prev.string in (")", "]")
-        starts = (tok.type in _OPERAND_END and not keyword.iskeyword(tok.string)) or tok.string == "("
-        if ends and starts and (_known(prev, names) or _known(tok, names)):   # two unknown words are prose
-            pairs.append((prev.string if prev.string != ")" else "(...)", tok.string if tok.string != "(" else "(...)"))
-    return pairs, builders
+    said = functools.reduce(lambda first, then: _("{first}; {then}").format(first=first, then=then), found)
+    if keep:
+        said = _("{refusal}: {points}").format(refusal=refusal.args[0], points=said)
+    return ParseError(said, about_form=True)
 
 
 def _check_result(value):
@@ -220,10 +168,11 @@ def _check_result(value):
         for node in sp.preorder_traversal(v):
             seen += 1
             if seen > MAX_RESULT_NODES:
-                raise ParseError(f"expression too large: more than {MAX_RESULT_NODES} parts once formed")
+                raise ParseError(_("expression too large: more than {limit} parts once formed").format(
+                    limit=MAX_RESULT_NODES))
             if isinstance(node, sp.Rational) and _bits(node) > MAX_BITS:
-                raise ParseError(f"expression too large: it contains a number of {_bits(node)} bits "
-                                 f"(the limit is {MAX_BITS})")
+                raise ParseError(_("expression too large: it contains a number of {bits} bits "
+                                   "(the limit is {limit})").format(bits=_bits(node), limit=MAX_BITS))
 
 
 def _bits(r) -> int:
@@ -245,8 +194,8 @@ class _Builder:
 
     def build(self, node, depth):
         if depth > MAX_DEPTH:
-            raise ParseError("expression too large: it is nested too deeply "
-                             f"(more than {MAX_DEPTH} levels)")
+            raise ParseError(_("expression too large: it is nested too deeply (more than {limit} levels)").format(
+                limit=MAX_DEPTH))
         d = depth + 1
         if isinstance(node, ast.Constant):
             return self.constant(node.value)
@@ -260,9 +209,9 @@ class _Builder:
         if isinstance(node, ast.BinOp):
             op = node.op
             if isinstance(op, ast.MatMult):
-                raise ParseError("'@' multiplies matrices in Python, not in a formula string", about_form=True)
+                raise ParseError(_("'@' multiplies matrices in Python, not in a formula string"), about_form=True)
             if not isinstance(op, (ast.Pow, ast.BitXor)):
-                raise ParseError(f"the operator {type(op).__name__} is not allowed; use + - * / **")
+                raise ParseError(_("the operator {name} is not allowed; use + - * / **").format(name=type(op).__name__))
             a, abits = self.scalar(self.build(node.left, d))
             b, bbits = self.scalar(self.build(node.right, d))
             return self.power(a, abits, b, bbits)
@@ -272,10 +221,10 @@ class _Builder:
             built = [self.build(e, d) for e in node.elts]
             return [v for v, _ in built], sum(b for _, b in built)
         if isinstance(node, ast.Attribute):
-            raise ParseError(f"'.{node.attr}' is Python, not math (Attribute is not allowed in a formula string): "
-                             "run the Python in your cell and pass its result", about_form=True)
-        raise ParseError(f"{type(node).__name__} is not allowed in a formula (only numbers, symbols, "
-                         "+ - * / **, and functions like exp, log, sqrt)")
+            raise ParseError(_("'.{attr}' is Python, not math (Attribute is not allowed in a formula string): "
+                               "run the Python in your cell and pass its result").format(attr=node.attr), about_form=True)
+        raise ParseError(_("{name} is not allowed in a formula (only numbers, symbols, "
+                           "+ - * / **, and functions like exp, log, sqrt)").format(name=type(node).__name__))
 
     def chain(self, node, d):
         """``a + b - c + ...`` or ``a * b / c * ...``: one level of nesting however long the
@@ -296,66 +245,67 @@ class _Builder:
                 v = -v
             elif isinstance(op, ast.Div):
                 if v == 0:
-                    raise ParseError("division by zero")
+                    raise ParseError(_("division by zero"))
                 v = 1 / v
             terms.append(v)
         return (sp.Add(*terms) if group is _ADDITIVE else sp.Mul(*terms)), bits
 
     def call(self, node, d):
         if isinstance(node.func, ast.Attribute):
-            raise ParseError(f"'.{node.func.attr}(...)' is Python, not math (only plain function calls such as exp(x) "
-                             "or log(x) are allowed in a formula string): run the Python in your cell and pass its "
-                             "result", about_form=True)
+            raise ParseError(_("'.{attr}(...)' is Python, not math (only plain function calls such as exp(x) "
+                               "or log(x) are allowed in a formula string): run the Python in your cell and pass its "
+                               "result").format(attr=node.func.attr), about_form=True)
         if not isinstance(node.func, ast.Name) or node.keywords:
-            raise ParseError("only plain function calls such as exp(x) or log(x) are allowed")
+            raise ParseError(_("only plain function calls such as exp(x) or log(x) are allowed"))
         fname = node.func.id
         if fname in MATRIX_FUNCTIONS:
-            raise ParseError(f"{fname}(...) builds a matrix, which a formula string cannot: build it in Python "
-                             "(sympy or NumPy) and pass the result, or write the entries", about_form=True)
+            raise ParseError(MATRIX_BUILDER.format(name=fname), about_form=True)
         if fname in NEVER or (fname in RESTRICTED and self.allowed is not None
                               and RESTRICTED[fname] not in self.allowed):
-            raise ParseError(f"the function {fname} is not allowed in this exercise (the expected answer "
-                             "does not need it, and it would make the answer hard to check)")
+            raise ParseError(_("the function {name} is not allowed in this exercise (the expected answer "
+                               "does not need it, and it would make the answer hard to check)").format(name=fname))
         if fname not in FUNCTIONS:
-            raise ParseError(f"unknown function {fname!r}; allowed: {', '.join(sorted(set(FUNCTIONS)))}")
+            raise ParseError(_("unknown function {name}; allowed: {allowed}").format(
+                name=repr(fname), allowed=", ".join(sorted(set(FUNCTIONS)))))
         if fname in N_ARGS:
             if not node.args:
-                raise ParseError(f"{fname}() needs at least one argument")
+                raise ParseError(_("{name}() needs at least one argument").format(name=fname))
             self.minmax_args += len(node.args)
             if len(node.args) > MAX_MINMAX_ARGS or self.minmax_args > MAX_MINMAX_TOTAL:
-                raise ParseError(f"expression too large: {fname}() may take at most {MAX_MINMAX_ARGS} "
-                                 f"arguments, and all max/min together at most {MAX_MINMAX_TOTAL}")
+                raise ParseError(_("expression too large: {name}() may take at most {limit} arguments, and all "
+                                   "max/min together at most {total}").format(name=fname, limit=MAX_MINMAX_ARGS,
+                                                                               total=MAX_MINMAX_TOTAL))
         elif len(node.args) != 1:
-            raise ParseError(f"{fname}() takes exactly one argument")
+            raise ParseError(_("{name}() takes exactly one argument").format(name=fname))
         built = [self.scalar(self.build(a, d)) for a in node.args]
         args = [v for v, _ in built]
         bits = sum(b for _, b in built)
         if fname in ("exp", "sigma", "sigmoid"):
             self.exp_bits(args[0], bits)
-            _finite_constant(args[0], "the argument of exp")
+            _finite_constant(args[0], _("the argument of exp"))
         try:
             value = FUNCTIONS[fname](*args)
         except Exception as exc:  # sympy refusing e.g. log of a list
-            raise ParseError(f"{fname}(...) could not be formed: {exc}") from None
+            raise ParseError(_("{name}(...) could not be formed: {why}").format(name=fname, why=str(exc)[:200])) from None
         return _defined(value, f"{fname}(...)"), bits
 
     @staticmethod
     def scalar(built):
         if isinstance(built[0], list):
-            raise ParseError("a list cannot be used inside arithmetic; write each entry separately")
+            raise ParseError(_("a list cannot be used inside arithmetic; write each entry separately"))
         return built
 
     @staticmethod
     def constant(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParseError(f"only numbers are allowed as constants, not {value!r}"[:200])
+            raise ParseError(_("only numbers are allowed as constants, not {value}").format(value=repr(value)[:150]))
         if isinstance(value, int):
             if value.bit_length() > 4 * MAX_INT_DIGITS or len(str(abs(value))) > MAX_INT_DIGITS:
-                raise ParseError("a number in the expression is too long "
-                                 f"(more than {MAX_INT_DIGITS} digits)")
+                raise ParseError(_("a number in the expression is too long (more than {limit} digits)").format(
+                    limit=MAX_INT_DIGITS))
             return sp.Integer(value), value.bit_length() + 1
         if not math.isfinite(value):
-            raise ParseError("the expression contains an infinite number")
+            raise ParseError(_("the expression contains an infinite number"))
         return sp.Float(value), 1
 
     def name(self, raw):
@@ -365,37 +315,39 @@ class _Builder:
         if raw in CONSTANTS:
             return CONSTANTS[raw]
         if raw in ("oo", "zoo", "nan", "inf", "NaN", "infinity"):
-            raise ParseError("the answer contains an infinite or undefined value (inf/nan)")
-        allowed = ", ".join(sorted(self.names)) or "none"
+            raise ParseError(_("the answer contains an infinite or undefined value (inf/nan)"))
+        allowed = ", ".join(sorted(self.names))[:200] or _("none")
         entries = sorted(n for n in self.names if n[:len(key)] == key and n[len(key):].isdigit())
         if entries:        # p for p1, p2, p3: a vector written whole
-            raise ParseError(f"unknown name {raw!r}: {key} is a vector here, whose entries are the symbols "
-                             f"{', '.join(entries)}; write the answer entry by entry"[:300], about_form=True)
-        raise ParseError(f"unknown name {raw!r}; the symbols of this exercise are: {allowed}"[:300],
-                         about_form=raw == "T")
+            raise ParseError(_("unknown name {name}: {key} is a vector here, whose entries are the symbols "
+                               "{entries}; write the answer entry by entry").format(
+                name=repr(raw)[:80], key=key[:40], entries=", ".join(entries)[:150]), about_form=True)
+        raise ParseError(_("unknown name {name}; the symbols of this exercise are: {allowed}").format(
+            name=repr(raw)[:80], allowed=allowed), about_form=raw == "T")
 
     def power(self, a, abits, b, bbits):
         if a == sp.E:                      # E**x is exp(x)
             bits = self.exp_bits(b, bbits)
-            _finite_constant(b, "the exponent of E")
-            return _defined(sp.exp(b), "a power"), bits
+            _finite_constant(b, _("the exponent of E"))
+            return _defined(sp.exp(b), _("a power")), bits
         value, bits = self._power(a, abits, b, bbits)
-        return _defined(value, "a power"), bits
+        return _defined(value, _("a power")), bits
 
     def _power(self, a, abits, b, bbits):
         if b.is_Number:
             if abs(float(b)) > MAX_EXPONENT:
-                raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT}); 10**10**10 and the like are refused")
+                raise ParseError(_("an exponent is too large (limit {limit}); 10**10**10 and the like are refused").format(
+                    limit=MAX_EXPONENT))
             # (c*x)**n, (p/q)**n, sqrt(2)**n: sympy computes the number c**n right away.
             bits = abits * max(1, math.ceil(abs(float(b)))) + bbits
             if bits > MAX_BITS:
-                raise ParseError("expression too large: a power in it gives a number of about "
-                                 f"{bits} bits (the limit is {MAX_BITS})")
+                raise ParseError(_("expression too large: a power in it gives a number of about {bits} bits "
+                                   "(the limit is {limit})").format(bits=bits, limit=MAX_BITS))
             return a ** b, bits
         if b.is_number:                    # a constant such as exp(exp(9)) or log(3)
             v = numeric_value(b)
             if v is not None and not abs(v) <= MAX_EXPONENT:
-                raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT})")
+                raise ParseError(_("an exponent is too large (limit {limit})").format(limit=MAX_EXPONENT))
         return a ** b, abits + bbits
 
     @staticmethod
@@ -406,18 +358,19 @@ class _Builder:
             if term.has(sp.log):
                 c = term.as_coeff_Mul()[0]
                 if abs(float(c)) > MAX_EXPONENT:
-                    raise ParseError(f"an exponent is too large (limit {MAX_EXPONENT}): exp(c*log(x)) is x**c")
+                    raise ParseError(_("an exponent is too large (limit {limit}): exp(c*log(x)) is x**c").format(
+                        limit=MAX_EXPONENT))
                 worst = max(worst, math.ceil(abs(float(c))))
         if bits * worst > MAX_BITS:
-            raise ParseError(f"expression too large: exp(c*log(x)) gives a number of about {bits * worst} bits "
-                             f"(the limit is {MAX_BITS})")
+            raise ParseError(_("expression too large: exp(c*log(x)) gives a number of about {bits} bits "
+                               "(the limit is {limit})").format(bits=bits * worst, limit=MAX_BITS))
         return bits * worst
 
 
 def _defined(value, what):
     """log(0), 0**-1 and what follows from them are refused where they appear."""
     if value in _UNDEFINED:
-        raise ParseError(f"{what} is infinite or undefined here (like log(0) or 0**(-1))")
+        raise ParseError(_("{what} is infinite or undefined here (like log(0) or 0**(-1))").format(what=what))
     return value
 
 
@@ -431,9 +384,9 @@ def _finite_constant(arg, what):
     if arg.is_number:
         v = numeric_value(arg)
         if v is not None and not abs(v) <= EXP_CAP:
-            raise ParseError(f"expression too large: {what} is a number too large to evaluate "
-                             f"(above {EXP_CAP:g}: the value would be inf or 0; answers must be finite, "
-                             "not nan or inf)")
+            raise ParseError(_("expression too large: {what} is a number too large to evaluate (above {cap}: "
+                               "the value would be inf or 0; answers must be finite, not nan or inf)").format(
+                what=what, cap=f"{EXP_CAP:g}"))
 
 
 def symbol_names(symbols) -> dict[str, sp.Symbol]:

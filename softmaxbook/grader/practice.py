@@ -32,23 +32,51 @@ import json
 import re
 from importlib import resources
 
+from .. import i18n
+from ..i18n import _
 from . import registry
 from .precision import CLOSE, EXACT_ATOL
 from .reading import how_to_write, position
+from .result import CORRECT, NONFINITE, NOT_EXPECTED, SEPARATOR, STATUS, WITH_DETAILS, now
 
 KINDS = ("choice", "numeric")
 MARKER = re.compile(r'<div class="practice-check" data-exercise="([^"<>]*)">\s*</div>')
 
 
-def _verdict(result) -> dict:
-    return {"passed": result.passed, "score": result.score, "status": result.status, "message": result.message}
+#: The words of practice.js (each a text, or every language in the book build: see :func:`i18n.texts`).
+SCRIPT_WORDS = {
+    "unreadable": _("this is not a valid formula for the practice check, which reads numbers, fractions such as "
+                    "5/3, lists such as [0.1, 0.2, 0.3] and formulas with + - * / ^, log, log2, exp and sqrt "
+                    "(check() in the notebook reads more)"),
+    "division": _("division by zero"),
+    "unknown_name": _("unknown name '{name}'; the symbols of this exercise are: none"),
+    "single": _("expected a single expression, got a list of {n}"),
+    "vector": _("expected a vector of {n} entries"),
+    "vector_got": _("expected a vector of {n} entries, got {got}"),
+    "matrix": _("expected a {rows}×{cols} matrix"),
+    "unread": _("Could not read your answer: {why}"),
+    "refusal_how": _("{refusal}. {how}"),
+    "empty": _("the answer is an empty string"),
+    "entries": _("entries not right: {positions}"),
+    "score": _("{status} — score {score}"),
+    "colon": _(": "),
+    "with_details": WITH_DETAILS, "separator": SEPARATOR,
+    **{f"status_{code.replace(' ', '_')}": label for code, label in STATUS.items()},
+}
+
+
+def _verdict(ex, letter) -> dict:
+    result = ex.grade({"t": "text", "v": letter})
+    return {"passed": result.passed, "score": result.score, "status": result.status,
+            "message": i18n.each_language(lambda: ex.grade({"t": "text", "v": letter}).message)}
 
 
 def payload(ex) -> dict:
     """What the page's script needs to grade ``ex`` as ``check`` does (plain JSON)."""
     if ex.kind == "choice":
         return {"id": ex.id, "kind": "choice",      # "": nothing picked, as check(id, "") says
-                "verdicts": {k: _verdict(ex.grade({"t": "text", "v": k})) for k in ["", *ex.options]}}
+                "verdicts": {k: _verdict(ex, k) for k in ["", *ex.options]},
+                "words": {k: i18n.texts(v) for k, v in SCRIPT_WORDS.items()}}
     if ex.kind != "numeric":
         raise ValueError(f"{ex.id}: practice checks are for exercises whose answer is a choice or a number, "
                          f"not a {ex.kind} answer")
@@ -56,12 +84,12 @@ def payload(ex) -> dict:
     return {
         "id": ex.id, "kind": "numeric", "shape": list(ex.shape), "digits": ex.precision.digits,
         "reference": ref.tolist(), "tolerance": tol.tolist(),
-        "wrong": [{"value": w.tolist(), "tolerance": t.tolist(), "message": m} for w, t, m in wrong],
+        "wrong": [{"value": w.tolist(), "tolerance": t.tolist(), "message": i18n.texts(m)} for w, t, m in wrong],
         "close": CLOSE, "atol": EXACT_ATOL, "positions": [position(k, ex.shape) for k in range(ref.size)],
-        "messages": {"correct": "Correct.", "not": "Not the expected value.",
-                     "nonfinite": "Your answer contains nan or inf; expected finite numbers.",
-                     "how": how_to_write(ex.shape, numbers=True),
-                     **{f"close_{k}": m for k, m in ex.precision.close_messages(ex.whole).items()}},
+        "messages": {k: i18n.texts(m) for k, m in {
+            "correct": CORRECT, "not": NOT_EXPECTED, "nonfinite": NONFINITE, "how": how_to_write(ex.shape, numbers=True),
+            **{f"close_{k}": m for k, m in ex.precision.close_messages(ex.whole).items()}}.items()},
+        "words": {k: i18n.texts(v) for k, v in SCRIPT_WORDS.items()},
     }
 
 
@@ -74,22 +102,29 @@ def render(exercise_id: str) -> str:
     data = json.dumps(payload(ex), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     data = data.replace("</", "<\\/")          # never close the script element early
     uid = "practice-" + re.sub(r"[^\w-]", "-", ex.id)
-    esc = html.escape
+    esc, say = html.escape, i18n.html
     if ex.kind == "choice":
         options = "".join(
             f'<label class="practice-option"><input type="radio" name="{uid}" value="{esc(k)}"> '
-            f"({esc(k)}) {esc(text)}</label>" for k, text in ex.options.items())
-        field = f'<fieldset><legend>{esc(ex.task)}</legend>{options}</fieldset>'
+            f"({esc(k)}) {say(text)}</label>" for k, text in ex.options.items())
+        field = f'<fieldset><legend>{say(ex.task)}</legend>{options}</fieldset>'
     else:
-        field = (f'<label for="{uid}-answer">Your answer: {esc(ex.answer_type)}</label>'
+        label = say(_("Your answer: {what}").format(what=ex.answer_type))
+        field = (f'<label for="{uid}-answer">{label}</label>'
                  f'<input id="{uid}-answer" type="text" autocomplete="off" autocapitalize="off" spellcheck="false">')
+
+    def title():       # the sentence in the session's language, its name bold and the call as code
+        text = _("{practice} (not graded; no kernel needed): the verdict and feedback of {call}. Your graded "
+                 "answer is the one you check in the notebook.").format(practice="\x00", call="\x01")
+        name = _("Practice check")
+        return (esc(now(text)).replace("\x00", f"<strong>{esc(now(name))}</strong>")
+                .replace("\x01", f'<code>check("{esc(ex.id)}", …)</code>'))
+    title, button = i18n.alternatives(title), say(_("Check"))
     return (
         f'<section class="practice-check mathjax_ignore tex2jax_ignore" data-exercise="{esc(ex.id)}" '
         f'aria-labelledby="{uid}-title">'
-        f'<p class="practice-title" id="{uid}-title"><strong>Practice check</strong> (not graded; no kernel '
-        f'needed): the verdict and feedback of <code>check("{esc(ex.id)}", …)</code>. Your graded answer is the '
-        f"one you check in the notebook.</p>"
-        f'<form class="practice-form">{field}<button type="submit">Check</button></form>'
+        f'<p class="practice-title" id="{uid}-title">{title}</p>'
+        f'<form class="practice-form">{field}<button type="submit">{button}</button></form>'
         f'<p class="practice-verdict" role="status" aria-live="polite"></p>'
         f'<script type="application/json" class="practice-data">{data}</script></section>'
     )

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import _
+
 CLOSE = 0.05            # relative distance within which an answer outside the precision is "close"
 WRONG_DIGITS = 3        # digits to which a declared wrong answer of an exact exercise is recognised
 EXACT_RTOL = 1e-9       # what "exact" forgives: floating-point round-off
@@ -73,11 +75,11 @@ class Precision:
         """The words the exercise's text must contain ("to 3 significant digits", "exactly")."""
         return "exactly" if self.digits is None else f"to {self.digits} significant digits"
 
-    def text(self, whole: bool = False) -> str:
-        """The precision as the task states it."""
+    def text(self, whole: bool = False):
+        """The precision as the task states it (a :class:`~softmaxbook.i18n.Message`)."""
         if self.digits is None:
-            return "exactly" if whole else "exactly (a fraction, an expression or all its digits)"
-        return f"{self.phrase} (rounded, not truncated) or exactly"
+            return _("exactly") if whole else _("exactly (a fraction, an expression or all its digits)")
+        return _("to {digits} significant digits (rounded, not truncated) or exactly").format(digits=self.digits)
 
     def tolerance(self, values) -> np.ndarray:
         """Per entry: how far an answer may lie from ``values`` and still be right."""
@@ -90,16 +92,18 @@ class Precision:
         """Per entry: how far an answer may lie from a declared wrong answer and still be it."""
         return Precision(self.digits or WRONG_DIGITS).tolerance(values)
 
-    def close_messages(self, whole: bool = False) -> dict[str, str]:
+    def close_messages(self, whole: bool = False) -> dict:
         """What a close answer hears: ``"fewer"`` (an entry outside the precision has fewer
-        significant digits than asked) or ``"other"``."""
+        significant digits than asked) or ``"other"`` (:class:`~softmaxbook.i18n.Message` s)."""
         if self.digits is None:
-            exact = ("Close, but not exact: the answer is a whole number." if whole else
-                     "Close, but not exact: give the exact value (a fraction such as '1/3', an expression "
-                     "such as 'log(2)', or all the digits).")
+            exact = (_("Close, but not exact: the answer is a whole number.") if whole else
+                     _("Close, but not exact: give the exact value (a fraction such as '1/3', an expression "
+                       "such as 'log(2)', or all the digits)."))
             return {"fewer": exact, "other": exact}
-        return {"fewer": f"Close: give at least {self.digits} significant digits (rounded, not truncated).",
-                "other": f"Close, but not right {self.phrase}: round the last digit (do not truncate)."}
+        return {"fewer": _("Close: give at least {digits} significant digits (rounded, not truncated).").format(
+                    digits=self.digits),
+                "other": _("Close, but not right to {digits} significant digits: round the last digit "
+                           "(do not truncate).").format(digits=self.digits)}
 
     def close_message(self, off, whole: bool = False) -> str:
         """What an answer hears whose entries ``off`` (those outside the precision) are close."""

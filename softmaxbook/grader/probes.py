@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..i18n import _
 from . import compare
 
 KINDS = ("at", "sign", "swap", "sum", "symmetric")
@@ -65,8 +66,9 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
                 if r is None or r < 0 or (r == 0 and probe.sign == "positive"):
                     continue
                 if v is not None and (v < 0 or (v == 0 and probe.sign == "positive")):
-                    what = "negative" if v < 0 else "0"
-                    return f"Your expression is {what} at {_point_text(pt, entries)}, but {probe.says}."
+                    text = (_("Your expression is negative at {point}, but {says}.") if v < 0
+                            else _("Your expression is 0 at {point}, but {says}."))
+                    return text.format(point=_point_text(pt, entries), says=probe.says)
         return None
     if probe.kind == "swap":
         a, b = probe.swap
@@ -75,8 +77,9 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
         for row, orow in zip(values, other):
             for v, w, pt in zip(row, orow, points):
                 if v is not None and w is not None and not compare.close(v, w, rtol=1e-6, atol=1e-9):
-                    return (f"Exchanging {a.name} and {b.name} changes your expression (at {_point_text(pt, entries)} "
-                            f"it gives {_fmt(v)}, swapped {_fmt(w)}), but {probe.says}.")
+                    return _("Exchanging {a} and {b} changes your expression (at {point} it gives {value}, "
+                             "swapped {swapped}), but {says}.").format(a=a.name, b=b.name, point=_point_text(pt, entries),
+                                                                      value=_fmt(v), swapped=_fmt(w), says=probe.says)
         return None
     if probe.kind == "sum":
         groups = [list(range(r * shape[1], (r + 1) * shape[1])) for r in range(shape[0])] if probe.rows \
@@ -86,8 +89,9 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
             for g in groups:
                 vals = [values[k][j] for k in g]
                 if all(v is not None for v in vals) and not compare.close(math.fsum(vals), target, rtol=1e-6, atol=1e-9):
-                    what = "the entries of a row" if probe.rows else "your entries"
-                    return f"At {_point_text(pt, entries)} {what} add up to {_fmt(math.fsum(vals))}, but {probe.says}."
+                    text = (_("At {point} the entries of a row add up to {total}, but {says}.") if probe.rows
+                            else _("At {point} your entries add up to {total}, but {says}."))
+                    return text.format(point=_point_text(pt, entries), total=_fmt(math.fsum(vals)), says=probe.says)
         return None
     if probe.kind == "symmetric":
         n = shape[0]
@@ -95,8 +99,8 @@ def _fails(probe: Probe, entries, values, points, shape, ref_values):
             for k in range(i + 1, n):
                 for v, w, pt in zip(values[i * n + k], values[k * n + i], points):
                     if v is not None and w is not None and not compare.close(v, w, rtol=1e-6, atol=1e-9):
-                        return (f"Entries ({i + 1},{k + 1}) and ({k + 1},{i + 1}) of your matrix differ "
-                                f"(at {_point_text(pt, entries)}), but {probe.says}.")
+                        return _("Entries ({i},{k}) and ({k},{i}) of your matrix differ (at {point}), but {says}.").format(
+                            i=i + 1, k=k + 1, point=_point_text(pt, entries), says=probe.says)
         return None
     raise ValueError(f"unknown probe kind {probe.kind!r}")
 
@@ -115,11 +119,20 @@ def explain(probes, entries, values, points, shape, ref_values, ref_at) -> str |
             if want[0] is None or (mine[0] is not None and compare.close(mine[0], want[0], rtol=1e-6, atol=1e-9)):
                 continue
             several = len(entries) > 1
-            entry = f"entry {k + 1} of your answer" if several else "your expression"
-            gives = "is undefined" if mine[0] is None else f"gives {_fmt(mine[0])}"
-            name = f"entry {k + 1} of {probe.name}" if several else probe.name
-            but = probe.says if probe.says else f"{name} is {_fmt(want[0])}"
-            return f"At {probe.where} {entry} {gives}, but {but}."
+            if several:
+                text = (_("At {where} entry {k} of your answer is undefined, but {but}.") if mine[0] is None
+                        else _("At {where} entry {k} of your answer gives {value}, but {but}."))
+            else:
+                text = (_("At {where} your expression is undefined, but {but}.") if mine[0] is None
+                        else _("At {where} your expression gives {value}, but {but}."))
+            if probe.says:
+                but = probe.says
+            elif several:
+                but = _("entry {k} of {name} is {value}").format(k=k + 1, name=probe.name, value=_fmt(want[0]))
+            else:
+                but = _("{name} is {value}").format(name=probe.name, value=_fmt(want[0]))
+            return text.format(where=probe.where, k=k + 1, value=_fmt(mine[0]) if mine[0] is not None else "",
+                               but=but)
     return None
 
 

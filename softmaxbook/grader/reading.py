@@ -9,6 +9,7 @@ import math
 
 import sympy as sp
 
+from ..i18n import _
 from . import compare
 from .parse import MAX_CHARS, ParseError, parse
 from .result import describe
@@ -27,23 +28,25 @@ def read(ans, shape, names, allowed=None):
     except ParseError as exc:
         if not exc.about_form:
             raise
-        raise ParseError(f"{str(exc).rstrip('.')}. {how_to_write(shape, numbers=not names)}") from None
+        raise ParseError(_("{refusal}. {how}").format(refusal=exc.args[0], how=how_to_write(shape, numbers=not names))) from None
 
 
-def how_to_write(shape, numbers: bool = False) -> str:
-    """How to write an answer of ``shape`` (added to a refusal about the answer's form)."""
-    entry = "a number or a string such as '1/3'" if numbers else "a sympy expression or a string"
+def how_to_write(shape, numbers: bool = False):
+    """How to write an answer of ``shape`` (added to a refusal about the answer's form; a
+    :class:`~softmaxbook.i18n.Message`)."""
+    entry = _("a number or a string such as '1/3'") if numbers else _("a sympy expression or a string")
     if len(shape) == 2:
         r, c = shape
-        rows = ", ".join("[" + ", ".join(["…"] * c) + "]" for _ in range(r))
-        return (f"A {r}×{c} matrix is a list of {r} rows of {c} entries, [{rows}] (each entry {entry}), a sympy "
-                "Matrix(...) or a NumPy array (in Python, * multiplies sympy matrices and @ NumPy arrays).")
+        rows = ", ".join("[" + ", ".join(["…"] * c) + "]" for _row in range(r))
+        return _("A {r}×{c} matrix is a list of {r} rows of {c} entries, {rows} (each entry {entry}), a sympy "
+                 "Matrix(...) or a NumPy array (in Python, * multiplies sympy matrices and @ NumPy arrays).").format(
+            r=r, c=c, rows=f"[{rows}]", entry=entry)
     if len(shape) == 1:
         items = ", ".join(["…"] * shape[0])
-        return (f"A vector of {shape[0]} entries is a list [{items}] (each entry {entry}), a sympy Matrix([{items}]) "
-                "or a NumPy array.")
-    return ("Write one number, e.g. 2.5 or '5/2'." if numbers else
-            "Write one expression with * for every product, e.g. '2*x*exp(-x)'.")
+        return _("A vector of {n} entries is a list {items} (each entry {entry}), a sympy Matrix({items}) "
+                 "or a NumPy array.").format(n=shape[0], items=f"[{items}]", entry=entry)
+    return (_("Write one number, e.g. 2.5 or '5/2'.") if numbers else
+            _("Write one expression with * for every product, e.g. '2*x*exp(-x)'."))
 
 
 def precheck(ans, shape):
@@ -53,30 +56,31 @@ def precheck(ans, shape):
 
     def skeleton(a, depth):
         if not isinstance(a, dict):
-            raise ParseError("the answer is malformed")
+            raise ParseError(_("the answer is malformed"))
         if a.get("t") != "seq":
             counts[0] += 1
             counts[1] += len(a["v"]) if isinstance(a.get("v"), str) else 0
             return 0
         v = a.get("v")
         if not isinstance(v, list):
-            raise ParseError("the answer is malformed")
-        what = "a single expression" if shape == () else f"{math.prod(shape)} entries"
+            raise ParseError(_("the answer is malformed"))
+        what = _("a single expression") if shape == () else _("{n} entries").format(n=math.prod(shape))
         if depth >= 2:
-            raise ParseError(f"expected {what}, got lists nested more deeply than a matrix")
+            raise ParseError(_("expected {what}, got lists nested more deeply than a matrix").format(what=what))
         if len(v) > MAX_ENTRIES:
-            raise ParseError(f"expected {what}, got a list of {len(v)} entries")
+            raise ParseError(_("expected {what}, got a list of {n} entries").format(what=what, n=len(v)))
         if counts[0] + len(v) > MAX_ENTRIES:
-            raise ParseError(f"expected {what}, got more than {MAX_ENTRIES} entries")
+            raise ParseError(_("expected {what}, got more than {n} entries").format(what=what, n=MAX_ENTRIES))
         return [skeleton(e, depth + 1) for e in v]
 
     sk = skeleton(ans, 0)
     expected = math.prod(shape) if shape else 1
     if counts[0] > expected:       # one string may hold a whole list, so only too many is final
         check_shape(sk, shape)
-        raise ParseError(f"expected {expected} entries, got {counts[0]}")
+        raise ParseError(_("expected {n} entries, got {got}").format(n=expected, got=counts[0]))
     if counts[1] > MAX_CHARS:
-        raise ParseError(f"the answer is too long ({counts[1]} characters in all; the limit is {MAX_CHARS})")
+        raise ParseError(_("the answer is too long ({n} characters in all; the limit is {limit})").format(
+            n=counts[1], limit=MAX_CHARS))
 
 
 def to_sympy(ans, names, allowed=None):
@@ -86,11 +90,11 @@ def to_sympy(ans, names, allowed=None):
     if t == "num":
         v = ans.get("v")
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-            raise ParseError("the answer contains nan or inf")
+            raise ParseError(_("the answer contains nan or inf"))
         return sp.Float(v)
     if t == "seq":
         return [to_sympy(e, names, allowed) for e in ans["v"]]
-    raise ParseError(f"expected a formula, got {describe(ans)}")
+    raise ParseError(_("expected a formula, got {got}").format(got=describe(ans)))
 
 
 def shape_like(value, shape):
@@ -104,22 +108,23 @@ def check_shape(value, shape):
         value = shape_like(value, shape)
     if shape == ():
         if isinstance(value, list):
-            raise ParseError(f"expected a single expression, got a list of {len(value)}", about_form=True)
+            raise ParseError(_("expected a single expression, got a list of {n}").format(n=len(value)), about_form=True)
         return value
     if not isinstance(value, list):
-        raise ParseError(f"expected a vector of {shape[0]} entries" if len(shape) == 1
-                         else f"expected a {shape[0]}×{shape[1]} matrix", about_form=True)
+        raise ParseError(_("expected a vector of {n} entries").format(n=shape[0]) if len(shape) == 1
+                         else _("expected a {rows}×{cols} matrix").format(rows=shape[0], cols=shape[1]), about_form=True)
     if len(shape) == 1:
         if len(value) == 1 and isinstance(value[0], list):
             value = value[0]
         if all(isinstance(v, list) and len(v) == 1 for v in value):
             value = [v[0] for v in value]       # a column vector
         if len(value) != shape[0] or any(isinstance(v, list) for v in value):
-            raise ParseError(f"expected a vector of {shape[0]} entries, got {len(value)}", about_form=True)
+            raise ParseError(_("expected a vector of {n} entries, got {got}").format(n=shape[0], got=len(value)),
+                             about_form=True)
         return value
     if len(value) != shape[0] or any(not isinstance(r, list) or len(r) != shape[1] for r in value) \
             or any(isinstance(e, list) for r in value for e in r):
-        raise ParseError(f"expected a {shape[0]}×{shape[1]} matrix", about_form=True)
+        raise ParseError(_("expected a {rows}×{cols} matrix").format(rows=shape[0], cols=shape[1]), about_form=True)
     return value
 
 
@@ -141,10 +146,10 @@ def floats(value):
     if isinstance(value, list):
         return [floats(v) for v in value]
     if value.free_symbols:
-        raise ParseError("expected numbers, got an expression with symbols")
+        raise ParseError(_("expected numbers, got an expression with symbols"))
     v = compare.numeric_value(value)
     if v is None:
-        raise ParseError("expected a real number")
+        raise ParseError(_("expected a real number"))
     try:
         return float(v)
     except OverflowError:

@@ -26,6 +26,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+from .. import i18n
 from . import registry, similarity
 from .assignments import COURSE, assignments, exercise_ids
 from .gradebook import Outputs, gradebooks, spreadsheet_cell
@@ -43,12 +44,21 @@ def declared(ex_id: str) -> list[str]:
     answers, and for a function exercise the misconceptions its hidden tests diagnose."""
     ex = registry.EXERCISES[ex_id]
     hidden = getattr(getattr(ex, "hidden", None), "misconceptions", None) or {}
-    return [text for _, text in ex.misconceptions()] + [str(t) for t in hidden]
+    return [text for _, text in ex.misconceptions()] + list(hidden)
 
 
 def misconception(ex_id: str, message: str) -> str:
-    """The declared misconception whose feedback ``message`` carries (``OTHER`` if none)."""
-    return next((text for text in declared(ex_id) if text and text in message), OTHER)
+    """The declared misconception whose feedback ``message`` carries (``OTHER`` if none), named
+    by its English text (the message id) whatever the language the feedback was written in."""
+    for text in declared(ex_id):
+        if text and any(t and t in message for t in _languages(text)):
+            return getattr(text, "msgid", text)
+    return OTHER
+
+
+def _languages(text) -> list[str]:
+    """``text`` in every language of the course (a :class:`~softmaxbook.i18n.Message`), or itself."""
+    return [text.text(lang) for lang in i18n.LANGUAGES] if isinstance(text, i18n.Message) else [text]
 
 
 def summarise(rows) -> dict:

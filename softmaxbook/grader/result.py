@@ -9,10 +9,36 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from ..i18n import Message, _, alternatives, language
+
+#: What ``status`` says (English codes: the gradebook and the report compare them), as shown.
+STATUS = {"not answered yet": _("not answered yet"), "correct": _("correct"),
+          "partly right": _("partly right"), "not right yet": _("not right yet")}
+
+
+#: A message followed by its specific points (``check`` and the website's practice checks).
+WITH_DETAILS, SEPARATOR, STOPS = _("{headline} — {details}."), _("; "), ".。"
+
+
+def now(text):
+    """``text`` in the session's language now: a :class:`Message` of the key, made when the key
+    was loaded, is rendered again; any other value as it is."""
+    return in_language(text, language())
+
+
+def in_language(text, lang: str):
+    """``text`` in ``lang`` when it is a :class:`Message`; any other value as it is."""
+    return text.text(lang) if isinstance(text, Message) else text
+
 
 @dataclass
 class Result:
-    """Outcome of one check; renders as a coloured box in Jupyter."""
+    """Outcome of one check; renders as a coloured box in Jupyter.
+
+    ``message`` and ``details`` may be :class:`~softmaxbook.i18n.Message` s: the result keeps
+    them and shows their text in the session's language (``.message``, ``.details`` and
+    ``.headline`` are that text); in the book build (:data:`~softmaxbook.i18n.ALL`) its box
+    carries every language, and each edition of the page keeps its own."""
 
     exercise_id: str
     passed: bool
@@ -22,15 +48,23 @@ class Result:
     answered: bool = True
 
     def __post_init__(self):
-        # Learner text reaches messages (what an answer was, what a function raised): made
-        # printable here, so no file, terminal or page that shows a Result can be broken by it.
-        self.exercise_id, self.message = printable(self.exercise_id, 100), printable(self.message)
-        self.details = [printable(d) for d in self.details]
-        # .message is the whole feedback (headline and the specific points), so a learner
-        # or instructor reading only .message misses nothing; displays list the points.
-        self.headline = self.message
-        if self.details:
-            self.message = f"{self.message.rstrip('.')} — " + "; ".join(d.rstrip(".") for d in self.details) + "."
+        self._said = (self.message, list(self.details))
+        self.exercise_id = printable(self.exercise_id, 100)
+        self.message, self.headline, self.details = self._texts(language())
+
+    def _texts(self, lang: str) -> tuple[str, str, list[str]]:
+        """``(message, headline, details)`` in ``lang``. Learner text reaches messages (what an
+        answer was, what a function raised): made printable here, so no file, terminal or page
+        that shows a Result can be broken by it. The message is the whole feedback (headline
+        and the specific points), so a learner or instructor reading only it misses nothing;
+        displays list the points."""
+        said, points = self._said
+        headline = printable(in_language(said, lang))
+        details = [printable(in_language(d, lang)) for d in points]
+        if not details:
+            return headline, headline, details
+        joined = SEPARATOR.text(lang).join(d.rstrip(STOPS) for d in details)
+        return WITH_DETAILS.format(headline=headline.rstrip(STOPS), details=joined).text(lang), headline, details
 
     @property
     def status(self) -> str:
@@ -38,8 +72,15 @@ class Result:
             return "not answered yet"
         return "correct" if self.passed else ("partly right" if self.score > 0 else "not right yet")
 
+    @property
+    def status_text(self) -> str:
+        """The status in the session's language (``status`` itself is an English code)."""
+        return STATUS[self.status].text(language())
+
     def __str__(self) -> str:
-        lines = [f"[{self.exercise_id}] {self.status} — score {self.score:.0%}", self.headline]
+        head = _("[{id}] {status} — score {score}").format(id=self.exercise_id, status=STATUS[self.status],
+                                                          score=f"{self.score:.0%}")
+        lines = [head.text(language()), self.headline]
         lines += [f"  • {d}" for d in self.details]
         return "\n".join(lines)
 
@@ -47,24 +88,58 @@ class Result:
         return str(self)
 
     def _repr_html_(self) -> str:
+        return alternatives(lambda: self._box(language()))
+
+    def _box(self, lang: str) -> str:
         colour = "#2e7d32" if self.passed else ("#9e9e9e" if not self.answered else
                                                  ("#ef6c00" if self.score > 0 else "#c62828"))
         mark = "✔" if self.passed else ("…" if not self.answered else "✘")
-        items = "".join(f"<li>{html.escape(d)}</li>" for d in self.details)
+        _message, headline, details = self._texts(lang)
+        status = _("{status}, score {score}").format(status=STATUS[self.status], score=f"{self.score:.0%}")
+        items = "".join(f"<li>{html.escape(d)}</li>" for d in details)
         return (f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0">'
-                f'<b>{mark} {html.escape(self.exercise_id)}</b> — {html.escape(self.status)}, '
-                f"score {self.score:.0%}<br>{html.escape(self.headline)}"
+                f'<b>{mark} {html.escape(self.exercise_id)}</b> — {html.escape(status.text(lang))}'
+                f"<br>{html.escape(headline)}"
                 + (f"<ul style='margin:2px 0'>{items}</ul>" if items else "") + "</div>")
 
 
-def not_answered(ex_id: str, hint: str = "") -> Result:
-    return Result(ex_id, False, 0.0, "Not answered yet: replace the placeholder (...) with your answer"
-                  + (f" — {hint}" if hint else "") + ("" if hint.endswith(")") else "."), answered=False)
+CORRECT = _("Correct.")
+NOT_EXPECTED = _("Not the expected value.")
+NONFINITE = _("Your answer contains nan or inf; expected finite numbers.")
 
 
-def describe(ans: dict) -> str:
-    return {"num": "a number", "text": "a string", "sym": "a sympy expression", "seq": "a list/array",
-            "fn": "a function", "none": "nothing"}.get(ans.get("t"), printable(ans.get("v", "something else"), 200))
+def too_slow(ex_id: str, seconds: float) -> Result:
+    return Result(ex_id, False, 0.0, _("Your expression took too long to read and evaluate (over {seconds} s); "
+                                       "write it in a simpler form.").format(seconds=f"{seconds:g}"))
+
+
+def expected(ex_id: str, answer, ans: dict, more="") -> Result:
+    """An answer of the wrong kind: what was expected and what came (``more`` says more of it)."""
+    return Result(ex_id, False, 0.0, _("Expected {answer}, got {got}{more}.").format(answer=answer, got=describe(ans),
+                                                                                    more=more))
+
+
+def unreadable(ex_id: str, exc: Exception) -> Result:
+    """An answer the reader refused; ``exc`` (a :class:`.parse.ParseError`) says why."""
+    return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=exc.args[0]))
+
+
+def not_answered(ex_id: str, hint=None) -> Result:
+    if not hint:
+        return Result(ex_id, False, 0.0, _("Not answered yet: replace the placeholder (...) with your answer."),
+                      answered=False)
+    text = (_("Not answered yet: replace the placeholder (...) with your answer — {hint}") if str(hint).endswith(")")
+            else _("Not answered yet: replace the placeholder (...) with your answer — {hint}."))
+    return Result(ex_id, False, 0.0, text.format(hint=hint), answered=False)
+
+
+_KINDS = {"num": _("a number"), "text": _("a string"), "sym": _("a sympy expression"), "seq": _("a list/array"),
+          "fn": _("a function"), "none": _("nothing")}
+
+
+def describe(ans: dict):
+    """What kind of value an answer is, in words (a :class:`Message`, or the learner's own text)."""
+    return _KINDS.get(ans.get("t")) or printable(ans.get("v", "something else"), 200)
 
 
 def printable(text, limit: int | None = None) -> str:

@@ -45,8 +45,16 @@
   }
 
   // ------------------------------------------------------------------ reading a number
-  var UNREADABLE = "this is not a valid formula for the practice check, which reads numbers, fractions such as 5/3, lists such as [0.1, 0.2, 0.3] " +
-    "and formulas with + - * / ^, log, log2, exp and sqrt (check() in the notebook reads more)";
+  // Every word the script shows comes from the page data (softmaxbook/grader/practice.py): a
+  // text, or one per language ({"en": ..., "zh-CN": ...}), picked by the page's language.
+  var WORDS = {};
+  function pick(t) { return typeof t === "string" ? t : (t[document.documentElement.lang] || t.en); }
+  function say(key, vars) {
+    return pick(WORDS[key]).replace(/\{(\w+)\}/g, function (m, name) {
+      return vars && Object.prototype.hasOwnProperty.call(vars, name) ? String(vars[name]) : m;
+    });
+  }
+  function unreadable() { return refusal(say("unreadable"), true); }
   var FUNCTIONS = { log: Math.log, ln: Math.log, log2: Math.log2, exp: Math.exp, sqrt: Math.sqrt, abs: Math.abs };
   var CONSTANTS = { pi: Math.PI, e: Math.E, E: Math.E };
 
@@ -66,7 +74,7 @@
       var start = re.lastIndex, m = re.exec(text);
       if (!m) {
         if (/^\s*$/.test(text.slice(start))) break;
-        throw refusal(UNREADABLE, true);
+        throw unreadable();
       }
       out.push(m[1] === "^" ? "**" : m[1]);
     }
@@ -78,7 +86,7 @@
   function read(text) {
     var t = tokens(text), k = 0;
     function peek() { return t[k]; }
-    function take(x) { if (t[k] !== x) throw refusal(UNREADABLE, true); k++; }
+    function take(x) { if (t[k] !== x) throw unreadable(); k++; }
     function items(close) {
       var list = [seq()];
       while (peek() === ",") { k++; if (peek() === close) break; list.push(seq()); }
@@ -97,7 +105,7 @@
       var v = unary();
       while (peek() === "*" || peek() === "/") {
         var op = t[k++], w = unary();
-        if (op === "/" && w === 0) throw refusal("division by zero", false);
+        if (op === "/" && w === 0) throw refusal(say("division"), false);
         v = op === "*" ? v * w : v / w;
       }
       return v;
@@ -114,7 +122,7 @@
     }
     function atom() {
       var x = t[k++];
-      if (x === undefined) throw refusal(UNREADABLE, true);
+      if (x === undefined) throw unreadable();
       if (x === "(") {
         var inner = items(")");
         take(")");
@@ -129,14 +137,14 @@
       }
       if (Object.prototype.hasOwnProperty.call(CONSTANTS, x)) return CONSTANTS[x];
       if (/^[A-Za-z_]/.test(x) && peek() !== "(") {      // as check() says: numbers have no symbols
-        throw refusal("unknown name '" + x + "'; the symbols of this exercise are: none", false);
+        throw refusal(say("unknown_name", { name: x }), false);
       }
-      throw refusal(UNREADABLE, true);
+      throw unreadable();
     }
     var value = items(null);
-    if (k !== t.length) throw refusal(UNREADABLE, true);
+    if (k !== t.length) throw unreadable();
     if (value.length === 1) value = value[0];
-    if (typeof value !== "number" && !Array.isArray(value)) throw refusal(UNREADABLE, true);
+    if (typeof value !== "number" && !Array.isArray(value)) throw unreadable();
     return value;
   }
 
@@ -144,25 +152,25 @@
   function flatten(value, shape) {
     var isList = Array.isArray;
     if (shape.length === 0) {
-      if (isList(value)) throw refusal("expected a single expression, got a list of " + value.length, true);
+      if (isList(value)) throw refusal(say("single", { n: value.length }), true);
       return [value];
     }
     if (!isList(value)) {
-      throw refusal(shape.length === 1 ? "expected a vector of " + shape[0] + " entries"
-                                       : "expected a " + shape[0] + "\u00d7" + shape[1] + " matrix", true);
+      throw refusal(shape.length === 1 ? say("vector", { n: shape[0] })
+                                       : say("matrix", { rows: shape[0], cols: shape[1] }), true);
     }
     if (shape.length === 1) {
       if (value.length === 1 && isList(value[0])) value = value[0];
       if (value.every(function (v) { return isList(v) && v.length === 1; })) value = value.map(function (v) { return v[0]; });
       if (value.length !== shape[0] || value.some(isList)) {
-        throw refusal("expected a vector of " + shape[0] + " entries, got " + value.length, true);
+        throw refusal(say("vector_got", { n: shape[0], got: value.length }), true);
       }
       return value;
     }
     var ok = value.length === shape[0] && value.every(function (r) {
       return isList(r) && r.length === shape[1] && !r.some(isList);
     });
-    if (!ok) throw refusal("expected a " + shape[0] + "\u00d7" + shape[1] + " matrix", true);
+    if (!ok) throw refusal(say("matrix", { rows: shape[0], cols: shape[1] }), true);
     return [].concat.apply([], value);
   }
 
@@ -172,9 +180,10 @@
   }
 
   function result(passed, score, message, details) {
+    message = pick(message);
     if (details && details.length) {
-      message = message.replace(/\.+$/, "") + " \u2014 " +
-        details.map(function (d) { return d.replace(/\.+$/, ""); }).join("; ") + ".";
+      message = say("with_details", { headline: message.replace(/[.\u3002]+$/, ""),
+        details: details.map(function (d) { return d.replace(/[.\u3002]+$/, ""); }).join(say("separator")) });
     }
     return { passed: passed, score: score, message: message,
              status: passed ? "correct" : (score > 0 ? "partly right" : "not right yet") };
@@ -186,13 +195,15 @@
   }
 
   function gradeNumber(D, text) {
-    if (!text.trim()) return result(false, 0, "Could not read your answer: the answer is an empty string");
+    WORDS = D.words;
+    if (!text.trim()) return result(false, 0, say("unread", { why: say("empty") }));
     var a;
     try {
       a = flatten(read(text), D.shape);
     } catch (err) {
-      if (!err.aboutForm) return result(false, 0, "Could not read your answer: " + err.message);
-      return result(false, 0, "Could not read your answer: " + err.message.replace(/\.+$/, "") + ". " + D.messages.how);
+      if (!err.aboutForm) return result(false, 0, say("unread", { why: err.message }));
+      return result(false, 0, say("unread", { why: say("refusal_how", { refusal: err.message.replace(/[.\u3002]+$/, ""),
+                                                                         how: pick(D.messages.how) }) }));
     }
     if (a.some(function (v) { return typeof v !== "number" || !isFinite(v); })) {
       return result(false, 0, D.messages.nonfinite);
@@ -204,7 +215,7 @@
     for (var w = 0; w < D.wrong.length; w++) {
       if (within(a, D.wrong[w].value, D.wrong[w].tolerance)) return result(false, score, D.wrong[w].message);
     }
-    var details = ok.length > 1 ? ["entries not right: " + D.positions.filter(function (_, i) { return !ok[i]; }).join(", ")] : [];
+    var details = ok.length > 1 ? [say("entries", { positions: D.positions.filter(function (_, i) { return !ok[i]; }).join(", ") })] : [];
     var close = a.every(function (v, i) { return ok[i] || Math.abs(v - ref[i]) <= D.close * Math.abs(ref[i]) + D.atol; });
     if (close) {
       var fewer = D.digits !== null && a.some(function (v, i) { return !ok[i] && significantDigits(v) < D.digits; });
@@ -220,18 +231,20 @@
     out.textContent = "";
     var status = document.createElement("span");
     status.className = "practice-status";
-    status.textContent = r.status + " \u2014 score " + Math.round(r.score * 100) + "%";
+    status.textContent = say("score", { status: say("status_" + r.status.replace(/ /g, "_")),
+                                        score: Math.round(r.score * 100) + "%" });
     var message = document.createElement("span");
     message.className = "practice-message";
-    message.textContent = r.message;
+    message.textContent = pick(r.message);
     out.appendChild(status);
-    out.appendChild(document.createTextNode(": "));
+    out.appendChild(document.createTextNode(say("colon")));
     out.appendChild(message);
   }
 
   function setUp(box) {
     if (box.getAttribute("data-ready")) return;
     var D = JSON.parse(box.querySelector("script.practice-data").textContent);
+    WORDS = D.words;
     var form = box.querySelector("form");
     function grade() {
       if (D.kind === "choice") {

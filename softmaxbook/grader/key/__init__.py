@@ -39,9 +39,11 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from ... import i18n
 from .. import answers, compare, kinds, probes, prose
 from ..parse import ParseError, parse, symbol_names
 from ..precision import Precision
+from ..result import now
 
 HERE = Path(__file__).resolve().parent
 COMMON = {"id", "kind", "task", "answer"}
@@ -120,7 +122,18 @@ def load_assignments(exercises: dict) -> dict[str, dict]:
     return data
 
 
+def _say(text):
+    """A text of the key a learner reads, as a :class:`~softmaxbook.i18n.Message` (its id is the
+    key's English text; :func:`softmaxbook.i18n.extract_key` puts it in the catalogue)."""
+    return i18n.Message(text) if isinstance(text, str) and text else text
+
+
 def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
+    e = {**e, **{f: _say(e[f]) for f in ("task", "answer", "hint") if f in e}}
+    if isinstance(e.get("options"), dict):
+        e["options"] = {k: _say(v) for k, v in e["options"].items()}
+    if isinstance(e.get("feedback"), dict):
+        e["feedback"] = {k: _say(v) for k, v in e["feedback"].items()}
     kind = e.get("kind")
     if kind not in FIELDS:
         raise KeyProblem(f"unknown kind {kind!r} (one of {', '.join(FIELDS)})")
@@ -132,7 +145,7 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     if kind == "function":
         module = importlib.import_module(f"{__name__}.{stem}_cases")
         return kinds.Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
-    wrong = [(w[0], w[1]) for w in e.get("wrong", [])]
+    wrong = [(w[0], _say(w[1])) for w in e.get("wrong", [])]
     if kind == "numeric":
         return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
                              precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
@@ -212,18 +225,18 @@ def _probe(p: dict, names: dict) -> probes.Probe:
             raise KeyProblem(f"probe at {p['at']}: needs 'name' (the quantity) or 'says' (what holds there)")
         at = {names[n]: sp.Float(parse(str(v), {}), 30) for n, v in p["at"].items()}
         where = ", ".join(f"{n} = {v}" for n, v in p["at"].items())
-        return probes.Probe("at", says=p.get("says", ""), name=p.get("name", ""), at=at, where=where)
+        return probes.Probe("at", says=_say(p.get("says", "")), name=_say(p.get("name", "")), at=at, where=where)
     if not p.get("says"):
         raise KeyProblem(f"a {kind} probe needs 'says' (the property in words)")
     if kind == "sign":
         if p["sign"] not in ("positive", "nonnegative"):
             raise KeyProblem("sign is 'positive' or 'nonnegative'")
-        return probes.Probe("sign", says=p["says"], sign=p["sign"])
+        return probes.Probe("sign", says=_say(p["says"]), sign=p["sign"])
     if kind == "swap":
-        return probes.Probe("swap", says=p["says"], swap=tuple(names[n] for n in p["swap"]))
+        return probes.Probe("swap", says=_say(p["says"]), swap=tuple(names[n] for n in p["swap"]))
     if kind == "sum":
-        return probes.Probe("sum", says=p["says"], total=parse(str(p["sum"]), {}), rows=bool(p.get("rows")))
-    return probes.Probe("symmetric", says=p["says"])
+        return probes.Probe("sum", says=_say(p["says"]), total=parse(str(p["sum"]), {}), rows=bool(p.get("rows")))
+    return probes.Probe("symmetric", says=_say(p["says"]))
 
 
 # --------------------------------------------------------------------------- validation
@@ -263,7 +276,7 @@ def _check_one(ex, functions: bool) -> list[str]:
     written = [w for w, _ in ex.wrong] if ex.kind != "choice" else list(ex.feedback)
     for (answer, feedback), formula in zip(ex.misconceptions(), written):
         r = ex.grade(answer)
-        if r.passed or r.message != feedback:
+        if r.passed or r.message != now(feedback):
             out.append(f"{ex.id}: the wrong answer {formula!r} gets {r.message!r}, not its own feedback")
     if ex.kind == "symbolic":
         S, points, ref, ref_values, *_ = ex.prepared()

@@ -13,15 +13,16 @@ from functools import lru_cache
 import numpy as np
 
 from ... import coding
+from ...i18n import _
 from ..hidden import Case, Hidden, judge_codec, judge_int
 
 
 def _block_cases():
-    cases = [Case((n,), coding.block_bits(n), "wrong number of bits") for n in (1, 2, 3, 4, 5, 10, 17, 29, 41, 100)]
-    cases += [Case((n,), coding.block_bits(n), "wrong number of bits for a large block (exact integer arithmetic "
-                   "avoids the rounding of floating point)") for n in (1000, 4096, 20000)]
-    cases.append(Case((0,), "raises", "n = 0 (or less) should raise ValueError"))
-    cases.append(Case((-3,), "raises", "a negative n should raise ValueError"))
+    cases = [Case((n,), coding.block_bits(n), _("wrong number of bits")) for n in (1, 2, 3, 4, 5, 10, 17, 29, 41, 100)]
+    cases += [Case((n,), coding.block_bits(n), _("wrong number of bits for a large block (exact integer arithmetic "
+                   "avoids the rounding of floating point)")) for n in (1000, 4096, 20000)]
+    cases.append(Case((0,), "raises", _("n = 0 (or less) should raise ValueError")))
+    cases.append(Case((-3,), "raises", _("a negative n should raise ValueError")))
     return cases
 
 
@@ -30,13 +31,13 @@ def _block_diagnose(case, rep):
     if not isinstance(out, (int, float)) or case.expect == "raises":
         return None
     if out == 2 * n and n > 2:
-        return "2n bits (2 bits per trit) is a fixed-length code, but not the fewest bits: a block of n trits has only 3^n outcomes"
+        return _("2n bits (2 bits per trit) is a fixed-length code, but not the fewest bits: a block of n trits has only 3^n outcomes")
     if out == 3 * n:
-        return "3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2"
+        return _("3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2")
     if math.isfinite(out) and out != int(out):
-        return "bits come in whole numbers: round up"
+        return _("bits come in whole numbers: round up")
     if out == case.expect - 1:
-        return "rounding down is too few bits: 3^n outcomes do not fit; round up"
+        return _("rounding down is too few bits: 3^n outcomes do not fit; round up")
     return None
 
 
@@ -70,7 +71,7 @@ def _codec_twin(case, rng):
     if n <= 3:
         others = [list(m) for m in itertools.product(range(3), repeat=n) if alike(m)]
         return [dataclasses.replace(case, args=(m,)) for m in others] or None
-    for _ in range(50):
+    for _attempt in range(50):
         drawn = tuple(rng.integers(0, 3, size=n).tolist())
         if alike(drawn):
             return dataclasses.replace(case, args=(list(drawn),))
@@ -85,23 +86,23 @@ def _public_args(*makers) -> frozenset:
 
 def _codec_cases():
     rng = np.random.default_rng(7)
-    rt = "the round trip decode(encode(message), len(message)) must give back the message exactly"
+    rt = _("the round trip decode(encode(message), len(message)) must give back the message exactly")
     cases = [Case((list(rng.integers(0, 3, size=n).tolist()),), kind="roundtrip", hint=rt) for n in (1, 5, 12, 40)]
     cases += [
-        Case(([0, 0, 0, 1, 2, 0],), kind="roundtrip", hint="a message starting with zeros is not recovered: keep leading zeros (fixed-length blocks)"),
-        Case(([0] * 10,), kind="roundtrip", hint="an all-zero message is not recovered: keep leading zeros"),
-        Case(([2, 1, 0, 2, 2, 1, 1],), kind="roundtrip", hint="a last partial block (7 trits) is not recovered"),
+        Case(([0, 0, 0, 1, 2, 0],), kind="roundtrip", hint=_("a message starting with zeros is not recovered: keep leading zeros (fixed-length blocks)")),
+        Case(([0] * 10,), kind="roundtrip", hint=_("an all-zero message is not recovered: keep leading zeros")),
+        Case(([2, 1, 0, 2, 2, 1, 1],), kind="roundtrip", hint=_("a last partial block (7 trits) is not recovered")),
         Case((list(rng.integers(0, 3, size=1000).tolist()),), kind="rate", limit=1.6,
-             hint="the round trip fails on a long message"),
-        Case(([0, 3, 1],), kind="encode_error", hint="encode should raise ValueError for a symbol outside {0, 1, 2}"),
-        Case(("01x1", 2), kind="decode_error", hint="decode should raise ValueError for a character other than 0/1"),
+             hint=_("the round trip fails on a long message")),
+        Case(([0, 3, 1],), kind="encode_error", hint=_("encode should raise ValueError for a symbol outside {0, 1, 2}")),
+        Case(("01x1", 2), kind="decode_error", hint=_("decode should raise ValueError for a character other than 0/1")),
     ]
     rng = np.random.default_rng(8)
     cases += [Case((list(rng.integers(0, 3, size=n).tolist()),), kind="roundtrip",
-                   hint="the round trip fails for some message lengths") for n in (2, 3, 4, 6, 7, 11, 13, 99, 101)]
-    cases += [Case(([2] * 20,), kind="roundtrip", hint="an all-2 message is not recovered"),
-              Case((list(rng.integers(0, 3, size=3000).tolist()),), kind="rate", limit=1.6, hint="long messages"),
-              Case((["a", 1],), kind="encode_error", hint="encode should reject non-integer symbols")]
+                   hint=_("the round trip fails for some message lengths")) for n in (2, 3, 4, 6, 7, 11, 13, 99, 101)]
+    cases += [Case(([2] * 20,), kind="roundtrip", hint=_("an all-2 message is not recovered")),
+              Case((list(rng.integers(0, 3, size=3000).tolist()),), kind="rate", limit=1.6, hint=_("long messages")),
+              Case((["a", 1],), kind="encode_error", hint=_("encode should reject non-integer symbols"))]
     return cases
 
 
@@ -151,13 +152,13 @@ def decode(bits, length):
 BLOCK_BITS = Hidden(
     _block_cases, judge_int, _block_diagnose, solution=BLOCK_BITS_SOLUTION, twin=_block_twin,
     misconceptions={
-        "2n bits (2 bits per trit) is a fixed-length code, but not the fewest bits: a block of n trits has only 3^n outcomes":
+        _("2n bits (2 bits per trit) is a fixed-length code, but not the fewest bits: a block of n trits has only 3^n outcomes"):
             "def block_bits(n):\n    return 2 * n",
-        "3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2":
+        _("3n bits is the one-hot code: it costs 3 bits per symbol, worse than 2"):
             "def block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n    return 3 * n",
-        "bits come in whole numbers: round up":
+        _("bits come in whole numbers: round up"):
             "import math\n\ndef block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n    return n * math.log2(3)",
-        "rounding down is too few bits: 3^n outcomes do not fit; round up":
+        _("rounding down is too few bits: 3^n outcomes do not fit; round up"):
             "import math\n\ndef block_bits(n):\n    if n < 1:\n        raise ValueError(n)\n"
             "    return math.floor(n * math.log2(3))",
     })
@@ -165,14 +166,14 @@ BLOCK_BITS = Hidden(
 CODEC = Hidden(
     _codec_cases, judge_codec, solution=CODEC_SOLUTION, twin=_codec_twin,
     misconceptions={
-        "a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2":
+        _("a one-hot code (100, 010, 001) costs 3 bits per symbol: worse than 2"):
             '''def encode(trits):
     return "".join({0: "100", 1: "010", 2: "001"}[t] for t in trits)
 
 
 def decode(bits, length):
     return [{"100": 0, "010": 1, "001": 2}[bits[3 * k:3 * k + 3]] for k in range(length)]''',
-        "2 bits per symbol (00, 01, 10; 11 unused) is the problem, not the cure":
+        _("2 bits per symbol (00, 01, 10; 11 unused) is the problem, not the cure"):
             '''def encode(trits):
     if any(t not in (0, 1, 2) for t in trits):
         raise ValueError("not a trit")
@@ -183,7 +184,7 @@ def decode(bits, length):
     if set(bits) - {"0", "1"}:
         raise ValueError("bits")
     return [int(bits[2 * k:2 * k + 2], 2) for k in range(length)]''',
-        "keep leading zeros":
+        _("keep leading zeros"):
             '''def encode(m):
     return format(int("".join(map(str, m)) or "0", 3), "b")
 

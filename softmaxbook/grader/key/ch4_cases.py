@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import lse
 from .. import compare
+from ...i18n import _
 from ..hidden import Case, Hidden, judge_value
 
 
@@ -48,28 +49,28 @@ def _softmin_twin(case, rng):
 
 def _stable_lse_cases():
     rng = np.random.default_rng(4)
-    cases = [Case((list(v),), _lse_ref(v), "a random vector gives the wrong value")
+    cases = [Case((list(v),), _lse_ref(v), _("a random vector gives the wrong value"))
              for v in (rng.normal(size=5), rng.normal(size=12) * 3, [0.0], [2.5, -1.0])]
-    overflow = "exp overflows in float64 above 709.78: subtract the maximum before exponentiating"
+    overflow = _("exp overflows in float64 above 709.78: subtract the maximum before exponentiating")
     cases += [
         Case(([1000.0, 1000.0],), 1000 + math.log(2), overflow),
         Case(([800.0, -800.0, 3.0],), 800.0, overflow),
-        Case(([-1000.0, -1000.0],), -1000 + math.log(2), "very negative inputs underflow to log 0 = −inf: shift by the maximum"),
-        Case(([-math.inf, -math.inf],), -math.inf, "all entries −inf should give −inf (guard the shift: −inf − (−inf) is nan)"),
-        Case(([-math.inf, 0.0],), 0.0, "a −inf entry contributes exp(−inf) = 0"),
-        Case(([math.inf, 1.0],), math.inf, "any +inf entry should give +inf (guard the shift: inf − inf is nan)"),
-        Case(([math.nan, 1.0],), math.nan, "a NaN entry should give NaN"),
-        Case(([math.nan, math.inf],), math.nan, "NaN wins over +inf: any NaN entry gives NaN"),
-        Case(([],), "raises", "an empty input should raise ValueError with a clear message"),
+        Case(([-1000.0, -1000.0],), -1000 + math.log(2), _("very negative inputs underflow to log 0 = −inf: shift by the maximum")),
+        Case(([-math.inf, -math.inf],), -math.inf, _("all entries −inf should give −inf (guard the shift: −inf − (−inf) is nan)")),
+        Case(([-math.inf, 0.0],), 0.0, _("a −inf entry contributes exp(−inf) = 0")),
+        Case(([math.inf, 1.0],), math.inf, _("any +inf entry should give +inf (guard the shift: inf − inf is nan)")),
+        Case(([math.nan, 1.0],), math.nan, _("a NaN entry should give NaN")),
+        Case(([math.nan, math.inf],), math.nan, _("NaN wins over +inf: any NaN entry gives NaN")),
+        Case(([],), "raises", _("an empty input should raise ValueError with a clear message")),
     ]
     rng = np.random.default_rng(5)
     big = rng.normal(size=20_000) * 50
     cases += [
-        Case(([1e308, 1e308],), 1e308, "huge finite values must not overflow"),
-        Case(([709.0, 709.5, 710.0],), _lse_ref([709.0, 709.5, 710.0]), "values near the overflow threshold"),
-        Case((list(big),), _lse_ref(big), "a long vector gives the wrong value"),
-        Case(([-math.inf],), -math.inf, "a single −inf should give −inf"),
-        Case(([math.inf, math.nan],), math.nan, "NaN should propagate even next to +inf"),
+        Case(([1e308, 1e308],), 1e308, _("huge finite values must not overflow")),
+        Case(([709.0, 709.5, 710.0],), _lse_ref([709.0, 709.5, 710.0]), _("values near the overflow threshold")),
+        Case((list(big),), _lse_ref(big), _("a long vector gives the wrong value")),
+        Case(([-math.inf],), -math.inf, _("a single −inf should give −inf")),
+        Case(([math.inf, math.nan],), math.nan, _("NaN should propagate even next to +inf")),
     ]
     return cases
 
@@ -79,7 +80,7 @@ def _lse_diagnose(case, rep):
     if isinstance(out, (int, float)) and case.expect != "raises" and len(case.args[0]) > 1:
         x = np.asarray(case.args[0], dtype=float)
         if not np.isnan(x).any() and float(out) == float(np.max(x)) and float(case.expect) != float(np.max(x)):
-            return "you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself"
+            return _("you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself")
     return None
 
 
@@ -88,14 +89,14 @@ def _softmin_cases():
     cases = []
     for lam in (0.5, 1.0, 3.0):
         x = list(rng.normal(size=4))
-        cases.append(Case((x, lam), _softmin_ref(x, lam), "wrong value for a moderate λ"))
+        cases.append(Case((x, lam), _softmin_ref(x, lam), _("wrong value for a moderate λ")))
     x = [1.0, 2.0, 5.0]
-    cases.append(Case((x, 1.0), _softmin_ref(x, 1.0), "wrong value"))
-    cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, "wrong value when all entries are equal"))
+    cases.append(Case((x, 1.0), _softmin_ref(x, 1.0), _("wrong value")))
+    cases.append(Case(([3.0, 3.0, 3.0], 2.0), 3 - math.log(3) / 2, _("wrong value when all entries are equal")))
     cases += [Case(([1.0, 2.0], 1000.0), _softmin_ref([1.0, 2.0], 1000.0),
-                   "large λ underflows: −λx is very negative; use a stable LSE"),
+                   _("large λ underflows: −λx is very negative; use a stable LSE")),
               Case(([-400.0, 400.0], 5.0), _softmin_ref([-400.0, 400.0], 5.0),
-                   "large values overflow: use a stable LSE")]
+                   _("large values overflow: use a stable LSE"))]
     return cases
 
 
@@ -105,10 +106,10 @@ def _softmin_diagnose(case, rep):
         return None
     x, lam = np.asarray(case.args[0], dtype=float), case.args[1]
     alternatives = [
-        (_lse_ref(lam * x) / lam, "that is the soft maximum; a soft-min must lie below min(x)"),
-        (-_lse_ref(-lam * x), "you forgot to divide by λ"),
-        (_lse_ref(-lam * x) / lam, "your result has the wrong sign"),
-        (float(np.min(x)), "that is the hard min(x); a soft-min is smooth and lies strictly below it"),
+        (_lse_ref(lam * x) / lam, _("that is the soft maximum; a soft-min must lie below min(x)")),
+        (-_lse_ref(-lam * x), _("you forgot to divide by λ")),
+        (_lse_ref(-lam * x) / lam, _("your result has the wrong sign")),
+        (float(np.min(x)), _("that is the hard min(x); a soft-min is smooth and lies strictly below it")),
     ]
     for value, msg in alternatives:
         if compare.close(float(out), value, rtol=1e-9) and not compare.close(value, float(case.expect)):
@@ -124,15 +125,15 @@ SOFTMIN = Hidden(
     m = np.max(z)
     return float(-(m + np.log(np.sum(np.exp(z - m)))) / lam)''',
     misconceptions={
-        "that is the soft maximum; a soft-min must lie below min(x)":
+        _("that is the soft maximum; a soft-min must lie below min(x)"):
             "def softmin(x, lam):\n    return float(np.log(np.sum(np.exp(lam * np.asarray(x, dtype=float)))) / lam)",
-        "you forgot to divide by λ":
+        _("you forgot to divide by λ"):
             "def softmin(x, lam):\n    z = -lam * np.asarray(x, dtype=float)\n    m = z.max()\n"
             "    return float(-(m + np.log(np.exp(z - m).sum())))",
-        "your result has the wrong sign":
+        _("your result has the wrong sign"):
             "def softmin(x, lam):\n    z = -lam * np.asarray(x, dtype=float)\n    m = z.max()\n"
             "    return float((m + np.log(np.exp(z - m).sum())) / lam)",
-        "that is the hard min(x); a soft-min is smooth and lies strictly below it":
+        _("that is the hard min(x); a soft-min is smooth and lies strictly below it"):
             "def softmin(x, lam):\n    return float(np.min(x))",
     })
 
@@ -150,8 +151,8 @@ STABLE_LSE = Hidden(
         return float(m)
     return float(m + np.log(np.sum(np.exp(x - m))))''',
     misconceptions={
-        "exp overflows in float64 above 709.78: subtract the maximum before exponentiating":
+        _("exp overflows in float64 above 709.78: subtract the maximum before exponentiating"):
             "def lse(x):\n    return float(np.log(np.sum(np.exp(np.asarray(x, dtype=float)))))",
-        "you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself":
+        _("you return max(x): that is the λ → ∞ limit of λ⁻¹LSE(λx), not LSE itself"):
             "def lse(x):\n    if len(x) == 0:\n        raise ValueError('empty')\n    return float(np.max(x))",
     })
