@@ -1142,7 +1142,10 @@ IN_VIEW = """e => { const r = e.getBoundingClientRect();
 
 
 def _other_chapter(name: str) -> str:
-    return CHAPTERS[(CHAPTERS.index(name) + 1) % len(CHAPTERS)] if name in CHAPTERS else CHAPTERS[-1]
+    """The next chapter's core page (its link is in the sidebar whichever chapter is open;
+    a "Going further" page's link shows only under its open chapter)."""
+    core = name.removesuffix("_further")
+    return CORE[(CORE.index(core) + 1) % len(CORE)] if core in CORE else CORE[-1]
 
 
 @pytest.mark.parametrize("width", [390, 1280])
