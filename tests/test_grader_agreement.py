@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 
 import cloudpickle
@@ -101,6 +102,13 @@ def _both(ex_id, answer):
     return mine, results[ex_id]
 
 
+def _how_checked_aside(message: str) -> str:
+    """The message without how a right formula was confirmed: "checked symbolically" when sympy
+    proves the identity within its time budget, "checked at random points" when it does not
+    (a cold first call may run out of it where a warm second one does not). Same verdict."""
+    return re.sub(r"\(checked (symbolically|at random points)\)", "(checked)", message)
+
+
 def _id(case):
     return f"{case[0]}-{case[2]}"
 
@@ -116,7 +124,8 @@ def test_the_comparison_covers_every_exercise_with_its_reference_and_wrong_answe
 def test_check_and_the_batch_give_the_same_verdict_score_and_feedback(ex_id, answer, what):
     mine, batch = _both(ex_id, answer)
     assert batch is not None, mine.message
-    assert (mine.passed, mine.score, mine.message) == (batch.passed, batch.score, batch.message)
+    assert (mine.passed, mine.score, _how_checked_aside(mine.message)) == \
+        (batch.passed, batch.score, _how_checked_aside(batch.message))
     if what == "the reference":
         assert mine.passed and mine.score == 1.0, mine.message
     if what == "a declared wrong answer":
