@@ -65,3 +65,21 @@ def site() -> Path:
     if not (SITE / "index.html").exists():
         pytest.fail("the book is not built: run `make book` (make test does it first)")
     return SITE
+
+
+@pytest.fixture(scope="session")
+def base_url(site):
+    """The built site served on 127.0.0.1 (the browser tests of every module share it)."""
+    from browser import serve
+
+    with serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test module (browser.chromium)."""
+    from browser import chromium
+
+    with chromium() as b:
+        yield b

@@ -34,7 +34,7 @@ import re
 
 import pytest
 
-from browser import AXE, chromium, contrast, luminance, open_page, rgb, serve, watch
+from browser import AXE, contrast, luminance, open_page, rgb, watch
 from conftest import ROOT, toc_files
 from figure_text import raw_notation
 
@@ -48,18 +48,6 @@ ALL = toc_files()  # with the home page
 
 #: Drawn coordinates must match the precomputed data to this fraction of the axis range.
 TOLERANCE = 1e-3
-
-
-@pytest.fixture(scope="session")
-def base_url(site):
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module", params=ALL)

@@ -12,26 +12,13 @@ import re
 
 import pytest
 
-from browser import chromium, open_page, serve
+from browser import open_page
 from conftest import TRANSLATED_PAGES, ZH_DIR, toc_files
 from test_site_browser import _axe_violations, axe_source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
 SWITCH = "a.btn-language-switch"
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Session-scoped, like test_site_browser's: the two share one Chromium (browser.chromium)."""
-    with chromium() as b:
-        yield b
 
 
 @pytest.mark.parametrize("name", toc_files())

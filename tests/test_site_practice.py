@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 
-from browser import AXE, chromium, open_page, serve
+from browser import AXE, open_page
 from softmaxbook.grader import EXERCISES, check
 from softmaxbook.grader.practice import payload
 
@@ -29,18 +29,6 @@ PAGES = {f"exercises/{p.stem}": sorted(set(re.findall(r'data-exercise="([^"]+)"'
 @pytest.fixture(autouse=True)
 def private_progress(tmp_path, monkeypatch):
     monkeypatch.setenv("SOFTMAXBOOK_PROGRESS", str(tmp_path / "progress.json"))
-
-
-@pytest.fixture(scope="module")
-def base_url(site):
-    with serve(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:             # the open browser of another module, if there is one
-        yield b
 
 
 @pytest.fixture(scope="module", params=list(PAGES))
