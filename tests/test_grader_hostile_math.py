@@ -16,7 +16,8 @@ from softmaxbook.grader import EXERCISES, check, compare
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.grading import grade_answers
 from softmaxbook.grader.kinds import key_value
-from softmaxbook.grader.parse import MAX_BITS, ParseError, parse, symbol_names
+from softmaxbook.grader.parse import parse
+from softmaxbook.grader.parse_rules import MAX_BITS, ParseError, symbol_names
 
 THETA = "theta1 theta2 theta3".split()
 NAMES = symbol_names(sp.symbols("theta1 theta2 theta3", real=True))
