@@ -48,6 +48,7 @@ from softmaxbook.grader import key as answer_key
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.gradebook import feedback_name
 from softmaxbook.grader.grading import grade_answers
+from softmaxbook.grader.kind_symbolic import Symbolic
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in a notebook
 pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does not work here")
@@ -837,13 +838,13 @@ HONEST_FORMS = [("ch4.gap", "log(exp(d) + 1) - d"), ("ch4.gap", "-log(sigma(d))"
 def test_right_answers_and_honest_forms_pass_at_any_secret_points(seed):
     with kinds.secret_points(seed * 2654435761 + 97):
         for ex in EXERCISES.values():
-            if isinstance(ex, kinds.Symbolic):
+            if isinstance(ex, Symbolic):
                 assert ex.grade(ex.right_answer(), strict=True).score == 1.0, (seed, ex.id)
         for ex_id, form in HONEST_FORMS:
             assert EXERCISES[ex_id].grade(serialise(form), strict=True).score == 1.0, (seed, ex_id, form)
         if seed < 3:   # the feedback of a known wrong answer speaks of the public points: unchanged
             for ex in EXERCISES.values():
-                if isinstance(ex, kinds.Symbolic):
+                if isinstance(ex, Symbolic):
                     for answer, message in ex.misconceptions():
                         assert message in ex.grade(answer, strict=True).message, (seed, ex.id, message)
 

@@ -5,11 +5,15 @@ instructors run ``python -m softmaxbook grade SUBMISSIONS_DIR -o grades.csv``.
 The answer key and grading one answer: :mod:`.key` (the answer key as data: one TOML file
 per chapter, the assignments, hidden cases of function answers in ``key/chN_cases.py``),
 :mod:`.registry` (the exercises built from it), :mod:`.result` (what a check returns),
-:mod:`.kinds` (symbolic, numeric, choice and function answers), :mod:`.reading` (a plain
-answer into sympy values of a shape), :mod:`.probes` (feedback naming a point or property a
+:mod:`.kinds` (what the answer kinds share: symbolic, numeric, choice and function answers are
+:mod:`.kind_symbolic`, :mod:`.kind_numeric`, :mod:`.kind_choice`, :mod:`.kind_function`),
+:mod:`.reading` (a plain answer into sympy values of a shape), :mod:`.probes` (feedback naming a point or property a
 wrong answer breaks), :mod:`.hidden` (hidden test cases and judges), :mod:`.parse`
-(whitelisted math strings; :mod:`.pointing`: what in one the learner wrote wrong), :mod:`.compare` (equivalence), :mod:`.precision` (the precision a
-number answer needs, stated once in the key), :mod:`.prose` (formulas in feedback texts),
+(whitelisted math strings: :mod:`.parse_rules` its limits, names and error, :mod:`.parse_tree`
+the walk that builds sympy; :mod:`.pointing`: what in one the learner wrote wrong),
+:mod:`.compare` (equivalence), :mod:`.precision` (the precision a number answer needs, stated
+once in the key), :mod:`.prose` (formulas in feedback texts; :mod:`.prose_runs` cuts a text
+into runs),
 :mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter),
 :mod:`.answers` (plain-data form of answers), :mod:`.untrusted` (the check of JSON from
 untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`.practice`

@@ -41,7 +41,12 @@ import sympy as sp
 
 from ... import i18n
 from .. import answers, compare, kinds, probes, prose
-from ..parse import ParseError, parse, symbol_names
+from ..kind_choice import Choice
+from ..kind_function import Function
+from ..kind_numeric import Numeric
+from ..kind_symbolic import Symbolic
+from ..parse import parse
+from ..parse_rules import ParseError, symbol_names
 from ..precision import Precision
 from ..result import now
 
@@ -141,13 +146,13 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     if unknown:
         raise KeyProblem(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} exercise")
     if kind == "choice":
-        return kinds.Choice(e["id"], e["task"], chapter, dict(e["options"]), e["correct"], dict(e["feedback"]))
+        return Choice(e["id"], e["task"], chapter, dict(e["options"]), e["correct"], dict(e["feedback"]))
     if kind == "function":
         module = importlib.import_module(f"{__name__}.{stem}_cases")
-        return kinds.Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
+        return Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
     wrong = [(w[0], _say(w[1])) for w in e.get("wrong", [])]
     if kind == "numeric":
-        return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
+        return Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
                              precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
                              let=e.get("let"))
     symbols = []
@@ -158,7 +163,7 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     names = symbol_names(symbols)
     sample = [_rule(r, names) for r in e["sample"]]
     wide = _wide(e["wide"], names) if "wide" in e else None
-    return kinds.Symbolic(
+    return Symbolic(
         e["id"], e["task"], e["answer"], chapter, symbols, tuple(e.get("shape", ())), e["reference"],
         lambda rng: _draw(sample, rng, 0), wrong=wrong, canon=e.get("canon", ()), seed=e.get("seed", 0),
         hint=e.get("hint", ""), wide=wide, allow=e.get("allow", ()), let=e.get("let"),
