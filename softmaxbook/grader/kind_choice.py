@@ -32,4 +32,3 @@ class Choice(Exercise):
         if letter == self.correct:
             return Result(self.id, True, 1.0, CORRECT)
         return Result(self.id, False, 0.0, self.feedback.get(letter) or _("Not this one."))
-

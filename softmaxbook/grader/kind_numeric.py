@@ -78,4 +78,3 @@ class Numeric(FromFormulas):
         if np.all(ok | near(arr, ref)):
             return Result(self.id, False, score, self.precision.close_message(arr[~ok], self.whole), details)
         return Result(self.id, False, score, NOT_EXPECTED, details)
-

@@ -133,4 +133,3 @@ class Symbolic(FromFormulas):
         if self.hint:
             msg = _("{feedback} Hint: {hint}").format(feedback=msg, hint=self.hint)
         return Result(self.id, False, score, msg, details)
-

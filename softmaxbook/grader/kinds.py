@@ -140,4 +140,3 @@ class FromFormulas(Exercise):
                 key_value(formula, names, shape)
             except ParseError as exc:
                 raise ParseError(f"{label} {formula!r}: {exc}") from None
-

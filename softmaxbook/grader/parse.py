@@ -106,4 +106,3 @@ def _pointed(raw: str, text: str, names: dict, refusal: ParseError, keep: bool =
     if keep:
         said = _("{refusal}: {points}").format(refusal=refusal.args[0], points=said)
     return ParseError(said, about_form=True)
-

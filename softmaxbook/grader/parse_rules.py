@@ -66,7 +66,6 @@ def normalise_name(name: str) -> str:
     return "lam" if name in ("lambda", "lamda") else name
 
 
-
 def symbol_names(symbols) -> dict[str, sp.Symbol]:
     """Map normalised names to symbols, e.g. ``{'theta1': theta1}``."""
     return {normalise_name(s.name): s for s in symbols}

@@ -19,6 +19,7 @@ from .parse_rules import (CONSTANTS, FUNCTIONS, MAX_BITS, MAX_DEPTH, MAX_EXPONEN
                           ParseError, normalise_name)
 from .pointing import MATRIX_BUILDER, MATRIX_FUNCTIONS
 
+
 def check_result(value):
     """Measure what sympy actually built (the estimates in :class:`Builder` are bounds)."""
     todo, seen = [value], 0
@@ -249,4 +250,3 @@ def _finite_constant(arg, what):
             raise ParseError(_("expression too large: {what} is a number too large to evaluate (above {cap}: "
                                "the value would be inf or 0; answers must be finite, not nan or inf)").format(
                 what=what, cap=f"{EXP_CAP:g}"))
-

@@ -199,7 +199,6 @@ class _Translator:
         return None
 
 
-
 def _free(body: str) -> list[str]:
     return sorted({i for _, idx in re.findall(r"⟨(\w+)\|(\w+)⟩", body) for i in idx if i.isalpha()})
 

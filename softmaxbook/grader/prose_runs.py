@@ -174,7 +174,6 @@ class Notation:
         return out
 
 
-
 def _inside_brackets(run):
     """The contents of every bracket pair of a run (a formula in parentheses after another)."""
     stack, out = [], []
@@ -241,4 +240,3 @@ def split_args(toks):
     if any(not a for a in args):
         raise NoFormula
     return args
-
