@@ -37,6 +37,7 @@ EVAL_SECONDS = 1.0           # parsing and evaluating one answer
 SIMPLIFY_SECONDS = 0.25      # trying to prove equality, all entries together (else: numeric verdict)
 MAX_PROOF_OPS = 3000         # larger differences are judged at the points only
 MAX_PROOF_POWER = 12         # (a + b)**n with |n| above this is not expanded
+FINALIZER_GRACE = 1.0        # seconds past a deadline that an alarm waits for a finalizer to end
 
 
 class TimeUp(BaseException):
@@ -48,10 +49,7 @@ class TimeUp(BaseException):
 
 _deadlines: list[list] = []        # active time limits ([monotonic end]), innermost last
 _saved: list = []                  # the handler and timer found when the outermost started
-
-
-FINALIZER_GRACE = 1.0         # seconds past a deadline that an alarm waits for a finalizer to end
-_RETRY = 0.002               # how soon an alarm that waited fires again
+_RETRY = 0.002                     # how soon an alarm that waited for a finalizer fires again
 
 
 def _in_finalizer(frame) -> bool:

@@ -153,8 +153,8 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     wrong = [(w[0], _say(w[1])) for w in e.get("wrong", [])]
     if kind == "numeric":
         return Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
-                             precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
-                             let=e.get("let"))
+                       precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
+                       let=e.get("let"))
     symbols = []
     for name, assumption in e["symbols"].items():
         if assumption not in ASSUMPTIONS:
