@@ -198,7 +198,8 @@ def _graded(units, client, workers, cell_timeout, total_timeout, sandbox, secret
     pending = list(units)
     while pending:
         broken, stuck = [], []
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupt)
+        try:
             futures = {submit(pool, u): u for u in pending}
             limit = sum(budget(u) for u in pending) / min(workers, len(pending)) + ROUND_SLACK
             try:
@@ -213,10 +214,11 @@ def _graded(units, client, workers, cell_timeout, total_timeout, sandbox, secret
             except cf.TimeoutError:   # past every deadline: a worker is stuck in the grader's own work
                 stuck = list(futures.values())
                 _stop_workers(pool)
-            except BaseException:     # Ctrl-C, or the caller stopped: no worker outlives it
-                _stop_workers(pool)
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        except BaseException:     # Ctrl-C, or the caller stopped: no worker outlives it, nothing waits for one
+            _stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         everyone = len(broken) == len(pending)
         for unit in stuck + (broken if everyone else []):
             yield unit, _grade_alone(submit, unit, budget(unit))   # if it still breaks or blocks, that is its row
