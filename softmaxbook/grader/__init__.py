@@ -24,7 +24,10 @@ and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which 
 submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
 :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
 :mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report and LMS
-files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers).
+files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers); around
+them :mod:`.selftest` (a solved and a shipped submission from the key, graded first),
+:mod:`.state` (the resume state, key fingerprints, history and change log) and
+:mod:`.overrides` (a teaching assistant's scores, applied on every run).
 """
 
 from .learner import check, exercises, import_progress, progress

@@ -44,6 +44,8 @@ class Row(TypedDict, total=False):
     scores: dict
     feedback: dict
     similar: dict
+    overrides: dict    # {ex: {"score", "graded", "reason"}}: scores[ex] already holds the override (:mod:`.overrides`)
+    previous: dict     # {"at", "total", "why"}: the last different result (:mod:`.state`)
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,17 @@ class Outputs:
     def similar(self) -> Path:
         return self.csv.with_name(f"{self.csv.stem}_similar.csv")
 
+    @property
+    def changes(self) -> Path:
+        """The change log: every score that moved, from what to what, why and when."""
+        return self.csv.with_name(f"{self.csv.stem}_changes.csv")
+
     def every(self) -> list[Path]:
         """Every file and folder this batch may write (never taken for a submission)."""
         books = [self.csv] + [self.gradebook(a) for a in assignments()]
         return (books + [self.lms(b, lms) for b in books for lms in ("canvas", "moodle")]
-                + [self.report(".html"), self.report(".csv"), self.similar, self.state, self.feedback_dir])
+                + [self.report(".html"), self.report(".csv"), self.similar, self.state, self.feedback_dir,
+                   self.changes])
 
 
 def make_row(status: str, reason: str, assignment=None, results=None, notes=()) -> Row:
@@ -157,6 +165,9 @@ def feedback_text(name: str, row: dict) -> str:
             continue
         lines += [f"## {ex_id} — {fb['status']}, {fb['score']:.0%}", "", ex.task, "", fb["message"]]
         lines += [f"- {d}" for d in fb["details"]] + [""]
+        if ex_id in row.get("overrides", {}):   # the Row's overrides (26c renders them in feedback.py)
+            o = row["overrides"][ex_id]
+            lines += [f"Score set by your instructor to {o['score']:.0%}: {o['reason']}", ""]
     return "\n".join(lines) + "\n"
 
 

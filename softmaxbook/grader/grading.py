@@ -152,6 +152,7 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         row = make_row(status, reason, assignment, results, notes + more)
         row["similar"] = similarity.fingerprint(answers, row, (runner.read_capped(str(p), similarity.MAX_SOURCE)
                                                                for p in paths))
+        row["answers"] = answers   # kept in the resume state: a key change regrades them (:mod:`.state`)
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)

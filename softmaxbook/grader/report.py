@@ -174,6 +174,14 @@ def report_html(rows, stats: dict, title: str = "Class report", similar=None) ->
         parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(r['status'])}</td><td>{e(r['reason'])}</td></tr>"
                   for n, r in attention]
         parts.append("</tbody></table>")
+    changed = [(n, ex, o) for n, r in rows for ex, o in r.get("overrides", {}).items()]
+    if changed:
+        parts += ["<h2>Scores set by hand (overrides)</h2><table><thead><tr><th scope='col'>Submission</th>"
+                  "<th scope='col'>Exercise</th><th scope='col'>Graded</th><th scope='col'>Set to</th>"
+                  "<th scope='col'>Reason</th></tr></thead><tbody>"]
+        parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(ex)}</td><td class='n'>{o['graded']:.3f}</td>"
+                  f"<td class='n'>{o['score']:.3f}</td><td>{e(o['reason'])}</td></tr>" for n, ex, o in changed]
+        parts.append("</tbody></table>")
     parts.append(similar_html(similarity.find([(display(n), r) for n, r in rows]) if similar is None else similar))
     return "".join(parts) + "</body></html>\n"
 
