@@ -33,9 +33,9 @@ import secrets
 import sys
 from pathlib import Path
 
-from . import cgroups, cluster, jail, report
+from . import cgroups, cluster, feedback, jail, report
 from .assignments import exercise_ids
-from .gradebook import Outputs, csv_text, feedback_text, gradebooks, make_row
+from .gradebook import Outputs, csv_text, gradebooks, make_row
 from .grading import grade_submission
 from .learner import atomic_write
 from .running import JAIL_LIMITS, STARTUP_MARGIN
@@ -57,7 +57,8 @@ def content_hash(paths) -> str:
 
 
 def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, total_timeout: float = 600,
-                 log=print, sandbox: bool = True, roster=None, scheduler: str | None = None) -> list[tuple[str, dict]]:
+                 log=print, sandbox: bool = True, roster=None, scheduler: str | None = None,
+                 feedback_archive: str | None = None) -> list[tuple[str, dict]]:
     """Grade every entry of ``folder``; write the gradebooks (:func:`gradebooks`), the state
     file, feedback files, the class report (``<stem>_report.html`` and ``.csv``) and, with a
     ``roster`` (:func:`.report.read_roster`), the gradebooks for Canvas and Moodle.
@@ -67,6 +68,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     With ``scheduler`` (``tcp://HOST:PORT``) the notebooks run on that dask cluster's workers
     instead of a local pool of ``workers`` processes (:mod:`.cluster`; ``RuntimeError`` when
     it cannot be reached); grading, gradebooks, feedback and resume state stay here.
+    ``feedback_archive`` (:data:`.feedback.ARCHIVES`): also one zip of feedback pages per gradebook.
     """
     if sandbox and not jail.available():
         raise RuntimeError(jail.why_unavailable())
@@ -111,20 +113,20 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
         for path, (a, mine) in gradebooks(rows, out_csv).items():
             atomic_write(path, csv_text(mine, exercise_ids(a) if a else None))
         if final:
-            for path in report.write_all(rows, out_csv, roster, log=log):
+            for path in report.write_all(rows, out_csv, roster, log=log) + feedback.write_all(rows, files,
+                                                                                             feedback_archive, log):
                 log(f"wrote {path}")
         return rows
 
     def finish(unit, row, k):
         row["notes"] = unit.notes + row["notes"]
         try:
-            text = feedback_text(unit.name, row)
+            feedback.write(files, unit.name, row)
         except (ValueError, KeyError, TypeError) as exc:   # no feedback of it: the unit still gets a row
             row = make_row("error", f"the grader could not write this submission's feedback ({type(exc).__name__})",
                            notes=row["notes"])
-            text = feedback_text(unit.name, row)
+            feedback.write(files, unit.name, row)
         state[unit.name] = {"hash": hashes[unit.name], "row": row}
-        atomic_write(files.feedback(unit.name), text)
         write_all()
         # The state file last: what it lists as graded is in the gradebooks (a run killed before
         # this line grades the submission again on resume).
@@ -210,6 +212,9 @@ def main(argv=None) -> int:
     ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
                     "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
                     "'section', 'email': also writes each gradebook for Canvas and Moodle import")
+    ap.add_argument("--feedback-archive", choices=feedback.ARCHIVES, help="also write the feedback pages of each "
+                    "gradebook as one zip (grades_feedback.zip): 'files' (one page per learner), or 'moodle' (the "
+                    "folders Moodle's \"Upload multiple feedback files in a zip\" matches to its participants)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the notebooks on this running dask "
                     "scheduler's workers instead of -j local processes (pip install softmaxbook[cluster]; see README)")
     ap.add_argument("--no-sandbox", action="store_true",
@@ -237,7 +242,7 @@ def main(argv=None) -> int:
     try:
         grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
                      log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox, roster=roster,
-                     scheduler=args.scheduler)
+                     scheduler=args.scheduler, feedback_archive=args.feedback_archive)
     except RuntimeError as exc:   # the dask scheduler cannot be reached or has no worker
         print(f"error: {exc}", file=sys.stderr)
         return 2
