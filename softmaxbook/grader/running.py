@@ -141,7 +141,7 @@ DOC_KEYS = {"format", "answers", "notes", "reason", "stops", "checks"}
 OPTIONAL_KEYS = {"errors"}           # absent from a document of an older runner (a dask worker not yet updated)
 MAX_IDS = 200
 # The cells that raised: each {"cell", "type", "message"} of plain short text (runner.MAX_ERROR_*).
-ERROR_CAPS = untrusted.Caps(depth=1, text=runner.MAX_ERROR_MESSAGE, values=1 + 4 * runner.MAX_ERRORS, key=10)
+ERROR_CAPS = untrusted.Caps(depth=2, text=runner.MAX_ERROR_MESSAGE, values=1 + 4 * runner.MAX_ERRORS, key=10)
 # An answer's values: at most 200 000 over all answers, 16 deep, texts of at most 4 MiB, integers of 256 bits.
 ANSWER_CAPS = untrusted.Caps(depth=16, text=4 * 2**20, values=200_000, int_bits=256)
 
