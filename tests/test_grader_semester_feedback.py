@@ -225,3 +225,20 @@ def test_the_jails_exceptions_are_checked_and_capped():
                    [{"cell": 6, "type": "E", "message": ""}] * (runner.MAX_ERRORS + 1)):
         with pytest.raises(ValueError, match="error"):
             running.validate_document(json.dumps({**doc, "errors": errors}).encode())
+
+
+def test_the_hostile_page_runs_nothing_loads_nothing_and_fits_a_phone(graded, browser):
+    """In Chromium at 360 px: no dialog, no request, no sideways scrolling (long texts wrap)."""
+    from browser import watch
+    path = graded["files"].feedback_dir / (feedback.stem_of(HOSTILE_NAME, graded["state"][HOSTILE_NAME]) + ".html")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    seen = watch(page)
+    try:
+        page.goto(path.as_uri())
+        assert dialogs == [] and seen.foreign == [] and seen.requests == [path.as_uri()], (dialogs, seen.requests)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert "alert(1)" in page.inner_text("body")              # shown, not run
+    finally:
+        page.close()
