@@ -45,7 +45,7 @@ def graded(tmp_path_factory):
     (subs / "ex4_truncated.ipynb").write_text(whole[: len(whole) // 2])
     (subs / "ex4_nameerror.md").write_text(_with(solved, "ch4.bound", 'bound = undefined_total + 1\n\ncheck("ch4.bound", bound)'))
     hostile = _with(solved, "ch4.gap", f'gap = {HOSTILE_TEXT!r}\n\ncheck("ch4.gap", gap)')
-    hostile = _with(hostile, "ch4.bound", f'raise ValueError({HOSTILE_TEXT!r} * 4000)')
+    hostile = _with(hostile, "ch4.bound", f'raise ValueError("W" * 120 + {HOSTILE_TEXT!r} * 4000)')   # no space to wrap at
     (subs / HOSTILE_NAME).write_text(hostile)
     out = tmp_path_factory.mktemp("out") / "grades.csv"
     log = []
@@ -94,7 +94,7 @@ def test_a_hostile_name_answer_and_exception_stay_text(graded):
     assert "&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html_page   # the answer, shown as text
     assert html_page.count("</style>") == 1 and "http" not in html_page.replace("http-equiv", "")
     row = graded["rows"][HOSTILE_NAME]
-    assert "raised ValueError: </style><script>alert(1)</script>\\n## ch4.gap" in row["reason"]
+    assert "raised ValueError: " + "W" * 120 + "</style><script>alert(1)</script>\\n## ch4.gap" in row["reason"]
     assert len(row["reason"]) < 2 * runner.MAX_ERROR_MESSAGE                   # the huge message cut
     text = _page(graded, HOSTILE_NAME)
     assert "\n## ch4.gap — correct" not in text and "\\<script\\>" in text
