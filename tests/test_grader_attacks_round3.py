@@ -334,7 +334,9 @@ def test_every_entry_gets_a_row_and_the_batch_writes_everything(round3):
     for path in ("grades_ex3.csv", "grades_ex4.csv", "grades_report.html", "grades_report.csv",
                  "grades.csv.state.json"):
         assert (base / path).exists(), path
-    assert len(list((base / "grades_feedback").iterdir())) == len(names)
+    for ext in (".md", ".html"):   # each entry's feedback in Markdown and as a page
+        assert len(list((base / "grades_feedback").glob("*" + ext))) == len(names)
+    assert len(list((base / "grades_feedback").iterdir())) == 2 * len(names)
 
 
 def test_honest_learners_keep_their_full_scores(round3):

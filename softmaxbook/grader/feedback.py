@@ -89,6 +89,7 @@ def feedback_name(name: str) -> str:
 
 
 def stem_of(name: str, row: dict) -> str:
+    """The feedback stem of an entry's row (:func:`feedback_stem` with its learner and assignment)."""
     return feedback_stem(name, row.get("learner"), row.get("assignment"))
 
 
@@ -275,7 +276,7 @@ def archive(rows: list[tuple[str, dict]], files: Outputs, kind: str) -> tuple[by
                 if who is None:
                     left.append(display(name))
                     continue
-                person = "".join(ch for ch in who[0] if ch.isalnum() or ch in " .-").strip() or "Participant"
+                person = "".join(ch for ch in who[0] if ch.isalnum() or ch in " .-").strip(" .") or "Participant"
                 member = f"{person}_{who[1]}_assignfeedback_file/feedback_{row.get('assignment') or 'none'}.html"
             else:
                 member = f"{stem}.html"
