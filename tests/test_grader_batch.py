@@ -20,7 +20,7 @@ from nbrun import execute
 from procs import rows as state_rows
 from softmaxbook.grader import EXERCISES
 from softmaxbook.grader.batch import grade_folder
-from softmaxbook.grader.gradebook import feedback_name
+from softmaxbook.grader.feedback import feedback_name
 
 FIX = ROOT / "tests" / "fixtures"
 EXERCISE_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex*.md"))

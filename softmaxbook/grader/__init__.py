@@ -23,11 +23,12 @@ The batch grader, in the order a submission goes through it: :mod:`.batch` (orch
 and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
 submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
 :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
-:mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report and LMS
-files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers); around
-them :mod:`.selftest` (a solved and a shipped submission from the key, graded first),
-:mod:`.state` (the resume state, key fingerprints, history and change log) and
-:mod:`.overrides` (a teaching assistant's scores, applied on every run).
+:mod:`.gradebook` (rows, CSV, file names), :mod:`.feedback` (each learner's Markdown and page,
+the instructor's index and archive), :mod:`.report` (the class report and LMS files, with
+:mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers); around them
+:mod:`.selftest` (a solved and a shipped submission from the key, graded first), :mod:`.state`
+(the resume state, key fingerprints, history and change log) and :mod:`.overrides` (a teaching
+assistant's scores, applied on every run).
 """
 
 from .learner import check, exercises, import_progress, progress

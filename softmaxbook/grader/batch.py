@@ -30,9 +30,9 @@ import signal
 import sys
 from pathlib import Path
 
-from . import cgroups, cluster, jail, overrides, report, selftest, state
+from . import cgroups, cluster, feedback, jail, overrides, report, selftest, state
 from .assignments import COURSE, exercise_ids
-from .gradebook import Outputs, csv_text, feedback_text, gradebooks, make_row, total
+from .gradebook import Outputs, csv_text, gradebooks, make_row, total
 from .grading import grade_submission
 from .learner import atomic_write
 from .running import JAIL_LIMITS, STARTUP_MARGIN
@@ -45,7 +45,7 @@ ROUND_SLACK = 60.0                   # seconds added to a round of the pool befo
 
 def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, total_timeout: float = 600,
                  log=print, sandbox: bool = True, roster=None, scheduler: str | None = None, overrides_csv=None,
-                 regrade: bool = False, self_test: bool = True) -> list[tuple[str, dict]]:
+                 regrade: bool = False, self_test: bool = True, feedback_archive: str | None = None) -> list[tuple[str, dict]]:
     """Grade every entry of ``folder``; write the gradebooks (:func:`gradebooks`), the state
     file, feedback files, the change log, the class report (``<stem>_report.html`` and ``.csv``)
     and, with a ``roster`` (:func:`.report.read_roster`), the gradebooks for Canvas and Moodle.
@@ -60,6 +60,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     Unchanged entries are not run again; after a key change only the exercises whose key entry
     changed are graded again, from the kept answers (:mod:`.state`; ``regrade``: everything).
     ``overrides_csv`` (:mod:`.overrides`; ``ValueError`` naming its bad line) is applied last.
+    ``feedback_archive`` (:data:`.feedback.ARCHIVES`): also one zip of feedback pages per gradebook.
     """
     if sandbox and not jail.available():
         raise RuntimeError(jail.why_unavailable())
@@ -119,7 +120,8 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
                 atomic_write(path, csv_text([(n, overrides.in_gradebook(r)) for n, r in mine],
                                             exercise_ids(a) if a else None))
             if final:
-                for path in report.write_all(rows, out_csv, roster, log=log):
+                for path in (report.write_all(rows, out_csv, roster, log=log)
+                             + feedback.write_all(rows, files, feedback_archive, log)):
                     log(f"wrote {path}")
             return rows
 
@@ -130,11 +132,11 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             row["notes"] = row["notes"] if kept else unit.notes + row["notes"]
             row, problems = overrides.apply(unit.name, row, chosen)
             try:
-                text = feedback_text(unit.name, row)
+                feedback.write(files, unit.name, row)
             except (ValueError, KeyError, TypeError) as exc:   # no feedback of it: the unit still gets a row
                 row = make_row("error", f"the grader could not write this submission's feedback "
                                f"({type(exc).__name__})", notes=row["notes"])
-                text = feedback_text(unit.name, row)
+                feedback.write(files, unit.name, row)
             for p in problems:
                 log(p)
             graded_row = {**row, "scores": {**row["scores"], **{i: o["graded"] for i, o in
@@ -142,7 +144,6 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             graded_row.pop("overrides", None)
             lines = state.record(st, unit.name, hashes[unit.name], graded_row, answers, fps, why)
             st[unit.name]["overrides"] = row.get("overrides", {})
-            atomic_write(files.feedback(unit.name), text)
             write_all()
             # The state file last: what it lists as graded is in the gradebooks (a run killed before
             # this line grades the submission again on resume).
@@ -260,6 +261,9 @@ def main(argv=None) -> int:
     ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
                     "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
                     "'section', 'email': also writes each gradebook for Canvas and Moodle import")
+    ap.add_argument("--feedback-archive", choices=feedback.ARCHIVES, help="also write the feedback pages of each "
+                    "gradebook as one zip (grades_feedback.zip): 'files' (one page per learner), or 'moodle' (the "
+                    "folders Moodle's \"Upload multiple feedback files in a zip\" matches to its participants)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the notebooks on this running dask "
                     "scheduler's workers instead of -j local processes (pip install softmaxbook[cluster]; see README)")
     ap.add_argument("--self-test", action="store_true", help="only grade a solved and a shipped submission made "
@@ -316,7 +320,7 @@ def _main(args) -> int:
         grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
                      log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox, roster=roster,
                      scheduler=args.scheduler, overrides_csv=args.overrides, regrade=args.regrade,
-                     self_test=True)
+                     self_test=True, feedback_archive=args.feedback_archive)
     except selftest.SelfTestFailed as exc:
         print(f"error: {exc}\nNothing was graded.", file=sys.stderr)
         return 1

@@ -41,6 +41,20 @@ def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
     return results, notes
 
 
+MALFORMED = "the file is cut off or is not a notebook: please re-download it and resubmit"
+MAX_ERRORS_SAID = 3          # cells that raised named in a reason (then how many more)
+
+
+def _raised(errors, stopped) -> list[str]:
+    """``cell N raised Type: message`` for the cells in ``errors`` (:class:`Run`'s), but those
+    where the run was stopped (said by the stop), at most :data:`MAX_ERRORS_SAID` and a count."""
+    said = [f"cell {e['cell']} raised {e['type']}" + (f": {e['message']}" if e["message"] else "")
+            for e in errors if e["cell"] not in stopped]
+    more = len(said) - MAX_ERRORS_SAID
+    return said[:MAX_ERRORS_SAID] + ([f"{more} more cell{'s' if more > 1 else ''} raised an exception"]
+                                     if more > 0 else [])
+
+
 def _cells(cells) -> str:
     cells = sorted({c for c in cells if c})
     return ("cell " if len(cells) == 1 else "cells ") + ", ".join(map(str, cells)) if cells else "an unknown cell"
@@ -50,7 +64,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
     """``(status, reason)`` of a submission from its notebooks' :class:`Run` s (with the file
     name before each when there are several): malformed, crashed, timed out, answers removed,
     unanswered or graded, the first that applies; the reason lists every problem found and
-    names its cell."""
+    names its cell (a cell that raised: the exception's type and message)."""
     found, reasons = set(), []
     expected = set(exercise_ids(assignment)) if assignment else set()
     checked = set()
@@ -64,7 +78,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
             where, kind = f"cell {stop['cell']}" if stop["cell"] else "a cell", stop["kind"]
             if kind == "malformed":
                 found.add("malformed")
-                reasons.append(pre + (run.reason or "the file cannot be read as a notebook"))
+                reasons.append(pre + MALFORMED + (f" ({run.reason})" if run.reason else ""))
             elif kind == "crash":
                 found.add("crashed")
                 reasons.append(pre + f"the kernel died in {where} (a crash or os._exit?); answers checked before it count"
@@ -80,6 +94,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
                                if stop["cell"] else pre + run.reason)
         if not run.stops and run.reason:
             reasons.append(pre + run.reason)
+        reasons += [pre + r for r in _raised(run.errors, {s["cell"] for s in run.stops})]
         cells = {}
         for ex_id, cell in run.checks:
             cells.setdefault(ex_id, []).append(cell)

@@ -18,9 +18,7 @@ import io
 import math
 from pathlib import Path
 
-from . import registry, state
-from .gradebook import feedback_text
-from .learner import atomic_write
+from . import feedback, registry, state
 from .submissions import display
 
 COLUMNS = ("submission", "exercise", "score", "reason")
@@ -139,5 +137,5 @@ def refresh(st: dict, names, chosen: dict, files) -> list[list]:
             line[4] = f"override: {o['reason']}" if o else "override withdrawn"
             lines.append(line)
         entry["overrides"] = now_on
-        atomic_write(files.feedback(name), feedback_text(name, row))
+        feedback.write(files, name, row)
     return lines

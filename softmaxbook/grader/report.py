@@ -167,7 +167,7 @@ def report_html(rows, stats: dict, title: str = "Class report", similar=None) ->
                          f"<td class='n'>{st['unanswered']}</td>"
                          f"<td>{'<ol>' + wrong + '</ol>' if wrong else 'none'}</td></tr>")
         parts.append("</tbody></table>")
-    attention = [(n, r) for n, r in rows if r["status"] != "graded"]
+    attention = [(n, r) for n, r in rows if r["status"] != "graded" or r["reason"]]   # a graded one: a cell raised, ...
     if attention:
         parts += ["<h2>Submissions that need a look</h2><table><thead><tr><th scope='col'>Submission</th>"
                   "<th scope='col'>Status</th><th scope='col'>Reason</th></tr></thead><tbody>"]
