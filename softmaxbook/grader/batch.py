@@ -33,10 +33,10 @@ import secrets
 import sys
 from pathlib import Path
 
-from . import cgroups, cluster, jail, report
+from . import cgroups, cluster, jail, late, lms, report
 from .assignments import exercise_ids
 from .gradebook import Outputs, csv_text, feedback_text, gradebooks, make_row
-from .grading import grade_submission
+from .grading import by_assignment, grade_submission
 from .learner import atomic_write
 from .running import JAIL_LIMITS, STARTUP_MARGIN
 from .submissions import Unit, display, find_submissions, read_submission
@@ -57,10 +57,16 @@ def content_hash(paths) -> str:
 
 
 def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, total_timeout: float = 600,
-                 log=print, sandbox: bool = True, roster=None, scheduler: str | None = None) -> list[tuple[str, dict]]:
-    """Grade every entry of ``folder``; write the gradebooks (:func:`gradebooks`), the state
-    file, feedback files, the class report (``<stem>_report.html`` and ``.csv``) and, with a
-    ``roster`` (:func:`.report.read_roster`), the gradebooks for Canvas and Moodle.
+                 log=print, sandbox: bool = True, roster=None, scheduler: str | None = None,
+                 due=None, late_policy=None) -> list[tuple[str, dict]]:
+    """Grade every entry of ``folder`` (a learner folder of several assignments as one entry
+    per assignment: :func:`.grading.by_assignment`); write the gradebooks (:func:`gradebooks`),
+    the state file, feedback files, the class report (``<stem>_report.html`` and ``.csv``)
+    and, when learners are known (a ``roster``: :func:`.lms.read_roster`, or Canvas file
+    names), the gradebooks for Canvas and Moodle (:class:`.lms.Conflict` when a learner has two
+    disagreeing entries, raised after everything else is written). ``due`` (an aware
+    ``datetime``) and ``late_policy`` (:func:`.late.parse_policy`) set each row's ``late``
+    penalty (:func:`.lms.annotate`), on every run.
 
     Each notebook runs in the jail of :mod:`.jail`; with ``sandbox=True`` and no working
     bubblewrap this raises ``RuntimeError`` (``sandbox=False``: trusted submissions only).
@@ -85,7 +91,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     if not (isinstance(state.get(SECRET_KEY), str) and re.fullmatch(r"[0-9a-f]{32}", state[SECRET_KEY])):
         state = {SECRET_KEY: secrets.token_hex(16)}   # a new seed: nothing graded before counts
     secret = int(state[SECRET_KEY], 16)
-    units = find_submissions(folder, exclude=files.every())
+    units = [part for unit in find_submissions(folder, exclude=files.every()) for part in by_assignment(unit)]
     fixed, hashes = {}, {}
     for u in units:
         if not u.problem:
@@ -104,6 +110,22 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     log(jail.budget_status(jail.Limits(**JAIL_LIMITS)))
     for name, row in fixed.items():
         log(f"skipped {display(name)}: {row['reason']}")
+    warnings = {}
+
+    def annotated(name, row) -> bool:   # the row's learner and lateness for this run's roster and --due
+        before = [row.get(f) for f in lms.ANNOTATED]
+        warnings.pop(name, None)
+        note = lms.annotate(name, row, roster, due, late_policy)
+        if note:
+            warnings[name] = note
+        return before != [row.get(f) for f in lms.ANNOTATED]
+
+    waiting = {u.name for u in todo}
+    for name in hashes:   # graded before: a changed roster or --due rewrites the feedback
+        if name not in waiting and annotated(name, state[name]["row"]):
+            atomic_write(files.feedback(name), feedback_text(name, state[name]["row"]))
+    for name, row in fixed.items():
+        annotated(name, row)
 
     def write_all(final=False):
         rows = [(n, fixed[n]) if n in fixed else (n, state[n]["row"]) for n in names
@@ -117,6 +139,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
 
     def finish(unit, row, k):
         row["notes"] = unit.notes + row["notes"]
+        annotated(unit.name, row)
         try:
             text = feedback_text(unit.name, row)
         except (ValueError, KeyError, TypeError) as exc:   # no feedback of it: the unit still gets a row
@@ -170,6 +193,9 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             k += 1   # grade each alone; if it still breaks or blocks the worker, that is its row
             finish(unit, _grade_alone(submit, unit, budget(unit)), k)
         pending = [] if everyone else broken
+    for note in dict.fromkeys(warnings.values()):
+        names = [display(n) for n, w in warnings.items() if w == note]
+        log(f"warning: {note}: {', '.join(names[:10])}" + (f" and {len(names) - 10} more" if len(names) > 10 else ""))
     rows = write_all(final=True)
     log(f"wrote {out_csv} ({len(rows)} rows) and feedback in {files.feedback_dir}")
     return rows
@@ -209,7 +235,11 @@ def main(argv=None) -> int:
                     "the notebooks of a learner's folder together (default 600)")
     ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
                     "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
-                    "'section', 'email': also writes each gradebook for Canvas and Moodle import")
+                    "'section', 'email', 'submitted_at' (ISO 8601 with zone), 'extension_hours': also writes each "
+                    "gradebook for Canvas and Moodle import (so do the file names of a Canvas submissions archive)")
+    ap.add_argument("--due", metavar="ISO-TIME", help="due date and time with its zone, e.g. 2026-03-01T23:59+01:00")
+    ap.add_argument("--late-penalty", metavar="POLICY", help="with --due: e.g. '10%%/day,max=50%%' (per started "
+                    "day, capped), '5%%/hour', 'grace=15m', 'zero-after=2d' (see README)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the notebooks on this running dask "
                     "scheduler's workers instead of -j local processes (pip install softmaxbook[cluster]; see README)")
     ap.add_argument("--no-sandbox", action="store_true",
@@ -223,10 +253,18 @@ def main(argv=None) -> int:
     if not Path(args.folder).is_dir():
         print(f"error: {args.folder} is not a folder", file=sys.stderr)
         return 2
-    roster = None
+    roster = due = policy = None
+    try:
+        if args.late_penalty is not None and args.due is None:
+            raise ValueError("--late-penalty needs --due")
+        due = late.parse_due(args.due) if args.due is not None else None
+        policy = late.parse_policy(args.late_penalty) if args.late_penalty is not None else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.roster:
         try:
-            roster = report.read_roster(args.roster)
+            roster = lms.read_roster(args.roster)
         except ValueError as exc:
             print(f"error: roster {args.roster}: {exc}", file=sys.stderr)
             return 2
@@ -237,8 +275,11 @@ def main(argv=None) -> int:
     try:
         grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
                      log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox, roster=roster,
-                     scheduler=args.scheduler)
+                     scheduler=args.scheduler, due=due, late_policy=policy)
     except RuntimeError as exc:   # the dask scheduler cannot be reached or has no worker
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except lms.Conflict as exc:   # everything else is written
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0

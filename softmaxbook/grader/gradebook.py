@@ -35,7 +35,9 @@ class Row(TypedDict, total=False):
     """One entry's row: its assignment (``None``: none recognised), status (``graded``,
     ``unanswered``, ``timed out``, ``crashed``, ``malformed``, ``answers removed``, ``skipped``,
     ``error``), reason, notes, seconds, a score per exercise of the assignment, feedback per
-    graded exercise, and the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`)."""
+    graded exercise, and the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`);
+    when known, the ``learner`` id, ``submitted_at`` (ISO 8601) and ``late`` (``hours`` after any
+    extension, ``penalty`` a fraction of the points, ``reason``: :func:`.late.lateness`)."""
     assignment: str | None
     status: str
     reason: str
@@ -44,6 +46,9 @@ class Row(TypedDict, total=False):
     scores: dict
     feedback: dict
     similar: dict
+    learner: str
+    submitted_at: str
+    late: dict
 
 
 @dataclass(frozen=True)
@@ -99,24 +104,43 @@ def make_row(status: str, reason: str, assignment=None, results=None, notes=()) 
                          for i, r in results.items()}}
 
 
-def total(row: dict, ids) -> tuple[float, int]:
-    """``(points, maximum)`` of a row over the exercises ``ids``."""
-    return sum(row["scores"].get(i, 0.0) for i in ids), len(ids)
+def points(ids) -> dict[str, float]:
+    """Points of each exercise of ``ids`` (the key's ``points``, 1 by default)."""
+    return {i: float(getattr(registry.EXERCISES.get(i), "points", 1.0)) for i in ids}
+
+
+def total(row: dict, ids) -> tuple[float, float]:
+    """``(points earned after the late penalty, points possible)`` of a row over the exercises
+    ``ids``: each exercise's score (0..1) times its points, less the row's ``late`` penalty."""
+    weights = points(ids)
+    earned = sum(row["scores"].get(i, 0.0) * w for i, w in weights.items())
+    late = row.get("late")
+    return earned * (1 - late["penalty"]) if late else earned, sum(weights.values())
 
 
 def csv_text(rows: list[tuple[str, dict]], ids=None) -> str:
-    """A gradebook's text: one row per entry, a column per exercise of ``ids`` (each row's own
-    assignment decides total and maximum when ``ids`` is ``None``: the overview of a mixed folder)."""
+    """A gradebook's text: one row per entry, the points earned per exercise of ``ids`` (each
+    row's own assignment decides total and maximum when ``ids`` is ``None``: the overview of a
+    mixed folder); a ``learner`` column when a learner is known, ``late_hours``,
+    ``late_penalty`` (percent of the points) and ``late_reason`` when an entry is late."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "assignment", "status"] + list(ids or []) + ["total", "max", "percent", "reason"])
+    learners = any(r.get("learner") for _, r in rows)
+    lates = any(r.get("late") for _, r in rows)
+    w.writerow(["submission"] + ["learner"] * learners + ["assignment", "status"] + list(ids or [])
+               + ["total", "max", "percent"] + ["late_hours", "late_penalty", "late_reason"] * lates + ["reason"])
+    weights = points(ids or [])
     for name, row in rows:
         mine = ids if ids is not None else (exercise_ids(row.get("assignment")) if row.get("assignment") else [])
-        points, top = total(row, mine)
-        w.writerow([spreadsheet_cell(display(name)), row.get("assignment") or "", row["status"]]
-                   + [f"{row['scores'].get(i, 0.0):.3f}" for i in ids or []]
-                   + [f"{points:.3f}", top, f"{100 * points / top:.1f}" if top else "",
-                      spreadsheet_cell(row["reason"])])
+        earned, top = total(row, mine)
+        late = row.get("late") or {}
+        w.writerow([spreadsheet_cell(display(name))] + [spreadsheet_cell(row.get("learner") or "")] * learners
+                   + [row.get("assignment") or "", row["status"]]
+                   + [f"{row['scores'].get(i, 0.0) * weights[i]:.3f}" for i in ids or []]
+                   + [f"{earned:.3f}", f"{top:g}", f"{100 * earned / top:.1f}" if top else ""]
+                   + ([f"{late['hours']:.2f}", f"{100 * late['penalty']:.1f}", late["reason"]] if late
+                      else ["", "", ""]) * lates
+                   + [spreadsheet_cell(row["reason"])])
     return buf.getvalue()
 
 
@@ -141,11 +165,13 @@ def spreadsheet_cell(text: str) -> str:
 def feedback_text(name: str, row: dict) -> str:
     """The feedback file of one entry (Markdown): assignment, score, status, reason, notes and,
     per exercise, the task and the feedback."""
-    points, top = sum(row["scores"].values()), len(row["scores"])
+    earned, top = total(row, list(row["scores"]))
     title = assignments()[row["assignment"]].title if row.get("assignment") else "no assignment recognised"
     lines = [f"# Feedback for {display(name)}", "", f"Assignment: {title}", "",
-             f"Score: {points:.2f} / {top}" + (f" ({100 * points / top:.0f} %)" if top else ""), "",
+             f"Score: {earned:.2f} / {top:g}" + (f" ({100 * earned / top:.0f} %)" if top else ""), "",
              f"Status: {row['status']}", ""]
+    if row.get("late"):
+        lines += [f"Late: {row['late']['reason']}", ""]
     if row["reason"]:
         lines += [f"**Problem:** {row['reason']}", ""]
     for note in row["notes"]:
