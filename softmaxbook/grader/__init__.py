@@ -19,8 +19,10 @@ The batch grader, in the order a submission goes through it: :mod:`.batch` (orch
 and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
 submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
 :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
-:mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report and LMS
-files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers).
+:mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report, with
+:mod:`.similarity`), :mod:`.lms` (who submitted: the roster or a Canvas archive's file names;
+the files an LMS imports), :mod:`.late` (due date and late penalty) and :mod:`.cluster` (the
+notebooks run on dask workers).
 """
 
 from .learner import check, exercises, import_progress, progress

@@ -142,7 +142,7 @@ def lms_files(rows, ids: list, title: str, roster: dict | None) -> tuple[str, st
     import maps columns by hand; ``ID number``, ``Email address`` (either identifies the user)
     and the points. A roster learner without a submission gets an empty cell (an import then
     changes nothing for them)."""
-    people, points, unknown = {}, {}, []
+    people, earned, unknown = {}, {}, []
     for who in (roster or {}).values():
         people.setdefault(who["learner_id"], who)
     for name, row in rows:
@@ -151,8 +151,8 @@ def lms_files(rows, ids: list, title: str, roster: dict | None) -> tuple[str, st
             unknown.append(display(name))
             continue
         people.setdefault(who["learner_id"], who)
-        points.setdefault(who["learner_id"], {})[display(name)] = f"{total(row, ids)[0]:.2f}"
-    for learner, found in points.items():
+        earned.setdefault(who["learner_id"], {})[display(name)] = f"{total(row, ids)[0]:.2f}"
+    for learner, found in earned.items():
         if len(set(found.values())) > 1:
             raise Conflict(f"learner {learner!r} has {len(found)} graded entries in {title} with different points: "
                            + ", ".join(f"{n} ({p})" for n, p in found.items())
@@ -164,7 +164,7 @@ def lms_files(rows, ids: list, title: str, roster: dict | None) -> tuple[str, st
     cw.writerow([POINTS_POSSIBLE, "", "", "", "", possible])
     mw.writerow(["ID number", "Email address", title])
     for learner, who in people.items():
-        p = next(iter(points.get(learner, {"": ""}).values()))
+        p = next(iter(earned.get(learner, {"": ""}).values()))
         cw.writerow([spreadsheet_cell(x) for x in (who["name"], learner, who["sis_user_id"], who["sis_login_id"],
                                                    who["section"])] + [p])
         mw.writerow([spreadsheet_cell(learner), spreadsheet_cell(who["email"]), p])
