@@ -194,8 +194,8 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             finish(unit, _grade_alone(submit, unit, budget(unit)), k)
         pending = [] if everyone else broken
     for note in dict.fromkeys(warnings.values()):
-        names = [display(n) for n, w in warnings.items() if w == note]
-        log(f"warning: {note}: {', '.join(names[:10])}" + (f" and {len(names) - 10} more" if len(names) > 10 else ""))
+        these = [display(n) for n, w in warnings.items() if w == note]
+        log(f"warning: {note}: {', '.join(these[:10])}" + (f" and {len(these) - 10} more" if len(these) > 10 else ""))
     rows = write_all(final=True)
     log(f"wrote {out_csv} ({len(rows)} rows) and feedback in {files.feedback_dir}")
     return rows
