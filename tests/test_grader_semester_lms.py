@@ -140,8 +140,8 @@ def test_bad_roster_values_are_refused_naming_the_line(tmp_path, text, message):
 
 def test_a_learner_with_two_notebooks_in_the_roster_is_one_line_per_export(tmp_path):
     path = tmp_path / "roster.csv"
-    path.write_text("submission,learner_id,name,email\nann_ex1.md,u1,Ann,ann@example.org\n"
-                    "ann_ex4.md,u1,,\nbob.md,u2,Bob,\n")
+    path.write_text("submission,learner_id,name,email\nann_ex1.md,u1,,ann@example.org\n"
+                    "ann_ex4.md,u1,Ann,\nbob.md,u2,Bob,\n")
     roster = read_roster(path)
     rows = [("ann_ex4.md", _row({"ch4.gap": "log(1 + exp(-d))"})), ("bob.md", _row({}))]
     canvas, moodle, unknown = lms_files(rows, EX4, "LogSumExp (ex4)", roster)
@@ -149,7 +149,8 @@ def test_a_learner_with_two_notebooks_in_the_roster_is_one_line_per_export(tmp_p
     # Was: two lines for u1, one scored and one blank.
     assert [(r["Student"], r["ID"], r["LogSumExp (ex4)"]) for r in lines] == [
         ("    Points Possible", "", "6.00"), ("Ann", "u1", "1.00"), ("Bob", "u2", "0.00")]
-    assert [r["ID number"] for r in csv.DictReader(io.StringIO(moodle))] == ["u1", "u2"] and unknown == []
+    assert [(r["ID number"], r["Email address"]) for r in csv.DictReader(io.StringIO(moodle))] == [
+        ("u1", "ann@example.org"), ("u2", "")] and unknown == []
 
 
 def test_two_entries_of_one_learner_that_disagree_are_an_error_naming_them(tmp_path):

@@ -41,7 +41,6 @@ class Policy:
     cap: float = 1.0
     grace: float = 0.0
     zero_after: float | None = None
-    text: str = ""
 
 
 def parse_time(text: str, what: str = "time") -> datetime:
@@ -109,7 +108,7 @@ def parse_policy(text: str) -> Policy:
         raise ValueError("--late-penalty: max=... caps a rate (N%/day): there is none")
     if "zero_after" in fields and fields["zero_after"] <= fields.get("grace", 0.0):
         raise ValueError("--late-penalty: zero-after must be longer than grace")
-    return Policy(**fields, text=str(text).strip())
+    return Policy(**fields)
 
 
 def parse_extension(text: str) -> float:

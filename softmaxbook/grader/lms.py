@@ -143,8 +143,9 @@ def lms_files(rows, ids: list, title: str, roster: dict | None) -> tuple[str, st
     and the points. A roster learner without a submission gets an empty cell (an import then
     changes nothing for them)."""
     people, earned, unknown = {}, {}, []
-    for who in (roster or {}).values():
-        people.setdefault(who["learner_id"], who)
+    for who in (roster or {}).values():   # a learner's lines agree (read_roster): each may fill in a blank
+        person = people.setdefault(who["learner_id"], dict(who))
+        person.update({c: v for c, v in who.items() if v and not person[c]})
     for name, row in rows:
         who = identity(name.partition("/")[0], roster)
         if who is None:
