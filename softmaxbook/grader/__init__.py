@@ -19,16 +19,18 @@ into runs),
 untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`.practice`
 (the website's kernel-free practice checks).
 
-The batch grader, in the order a submission goes through it: :mod:`.batch` (orchestration
-and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
+The batch grader, in the order a submission goes through it: :mod:`.command` (the command
+line), :mod:`.batch` (the orchestration),
+:mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
 submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
 :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
 :mod:`.gradebook` (rows, CSV, file names), :mod:`.feedback` (each learner's Markdown and page,
-the instructor's index and archive), :mod:`.report` (the class report and LMS files, with
-:mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers); around them
-:mod:`.selftest` (a solved and a shipped submission from the key, graded first), :mod:`.state`
-(the resume state, key fingerprints, history and change log) and :mod:`.overrides` (a teaching
-assistant's scores, applied on every run).
+the instructor's index and archive), :mod:`.report` (the class report, with :mod:`.similarity`),
+:mod:`.lms` (who submitted: the roster or a Canvas archive's file names; the files an LMS
+imports), :mod:`.late` (due date and late penalty) and :mod:`.cluster` (the notebooks run on
+dask workers); around them :mod:`.selftest` (a solved and a shipped submission from the key,
+graded first), :mod:`.state` (the resume state, key fingerprints, history and change log) and
+:mod:`.overrides` (a teaching assistant's scores, applied on every run).
 """
 
 from .learner import check, exercises, import_progress, progress

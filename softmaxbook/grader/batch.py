@@ -1,7 +1,7 @@
-"""The instructor's batch grader: ``python -m softmaxbook grade SUBMISSIONS_DIR -o grades.csv``.
+"""The instructor's batch grader (its command line: :mod:`.command`).
 
-Graded exercises, all chapters. The orchestration and the command line; each step of one
-submission's way from the folder to its row is a module of its own, visited once:
+Graded exercises, all chapters. The orchestration; each step of one submission's way from the
+folder to its row is a module of its own, visited once:
 
 1. :mod:`.submissions`: the folder's entries (a notebook, a learner's folder of notebooks,
    or an entry skipped with its reason), read capped, never following a link;
@@ -23,17 +23,15 @@ refuses to run unless told ``sandbox=False`` (``--no-sandbox``: trusted submissi
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures as cf
 import contextlib
 import signal
-import sys
 from pathlib import Path
 
-from . import cgroups, cluster, feedback, jail, overrides, report, selftest, state
-from .assignments import COURSE, exercise_ids
+from . import cgroups, cluster, feedback, jail, lms, overrides, report, selftest, state
+from .assignments import exercise_ids
 from .gradebook import Outputs, csv_text, gradebooks, make_row, total
-from .grading import grade_submission
+from .grading import by_assignment, grade_submission
 from .learner import atomic_write
 from .running import JAIL_LIMITS, STARTUP_MARGIN
 from .state import GRADER_VERSION, SECRET_KEY, content_hash  # noqa: F401  (public names of the batch)
@@ -45,10 +43,16 @@ ROUND_SLACK = 60.0                   # seconds added to a round of the pool befo
 
 def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, total_timeout: float = 600,
                  log=print, sandbox: bool = True, roster=None, scheduler: str | None = None, overrides_csv=None,
-                 regrade: bool = False, self_test: bool = True, feedback_archive: str | None = None) -> list[tuple[str, dict]]:
-    """Grade every entry of ``folder``; write the gradebooks (:func:`gradebooks`), the state
-    file, feedback files, the change log, the class report (``<stem>_report.html`` and ``.csv``)
-    and, with a ``roster`` (:func:`.report.read_roster`), the gradebooks for Canvas and Moodle.
+                 regrade: bool = False, self_test: bool = True, feedback_archive: str | None = None,
+                 due=None, late_policy=None) -> list[tuple[str, dict]]:
+    """Grade every entry of ``folder`` (a learner folder of several assignments as one entry
+    per assignment: :func:`.grading.by_assignment`); write the gradebooks (:func:`gradebooks`),
+    the state file, feedback files, the change log, the class report (``<stem>_report.html``
+    and ``.csv``) and, when learners are known (a ``roster``: :func:`.lms.read_roster`, or
+    Canvas file names), the gradebooks for Canvas and Moodle (:class:`.lms.Conflict` when a
+    learner has two disagreeing entries, raised after everything else is written). ``due`` (an
+    aware ``datetime``) and ``late_policy`` (:func:`.late.parse_policy`) set each row's
+    ``late`` penalty (:func:`.lms.annotate`), on every run.
 
     Each notebook runs in the jail of :mod:`.jail`; with ``sandbox=True`` and no working
     bubblewrap this raises ``RuntimeError`` (``sandbox=False``: trusted submissions only).
@@ -68,7 +72,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     files = Outputs(out_csv)
     st = state.load(files.state)
     secret = int(st[SECRET_KEY], 16)
-    units = find_submissions(folder, exclude=files.every())
+    units = [part for unit in find_submissions(folder, exclude=files.every()) for part in by_assignment(unit)]
     fixed, hashes = {}, {}
     for u in units:
         if not u.problem:
@@ -80,11 +84,23 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             fixed[u.name] = make_row(u.status, u.problem, notes=u.notes)
     names = [u.name for u in units]
     chosen = overrides.read(overrides_csv, names) if overrides_csv else {}
+    warnings = {}
+
+    def annotated(name, row) -> bool:   # the row's learner and lateness for this run's roster and --due
+        before = [row.get(f) for f in lms.ANNOTATED]
+        warnings.pop(name, None)
+        note = lms.annotate(name, row, roster, due, late_policy)
+        if note:
+            warnings[name] = note
+        return before != [row.get(f) for f in lms.ANNOTATED]
+
+    def shown(name):   # the row as graded, with the overrides applied
+        return overrides.apply(name, st[name]["row"], chosen)[0]
     fps = state.fingerprints()
     client = cluster.connect(scheduler) if scheduler else None   # the other dispatch
     with client or contextlib.nullcontext():
         def graded(batch):
-            return _graded(batch, client, workers, cell_timeout, total_timeout, sandbox, secret, log)
+            return run_and_grade(batch, client, workers, cell_timeout, total_timeout, sandbox, secret, log)
         if self_test:
             selftest.run_with(graded, sandbox, scheduler, fps, log)
         todo, keyed = [], {}
@@ -108,6 +124,11 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
         log(jail.budget_status(jail.Limits(**JAIL_LIMITS)))
         for name, row in fixed.items():
             log(f"skipped {display(name)}: {row['reason']}")
+            annotated(name, row)
+        waiting = {u.name for u in todo}
+        for name in hashes:   # graded before: a changed roster or --due rewrites the feedback
+            if name not in waiting and name in st and annotated(name, st[name]["row"]):
+                feedback.write(files, name, shown(name))
         changed = sorted({i for ids in keyed.values() for i in ids})
         if keyed:
             log(f"the answer key changed for {', '.join(changed)}: {len(keyed)} submissions graded again for "
@@ -125,11 +146,9 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
                     log(f"wrote {path}")
             return rows
 
-        def shown(name):   # the row as graded, with the overrides applied
-            return overrides.apply(name, st[name]["row"], chosen)[0]
-
         def finish(unit, row, k, why, answers, kept=False):
             row["notes"] = row["notes"] if kept else unit.notes + row["notes"]
+            annotated(unit.name, row)
             row, problems = overrides.apply(unit.name, row, chosen)
             try:
                 feedback.write(files, unit.name, row)
@@ -172,6 +191,9 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
     state.save(files.state, st)
     rows = write_all(final=True)
     log(f"wrote {out_csv} ({len(rows)} rows) and feedback in {files.feedback_dir}")
+    for note in dict.fromkeys(warnings.values()):
+        these = [display(n) for n, w in warnings.items() if w == note]
+        log(f"warning: {note}: {', '.join(these[:10])}" + (f" and {len(these) - 10} more" if len(these) > 10 else ""))
     for line in selftest.all_zero(rows):
         log(line)
     return rows
@@ -182,7 +204,7 @@ def _ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, lambda *_: None)
 
 
-def _graded(units, client, workers, cell_timeout, total_timeout, sandbox, secret, log):
+def run_and_grade(units, client, workers, cell_timeout, total_timeout, sandbox, secret, log):
     """Yield ``(unit, row)`` for every unit, run and graded on the dask cluster ``client`` or a
     local pool of ``workers`` processes; a worker that dies or blocks is retried alone."""
     if client:
@@ -245,89 +267,3 @@ def _grade_alone(submit, unit: Unit, seconds: float) -> dict:
             return make_row("error", f"grading took longer than {seconds:.0f} s and was stopped")
         except Exception as exc:
             return make_row("error", f"the submission broke the grader's worker ({type(exc).__name__})")
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m softmaxbook grade",
-                                 description="Grade submitted exercise notebooks into a gradebook CSV. Each "
-                                 "notebook runs in a bubblewrap sandbox.")
-    ap.add_argument("folder", nargs="?", help="folder of submissions: notebooks (.ipynb or jupytext .md), or one "
-                    "sub-folder of notebooks per learner")
-    ap.add_argument("-o", "--output", default="grades.csv", help="gradebook CSV (default grades.csv)")
-    ap.add_argument("-j", "--workers", type=int, default=2, help="parallel workers (default 2)")
-    ap.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
-    ap.add_argument("--total-timeout", type=float, default=600, help="seconds per submission: a notebook, or all "
-                    "the notebooks of a learner's folder together (default 600)")
-    ap.add_argument("--roster", metavar="ROSTER.csv", help="CSV with a 'submission' column (the entry's name in "
-                    "the folder) and a 'learner_id' column, optionally 'name', 'sis_user_id', 'sis_login_id', "
-                    "'section', 'email': also writes each gradebook for Canvas and Moodle import")
-    ap.add_argument("--feedback-archive", choices=feedback.ARCHIVES, help="also write the feedback pages of each "
-                    "gradebook as one zip (grades_feedback.zip): 'files' (one page per learner), or 'moodle' (the "
-                    "folders Moodle's \"Upload multiple feedback files in a zip\" matches to its participants)")
-    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the notebooks on this running dask "
-                    "scheduler's workers instead of -j local processes (pip install softmaxbook[cluster]; see README)")
-    ap.add_argument("--self-test", action="store_true", help="only grade a solved and a shipped submission made "
-                    "from the answer key (every run does it first) and say whether they score 100 %% and 0")
-    ap.add_argument("--overrides", metavar="OVERRIDES.csv", help="scores set by hand: CSV with the columns "
-                    "submission, exercise, score (points), reason; applied after grading on every run")
-    ap.add_argument("--regrade", action="store_true", help="grade every submission again (run its notebooks), "
-                    "even those unchanged since the last run; each score that moves goes to <stem>_changes.csv")
-    ap.add_argument("--no-sandbox", action="store_true",
-                    help="run notebooks without bubblewrap: for TRUSTED submissions only (a notebook can then "
-                    "read and change anything this user can)")
-    args = ap.parse_args(argv)
-    cgroups.enter_leaf()   # cgroup v2: a grader alone in its group lets the group hold its jails' groups
-    for stream in (sys.stdout, sys.stderr):   # the log names learners' files: never fail on what it prints
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
-    try:
-        return _main(args)
-    except KeyboardInterrupt:   # the pool's workers are stopped (_graded); what is in the state file stays
-        print("stopped; rerun to resume", file=sys.stderr, flush=True)
-        return 130
-
-
-def _main(args) -> int:
-    if args.self_test and not args.folder:
-        if not args.no_sandbox and not jail.available():
-            print(f"error: {jail.why_unavailable()}", file=sys.stderr)
-            return 2
-        client = cluster.connect(args.scheduler) if args.scheduler else None
-        with client or contextlib.nullcontext():
-            try:
-                selftest.run_with(lambda batch: _graded(batch, client, args.workers, args.cell_timeout,
-                                                    args.total_timeout, not args.no_sandbox, None, print),
-                              not args.no_sandbox, args.scheduler, log=lambda s: print(s, flush=True))
-            except selftest.SelfTestFailed as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
-        return 0
-    if not args.folder or not Path(args.folder).is_dir():
-        print(f"error: {args.folder or 'no folder given'} is not a folder", file=sys.stderr)
-        return 2
-    roster = None
-    if args.roster:
-        try:
-            roster = report.read_roster(args.roster)
-        except ValueError as exc:
-            print(f"error: roster {args.roster}: {exc}", file=sys.stderr)
-            return 2
-    if not args.no_sandbox and not jail.available():
-        print(f"error: refusing to run submitted notebooks without a sandbox. {jail.why_unavailable()}\n"
-              "Only for submissions you trust: add --no-sandbox.", file=sys.stderr)
-        return 2
-    try:
-        grade_folder(args.folder, args.output, args.workers, args.cell_timeout, args.total_timeout,
-                     log=lambda s: print(s, flush=True), sandbox=not args.no_sandbox, roster=roster,
-                     scheduler=args.scheduler, overrides_csv=args.overrides, regrade=args.regrade,
-                     self_test=True, feedback_archive=args.feedback_archive)
-    except selftest.SelfTestFailed as exc:
-        print(f"error: {exc}\nNothing was graded.", file=sys.stderr)
-        return 1
-    except overrides.BadOverrides as exc:   # named with its line
-        print(f"error: overrides {args.overrides}: {exc}", file=sys.stderr)
-        return 2
-    except RuntimeError as exc:   # the dask scheduler cannot be reached or has no worker
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0

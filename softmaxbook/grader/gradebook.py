@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
+from . import registry
 from .assignments import COURSE, assignments, exercise_ids
 from .result import printable
 from .submissions import display
@@ -34,7 +35,9 @@ class Row(TypedDict, total=False):
     ``error``), reason, notes, seconds, a score per exercise of the assignment, feedback per
     graded exercise (``message``: the whole text, ``headline`` and ``details``: its parts), and
     the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`). Optional (issue
-    26): ``learner``, ``submitted_at``, ``late``, ``overrides``, ``previous``."""
+    26): the ``learner`` id, ``submitted_at`` (ISO 8601), ``late`` (``hours`` after any
+    extension, ``penalty`` a fraction of the points, ``reason``: :func:`.late.lateness`),
+    ``overrides`` and ``previous``."""
     assignment: str | None
     status: str
     reason: str
@@ -126,24 +129,43 @@ def make_row(status: str, reason: str, assignment=None, results=None, notes=()) 
                          for i, r in results.items()}}
 
 
-def total(row: dict, ids) -> tuple[float, int]:
-    """``(points, maximum)`` of a row over the exercises ``ids``."""
-    return sum(row["scores"].get(i, 0.0) for i in ids), len(ids)
+def points(ids) -> dict[str, float]:
+    """Points of each exercise of ``ids`` (the key's ``points``, 1 by default)."""
+    return {i: float(getattr(registry.EXERCISES.get(i), "points", 1.0)) for i in ids}
+
+
+def total(row: dict, ids) -> tuple[float, float]:
+    """``(points earned after the late penalty, points possible)`` of a row over the exercises
+    ``ids``: each exercise's score (0..1) times its points, less the row's ``late`` penalty."""
+    weights = points(ids)
+    earned = sum(row["scores"].get(i, 0.0) * w for i, w in weights.items())
+    late = row.get("late")
+    return earned * (1 - late["penalty"]) if late else earned, sum(weights.values())
 
 
 def csv_text(rows: list[tuple[str, dict]], ids=None) -> str:
-    """A gradebook's text: one row per entry, a column per exercise of ``ids`` (each row's own
-    assignment decides total and maximum when ``ids`` is ``None``: the overview of a mixed folder)."""
+    """A gradebook's text: one row per entry, the points earned per exercise of ``ids`` (each
+    row's own assignment decides total and maximum when ``ids`` is ``None``: the overview of a
+    mixed folder); a ``learner`` column when a learner is known, ``late_hours``,
+    ``late_penalty`` (percent of the points) and ``late_reason`` when an entry is late."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "assignment", "status"] + list(ids or []) + ["total", "max", "percent", "reason"])
+    learners = any(r.get("learner") for _, r in rows)
+    lates = any(r.get("late") for _, r in rows)
+    w.writerow(["submission"] + ["learner"] * learners + ["assignment", "status"] + list(ids or [])
+               + ["total", "max", "percent"] + ["late_hours", "late_penalty", "late_reason"] * lates + ["reason"])
+    weights = points(ids or [])
     for name, row in rows:
         mine = ids if ids is not None else (exercise_ids(row.get("assignment")) if row.get("assignment") else [])
-        points, top = total(row, mine)
-        w.writerow([spreadsheet_cell(display(name)), row.get("assignment") or "", row["status"]]
-                   + [f"{row['scores'].get(i, 0.0):.3f}" for i in ids or []]
-                   + [f"{points:.3f}", top, f"{100 * points / top:.1f}" if top else "",
-                      spreadsheet_cell(row["reason"])])
+        earned, top = total(row, mine)
+        late = row.get("late") or {}
+        w.writerow([spreadsheet_cell(display(name))] + [spreadsheet_cell(row.get("learner") or "")] * learners
+                   + [row.get("assignment") or "", row["status"]]
+                   + [f"{row['scores'].get(i, 0.0) * weights[i]:.3f}" for i in ids or []]
+                   + [f"{earned:.3f}", f"{top:g}", f"{100 * earned / top:.1f}" if top else ""]
+                   + ([f"{late['hours']:.2f}", f"{100 * late['penalty']:.1f}", late["reason"]] if late
+                      else ["", "", ""]) * lates
+                   + [spreadsheet_cell(row["reason"])])
     return buf.getvalue()
 
 

@@ -4,7 +4,8 @@ Every answer a notebook's run returned (:mod:`.running`) is graded again here wi
 tests ``check`` runs (:func:`grade_answers`, strict: with the secret points and twins of the
 gradebook's seed), so a redefined ``check``, a patched package or forged outputs change
 nothing. The submission is graded against the one assignment it is recognised as
-(:func:`.assignments.recognise`), and its status and reason are judged from where its runs
+(:func:`.assignments.recognise`; a learner folder of several assignments is one submission per
+assignment: :func:`by_assignment`), and its status and reason are judged from where its runs
 stopped (:func:`status_of`). :func:`grade_submission` gives the finished row.
 """
 
@@ -14,11 +15,32 @@ import time
 from pathlib import Path
 
 from . import registry, runner, similarity
-from .assignments import COURSE, assignments, exercise_ids, recognise
+from .assignments import COURSE, assignments, checked_ids, exercise_ids, recognise
 from .gradebook import Row, make_row
 from .kinds import secret_points
 from .running import Run, budget_left, execute_submission
-from .submissions import display
+from .submissions import Unit, display, read_submission
+
+
+def by_assignment(unit: Unit) -> list[Unit]:
+    """A learner folder with notebooks of several assignments as one unit per assignment,
+    named ``<folder>/<assignment>`` (its notebooks of no assignment together as
+    ``<folder>/other``), so that each is graded against its own assignment and none is blamed
+    for exercises of another; any other unit as it is. Which assignment a notebook is comes from
+    the ``check`` calls in its bytes (:func:`.assignments.checked_ids`); after the run, grading
+    recognises it again from what ran (:func:`grade_submission`)."""
+    if unit.problem or len(unit.paths) < 2:
+        return [unit]
+    groups: dict = {}
+    for path in unit.paths:
+        try:
+            kind = recognise(checked_ids(read_submission(path)))
+        except ValueError:    # unreadable: graded with the notebooks of no assignment, which says why
+            kind = None
+        groups.setdefault(kind, []).append(path)
+    if len(set(groups) - {None}) < 2:
+        return [unit]
+    return [Unit(f"{unit.name}/{kind or 'other'}", paths, notes=list(unit.notes)) for kind, paths in groups.items()]
 
 
 def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:

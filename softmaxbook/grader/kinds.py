@@ -55,7 +55,7 @@ def secret_rng(ex_id: str, *more: int) -> np.random.Generator:
 
 
 class Exercise:
-    kind = "?"
+    kind, points = "?", 1.0     # points: its weight in a gradebook, the key's ``points`` (set by key.load)
 
     def __init__(self, id, task, answer, chapter):
         # answer: what is expected, as the key says it ("a vector of 3 numbers"); answer_type

@@ -15,6 +15,9 @@ as formulas that the course's whitelisted parser (:mod:`..parse`) reads:
 * ``function``: ``names`` and ``hidden``, the name of a :class:`..hidden.Hidden` in the
   chapter's Python module ``key/chN_cases.py`` (hidden cases, judge, diagnoses).
 
+Every exercise may carry ``points``, its weight in a gradebook (a positive finite number,
+1 when not given; :func:`points`, :func:`..gradebook.total`).
+
 Draw rules (``sample``, ``wide.random``, ``wide.then``) set ``names`` from ``uniform = [lo,
 hi]``, ``integers = [lo, hi)``, ``dirichlet = alpha``, ``values`` (formulas in the names
 drawn before) or ``cycle`` (the k-th point takes the k-th tuple, cyclically).
@@ -51,12 +54,12 @@ from ..precision import Precision
 from ..result import now
 
 HERE = Path(__file__).resolve().parent
-COMMON = {"id", "kind", "task", "answer"}
+COMMON = {"id", "kind", "task", "answer", "points"}
 FIELDS = {
     "symbolic": COMMON | {"symbols", "shape", "reference", "wrong", "sample", "wide", "canon", "let", "seed",
                           "hint", "allow", "probes"},
     "numeric": COMMON | {"reference", "wrong", "let", "precision", "shape"},
-    "choice": {"id", "kind", "task", "options", "correct", "feedback"},
+    "choice": {"id", "kind", "task", "options", "correct", "feedback", "points"},
     "function": COMMON | {"names", "hidden"},
 }
 ASSUMPTIONS = {"real", "positive", "nonnegative"}
@@ -84,6 +87,7 @@ def load() -> dict[str, kinds.Exercise]:
             where = f"{path.name}, exercise {entry.get('id', '?')}"
             try:
                 ex = build(entry, chapter, path.stem)
+                ex.points = points(entry.get("points", 1))
                 if isinstance(ex, kinds.FromFormulas):
                     ex.parse_key()
             except KeyProblem as exc:
@@ -98,6 +102,14 @@ def load() -> dict[str, kinds.Exercise]:
                 raise KeyProblem(f"{where}: ids in {path.name} start with 'ch{chapter}.'")
             exercises[ex.id] = ex
     return exercises
+
+
+def points(value) -> float:
+    """An exercise's ``points`` (its weight in a gradebook, 1 when not given): a positive,
+    finite number; :class:`KeyProblem` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise KeyProblem(f"points = {value!r}: not a positive finite number")
+    return float(value)
 
 
 def load_assignments(exercises: dict) -> dict[str, dict]:
