@@ -20,7 +20,7 @@ from nbrun import execute
 from procs import rows as state_rows
 from softmaxbook.grader import EXERCISES
 from softmaxbook.grader.batch import grade_folder
-from softmaxbook.grader.feedback import feedback_name
+from softmaxbook.grader.feedback import feedback_stem
 from softmaxbook.grader.lms import read_roster
 
 FIX = ROOT / "tests" / "fixtures"
@@ -141,7 +141,7 @@ def test_a_chapter_4_notebook_solved_correctly_is_100_percent(batch):
     row = _book(out, "ex4")["ex4_solved.md"]
     assert row["status"] == "graded" and row["reason"] == ""
     assert (row["total"], row["max"], row["percent"]) == ("6.000", "6", "100.0")
-    feedback = (out.parent / "grades_feedback" / feedback_name("ex4_solved.md")).read_text()
+    feedback = (out.parent / "grades_feedback" / (feedback_stem("ex4_solved.md", ROSTER["ex4_solved.md"], "ex4") + ".md")).read_text()
     assert "Score: 6.00 / 6 (100 %)" in feedback
     assert sorted(line[3:].split(" — ")[0] for line in feedback.splitlines() if line.startswith("## ")) == sorted(EX4)
 
@@ -192,7 +192,7 @@ def test_wrong_copies_score_less_and_get_named_feedback(batch):
     rows = [_book(out, a)[f"learner_wrong/{a}"] for a in ASSIGNMENTS]
     assert sum(float(r["total"]) for r in rows) / len(EXERCISES) < 0.25
     assert all(float(r[i]) < 1 for r in rows for i in EXERCISES if i in r)
-    feedback = "".join((out.parent / "grades_feedback" / feedback_name(f"learner_wrong/{a}")).read_text()
+    feedback = "".join((out.parent / "grades_feedback" / (feedback_stem(f"learner_wrong/{a}", ROSTER["learner_wrong"], a) + ".md")).read_text()
                        for a in ASSIGNMENTS)
     for named in ("off-diagonal entries are not 0", "costs 3 bits per symbol: worse than 2",
                   "λ → −∞ gives min(x)", "not a soft minimum of anything", "partition function",

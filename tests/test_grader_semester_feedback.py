@@ -157,13 +157,14 @@ def test_files_are_named_with_the_learner_id_when_known(tmp_path):
 def test_late_overrides_and_previous_result_are_shown():
     r = check("ch4.limit", "b")
     row = make_row("graded", "", "ex4", {"ch4.limit": r})
-    row.update(learner="1004", late={"hours": 26.5, "penalty": 0.1, "reason": "10 % per started day, at most 50 %"},
+    row.update(learner="1004", late={"hours": 26.5, "penalty": 0.2, "reason": "submitted 26.5 h late; 10% per started day × 2: "
+                                                         "20% of the points taken off"},
                overrides={"ch4.limit": {"score": 1.0, "graded": 0.0, "reason": "TA: the argument is right"}},
                previous={"at": "2026-03-01T10:00:00+01:00", "total": 2.0, "why": "resubmitted"})
     row["scores"]["ch4.limit"] = 1.0
     text, page = feedback_text("a.md", row), feedback_html("a.md", row)
     for t in (text, page):
-        assert "Submitted 26.5 hours after the due date (extensions counted): 10% of the points taken off" in t
+        assert "Submitted 26.5 h late; 10% per started day × 2: 20% of the points taken off" in t   # once, capitalised
         assert "Changed by your instructor from 0% to 100%: TA: the argument is right" in t
         assert "Previous result: 2 points (2026-03-01T10:00:00+01:00): resubmitted" in t
         assert f"ch4.limit — {r.status}, 100%" in t                  # the score after the override

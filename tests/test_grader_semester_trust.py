@@ -194,7 +194,7 @@ def test_an_override_lasts_across_reruns_and_a_resubmission_keeps_its_history(se
         assert row["ch2.gradient"] == "0.500" and "override ch2.gradient: 0.000 -> 0.500" in row["reason"]
         assert "(TA, Ana)" in row["reason"]
     fb = "".join(p.read_text() for p in (base / "grades_feedback").glob("bob*.md"))
-    assert "Score set by your instructor to 50%: the sign is wrong" in fb
+    assert "Changed by your instructor from 0% to 50%: the sign is wrong" in fb
     assert "Scores set by hand (overrides)" in (base / "grades_report.html").read_text()
     assert [(c["submission"], c["from"], c["to"], c["why"][:9]) for c in _changes(out)] == [
         ("bob.md", "0.000", "0.500", "override:")]

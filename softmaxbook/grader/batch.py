@@ -102,7 +102,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
         def graded(batch):
             return run_and_grade(batch, client, workers, cell_timeout, total_timeout, sandbox, secret, log)
         if self_test:
-            selftest.run_with(graded, sandbox, scheduler, fps, log)
+            selftest.run_with(graded, sandbox, scheduler, fps, log, (cell_timeout, total_timeout))
         todo, keyed = [], {}
         for u in units:
             entry = st.get(u.name)

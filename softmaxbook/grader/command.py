@@ -69,9 +69,10 @@ def _main(args) -> int:
         client = cluster.connect(args.scheduler) if args.scheduler else None
         with client or contextlib.nullcontext():
             try:
-                selftest.run_with(lambda batch: batch.run_and_grade(batch, client, args.workers, args.cell_timeout,
+                selftest.run_with(lambda units: batch.run_and_grade(units, client, args.workers, args.cell_timeout,
                                                     args.total_timeout, not args.no_sandbox, None, print),
-                              not args.no_sandbox, args.scheduler, log=lambda s: print(s, flush=True))
+                              not args.no_sandbox, args.scheduler, log=lambda s: print(s, flush=True),
+                              limits=(args.cell_timeout, args.total_timeout))
             except selftest.SelfTestFailed as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

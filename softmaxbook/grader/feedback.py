@@ -117,9 +117,12 @@ def _score(row: dict) -> str:
 
 
 def _late(row: dict) -> str:
+    """The late penalty in one sentence: its reason (:func:`.late.lateness`) says hours and points."""
     late = row["late"]
-    return (f"Submitted {late['hours']:.1f} hours after the due date (extensions counted): "
-            f"{late['penalty']:.0%} of the points taken off. " + late.get("reason", "")).strip()
+    reason = late.get("reason", "")
+    return reason[:1].upper() + reason[1:] if reason else (
+        f"Submitted {late['hours']:.1f} hours after the due date (extensions counted): "
+        f"{late['penalty']:.0%} of the points taken off")
 
 
 def _because(text: str, why) -> str:

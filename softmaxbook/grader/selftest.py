@@ -187,11 +187,12 @@ def run(grade, settings: tuple, log=print) -> float | None:
     return seconds
 
 
-def run_with(graded, sandbox: bool, scheduler=None, fps=None, log=print) -> float | None:
-    """The self-test (:func:`run`) through ``graded`` (:func:`.batch._graded` with the run's
-    settings), once per process for the same sandbox, scheduler and key; its seconds."""
+def run_with(graded, sandbox: bool, scheduler=None, fps=None, log=print, limits=()) -> float | None:
+    """The self-test (:func:`run`) through ``graded`` (:func:`.batch.run_and_grade` with the
+    run's settings), once per process for the same sandbox, scheduler, time ``limits`` and key
+    (a solved notebook must pass within the limits the class gets); its seconds."""
     fps = state.fingerprints() if fps is None else fps
-    settings = (sandbox, scheduler, hashlib.sha256(str(sorted(fps.items())).encode()).hexdigest())
+    settings = (sandbox, scheduler, tuple(limits), hashlib.sha256(str(sorted(fps.items())).encode()).hexdigest())
     return run(lambda batch: {u.name: row for u, row in graded(batch)}, settings, log)
 
 
