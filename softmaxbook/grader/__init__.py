@@ -17,8 +17,8 @@ untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`
 
 The batch grader, in the order a submission goes through it: :mod:`.batch` (orchestration
 and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
-submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
-:mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
+submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, with :mod:`.bwrap`, :mod:`.processes`
+and :mod:`.cgroups`; :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
 :mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report and LMS
 files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers).
 """
