@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from ..i18n import _, alternatives
-from . import registry
+from . import registry, sandbox
 from .answers import serialise
 from .registry import Result
 from .result import now
@@ -48,7 +48,8 @@ def check(exercise_id: str, answer=None) -> Result:
         return Result(repr(exercise_id)[:40], False, 0.0, _("the exercise id must be a string such as 'ch2.hessian'"))
     try:
         ser = serialise(answer)
-        result = ex.grade(ser)
+        with sandbox.learner_session():
+            result = ex.grade(ser)
     except Exception as exc:  # a grader bug must not show the learner a traceback
         return Result(ex.id, False, 0.0, _("The grader could not check this answer ({error}); "
                                            "please report it to the course authors.").format(error=type(exc).__name__))
