@@ -272,32 +272,38 @@ def serve(path: list, cap: int) -> None:
 
 def _collect(child: int, fd: int, deadline: float, cap: int) -> tuple[bytes, str]:
     """The child's output until it exits (then what it wrote before), the deadline or the cap."""
-    data, open_ = bytearray(), True
-    while True:
-        if os.waitpid(child, os.WNOHANG)[0]:
-            os.set_blocking(fd, False)
-            try:
-                while open_ and len(data) <= cap:
-                    more = os.read(fd, 65536)
-                    data += more
-                    open_ = bool(more)
-            except BlockingIOError:
-                pass
-            end = "exited"
-            break
-        left = deadline - time.monotonic()
-        if left <= 0:
-            end = "timeout"
-            break
-        ready = select.select([fd] if open_ else [], [], [], min(left, 0.005))[0]
-        if ready:
-            more = os.read(fd, 65536)
-            data += more
-            open_ = bool(more)
+    try:
+        exited = os.pidfd_open(child)        # readable once the child has ended
+    except (AttributeError, OSError):        # an old kernel: look every 5 ms
+        exited = None
+    data, open_, end = bytearray(), True, "exited"
+    try:
+        while not os.waitpid(child, os.WNOHANG)[0]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bytes(data), "timeout"
+            ready = select.select([fd] * open_ + [exited] * (exited is not None), [], [],
+                                  left if exited is not None else min(left, 0.005))[0]
+            if fd in ready:
+                more = os.read(fd, 65536)
+                data += more
+                open_ = bool(more)
+                if len(data) > cap:
+                    return bytes(data[:cap]), "truncated"
+        os.set_blocking(fd, False)           # what it wrote before it ended
+        try:
+            while open_ and len(data) <= cap:
+                more = os.read(fd, 65536)
+                data += more
+                open_ = bool(more)
+        except BlockingIOError:
+            pass
         if len(data) > cap:
             end = "truncated"
-            break
-    return bytes(data[:cap]), end
+        return bytes(data[:cap]), end
+    finally:
+        if exited is not None:
+            os.close(exited)
 
 
 def _kill_the_rest() -> bool:
