@@ -10,7 +10,8 @@ answer into sympy values of a shape), :mod:`.probes` (feedback naming a point or
 wrong answer breaks), :mod:`.hidden` (hidden test cases and judges), :mod:`.parse`
 (whitelisted math strings; :mod:`.pointing`: what in one the learner wrote wrong), :mod:`.compare` (equivalence), :mod:`.precision` (the precision a
 number answer needs, stated once in the key), :mod:`.prose` (formulas in feedback texts),
-:mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter),
+:mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter; in a
+learner's session, in its warm jail: :mod:`.warm`),
 :mod:`.answers` (plain-data form of answers), :mod:`.untrusted` (the check of JSON from
 untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`.practice`
 (the website's kernel-free practice checks).

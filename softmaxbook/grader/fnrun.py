@@ -20,7 +20,9 @@ importable here (an import of ``softmaxbook`` fails with that reason), and nothi
 is inherited: this file imports only the standard library, so that it runs the same
 whether or not the package is installed. The grader imports it too, without running any
 learner code: :mod:`.sandbox` for its source text and constants, :mod:`.kinds` for
-:func:`plain` (the cases' inputs as plain data).
+:func:`plain` (the cases' inputs as plain data). Started with ``--serve``, it is instead the
+first process of a learner's warm jail (:func:`serve`, :mod:`.warm`), which runs each request
+in a forked child.
 """
 
 from __future__ import annotations

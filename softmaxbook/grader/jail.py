@@ -28,6 +28,10 @@ are re-run through it too (:func:`start`: the same jail, read by the caller). Th
   double-forked and ``setsid``-ed ones included; then every process left in its cgroups.
   Every wait has a deadline.
 
+A learner's own checks of function answers share one jail per session (:mod:`.warm`): its
+first process, undumpable and never running learner code, forks a child per request and kills
+every other process of the jail before it answers.
+
 ``sandbox=False`` runs the same command with the same limits, deadline and group kill but
 without ``bwrap`` (trusted submissions only: without a cgroup, a process that leaves the
 group survives).

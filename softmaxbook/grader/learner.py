@@ -7,10 +7,13 @@ Used by every graded notebook in ``exercises/``::
 
 ``check`` never raises and never shows the reference answer or the test source. Math
 strings are parsed in this process through a whitelist (cheap and bounded). A function
-answer is pickled by value and run in a fresh interpreter, exactly as the batch grader
+answer is pickled by value and run in an interpreter of its own, as the batch grader
 runs it (:func:`.sandbox.run_functions`: inside bubblewrap where it works, without the
-course package, every wait with a deadline and the whole process group killed at
-4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
+course package, every wait with a deadline and every process of the run killed at
+4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns
+and agrees with the batch grade. Where bubblewrap works, that interpreter is a clean child
+forked in this kernel's warm jail (:mod:`.warm`, started by the first function check), not a
+fresh jail per check (``SOFTMAXBOOK_FRESH_JAIL=1`` asks for one). Results are remembered in a small JSON file (see
 :func:`progress_path`) so that :func:`progress` works across sessions without a server.
 """
 

@@ -14,7 +14,10 @@ grader never unpickles the learner's bytes itself. An encoder and its decoder ru
 interpreters, one after the other: the decoder receives only the plain bit strings the
 encoder's interpreter reported, so no state the encoder leaves (in builtins, globals,
 files, the environment, a child process, a ``str`` subclass) reaches it.
-The learner-side ``check`` and the batch grader both use it, so they agree.
+The learner-side ``check`` and the batch grader both use it, so they agree. Inside
+:func:`learner_session` (a learner's own ``check``) each interpreter is instead a child forked
+from the session's warm jail (:mod:`.warm`): same jail, limits and protocol, the same isolation
+from one run to the next, without starting Python and numpy each time.
 """
 
 from __future__ import annotations
