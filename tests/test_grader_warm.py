@@ -264,3 +264,13 @@ def test_the_codec_pair_runs_in_two_children_and_agrees_with_a_fresh_jail():
     r = check("ch3.codec", (encode, decode))
     assert (r.passed, r.score, r.message) == (ref.passed, ref.score, ref.message)
     assert r.score > 0.5, r.message           # the round trips pass: the decoder never saw LEFT
+
+
+def test_a_jail_that_died_between_checks_is_replaced_not_judged():
+    """(bwrap dies with the thread that started it: a check from a thread that has ended.)"""
+    assert check("ch4.stable_lse", honest_lse).passed
+    first = warm.current()
+    os.killpg(first.jailed.proc.pid, 9)
+    time.sleep(0.2)
+    assert check("ch4.stable_lse", honest_lse).passed
+    assert warm.current() is not first

@@ -79,7 +79,7 @@ def supervise(proc: subprocess.Popen, timeout: float, cap: int) -> Outcome:
             if truncated:
                 break
         # Output closed (or killed): the process itself still gets only what is left of the deadline.
-        while not truncated and not timed_out and not _exited(proc.pid):
+        while not truncated and not timed_out and not exited(proc.pid):
             if time.monotonic() >= deadline:
                 timed_out, reason = True, f"time limit of {timeout:g} s exceeded"
                 break
@@ -90,7 +90,7 @@ def supervise(proc: subprocess.Popen, timeout: float, cap: int) -> Outcome:
     return Outcome(returncode, bytes(out), bytes(err), timed_out, truncated, reason)
 
 
-def _exited(pid: int) -> bool:
+def exited(pid: int) -> bool:
     """True once ``pid`` has ended (it stays a zombie: not reaped here)."""
     if not hasattr(os, "waitid"):  # macOS: no peeking; the group kill may then miss a reaped leader's group
         try:

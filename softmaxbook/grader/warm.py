@@ -31,7 +31,7 @@ import selectors
 import threading
 import time
 
-from . import jail
+from . import jail, processes
 
 MAX_USES = 200                # requests before a warm jail is replaced anyway
 START_SECONDS = 10.0          # for the jail to start and import numpy
@@ -136,6 +136,8 @@ def request(raw: bytes, timeout: float, start) -> tuple[bytes, bool, bool] | Non
     when there is none usable; ``None`` when none could be started (the caller runs a fresh one)."""
     global _current
     with _lock:
+        if _current is not None and processes.exited(_current.jailed.proc.pid):   # died between checks
+            _current.close()
         if _current is None or not _current.usable:
             try:
                 _current = start()
