@@ -228,15 +228,20 @@ def test_a_jail_is_replaced_after_its_uses(monkeypatch):
     assert check("ch4.stable_lse", honest_lse).passed and warm.current() is not first
 
 
-@pytest.mark.parametrize("reply", [b"999999999 exited 1\n", b"5 exited 1\nab", b"2 forged 1\n[]",
-                                   b"x" * 200, b"", b"2 exited 1\n[]extra"],
-                         ids=["too large", "short", "unknown end", "no line", "nothing", "trailing bytes"])
-def test_a_malformed_reply_ends_the_jail(reply):
+MALFORMED, LATE, ENDED = (b"", False, True), (b"", True, False), (b"", False, False)
+
+
+@pytest.mark.parametrize("reply, seen", [
+    (b"999999999 exited 1\n", MALFORMED), (b"2 forged 1\n[]", MALFORMED), (b"x" * 200, MALFORMED),
+    (b"2 exited 1\n[]extra", MALFORMED), (b"5 exited 1\nab", LATE), (b"", LATE), (None, ENDED)],
+    ids=["too large", "unknown end", "no line", "trailing bytes", "short", "nothing", "ended"])
+def test_a_malformed_late_or_missing_reply_ends_the_jail(reply, seen):
+    answer = "sys.exit(0)" if reply is None else f"sys.stdout.buffer.write({reply!r}); sys.stdout.flush(); time.sleep(30)"
     fake = ("import sys, time\nsys.stdout.buffer.write(b'ready\\n'); sys.stdout.flush()\n"
-            f"sys.stdin.buffer.readline()\nsys.stdout.buffer.write({reply!r}); sys.stdout.flush()\ntime.sleep(30)\n")
+            f"sys.stdin.buffer.readline()\n{answer}\n")
     jailed = warm.WarmJail([sys.executable, "-I", "-S"], fake, [], sandbox.FUNCTION_LIMITS, {}, [])
     start = time.perf_counter()
-    assert jailed.request(b"{}", 0.5) == (b"", True, False)
+    assert jailed.request(b"{}", 0.5) == seen
     assert not jailed.usable and time.perf_counter() - start < 0.5 + warm.REPLY_GRACE + 1.0
 
 

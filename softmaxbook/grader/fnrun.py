@@ -246,7 +246,7 @@ def serve(path: list, cap: int) -> None:
             try:
                 for fd in (inp.fileno(), out, q_write, r_read):
                     os.close(fd)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a fresh interpreter
                 with os.fdopen(q_read, "rb") as f:
                     raw = f.read(MAX_REQUEST)
                 run(raw, r_write)
@@ -264,6 +264,7 @@ def serve(path: list, cap: int) -> None:
                 f.write(request)
         except OSError:                      # the child is gone: it says nothing, which is a crash
             pass
+        del request                          # (the next child is forked from this process)
         data, end = _collect(child, r_read, deadline, cap)
         os.close(r_read)
         clean = _kill_the_rest() and _nothing_left(tmp)
@@ -326,8 +327,8 @@ def _kill_the_rest() -> bool:
 
 
 def _nothing_left(tmp: list) -> bool:
-    """No file left in /tmp (whose names at the start are ``tmp``) or the working folder, no System V shared memory, semaphore or
-    message queue in the jail's IPC namespace."""
+    """No file left in /tmp (whose names at the start are ``tmp``) or the working folder, no
+    System V shared memory, semaphore or message queue in the jail's IPC namespace."""
     try:
         if sorted(os.listdir("/tmp")) != tmp or os.listdir("."):
             return False

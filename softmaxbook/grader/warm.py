@@ -41,6 +41,10 @@ _lock = threading.Lock()
 _current: WarmJail | None = None
 
 
+class _Ended(EOFError, OSError):
+    """The warm jail's output closed: it has ended."""
+
+
 class WarmJail:
     """A started warm jail: :meth:`request` runs one request in it; :attr:`usable` turns false
     after a failure or once it must be replaced."""
@@ -52,13 +56,18 @@ class WarmJail:
         self._buffer = bytearray()
         for f in (self.jailed.proc.stdin, self.jailed.proc.stdout, self.jailed.proc.stderr):
             os.set_blocking(f.fileno(), False)
-        if self._line(time.monotonic() + START_SECONDS) != b"ready":
+        try:
+            if self._line(time.monotonic() + START_SECONDS) != b"ready":
+                raise OSError("the warm jail did not start")
+        except OSError:
             self.close()
-            raise OSError("the warm jail did not start")
+            raise
 
     def request(self, raw: bytes, timeout: float) -> tuple[bytes, bool, bool]:
         """Run one request (the JSON a fresh runner reads): ``(output, timed out, truncated)``.
-        A failure of the jail itself counts as a timeout and ends it."""
+        A failure of the jail itself ends it and counts as what it looks like: no reply in time
+        a timeout, a jail that ended (its memory budget, say) a crash, a malformed reply a
+        truncated one."""
         deadline = time.monotonic() + timeout + REPLY_GRACE
         self.uses += 1
         try:
@@ -69,9 +78,9 @@ class WarmJail:
             data = self._exact(int(head[0]), deadline)
             if self._buffer or head[1] not in (b"exited", b"timeout", b"truncated"):
                 raise OSError("a malformed reply")
-        except OSError:
+        except OSError as exc:
             self.close()
-            return b"", True, False
+            return b"", isinstance(exc, TimeoutError), not isinstance(exc, (TimeoutError, EOFError))
         if head[2] == b"0" or self.uses >= MAX_USES:
             self.close()
         return data, head[1] == b"timeout", head[1] == b"truncated"
@@ -87,7 +96,7 @@ class WarmJail:
         with selectors.DefaultSelector() as sel:
             sel.register(f, events)
             if left <= 0 or not sel.select(left):
-                raise OSError("the warm jail did not answer in time")
+                raise TimeoutError("the warm jail did not answer in time")
 
     def _write(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
@@ -105,7 +114,7 @@ class WarmJail:
         except BlockingIOError:
             return
         if not more:
-            raise OSError("the warm jail ended")
+            raise _Ended("the warm jail ended")
         self._buffer += more
         if len(self._buffer) > self.cap + 100:
             raise OSError("a reply too large")
