@@ -120,8 +120,8 @@ def bench_checks(repeats: int) -> None:
         kind = EXERCISES[ex_id].kind
         worst[(kind, mode)] = max(worst.get((kind, mode), 0.0), p95)
         total, jailed, started = (sum(r[i] for r in rows) for i in range(3))
-        what = (f"jail {100 * jailed / total:.0f}% (of it starting a warm one {100 * started / total:.0f}%), "
-                f"grading here {100 * (total - jailed) / total:.0f}%" if kind == "function"
+        what = (f"{'jail' if mode == 'fresh jail' else 'round trip'} {100 * (jailed + started) / total:.0f}%, "
+                f"the rest here {100 * (total - jailed - started) / total:.0f}%" if kind == "function"
                 else "reading and comparing in this process (no jail)")
         print(f"{ex_id:<22} {kind:<9} {mode:<11} {p50:7.3f} {p95:7.3f} {max(times):7.3f}  {what}")
     for (kind, mode), p95 in worst.items():
@@ -129,8 +129,18 @@ def bench_checks(repeats: int) -> None:
     for ex_id in functions:
         w, f = (statistics.median(r[0] for r in stats[(ex_id, m)]) for m in ("warm jail", "fresh jail"))
         print(f"{ex_id}: p50 warm / fresh = {w:.3f} / {f:.3f} s = {w / f:.2f}")
+    floor = {m: statistics.median(_timed_check(functions[0], _identity, clock, m == "fresh jail")[0]
+                                  for _ in range(5)) for m in ("warm jail", "fresh jail")}
+    print(f"a function answer that returns its input (the fixed cost): warm jail {floor['warm jail']:.3f} s "
+          f"(fork, unpickling, killing the rest), fresh jail {floor['fresh jail']:.3f} s (bwrap, Python, numpy)")
+    print("'round trip': the warm jail's, from sending the request to reading the reply (its cases included); "
+          "'jail': a fresh jail's whole run; 'the rest here': pickling the answer, encoding the request, judging")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     warm.close()
+
+
+def _identity(*args):
+    return args[0] if args else None
 
 
 def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:
