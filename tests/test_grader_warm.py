@@ -15,7 +15,7 @@ import cloudpickle
 import pytest
 
 from procs import running_with
-from softmaxbook.grader import check, jail, sandbox, warm
+from softmaxbook.grader import check, jail, processes, sandbox, warm
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in a notebook
 pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does not work here")
@@ -279,3 +279,15 @@ def test_a_jail_that_died_between_checks_is_replaced_not_judged():
     time.sleep(0.2)
     assert check("ch4.stable_lse", honest_lse).passed
     assert warm.current() is not first
+
+
+def test_a_forked_copy_of_the_kernel_leaves_the_parents_jail_alone():
+    assert check("ch4.stable_lse", honest_lse).passed
+    jailed = warm.current()
+    pid = os.fork()
+    if pid == 0:     # a forked kernel (multiprocessing, say) ending: its exit must not kill our jail
+        warm.close()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert warm.current() is jailed and not processes.exited(jailed.jailed.proc.pid)
+    assert check("ch4.stable_lse", honest_lse).passed and warm.current() is jailed

@@ -52,7 +52,7 @@ class WarmJail:
     def __init__(self, argv_head: list[str], source: str, path: list[str], limits: jail.Limits, env: dict, hide):
         argv = argv_head + ["-c", source, "--serve", json.dumps(path), str(limits.output_bytes)]
         self.jailed = jail.start(argv, limits=limits, env=env, hide=hide)
-        self.cap, self.uses, self.usable = limits.output_bytes, 0, True
+        self.cap, self.uses, self.usable, self.owner = limits.output_bytes, 0, True, os.getpid()
         self._buffer = bytearray()
         for f in (self.jailed.proc.stdin, self.jailed.proc.stdout, self.jailed.proc.stderr):
             os.set_blocking(f.fileno(), False)
@@ -145,6 +145,7 @@ def request(raw: bytes, timeout: float, start) -> tuple[bytes, bool, bool] | Non
     when there is none usable; ``None`` when none could be started (the caller runs a fresh one)."""
     global _current
     with _lock:
+        _forget_a_parents()
         if _current is not None and processes.exited(_current.jailed.proc.pid):   # died between checks
             _current.close()
         if _current is None or not _current.usable:
@@ -160,9 +161,17 @@ def close() -> None:
     """End this session's warm jail (at exit, and for tests)."""
     global _current
     with _lock:
+        _forget_a_parents()
         if _current is not None:
             _current.close()
             _current = None
+
+
+def _forget_a_parents() -> None:
+    """In a forked copy of the kernel, the jail is the parent's: leave it alone."""
+    global _current
+    if _current is not None and _current.owner != os.getpid():
+        _current = None
 
 
 def current() -> WarmJail | None:
