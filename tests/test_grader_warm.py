@@ -43,7 +43,7 @@ def honest_block_bits(n):
     import math
     if n < 1:
         raise ValueError("n must be >= 1")
-    return (3 ** n - 1).bit_length() + 0 * int(math.log2(2))
+    return sum([(3 ** n - 1).bit_length()]) + int(math.log2(4)) - 2     # wrong if sum or log2 were patched
 
 
 def wrong_lse(x):
@@ -236,7 +236,8 @@ MALFORMED, LATE, ENDED = (b"", False, True), (b"", True, False), (b"", False, Fa
     (b"2 exited 1\n[]extra", MALFORMED), (b"5 exited 1\nab", LATE), (b"", LATE), (None, ENDED)],
     ids=["too large", "unknown end", "no line", "trailing bytes", "short", "nothing", "ended"])
 def test_a_malformed_late_or_missing_reply_ends_the_jail(reply, seen):
-    answer = "sys.exit(0)" if reply is None else f"sys.stdout.buffer.write({reply!r}); sys.stdout.flush(); time.sleep(30)"
+    answer = ("sys.exit(0)" if reply is None
+              else f"sys.stdout.buffer.write({reply!r}); sys.stdout.flush(); time.sleep(30)")
     fake = ("import sys, time\nsys.stdout.buffer.write(b'ready\\n'); sys.stdout.flush()\n"
             f"sys.stdin.buffer.readline()\n{answer}\n")
     jailed = warm.WarmJail([sys.executable, "-I", "-S"], fake, [], sandbox.FUNCTION_LIMITS, {}, [])
