@@ -1,7 +1,9 @@
 """Benchmark of the grader (graded exercises): prints measured figures, asserts nothing.
 
 1. Learner-side ``check`` time per exercise, p50/p95 over repeated checks of the right
-   and the known wrong answers of the fixtures (goal: p95 <= 0.3 s for symbolic checks).
+   and the known wrong answers of the fixtures (goal: p95 <= 0.3 s for every kind), with what
+   dominates; function answers both in the session's warm jail and in a fresh jail per check
+   (``SOFTMAXBOOK_FRESH_JAIL=1``, as before), alternating A B B A in the same run.
 2. Batch grading of 50 generated submissions (each exercise answered right or wrong at
    random, seeded) against plain nbclient execution of the same notebooks, both with
    2 worker processes, in the same run, in the order A B B A (goal: ratio <= 1.3). The
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import submissions  # noqa: E402
 
 from softmaxbook.grader import EXERCISES, check  # noqa: E402
-from softmaxbook.grader import jail  # noqa: E402
+from softmaxbook.grader import jail, warm  # noqa: E402
 from softmaxbook.grader.batch import grade_folder  # noqa: E402
 
 CELL = re.compile(r"```\{code-cell\} ipython3\n(.*?)\n```", re.S)
@@ -46,7 +48,7 @@ def live_answers(answers: dict[str, str]) -> dict[str, object]:
     got = {}
     for nb in submissions.NOTEBOOKS:
         text = submissions.render(nb.read_text(), answers)
-        ns = {}
+        ns = {"__name__": "__main__"}   # as in a notebook: functions of __main__, pickled by value
         for src in CELL.findall(text):
             if "progress()" in src:
                 continue
@@ -55,24 +57,90 @@ def live_answers(answers: dict[str, str]) -> dict[str, object]:
     return got
 
 
+class JailClock:
+    """Seconds spent in the function jails during a check: a fresh jail's whole run
+    (``jail.run``: start, numpy import, cases) or the warm jail's round trip (``WarmJail.request``:
+    fork, unpickling, cases, killing the rest) and its start (``WarmJail.__init__``)."""
+
+    def __init__(self):
+        self.run = self.start = 0.0
+        for owner, name, field in ((jail, "run", "run"), (warm.WarmJail, "request", "run"),
+                                   (warm.WarmJail, "__init__", "start")):
+            setattr(owner, name, self._timed(getattr(owner, name), field))
+
+    def _timed(self, fn, field):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                setattr(self, field, getattr(self, field) + time.perf_counter() - t)
+        return timed
+
+
+def _timed_check(ex_id, ans, clock: JailClock, fresh: bool) -> tuple[float, float, float, bool]:
+    """``(seconds, of which in a jail's run, of which starting a warm jail, passed)``."""
+    os.environ.pop(warm.FRESH_ENV, None)
+    if fresh:
+        os.environ[warm.FRESH_ENV] = "1"
+    before = (clock.run, clock.start)
+    t = time.perf_counter()
+    r = check(ex_id, ans)
+    seconds = time.perf_counter() - t
+    os.environ.pop(warm.FRESH_ENV, None)
+    return seconds, clock.run - before[0], clock.start - before[1], r.passed
+
+
 def bench_checks(repeats: int) -> None:
     right, wrong = live_answers(submissions.SOLVED), live_answers(submissions.WRONG)
-    print(f"Learner-side check time over {repeats} checks per exercise (right and known wrong answers alternating)")
-    print(f"{'exercise':<22} {'kind':<9} {'p50 s':>7} {'p95 s':>7} {'max s':>7}")
-    worst_symbolic = 0.0
-    for ex_id, ex in EXERCISES.items():
-        times = []
-        for k in range(repeats):
+    clock = JailClock()
+    print(f"Learner-side check time over {repeats} checks per exercise (right and known wrong answers alternating);"
+          f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    functions = [ex_id for ex_id, ex in EXERCISES.items() if ex.kind == "function"]
+    warm.close()
+    first = _timed_check(functions[0], right[functions[0]], clock, False)
+    print(f"first function check of a session ({functions[0]}): {first[0]:.3f} s, of which {first[2]:.3f} s "
+          "starting the warm jail (once per kernel; not in the figures below)")
+    modes = {"symbolic": ["in-process"], "numeric": ["in-process"], "choice": ["in-process"],
+             "function": ["warm jail", "fresh jail"]}
+    stats = {}   # (exercise, mode) -> list of (seconds, jail seconds)
+    for k in range(repeats):
+        for ex_id, ex in EXERCISES.items():
             ans = right[ex_id] if k % 2 == 0 else wrong[ex_id]
-            t = time.perf_counter()
-            r = check(ex_id, ans)
-            times.append(time.perf_counter() - t)
-            assert r.passed == (k % 2 == 0), (ex_id, r)
+            order = modes[ex.kind] if k % 4 < 2 else modes[ex.kind][::-1]     # A B B A
+            for mode in order:
+                seconds, in_jail, started, passed = _timed_check(ex_id, ans, clock, mode == "fresh jail")
+                assert passed == (k % 2 == 0), (ex_id, mode)
+                stats.setdefault((ex_id, mode), []).append((seconds, in_jail, started))
+    print(f"{'exercise':<22} {'kind':<9} {'how':<11} {'p50 s':>7} {'p95 s':>7} {'max s':>7}  what dominates (mean)")
+    worst = {}
+    for (ex_id, mode), rows in stats.items():
+        times = [r[0] for r in rows]
         p50, p95 = statistics.median(times), float(np.percentile(times, 95))
-        if ex.kind == "symbolic":
-            worst_symbolic = max(worst_symbolic, p95)
-        print(f"{ex_id:<22} {ex.kind:<9} {p50:7.3f} {p95:7.3f} {max(times):7.3f}")
-    print(f"worst p95 of the symbolic checks: {worst_symbolic:.3f} s (goal <= 0.3 s)")
+        kind = EXERCISES[ex_id].kind
+        worst[(kind, mode)] = max(worst.get((kind, mode), 0.0), p95)
+        total, jailed, started = (sum(r[i] for r in rows) for i in range(3))
+        what = (f"{'jail' if mode == 'fresh jail' else 'round trip'} {100 * (jailed + started) / total:.0f}%, "
+                f"the rest here {100 * (total - jailed - started) / total:.0f}%" if kind == "function"
+                else "reading and comparing in this process (no jail)")
+        print(f"{ex_id:<22} {kind:<9} {mode:<11} {p50:7.3f} {p95:7.3f} {max(times):7.3f}  {what}")
+    for (kind, mode), p95 in worst.items():
+        print(f"worst p95, {kind} ({mode}): {p95:.3f} s (goal <= 0.3 s)")
+    for ex_id in functions:
+        w, f = (statistics.median(r[0] for r in stats[(ex_id, m)]) for m in ("warm jail", "fresh jail"))
+        print(f"{ex_id}: p50 warm / fresh = {w:.3f} / {f:.3f} s = {w / f:.2f}")
+    floor = {m: statistics.median(_timed_check(functions[0], _identity, clock, m == "fresh jail")[0]
+                                  for _ in range(5)) for m in ("warm jail", "fresh jail")}
+    print(f"a function answer that returns its input (the fixed cost): warm jail {floor['warm jail']:.3f} s "
+          f"(fork, unpickling, killing the rest), fresh jail {floor['fresh jail']:.3f} s (bwrap, Python, numpy)")
+    print("'round trip': the warm jail's, from sending the request to reading the reply (its cases included); "
+          "'jail': a fresh jail's whole run; 'the rest here': pickling the answer, encoding the request, judging")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    warm.close()
+
+
+def _identity(*args):
+    return args[0] if args else None
 
 
 def generate(folder: Path, count: int, seed: int = 0) -> list[Path]:

@@ -31,7 +31,7 @@ import cloudpickle
 import pytest
 
 from procs import running_with
-from softmaxbook.grader import EXERCISES, check, jail, learner, sandbox
+from softmaxbook.grader import EXERCISES, check, jail, learner, sandbox, warm
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.grading import grade_answers
 
@@ -225,22 +225,41 @@ def test_the_course_package_is_out_of_reach_in_the_jail_even_unblocked():
     assert r.score == 0.0 and "ModuleNotFoundError" in r.message, r.message
 
 
-def test_the_fresh_interpreter_receives_inputs_but_no_expected_value(monkeypatch):
+@pytest.mark.parametrize("warm_jail", [False, pytest.param(True, marks=needs_jail)], ids=["fresh", "warm"])
+def test_the_fresh_interpreter_receives_inputs_but_no_expected_value(monkeypatch, warm_jail):
+    """In a fresh jail per check, and in the session's warm jail (:mod:`.warm`)."""
     seen = {}
-    real = sandbox.jail.run
+    if warm_jail:
+        warm.close()
+        start, request = sandbox.jail.start, warm.WarmJail.request
 
-    def spy(argv, **kw):
-        seen["stdin"], seen["argv"] = kw["stdin"], argv
-        return real(argv, **kw)
-    monkeypatch.setattr(sandbox.jail, "run", spy)
+        def spy_start(argv, **kw):
+            seen["argv"] = argv
+            return start(argv, **kw)
+
+        def spy_request(self, raw, timeout):
+            seen["stdin"] = raw
+            return request(self, raw, timeout)
+        monkeypatch.setattr(sandbox.jail, "start", spy_start)
+        monkeypatch.setattr(warm.WarmJail, "request", spy_request)
+    else:
+        monkeypatch.setenv(warm.FRESH_ENV, "1")
+        real = sandbox.jail.run
+
+        def spy(argv, **kw):
+            seen["stdin"], seen["argv"] = kw["stdin"], argv
+            return real(argv, **kw)
+        monkeypatch.setattr(sandbox.jail, "run", spy)
     assert check("ch4.stable_lse", lambda x: 0.0).score < 1
+    warm.close()
     request = json.loads(seen["stdin"])
     assert set(request) == {"path", "functions", "cases", "setup_seconds", "case_seconds"}
     assert all(set(c) == {"kind", "args"} for c in request["cases"])
     assert [c["args"][0] for c in request["cases"][4:6]] == [[1000.0, 1000.0], [800.0, -800.0, 3.0]]
     text = seen["stdin"].decode()
     assert "1000.6931471805" not in text and "expect" not in text     # 1000 + log 2, the expected value
-    assert seen["argv"][1:3] == ["-I", "-S"] and "import softmaxbook" not in seen["argv"][-1]
+    source = seen["argv"][seen["argv"].index("-c") + 1]
+    assert seen["argv"][1:3] == ["-I", "-S"] and "import softmaxbook" not in source
 
 
 # --------------------------------------------------------------------------- attack 4

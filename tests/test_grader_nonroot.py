@@ -32,8 +32,8 @@ import pytest
 from conftest import ROOT
 from softmaxbook.grader import cgroups, jail
 
-SUITES = ["tests/test_grader_jail.py", "tests/test_grader_functions.py", "tests/test_grader_attacks_batch.py",
-          "tests/test_grader_attacks_round3.py"]
+SUITES = ["tests/test_grader_jail.py", "tests/test_grader_functions.py", "tests/test_grader_warm.py",
+          "tests/test_grader_attacks_batch.py", "tests/test_grader_attacks_round3.py"]
 TOOLS = ("useradd", "userdel", "runuser", "unshare", "mount")
 
 pytestmark = [

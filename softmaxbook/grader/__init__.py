@@ -14,7 +14,8 @@ the walk that builds sympy; :mod:`.pointing`: what in one the learner wrote wron
 :mod:`.compare` (equivalence), :mod:`.precision` (the precision a number answer needs, stated
 once in the key), :mod:`.prose` (formulas in feedback texts; :mod:`.prose_runs` cuts a text
 into runs),
-:mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter),
+:mod:`.sandbox` and :mod:`.fnrun` (function answers in a fresh jailed interpreter; in a
+learner's session, in its warm jail: :mod:`.warm`),
 :mod:`.answers` (plain-data form of answers), :mod:`.untrusted` (the check of JSON from
 untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`.practice`
 (the website's kernel-free practice checks).
@@ -22,8 +23,8 @@ untrusted code), :mod:`.learner` (check, progress and its export/import), :mod:`
 The batch grader, in the order a submission goes through it: :mod:`.command` (the command
 line), :mod:`.batch` (the orchestration),
 :mod:`.submissions` (the folder), :mod:`.assignments` (which assignment a
-submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
-:mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
+submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, with :mod:`.bwrap`, :mod:`.processes`
+and :mod:`.cgroups`; :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
 :mod:`.gradebook` (rows, CSV, file names), :mod:`.feedback` (each learner's Markdown and page,
 the instructor's index and archive), :mod:`.report` (the class report, with :mod:`.similarity`),
 :mod:`.lms` (who submitted: the roster or a Canvas archive's file names; the files an LMS

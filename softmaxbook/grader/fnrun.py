@@ -20,7 +20,9 @@ importable here (an import of ``softmaxbook`` fails with that reason), and nothi
 is inherited: this file imports only the standard library, so that it runs the same
 whether or not the package is installed. The grader imports it too, without running any
 learner code: :mod:`.sandbox` for its source text and constants, :mod:`.kinds` for
-:func:`plain` (the cases' inputs as plain data).
+:func:`plain` (the cases' inputs as plain data). Started with ``--serve``, it is instead the
+first process of a learner's warm jail (:func:`serve`, :mod:`.warm`), which runs each request
+in a forked child.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ import base64
 import json
 import math
 import os
+import select
 import signal
 import sys
+import time
 
 MAX_REQUEST = 8_000_000
 MAX_ITEMS = 100_000
@@ -146,8 +150,16 @@ def _arm(seconds: float) -> None:
 
 
 def main() -> None:
-    request = json.loads(sys.stdin.buffer.read(MAX_REQUEST))
-    report = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    if sys.argv[1:2] == ["--serve"]:
+        serve(json.loads(sys.argv[2]), int(sys.argv[3]))
+    else:
+        run(sys.stdin.buffer.read(MAX_REQUEST), os.dup(1))
+
+
+def run(raw: bytes, report_fd: int) -> None:
+    """Run one request (``raw`` JSON), writing the case results to ``report_fd``."""
+    request = json.loads(raw)
+    report = os.fdopen(report_fd, "w", encoding="utf-8")
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):          # the learner's prints go nowhere, the result channel stays clean
         os.dup2(null, fd)
@@ -191,6 +203,142 @@ def main() -> None:
         rep["i"] = i
         emit(rep)
     emit({"__done__": True})
+
+
+# --------------------------------------------------------------------------- the warm jail
+
+def serve(path: list, cap: int) -> None:
+    """The warm jail's first process (:mod:`.warm`): pid 1 of the jail's PID namespace, which
+    imports numpy and cloudpickle once and then, per request from the grader, runs the request
+    in a forked child that nothing of an earlier request has touched, and kills every other
+    process of the namespace before it answers. It never runs learner code itself and reads
+    nothing of a child's output but its length.
+
+    Protocol on its stdin/stdout: it writes ``ready``; then per request it reads
+    ``"<bytes> <seconds>\n"`` and the request, and answers ``"<bytes> <end> <clean>\n"`` and the
+    child's output, where ``end`` is ``exited``, ``timeout`` or ``truncated`` and ``clean`` is
+    ``0`` when the child left something behind (then it exits: the grader starts another jail).
+    """
+    import ctypes
+    if os.getpid() != 1:      # kill(-1) below must reach only the jail's own processes
+        sys.exit("the warm runner runs only as the first process of its own PID namespace")
+    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:   # PR_SET_DUMPABLE 0: no ptrace, no /proc/1/fd
+        sys.exit("cannot make the warm runner undumpable")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inp, out = os.fdopen(os.dup(0), "rb"), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    sys.path[:0] = [p for p in path if isinstance(p, str)]
+    sys.meta_path.insert(0, _NoCoursePackage())
+    try:
+        import cloudpickle  # noqa: F401 - warm: what every request needs
+        import numpy  # noqa: F401
+    except BaseException:   # noqa: BLE001 - the child says why
+        pass
+    tmp = sorted(os.listdir("/tmp"))         # the working folder is under /tmp
+    os.write(out, b"ready\n")
+    while True:
+        q_read, q_write = os.pipe()
+        r_read, r_write = os.pipe()
+        child = os.fork()
+        if child == 0:                       # the request's child: nothing of the grader's pipes
+            try:
+                for fd in (inp.fileno(), out, q_write, r_read):
+                    os.close(fd)
+                signal.signal(signal.SIGINT, signal.default_int_handler)   # as in a fresh interpreter
+                with os.fdopen(q_read, "rb") as f:
+                    raw = f.read(MAX_REQUEST)
+                run(raw, r_write)
+            finally:
+                os._exit(0)
+        os.close(q_read)
+        os.close(r_write)
+        head = inp.readline(100).split()
+        if len(head) != 2:
+            return                           # the grader closed the jail
+        request = inp.read(min(int(head[0]), MAX_REQUEST))
+        deadline = time.monotonic() + float(head[1])
+        try:
+            with os.fdopen(q_write, "wb") as f:
+                f.write(request)
+        except OSError:                      # the child is gone: it says nothing, which is a crash
+            pass
+        del request                          # (the next child is forked from this process)
+        data, end = _collect(child, r_read, deadline, cap)
+        os.close(r_read)
+        clean = _kill_the_rest() and _nothing_left(tmp)
+        os.write(out, f"{len(data)} {end} {int(clean)}\n".encode() + data)
+        if not clean:
+            return
+
+
+def _collect(child: int, fd: int, deadline: float, cap: int) -> tuple[bytes, str]:
+    """The child's output until it exits (then what it wrote before), the deadline or the cap."""
+    try:
+        exited = os.pidfd_open(child)        # readable once the child has ended
+    except (AttributeError, OSError):        # an old kernel: look every 5 ms
+        exited = None
+    data, open_, end = bytearray(), True, "exited"
+    try:
+        while not os.waitpid(child, os.WNOHANG)[0]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bytes(data), "timeout"
+            ready = select.select([fd] * open_ + [exited] * (exited is not None), [], [],
+                                  left if exited is not None else min(left, 0.005))[0]
+            if fd in ready:
+                more = os.read(fd, 65536)
+                data += more
+                open_ = bool(more)
+                if len(data) > cap:
+                    return bytes(data[:cap]), "truncated"
+        os.set_blocking(fd, False)           # what it wrote before it ended
+        try:
+            while open_ and len(data) <= cap:
+                more = os.read(fd, 65536)
+                data += more
+                open_ = bool(more)
+        except BlockingIOError:
+            pass
+        if len(data) > cap:
+            end = "truncated"
+        return bytes(data[:cap]), end
+    finally:
+        if exited is not None:
+            os.close(exited)
+
+
+def _kill_the_rest() -> bool:
+    """Kill every process of the namespace but this one and reap them: ``False`` if some
+    could not be reaped within 2 s."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.001)
+        except ChildProcessError:
+            return True
+    return False
+
+
+def _nothing_left(tmp: list) -> bool:
+    """No file left in /tmp (whose names at the start are ``tmp``) or the working folder, no
+    System V shared memory, semaphore or message queue in the jail's IPC namespace."""
+    try:
+        if sorted(os.listdir("/tmp")) != tmp or os.listdir("."):
+            return False
+        for name in ("shm", "sem", "msg"):
+            with open(f"/proc/sysvipc/{name}") as f:
+                if len(f.read().splitlines()) > 1:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

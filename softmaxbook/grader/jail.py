@@ -1,7 +1,7 @@
 """Run an untrusted command in a bubblewrap jail with hard limits (graded exercises, all chapters).
 
 The batch grader runs every submitted notebook through :func:`run`, and function answers
-are re-run through it too. The command gets
+are re-run through it too (:func:`start`: the same jail, read by the caller). The command gets
 
 - new PID, network, IPC, UTS and mount namespaces (``bwrap``, Debian package
   ``bubblewrap``; the command is the namespace's init, so signals from inside cannot kill
@@ -28,9 +28,16 @@ are re-run through it too. The command gets
   double-forked and ``setsid``-ed ones included; then every process left in its cgroups.
   Every wait has a deadline.
 
+A learner's own checks of function answers share one jail per session (:mod:`.warm`): its
+first process, undumpable and never running learner code, forks a child per request and kills
+every other process of the jail before it answers.
+
 ``sandbox=False`` runs the same command with the same limits, deadline and group kill but
 without ``bwrap`` (trusted submissions only: without a cgroup, a process that leaves the
 group survives).
+
+Its command line (``bwrap``, ``prlimit``, the environment) is built in :mod:`.bwrap`, its first
+process watched, killed and reaped in :mod:`.processes`, its budget made in :mod:`.cgroups`.
 """
 
 from __future__ import annotations
@@ -38,32 +45,18 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cgroups
+from . import bwrap, cgroups, processes
+from .processes import REAP_GRACE, STDERR_TAIL, Outcome  # noqa: F401 - part of this module's interface
 
 INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap). "
                 "It needs Linux with user namespaces or root; macOS and Windows have no equivalent.")
-STDERR_TAIL = 64 * 1024       # bytes of stderr kept (the last ones)
-REAP_GRACE = 5.0              # seconds to wait for a killed process to be reaped
-# Files under /etc that programs in the jail need (dynamic linker, time zone, hosts, fonts,
-# certificates, Debian's alternatives links); never passwd, shadow or anything private.
-ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "hosts",
-             "nsswitch.conf", "fonts", "ssl", "mime.types", "matplotlibrc")
-SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
-DEVICES = ("null", "zero", "full", "random", "urandom")   # no ptmx, no pts, no shm
-# Run as root, the jail's first command caps the files of each in-memory folder, then drops to
-# the jail's uid ("$1": the cap; then the folders up to "--"; then the command).
-REMOUNT = ('n=$1; shift; while [ "$1" != -- ]; do mount -o "remount,nr_inodes=$n" "$1" || exit 125; shift; done; '
-           'shift; exec "$@"')
 
 
 @dataclass
@@ -81,20 +74,6 @@ class Limits:
     scratch_bytes: int = 256 * 2**20   # size of each in-memory file system (/tmp, a private scratch)
     memory: int = 2 * 2**30
     inodes: int = 16_384
-
-
-@dataclass
-class Outcome:
-    """What came back: exit status (negative: killed by that signal; ``None``: could not be
-    reaped), the first ``output_bytes`` of stdout, the last bytes of stderr, and why it was
-    killed (``""`` when it ended by itself)."""
-    returncode: int | None
-    stdout: bytes
-    stderr: bytes
-    timed_out: bool
-    truncated: bool
-    killed_reason: str
-    memory_peak: int | None = None     # most memory the jail held at once (with a cgroup)
 
 
 # --------------------------------------------------------------------------- availability
@@ -154,103 +133,6 @@ def _size(n: int) -> str:
     return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
 
 
-# --------------------------------------------------------------------------- the command line
-
-def _python_dirs() -> list[Path]:
-    dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix),
-            Path(os.path.realpath(sys.executable)).parent.parent}
-    return sorted(d for d in dirs if d.is_dir() and not any(str(d).startswith(s + "/") for s in SYSTEM_DIRS))
-
-
-def _bwrap_argv(binds_ro, scratch: Path, uid: int | None, private: bool, size: int, binds_rw=(), hide=(),
-                inodes: int = Limits.inodes) -> list[str]:
-    # --as-pid-1: the command itself is the namespace's init, with no bwrap reaper above it. Not
-    # root, that reaper would run under the jail's own uid, dumpable, holding the jail's stdout:
-    # the learner's code could write the report through /proc/1/fd/1 or rewrite its memory.
-    argv = ["bwrap", "--unshare-pid", "--as-pid-1", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "jail"]
-    if os.geteuid() != 0:
-        argv += ["--unshare-user", "--cap-drop", "ALL"]
-    for d in SYSTEM_DIRS:
-        if os.path.islink(d):
-            argv += ["--symlink", os.readlink(d), d]
-        elif os.path.isdir(d):
-            argv += ["--ro-bind", d, d]
-    for name in ETC_FILES:
-        if os.path.exists(f"/etc/{name}"):
-            argv += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
-    made = {Path("/tmp")}
-
-    def parents(p: Path) -> list[str]:   # traversable parents (bwrap would make them 0700)
-        out = []
-        for parent in reversed(p.parents[:-1]):
-            if parent not in made:
-                made.add(parent)
-                out += ["--perms", "0555", "--dir", str(parent)]   # nobody writes there, the jail's own uid neither
-        return out
-
-    # /tmp and the writable scratch first (the scratch may be under /tmp), then the read-only
-    # paths (a read-only copy inside the scratch directory stays read-only).
-    argv += ["--perms", "0755", "--dir", "/dev"]
-    for name in DEVICES:
-        argv += ["--dev-bind", f"/dev/{name}", f"/dev/{name}"]
-    argv += ["--symlink", "/proc/self/fd", "/dev/fd"] + [a for k, name in enumerate(("stdin", "stdout", "stderr"))
-                                                        for a in ("--symlink", f"/proc/self/fd/{k}", f"/dev/{name}")]
-    argv += ["--proc", "/proc", "--perms", "1777", "--size", str(int(size)), "--tmpfs", "/tmp"]
-    argv += parents(scratch) + (["--perms", "0777", "--size", str(int(size)), "--tmpfs", str(scratch)] if private
-                                else ["--bind", str(scratch), str(scratch)])
-    made.add(scratch)
-    for d in _python_dirs() + [Path(p) for p in binds_ro]:
-        p = Path(os.path.abspath(d))
-        argv += parents(p) + ["--ro-bind", str(p), str(p)]
-    for d in binds_rw:
-        p = Path(os.path.abspath(d))
-        argv += parents(p) + ["--bind", str(p), str(p)]
-    for h in hide:   # an empty tmpfs over a folder inside a bound one (e.g. an installed package)
-        if os.path.isdir(h):
-            argv += ["--tmpfs", os.path.abspath(h)]
-    argv += ["--remount-ro", "/", "--chdir", str(scratch)]   # the root's own tmpfs: nothing to write there
-    if uid is not None:   # root: cap the in-memory folders' files, drop to an unprivileged uid with no capabilities
-        argv += ["--", "/bin/sh", "-c", REMOUNT, "jail", str(int(inodes)), "/tmp"] + ([str(scratch)] if private else [])
-        argv += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                 "--bounding-set=-all", "--no-new-privs", "--"]
-    else:
-        argv += ["--"]
-    return argv
-
-
-def _user_tasks(uid: int) -> int:
-    """Processes and threads owned by ``uid`` now (RLIMIT_NPROC counts them all)."""
-    n = 0
-    if not os.path.isdir("/proc"):
-        return 100_000   # no /proc (macOS): cannot count them, so the process limit is left off
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                st = os.stat(f"/proc/{entry.name}")
-                if st.st_uid == uid:
-                    n += len(os.listdir(f"/proc/{entry.name}/task"))
-            except OSError:
-                continue
-    return n
-
-
-def _prlimit_argv(limits: Limits, nproc: int) -> list[str]:
-    return ["prlimit", f"--cpu={int(limits.cpu_seconds)}", f"--as={int(limits.address_space)}",
-            f"--nproc={int(nproc)}", f"--fsize={int(limits.file_size)}", "--core=0", "--"]
-
-
-def _environment(scratch: Path, env: dict | None) -> dict:
-    base = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": "/tmp",
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "USER": "learner", "LOGNAME": "learner",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(scratch / ".matplotlib"), "JUPYTER_PLATFORM_DIRS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    if env:
-        base.update({str(k): str(v) for k, v in env.items()})
-    return base
-
-
 # --------------------------------------------------------------------------- running
 
 def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, binds_ro=(),
@@ -267,6 +149,46 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
     the caller's leaks in). ``hide`` lists folders inside the bound ones that the jail sees
     empty (with the sandbox only).
     """
+    jailed = start(argv, stdin=stdin, limits=limits, binds_ro=binds_ro, scratch=scratch, sandbox=sandbox, env=env,
+                   binds_rw=binds_rw, hide=hide)
+    try:
+        out = processes.supervise(jailed.proc, timeout, limits.output_bytes)
+    finally:
+        out_of_memory, peak = jailed.close()
+    if jailed.group:
+        out.memory_peak = peak
+        if out_of_memory and not out.killed_reason:
+            out.killed_reason = f"out of its memory budget of {_size(limits.memory)}"
+    return out
+
+
+@dataclass
+class Jailed:
+    """A started jail (:func:`start`): its first process, its cgroups and its scratch folder."""
+    proc: subprocess.Popen
+    group: object | None
+    scratch: Path | None     # removed by :meth:`close` (a private one only)
+
+    def close(self) -> tuple[bool, int | None]:
+        """Kill every process of the jail, reap the first, remove its cgroups and private
+        scratch: ``(killed for lack of memory, peak memory)`` (``False, None`` without a cgroup)."""
+        out_of_memory, peak = False, None
+        try:
+            processes.kill(self.proc)
+        finally:
+            if self.group:
+                out_of_memory, peak = self.group.oom_kills(), self.group.peak()
+                self.group.close()
+            if self.scratch:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+        return out_of_memory, peak
+
+
+def start(argv: list[str], *, stdin=subprocess.PIPE, limits: Limits, binds_ro=(), scratch: Path | None = None,
+          sandbox: bool = True, env: dict | None = None, binds_rw=(), hide=()) -> Jailed:
+    """Start ``argv`` jailed as :func:`run` does, without waiting for it: stdout and stderr are
+    pipes, stdin ``bytes`` or a pipe; the caller reads with its own deadline and must
+    :meth:`Jailed.close` it (which kills everything in it)."""
     own_scratch = scratch is None
     scratch = Path(tempfile.mkdtemp(prefix="softmaxbook-jail-")) if own_scratch else Path(scratch).resolve()
     try:
@@ -275,31 +197,28 @@ def run(argv: list[str], *, stdin: bytes = b"", timeout: float, limits: Limits, 
             uid = 2_000_000 + secrets.randbelow(1_000_000)
             for p in ([] if own_scratch else [scratch]) + [Path(b) for b in binds_rw]:
                 os.chown(p, uid, uid)
-        nproc = limits.processes if uid is not None else limits.processes + _user_tasks(os.getuid())
+        nproc = limits.processes if uid is not None else limits.processes + bwrap.user_tasks(os.getuid())
         if shutil.which("prlimit"):
-            full, child_limits = _prlimit_argv(limits, nproc), None
+            full, child_limits = bwrap.prlimit_argv(limits, nproc), None
         else:  # no util-linux (macOS, a learner's machine): set the limits in the child
             full, child_limits = [], limits
         if sandbox:
-            full += _bwrap_argv(binds_ro, scratch, uid, own_scratch, limits.scratch_bytes, binds_rw, hide,
-                                limits.inodes)
+            full += bwrap.bwrap_argv(binds_ro, scratch, uid, own_scratch, limits.scratch_bytes, binds_rw, hide,
+                                     limits.inodes)
         full += [str(a) for a in argv]
         group = _group(limits)
         preexec = functools.partial(_child_setup, group, child_limits, nproc) if group or child_limits else None
         try:
-            out = _supervise(full, stdin, timeout, limits.output_bytes, scratch, _environment(scratch, env), preexec)
-        finally:
+            proc = processes.spawn(full, stdin, scratch, bwrap.environment(scratch, env), preexec)
+        except BaseException:
             if group:
-                out_of_memory, peak = group.oom_kills(), group.peak()
                 group.close()
-        if group:
-            out.memory_peak = peak
-            if out_of_memory and not out.killed_reason:
-                out.killed_reason = f"out of its memory budget of {_size(limits.memory)}"
-        return out
-    finally:
+            raise
+    except BaseException:
         if own_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return Jailed(proc, group, scratch if own_scratch else None)
 
 
 def _group(limits: Limits):
@@ -332,85 +251,3 @@ def _set_limits(limits: Limits, nproc: int) -> None:
                 resource.setrlimit(getattr(resource, name), (int(value), int(value)))
             except (ValueError, OSError):
                 pass   # e.g. macOS refuses RLIMIT_AS below the current use
-
-
-def _supervise(argv, stdin: bytes, timeout: float, cap: int, cwd: Path, env: dict, preexec=None) -> Outcome:
-    deadline = time.monotonic() + timeout
-    with tempfile.TemporaryFile() as fin:
-        fin.write(stdin)
-        fin.seek(0)
-        proc = subprocess.Popen(argv, stdin=fin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
-                                start_new_session=True, close_fds=True, preexec_fn=preexec)
-    out, err = bytearray(), bytearray()
-    truncated, timed_out, reason = False, False, ""
-    sel = selectors.DefaultSelector()
-    for f in (proc.stdout, proc.stderr):
-        os.set_blocking(f.fileno(), False)
-        sel.register(f, selectors.EVENT_READ)
-    try:
-        while sel.get_map():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out, reason = True, f"time limit of {timeout:g} s exceeded"
-                break
-            for key, _ in sel.select(min(left, 1.0)):
-                try:
-                    data = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    sel.unregister(key.fileobj)
-                    continue
-                if key.fileobj is proc.stdout:
-                    room = cap - len(out)
-                    out += data[:room]
-                    if len(data) > room:
-                        truncated, reason = True, f"output over {cap} bytes"
-                else:
-                    err += data
-                    del err[:-STDERR_TAIL]
-            if truncated:
-                break
-        # Output closed (or killed): the process itself still gets only what is left of the deadline.
-        while not truncated and not timed_out and not _exited(proc.pid):
-            if time.monotonic() >= deadline:
-                timed_out, reason = True, f"time limit of {timeout:g} s exceeded"
-                break
-            time.sleep(0.01)
-    finally:
-        sel.close()
-        # Kill the group while the leader is unreaped (so the group id cannot be reused), then reap.
-        _killpg(proc.pid)
-        returncode = _reap(proc)
-        proc.stdout.close()
-        proc.stderr.close()
-    return Outcome(returncode, bytes(out), bytes(err), timed_out, truncated, reason)
-
-
-def _exited(pid: int) -> bool:
-    """True once ``pid`` has ended (it stays a zombie: not reaped here)."""
-    if not hasattr(os, "waitid"):  # macOS: no peeking; the group kill may then miss a reaped leader's group
-        try:
-            return os.waitpid(pid, os.WNOHANG)[0] != 0
-        except ChildProcessError:
-            return True
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:
-        return True
-
-
-def _killpg(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _reap(proc: subprocess.Popen) -> int | None:
-    end = time.monotonic() + REAP_GRACE
-    while True:
-        code = proc.poll()
-        if code is not None or time.monotonic() >= end:
-            return code
-        time.sleep(0.005)

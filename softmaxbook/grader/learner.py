@@ -7,10 +7,13 @@ Used by every graded notebook in ``exercises/``::
 
 ``check`` never raises and never shows the reference answer or the test source. Math
 strings are parsed in this process through a whitelist (cheap and bounded). A function
-answer is pickled by value and run in a fresh interpreter, exactly as the batch grader
+answer is pickled by value and run in an interpreter of its own, as the batch grader
 runs it (:func:`.sandbox.run_functions`: inside bubblewrap where it works, without the
-course package, every wait with a deadline and the whole process group killed at
-4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns and agrees with the batch grade. Results are remembered in a small JSON file (see
+course package, every wait with a deadline and every process of the run killed at
+4.5 s; an encoder and its decoder run in one interpreter each), so ``check`` always returns
+and agrees with the batch grade. Where bubblewrap works, that interpreter is a clean child
+forked in this kernel's warm jail (:mod:`.warm`, started by the first function check), not a
+fresh jail per check (``SOFTMAXBOOK_FRESH_JAIL=1`` asks for one). Results are remembered in a small JSON file (see
 :func:`progress_path`) so that :func:`progress` works across sessions without a server.
 """
 
@@ -24,7 +27,7 @@ import time
 from pathlib import Path
 
 from ..i18n import _, alternatives
-from . import registry
+from . import registry, sandbox
 from .answers import serialise
 from .registry import Result
 from .result import now
@@ -48,7 +51,8 @@ def check(exercise_id: str, answer=None) -> Result:
         return Result(repr(exercise_id)[:40], False, 0.0, _("the exercise id must be a string such as 'ch2.hessian'"))
     try:
         ser = serialise(answer)
-        result = ex.grade(ser)
+        with sandbox.learner_session():
+            result = ex.grade(ser)
     except Exception as exc:  # a grader bug must not show the learner a traceback
         return Result(ex.id, False, 0.0, _("The grader could not check this answer ({error}); "
                                            "please report it to the course authors.").format(error=type(exc).__name__))

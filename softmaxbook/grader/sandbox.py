@@ -14,13 +14,18 @@ grader never unpickles the learner's bytes itself. An encoder and its decoder ru
 interpreters, one after the other: the decoder receives only the plain bit strings the
 encoder's interpreter reported, so no state the encoder leaves (in builtins, globals,
 files, the environment, a child process, a ``str`` subclass) reaches it.
-The learner-side ``check`` and the batch grader both use it, so they agree.
+The learner-side ``check`` and the batch grader both use it, so they agree. Inside
+:func:`learner_session` (a learner's own ``check``) each interpreter is instead a child forked
+from the session's warm jail (:mod:`.warm`): same jail, limits and protocol, the same isolation
+from one run to the next, without starting Python and numpy each time.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import json
 import os
 import pickletools
@@ -31,7 +36,7 @@ import sysconfig
 from functools import lru_cache
 from pathlib import Path
 
-from . import fnrun, jail, untrusted
+from . import fnrun, jail, untrusted, warm
 from .answers import MAX_PICKLE
 
 HARD_TIMEOUT = 4.5             # seconds for a whole run of one interpreter: start, loading and every case
@@ -46,6 +51,18 @@ CASE_RESULT_KEYS = {"i", "out", "ellipsis", "bits", "back", "raised", "msg", "ti
 # A case's outputs: numbers, short texts and lists of them (no objects), nested at most 20 deep.
 OUTPUT_CAPS = untrusted.Caps(depth=20, text=1000, objects=False)
 CODEC_KINDS = {"roundtrip": "encode", "rate": "encode", "encode_error": "raises"}   # the encoder's share
+_WARM = contextvars.ContextVar("softmaxbook_warm_jail", default=False)
+
+
+@contextlib.contextmanager
+def learner_session():
+    """Inside it (a learner's own ``check``), function answers run in this kernel's warm jail
+    (:mod:`.warm`) where bubblewrap works, instead of a fresh jail per run."""
+    token = _WARM.set(True)
+    try:
+        yield
+    finally:
+        _WARM.reset(token)
 
 
 # --------------------------------------------------------------------------- function answers
@@ -171,8 +188,11 @@ def _run_one(data: bytes, cases: list[dict], timeout: float, sandbox) -> tuple[l
                           "cases": cases, "setup_seconds": SETUP_SECONDS, "case_seconds": CASE_SECONDS},
                          allow_nan=True).encode()
     argv = [sys.executable, "-I", "-S", "-c", _runner_source()]
+    reply = warm.request(request, timeout, _start_warm) if sandbox is None and _WARM.get() and warm.wanted() else None
     try:
-        if _has_jail_tools():
+        if reply is not None:
+            (data, timed_out, truncated), early, code = reply, [], None
+        elif _has_jail_tools():
             out = jail.run(argv, stdin=request, timeout=timeout, limits=FUNCTION_LIMITS,
                            sandbox=jail.available() if sandbox is None else sandbox, env=FUNCTION_ENV,
                            hide=_course_package_dirs())
@@ -195,6 +215,11 @@ def _run_one(data: bytes, cases: list[dict], timeout: float, sandbox) -> tuple[l
         return [{"__sandbox_error__": f"the grader's Python failed to start (exit status {code}): "
                  f"{early[0][:200]}"}], "crashed"
     return results, "ok" if done else "crashed"   # not finished: os._exit, a signal, ...
+
+
+def _start_warm() -> warm.WarmJail:
+    return warm.WarmJail([sys.executable, "-I", "-S"], _runner_source(), _library_path(), FUNCTION_LIMITS,
+                         FUNCTION_ENV, _course_package_dirs())
 
 
 def _has_jail_tools() -> bool:
