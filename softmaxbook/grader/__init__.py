@@ -20,7 +20,7 @@ and command line), :mod:`.submissions` (the folder), :mod:`.assignments` (which 
 submission is), :mod:`.running` (one notebook in the jail: :mod:`.jail`, :mod:`.cgroups`,
 :mod:`.runner` inside it), :mod:`.grading` (its answers graded, its status),
 :mod:`.gradebook` (rows, CSV, feedback, file names), :mod:`.report` (the class report and LMS
-files, with :mod:`.similarity`) and :mod:`.cluster` (the notebooks run on dask workers).
+files, with :mod:`.similarity`) and :mod:`.cluster` (submissions run and graded on dask workers).
 """
 
 from .learner import check, exercises, import_progress, progress
