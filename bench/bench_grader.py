@@ -10,8 +10,8 @@
 3. The same batch through the local pool (``-j 2``) and through a local dask cluster of two
    single-thread workers, each its own process, on 127.0.0.1 (``--scheduler``), in the order
    A B B A (goal: cluster / pool <= 1.15); each submission is run and graded on a worker.
-   From the measured seconds per submission (on a worker; checking and writing the row in the
-   instructor's process), the paper estimate for 10^4 submissions on 8 and 64 workers.
+   From the measured seconds per submission (on a worker; receiving, checking and writing the
+   row in the instructor's process), the paper estimate for 10^4 submissions on 8 and 64 workers.
 
 Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50] [--only checks|batch|cluster]
 """
@@ -40,7 +40,7 @@ from softmaxbook.grader import EXERCISES, check  # noqa: E402
 from softmaxbook.grader import jail  # noqa: E402
 from softmaxbook.grader.assignments import exercise_ids  # noqa: E402
 from softmaxbook.grader.batch import grade_folder  # noqa: E402
-from softmaxbook.grader.gradebook import csv_text, gradebooks  # noqa: E402
+from softmaxbook.grader.gradebook import check_row, csv_text, gradebooks  # noqa: E402
 from softmaxbook.grader.learner import atomic_write  # noqa: E402
 
 CELL = re.compile(r"```\{code-cell\} ipython3\n(.*?)\n```", re.S)
@@ -157,7 +157,7 @@ def bench_cluster(count: int) -> None:
     """The local pool (-j 2) and a local 2-worker dask cluster on the same submissions, in
     the order A B B A; each run writes its own gradebook (nothing is resumed). Then the paper
     estimate for 10^4 submissions from what was measured: the workers' seconds per submission
-    (running and grading), the instructor's seconds of checking per row, and its writing."""
+    (running and grading), the instructor's seconds of receiving and checking per row, and its writing."""
     from dask_cluster import local_cluster
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -178,12 +178,17 @@ def bench_cluster(count: int) -> None:
             dask2, _, log2 = run(2, address)
             pool2, _, _ = run(3)
         rewrite = rewrite_seconds(rows_dask, 10_000, tmp / "run0")
+    texts = [json.dumps(row) for _, row in rows_dask]
+    t = time.perf_counter()
+    for text in texts:
+        check_row(json.loads(text))
+    check = (time.perf_counter() - t) / len(texts)
     same = [(n, r["scores"], r["status"]) for n, r in rows_pool] == [(n, r["scores"], r["status"]) for n, r in rows_dask]
     pool, dask = pool1 + pool2, dask1 + dask2
     per = dask / (2 * count) * 2   # worker-seconds per submission on the cluster (2 workers), wall clock
-    spent = [re.search(r"([0-9.]+) s of running and grading on the workers; here ([0-9.]+) s of checking "
-                       r"and ([0-9.]+) s of writing rows", line) for line in log1 + log2]
-    task, checking, writing = (sum(float(m.group(g)) for m in spent if m) / (2 * count) for g in (1, 2, 3))
+    spent = [re.search(r"([0-9.]+) s of running and grading on the workers; here ([0-9.]+) s of receiving and "
+                       r"checking rows and ([0-9.]+) s of writing them", line) for line in log1 + log2]
+    task, receiving, writing = (sum(float(m.group(g)) for m in spent if m) / (2 * count) for g in (1, 2, 3))
     print(f"\nThe same {count} submissions through the local pool (-j 2) and a local dask cluster of 2 "
           "single-thread workers (separate processes on 127.0.0.1), order A B B A; "
           f"load average before: {os.getloadavg()[0]:.1f}")
@@ -192,14 +197,15 @@ def bench_cluster(count: int) -> None:
           f"same gradebook: {same}")
     print(f"ratio cluster / pool     : {dask / pool:6.2f}   (goal <= 1.15)")
     print(f"per submission: {per:.2f} worker-seconds on the cluster ({task:.2f} s of it running and grading in the "
-          f"task); in the instructor's process {checking * 1e3:.1f} ms of checking the row, {writing * 1e3:.1f} ms "
+          f"task); in the instructor's process {receiving * 1e3:.1f} ms of receiving and checking the row (a round "
+          f"trip to the scheduler, the result, its check: {check * 1e3:.2f} ms), {writing * 1e3:.1f} ms "
           f"of writing it (with {count} rows; {rewrite:.2f} s with 10^4 rows: each row rewrites the gradebooks "
           "and the state file)")
-    instructor = 1e4 * (checking + writing) + 1e4 / 2 * rewrite   # an upper bound: the first term holds some rewriting
+    instructor = 1e4 * (receiving + writing) + 1e4 / 2 * rewrite   # an upper bound: the first term holds some rewriting
     for workers in (8, 64):
         tasks = 1e4 * per / workers
         print(f"paper estimate, 10^4 submissions on {workers:2d} workers: {tasks / 60:6.1f} min of tasks; "
-              f"instructor's checking and writing {instructor / 60:.1f} min (overlaps; the larger one is the wall "
+              f"instructor's receiving and writing {instructor / 60:.1f} min (overlaps; the larger one is the wall "
               f"time: bounded by the {'workers' if tasks >= instructor else 'writing of the rows'})")
 
 

@@ -132,10 +132,10 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
     At most :data:`TASKS_PER_WORKER` tasks per worker thread of the moment (workers may come
     and go) are in flight, so the scheduler never holds every submission's bytes at once. The
     last lines logged count the retries (task runs lost to a dying worker) and the time spent:
-    on the workers, checking here, and in the caller with each row (writing it)."""
+    on the workers, here receiving and checking each row, and in the caller with it (writing it)."""
     distributed = _dask()
     queue, inflight, retries = list(units), {}, 0
-    spent = {"workers": 0.0, "checking": 0.0, "writing": 0.0}
+    spent = {"workers": 0.0, "receiving": 0.0, "writing": 0.0}
     log(f"cluster: {len(queue)} tasks for the dask scheduler at {client.scheduler.address} "
         f"({len(client.nthreads())} workers now)")
     done = distributed.as_completed(loop=client.loop)
@@ -166,7 +166,7 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
             fut.release()
             spent["workers"] += row["seconds"]
             t1 = time.perf_counter()
-            spent["checking"] += t1 - t0
+            spent["receiving"] += t1 - t0   # the scheduler's count of deaths, the result, its check
             yield unit, row
             spent["writing"] += time.perf_counter() - t1
             yield from submit()
@@ -174,8 +174,8 @@ def grade_units(client, units: list, cell_timeout: float, total_timeout: float, 
         for _, _, fut in inflight.values():
             fut.cancel()
     log(f"cluster: {retries} {'retry' if retries == 1 else 'retries'} of a submission after its worker died")
-    log(f"cluster: {spent['workers']:.1f} s of running and grading on the workers; here {spent['checking']:.2f} s "
-        f"of checking and {spent['writing']:.2f} s of writing rows")
+    log(f"cluster: {spent['workers']:.1f} s of running and grading on the workers; here {spent['receiving']:.2f} s "
+        f"of receiving and checking rows and {spent['writing']:.2f} s of writing them")
 
 
 def finished_row(fut, names: list[str]) -> Row:
