@@ -159,6 +159,7 @@ def bench_cluster(count: int) -> None:
     estimate for 10^4 submissions from what was measured: the workers' seconds per submission
     (running and grading), the instructor's seconds of receiving and checking per row, and its writing."""
     from dask_cluster import local_cluster
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         subs = tmp / "subs"
@@ -191,7 +192,7 @@ def bench_cluster(count: int) -> None:
     task, receiving, writing = (sum(float(m.group(g)) for m in spent if m) / (2 * count) for g in (1, 2, 3))
     print(f"\nThe same {count} submissions through the local pool (-j 2) and a local dask cluster of 2 "
           "single-thread workers (separate processes on 127.0.0.1), order A B B A; "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+          f"load average (1 min) before: {load:.1f}, after: {os.getloadavg()[0]:.1f}")
     print(f"local pool -j 2          : {pool1:6.1f} s + {pool2:6.1f} s  ({pool / (2 * count):.2f} s per submission)")
     print(f"dask cluster, 2 workers  : {dask1:6.1f} s + {dask2:6.1f} s  ({dask / (2 * count):.2f} s per submission); "
           f"same gradebook: {same}")
