@@ -23,6 +23,7 @@ import pytest
 from conftest import ROOT
 from dask_cluster import local_cluster
 from procs import kill_after_first_row
+from test_grader_attacks_round3 import _vanishing_answer, notebook
 from softmaxbook.grader import cluster, grading
 from softmaxbook.grader.batch import grade_folder
 
@@ -31,7 +32,10 @@ CELL, TOTAL = 4, 12            # seconds: the endless loop is stopped by its jai
 # The submissions: single notebooks, one learner folder of two notebooks, and broken ones.
 ENTRIES = {"solved_ex4.md": FIX / "solved" / "ex4_logsumexp.md", "wrong_ex2.md": FIX / "wrong" / "ex2_hessian.md",
            "stubborn_loop.md": FIX / "hostile" / "stubborn_loop.md", "crash_exit.md": FIX / "hostile" / "crash_exit.md",
-           "malformed.ipynb": FIX / "hostile" / "malformed.ipynb", "learner": None}
+           "malformed.ipynb": FIX / "hostile" / "malformed.ipynb", "learner": None,
+           # right at the key's public points only: 0 where graded with the secret seed's points too
+           "poly_vanish.md": notebook(f"from softmaxbook.grader import check\n"
+                                      f"check('ch1.sigmoid_variance', {_vanishing_answer()!r})")}
 
 
 def _copy(names, dest: Path) -> Path:
@@ -41,6 +45,8 @@ def _copy(names, dest: Path) -> Path:
             (dest / name).mkdir()
             shutil.copy(FIX / "solved" / "ex1_exponential_family.md", dest / name)
             shutil.copy(FIX / "wrong" / "ex3_coding.md", dest / name)
+        elif isinstance(ENTRIES[name], str):
+            (dest / name).write_text(ENTRIES[name])
         else:
             shutil.copy(ENTRIES[name], dest / name)
     return dest
@@ -153,6 +159,11 @@ def test_the_cluster_gradebook_equals_the_local_pools(scheduler, client, local, 
     assert _outputs(out) == local
     rows = _rows_of(local, ENTRIES)
     assert set(rows) == set(ENTRIES)
+    # graded on the workers with the run's secret seed (the answer is right at the public points)
+    ex1 = {r["submission"]: r for r in csv.DictReader(out.with_name("grades_ex1.csv").read_text().splitlines())}
+    assert ex1["poly_vanish.md"]["ch1.sigmoid_variance"] == "0.000"
+    seed = json.loads(out.with_name("grades.csv.state.json").read_text())["/secret"]
+    assert not [name for name, text in _outputs(out).items() if seed in text]   # never shown to a learner
     # The endless loop was stopped by its own jail at the notebook's limit, not by dask.
     loop = " ".join(line for _, line in rows["stubborn_loop.md"])
     assert "whole submission" in loop and f"{TOTAL}" in loop
