@@ -25,7 +25,7 @@ def main(argv=None) -> int:
             print(f"{ex_id:<22} {task}\n{'':<22} answer: {answer}")
         return 0
     if args.command == "grade":
-        from .grader.batch import main as grade_main
+        from .grader.command import main as grade_main
         return grade_main(rest)
     ap.print_help(sys.stderr)
     return 2

@@ -21,7 +21,8 @@ import pytest
 from conftest import ROOT
 from procs import running_with
 from softmaxbook.grader import EXERCISES
-from softmaxbook.grader.gradebook import csv_text, feedback_name, spreadsheet_cell
+from softmaxbook.grader.feedback import feedback_name
+from softmaxbook.grader.gradebook import csv_text, spreadsheet_cell
 from softmaxbook.grader.submissions import display
 
 ATTACKS = ROOT / "tests" / "fixtures" / "attacks"

@@ -46,8 +46,9 @@ from test_grader_attacks_batch import HEADER
 from softmaxbook.grader import EXERCISES, assignments, batch, cgroups, check, gradebook, grading, jail, kinds, learner, running, runner
 from softmaxbook.grader import key as answer_key
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.gradebook import feedback_name
+from softmaxbook.grader.feedback import feedback_name, feedback_text
 from softmaxbook.grader.grading import grade_answers
+from softmaxbook.grader.kind_symbolic import Symbolic
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])   # as if defined in a notebook
 pytestmark = pytest.mark.skipif(not jail.available(), reason="bubblewrap does not work here")
@@ -334,7 +335,9 @@ def test_every_entry_gets_a_row_and_the_batch_writes_everything(round3):
     for path in ("grades_ex3.csv", "grades_ex4.csv", "grades_report.html", "grades_report.csv",
                  "grades.csv.state.json"):
         assert (base / path).exists(), path
-    assert len(list((base / "grades_feedback").iterdir())) == len(names)
+    for ext in (".md", ".html"):   # each entry's feedback in Markdown and as a page
+        assert len(list((base / "grades_feedback").glob("*" + ext))) == len(names)
+    assert len(list((base / "grades_feedback").iterdir())) == 2 * len(names)
 
 
 def test_honest_learners_keep_their_full_scores(round3):
@@ -381,13 +384,13 @@ def test_a_report_full_of_unencodable_and_control_text_still_makes_a_row_and_its
     run = running.read_run(record, b'check("ch4.limit", ...)', 60)
     row = grading.grade_submission(["x.md"], execute=lambda *args: run)
     name = "x\ud800\udcff.md"
-    texts = [gradebook.feedback_text(name, row), gradebook.csv_text([(name, row)], assignments.exercise_ids("ex4"))]
+    texts = [feedback_text(name, row), gradebook.csv_text([(name, row)], assignments.exercise_ids("ex4"))]
     for k, text in enumerate(texts):
         learner.atomic_write(tmp_path / f"out{k}", text)
         back = (tmp_path / f"out{k}").read_text(encoding="utf-8")
         assert "\x1b" not in back and "\u202e" not in back and "\n## ch4.limit \u2014 correct" not in back
     assert "got \\ud800\\ud800" in texts[0] and len(texts[0]) < 20_000
-    assert "# Feedback for x\\ud800\\xff.md" in texts[0] and "\\udfff\\x1b[2J\\u202e" in texts[0]
+    assert "# Feedback for x\\ud800\\xff.md" in texts[0] and "\\udfff\\x1b\\[2J\\u202e" in texts[0]   # [ escaped for Markdown
 
 
 def test_codec_through_shared_state_gains_nothing(round3):
@@ -837,13 +840,13 @@ HONEST_FORMS = [("ch4.gap", "log(exp(d) + 1) - d"), ("ch4.gap", "-log(sigma(d))"
 def test_right_answers_and_honest_forms_pass_at_any_secret_points(seed):
     with kinds.secret_points(seed * 2654435761 + 97):
         for ex in EXERCISES.values():
-            if isinstance(ex, kinds.Symbolic):
+            if isinstance(ex, Symbolic):
                 assert ex.grade(ex.right_answer(), strict=True).score == 1.0, (seed, ex.id)
         for ex_id, form in HONEST_FORMS:
             assert EXERCISES[ex_id].grade(serialise(form), strict=True).score == 1.0, (seed, ex_id, form)
         if seed < 3:   # the feedback of a known wrong answer speaks of the public points: unchanged
             for ex in EXERCISES.values():
-                if isinstance(ex, kinds.Symbolic):
+                if isinstance(ex, Symbolic):
                     for answer, message in ex.misconceptions():
                         assert message in ex.grade(answer, strict=True).message, (seed, ex.id, message)
 

@@ -20,7 +20,8 @@ from nbrun import execute
 from procs import rows as state_rows
 from softmaxbook.grader import EXERCISES
 from softmaxbook.grader.batch import grade_folder
-from softmaxbook.grader.gradebook import feedback_name
+from softmaxbook.grader.feedback import feedback_name
+from softmaxbook.grader.lms import read_roster
 
 FIX = ROOT / "tests" / "fixtures"
 EXERCISE_NOTEBOOKS = sorted((ROOT / "exercises").glob("ex*.md"))
@@ -90,12 +91,11 @@ def batch(tmp_path_factory):
     shutil.copy(ex4, subs / "ex4_shipped.md")
     (subs / "ex4_removed.md").write_text(_without_cell(ex4.read_text(), "ch4.gap"))
     out = tmp_path_factory.mktemp("out") / "grades.csv"
-    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
+    roster = out.with_name("roster.csv")
     roster.write_text("submission,learner_id,name,email\n" + "".join(
         f"{s},{i},Learner {i},{i}@example.org\n" for s, i in ROSTER.items()) + "absent.md,1099,Nobody,\n")
     log = []
     start = time.perf_counter()
-    from softmaxbook.grader.report import read_roster
     grade_folder(subs, out, workers=2, cell_timeout=4, total_timeout=25, log=log.append, roster=read_roster(roster))
     return subs, out, log, time.perf_counter() - start
 
@@ -104,10 +104,13 @@ def _book(out: Path, assignment: str) -> dict[str, dict]:
     return _rows(out.with_name(f"grades_{assignment}.csv"))
 
 
+ASSIGNMENTS = ("ex1", "ex2", "ex3", "ex4")
+
+
 def _all(out: Path) -> dict[str, dict]:
     """Every entry's row in its own assignment's gradebook (the overview's for the others)."""
     rows = _rows(out)
-    for a in ("ex1", "ex2", "ex3", "ex4", "course"):
+    for a in ASSIGNMENTS + ("course",):
         if out.with_name(f"grades_{a}.csv").exists():
             rows.update(_book(out, a))
     return rows
@@ -117,19 +120,18 @@ def test_a_mixed_folder_gets_one_gradebook_per_assignment(batch):
     _, out, _, _ = batch
     overview = _rows(out)
     header = next(csv.reader(open(out)))
-    assert header == ["submission", "assignment", "status", "total", "max", "percent", "reason"]
-    assert {n: r["assignment"] for n, r in overview.items() if r["assignment"] in ("course", "ex2")} == {
-        "learner_solved": "course", "learner_wrong": "course", "edited_outputs.ipynb": "ex2",
+    assert header == ["submission", "learner", "assignment", "status", "total", "max", "percent", "reason"]
+    # A learner's folder of the four notebooks: one entry per assignment, in that assignment's gradebook.
+    assert {n: r["assignment"] for n, r in overview.items() if r["assignment"] == "ex2"} == {
+        "learner_solved/ex2": "ex2", "learner_wrong/ex2": "ex2", "edited_outputs.ipynb": "ex2",
         "tampered_check.md": "ex2"}
     ex4 = _book(out, "ex4")
     assert set(ex4) == {"ex4_solved.md", "ex4_wrong.md", "ex4_shipped.md", "ex4_removed.md", "loop.md",
-                        "stubborn_loop.md", "crash_exit.md"}
+                        "stubborn_loop.md", "crash_exit.md", "learner_solved/ex4", "learner_wrong/ex4"}
     assert next(csv.reader(open(out.with_name("grades_ex4.csv")))) == (
-        ["submission", "assignment", "status"] + EX4 + ["total", "max", "percent", "reason"])
-    course = next(csv.reader(open(out.with_name("grades_course.csv"))))
-    assert course[3:3 + len(EXERCISES)] == list(EXERCISES) and set(_book(out, "course")) == {"learner_solved",
-                                                                                         "learner_wrong"}
-    assert not out.with_name("grades_ex1.csv").exists()
+        ["submission", "learner", "assignment", "status"] + EX4 + ["total", "max", "percent", "reason"])
+    assert set(_book(out, "ex1")) == {"learner_solved/ex1", "learner_wrong/ex1"}
+    assert not out.with_name("grades_course.csv").exists()
     # Entries of no assignment are in the overview only, with their reason.
     assert overview["crash_kill.md"]["assignment"] == "" and overview["malformed.ipynb"]["max"] == "0"
 
@@ -178,17 +180,20 @@ def test_each_broken_submission_has_its_status_and_a_reason_naming_the_cell(batc
 
 def test_solved_copies_score_100_percent(batch):
     _, out, _, _ = batch
-    row = _book(out, "course")["learner_solved"]
-    assert row["status"] == "graded" and row["percent"] == "100.0" and row["reason"] == ""
-    assert row["max"] == str(len(EXERCISES)) and all(float(row[i]) == 1.0 for i in EXERCISES)
+    for a in ASSIGNMENTS:
+        row = _book(out, a)[f"learner_solved/{a}"]
+        assert row["status"] == "graded" and row["percent"] == "100.0" and row["reason"] == "", a
+        assert row["learner"] == "1001" and all(float(row[i]) == 1.0 for i in EXERCISES if i in row)
+    assert sum(int(_book(out, a)[f"learner_solved/{a}"]["max"]) for a in ASSIGNMENTS) == len(EXERCISES)
 
 
 def test_wrong_copies_score_less_and_get_named_feedback(batch):
     _, out, _, _ = batch
-    row = _book(out, "course")["learner_wrong"]
-    assert float(row["percent"]) < 25
-    assert all(float(row[i]) < 1 for i in EXERCISES)
-    feedback = (out.parent / "grades_feedback" / feedback_name("learner_wrong")).read_text()
+    rows = [_book(out, a)[f"learner_wrong/{a}"] for a in ASSIGNMENTS]
+    assert sum(float(r["total"]) for r in rows) / len(EXERCISES) < 0.25
+    assert all(float(r[i]) < 1 for r in rows for i in EXERCISES if i in r)
+    feedback = "".join((out.parent / "grades_feedback" / feedback_name(f"learner_wrong/{a}")).read_text()
+                       for a in ASSIGNMENTS)
     for named in ("off-diagonal entries are not 0", "costs 3 bits per symbol: worse than 2",
                   "λ → −∞ gives min(x)", "not a soft minimum of anything", "partition function",
                   "exp overflows", "soft maximum"):
@@ -197,7 +202,7 @@ def test_wrong_copies_score_less_and_get_named_feedback(batch):
 
 def test_one_row_per_submission(batch):
     subs, out, log, _ = batch
-    names = {"learner_solved", "learner_wrong", "ex4_solved.md", "ex4_wrong.md", "ex4_shipped.md", "ex4_removed.md"}
+    names = {f"{learner}/{a}" for learner in ("learner_solved", "learner_wrong") for a in ASSIGNMENTS} | {"ex4_solved.md", "ex4_wrong.md", "ex4_shipped.md", "ex4_removed.md"}
     assert set(_rows(out)) == names | {f.name for f in (FIX / "hostile").iterdir()}
     assert any(line.startswith("[") and "%" in line for line in log)  # progress lines
 
@@ -205,7 +210,7 @@ def test_one_row_per_submission(batch):
 def test_tampering_gains_nothing(batch):
     _, out, _, _ = batch
     rows = _all(out)
-    wrong = rows["learner_wrong"]
+    wrong = rows["learner_wrong/ex2"]
     tampered = rows["tampered_check.md"]
     # Patched package: the wrong Hessian still scores as in the honest wrong copy.
     assert tampered["ch2.hessian"] == wrong["ch2.hessian"]
@@ -247,23 +252,27 @@ def test_class_report_counts_misconceptions(batch):
 
 def test_roster_export_round_trips(batch):
     _, out, _, _ = batch
-    books = {"course": _book(out, "course"), "ex4": _book(out, "ex4")}
+    books = {a: _book(out, a) for a in ASSIGNMENTS}
     for a, book in books.items():
         with open(out.with_name(f"grades_{a}_canvas.csv"), newline="") as f:
             canvas = list(csv.DictReader(f))
         with open(out.with_name(f"grades_{a}_moodle.csv"), newline="") as f:
             moodle = list(csv.DictReader(f))
         column = list(canvas[0])[-1]
+        possible = float(book[f"learner_solved/{a}"]["max"])
+        assert (canvas[0]["Student"], canvas[0]["ID"], canvas[0][column]) == ("    Points Possible", "", f"{possible:.2f}")
+        canvas = canvas[1:]
         assert list(canvas[0])[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
         assert list(moodle[0])[:2] == ["ID number", "Email address"] and f"({a})" in column
-        expected = {ROSTER[n]: f"{float(r['total']):.2f}" for n, r in book.items() if n in ROSTER}
+        expected = {ROSTER[n.partition("/")[0]]: f"{float(r['total']):.2f}" for n, r in book.items()
+                    if n.partition("/")[0] in ROSTER}
+        assert len([r for r in canvas if r["ID"] == "1001"]) == 1          # one line per learner
         assert {r["ID"]: r[column] for r in canvas if r[column]} == expected
         assert {r["ID number"]: r[column] for r in moodle if r[column]} == expected
         assert {r["ID"]: r[column] for r in canvas}["1099"] == ""     # no submission: left empty
 
 
 def test_roster_errors_are_clear(tmp_path):
-    from softmaxbook.grader.report import read_roster
     bad = tmp_path / "r.csv"
     bad.write_text("name,id\nann,1\n")
     with pytest.raises(ValueError, match="no 'submission' column"):
@@ -295,16 +304,17 @@ def test_rerun_skips_unchanged_submissions_and_regrades_changed_ones(batch):
     books = {p.name: p.read_text() for p in out.parent.glob("grades*.csv")}
     log = []
     start = time.perf_counter()
-    grade_folder(subs, out, workers=2, cell_timeout=4, total_timeout=25, log=log.append)
+    roster = read_roster(out.with_name("roster.csv"))
+    grade_folder(subs, out, workers=2, cell_timeout=4, total_timeout=25, log=log.append, roster=roster)
     assert time.perf_counter() - start < 10
-    assert "15 already graded and unchanged, 0 to grade" in log[0]
+    assert "21 already graded and unchanged, 0 to grade" in log[0]
     assert out.read_text() == books["grades.csv"] and _book(out, "ex4") == _rows(out.with_name("grades_ex4.csv"))
     # Change one submission: only it is graded again.
     target = subs / "wrong_ids.md"
     target.write_text(target.read_text().replace('check("ch9.nothing", 1)', 'check("ch4.limit", "a")'))
     log = []
-    grade_folder(subs, out, workers=2, cell_timeout=4, total_timeout=25, log=log.append)
-    assert "14 already graded and unchanged, 1 to grade" in log[0]
+    grade_folder(subs, out, workers=2, cell_timeout=4, total_timeout=25, log=log.append, roster=roster)
+    assert "20 already graded and unchanged, 1 to grade" in log[0]
     assert float(_book(out, "ex4")["wrong_ids.md"]["ch4.limit"]) == 1.0
 
 
@@ -332,15 +342,16 @@ def test_a_killed_batch_resumes_with_nothing_lost(batch, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     graded_before_kill = state_rows(state)
-    assert 1 <= graded_before_kill < len(names)
+    parts = [n for n in expected if n.partition("/")[0] in names]     # learner_wrong: one entry per assignment
+    assert 1 <= graded_before_kill < len(parts)
     # The partial gradebook is complete CSV with every row the state lists (and perhaps the next).
     assert graded_before_kill <= len(_rows(gradebook)) <= graded_before_kill + 1
     out2 = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     assert f"{graded_before_kill} already graded and unchanged" in out2.stdout
     rows = _rows(gradebook)
-    assert set(rows) == set(names)
-    for name in names:
-        assert rows[name] == expected[name], name
+    assert set(rows) == set(parts)
+    for name in parts:
+        assert rows[name] == {k: v for k, v in expected[name].items() if k != "learner"}, name   # no roster here
 
 
 def test_gradebook_neutralises_spreadsheet_formulas_in_names_and_reasons():

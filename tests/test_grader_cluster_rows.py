@@ -6,6 +6,7 @@ No cluster needed: the task results are made here, right and broken in every way
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 
@@ -20,13 +21,14 @@ IDS = exercise_ids("ex4")
 
 def _row() -> dict:
     """A graded row of ex4 as a worker sends it: the first exercise right, the second partly, the
-    rest not answered; a fingerprint of the first."""
+    rest not answered; a fingerprint of the first; the answers kept."""
     results = {IDS[0]: registry.Result(IDS[0], True, 1.0, "Correct."),
                IDS[1]: registry.Result(IDS[1], False, 0.5, "Half of it.", ["the sign is wrong"])}
     results.update({i: registry.Result(i, False, 0.0, "no answer", answered=False) for i in IDS[2:]})
     row = make_row("graded", "", "ex4", results, ["cell 3 raised ValueError"])
     row["seconds"] = 2.5
     row["similar"] = {IDS[0]: {"key": "0f" * 8, "right": True, "kind": "value", "show": "1.0"}}
+    row["answers"] = {IDS[0]: {"t": "num", "v": 1.0}, IDS[1]: {"t": "num", "v": [0.5, [1, 2]]}}
     return json.loads(json.dumps(row))
 
 
@@ -54,7 +56,7 @@ BROKEN_TASK_RESULTS = {
                                          json.dumps([_row()]), "null"],
     "a task result for other notebooks": [_result(names=["b.md"]), _result(names=["a.md", "b.md"]), _result(names=[])],
     "not JSON": ["{", "\udcff"],
-    "task result too large": [_result(_changed(lambda r: r.update(reason="x" * cluster.MAX_TASK_RESULT)))],
+    "task result too large": [_result(_changed(lambda r: r.update(reason="x" * cluster.max_task_result(1))))],
     "not text": [b"{}", None],
 }
 
@@ -85,6 +87,9 @@ FORGED_ROWS = {
     "an answer too large or nested too deeply": [lambda r: r["feedback"][IDS[1]]["details"].append([[["deep"]]]),
                                                  lambda r: r.update(notes=["n"] * ROW_CAPS.values)],
     "an integer too large": [lambda r: r.update(seconds=2**70)],
+    "answers that are not plain, bounded data": [
+        lambda r: r.update(answers=[]), lambda r: r["answers"].update({"softmax.x": {"t": "num", "v": 1}}),
+        lambda r: r["answers"].update({IDS[2]: {"t": "num", "v": functools.reduce(lambda x, _: [x], range(20), 1)}})],
 }
 
 

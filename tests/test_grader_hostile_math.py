@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import signal
+import sys
 import time
 
 import pytest
@@ -16,7 +17,8 @@ from softmaxbook.grader import EXERCISES, check, compare
 from softmaxbook.grader.answers import serialise
 from softmaxbook.grader.grading import grade_answers
 from softmaxbook.grader.kinds import key_value
-from softmaxbook.grader.parse import MAX_BITS, ParseError, parse, symbol_names
+from softmaxbook.grader.parse import parse
+from softmaxbook.grader.parse_rules import MAX_BITS, ParseError, symbol_names
 
 THETA = "theta1 theta2 theta3".split()
 NAMES = symbol_names(sp.symbols("theta1 theta2 theta3", real=True))
@@ -263,6 +265,84 @@ def test_sympy_catching_exceptions_cannot_swallow_the_deadline():
                 except Exception:       # TimeUp is a BaseException: not caught here
                     pass
     assert time.perf_counter() - start < 0.5
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+class _SlowFinalizer:
+    """Its ``__del__`` is still running when the deadline passes."""
+
+    def __init__(self, seconds: float, done: list):
+        self.seconds, self.done = seconds, done
+
+    def __del__(self):
+        _spin(self.seconds)
+        self.done.append("finished")
+
+
+class _BrokenFinalizer:
+    def __del__(self):
+        raise ValueError("a finalizer that fails")
+
+
+def test_an_alarm_inside_a_finalizer_waits_for_it_and_then_ends_the_block(monkeypatch):
+    """The flaky ``slow_gcd`` test made deterministic: the deadline passes while a ``__del__``
+    runs. Raised there, TimeUp would end the finalizer halfway and be lost to the unraisable hook;
+    the alarm waits until the finalizer returns, then ends the block."""
+    unraisable, done = [], []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    obj = _SlowFinalizer(0.6, done)
+    start = time.perf_counter()
+    with pytest.raises(compare.TimeUp):
+        with compare.time_limit(0.2):
+            del obj                     # its __del__ runs here, for 0.6 s: the alarm fires inside it
+            while True:
+                pass
+    assert done == ["finished"] and unraisable == []
+    assert 0.6 <= time.perf_counter() - start < 1.0
+
+
+def test_an_alarm_inside_the_unraisable_hook_waits_for_it(monkeypatch):
+    """As under pytest, which reports a failing finalizer through a hook of its own: the deadline
+    passes inside that hook, which must not be broken ("Exception ignored in sys.unraisablehook")."""
+    seen = []
+
+    def slow_hook(unraisable):
+        _spin(0.6)
+        seen.append(unraisable.exc_type)
+
+    monkeypatch.setattr(sys, "unraisablehook", slow_hook)
+    obj = _BrokenFinalizer()
+    with pytest.raises(compare.TimeUp):
+        with compare.time_limit(0.2):
+            del obj                     # the hook runs here, for 0.6 s
+            while True:
+                pass
+    assert seen == [ValueError]
+
+
+def test_a_finalizer_that_never_ends_is_still_interrupted(monkeypatch):
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    class Endless:
+        def __del__(self):
+            while True:
+                pass
+
+    obj = Endless()
+    start = time.perf_counter()
+    with pytest.raises(compare.TimeUp):
+        with compare.time_limit(0.1):
+            del obj
+            while True:
+                pass
+    assert [u.exc_type for u in unraisable] == [compare.TimeUp]
+    assert time.perf_counter() - start < 0.1 + compare.FINALIZER_GRACE + 0.5
 
 
 def test_evaluation_caps_exp_instead_of_asking_for_millions_of_digits():

@@ -8,7 +8,8 @@ import pytest
 import sympy as sp
 
 from softmaxbook.grader.answers import serialise
-from softmaxbook.grader.parse import ParseError, parse, symbol_names
+from softmaxbook.grader.parse import parse
+from softmaxbook.grader.parse_rules import ParseError, symbol_names
 
 t1, t2, t3 = sp.symbols("theta1 theta2 theta3", real=True)
 lam, n = sp.symbols("lam n", positive=True)

@@ -12,7 +12,8 @@ import pytest
 from softmaxbook.grader.assignments import exercise_ids
 from softmaxbook.grader.gradebook import make_row
 from softmaxbook.grader.grading import grade_answers
-from softmaxbook.grader.report import OTHER, chart_png, lms_files, read_roster, report_csv, report_html, summarise
+from softmaxbook.grader.lms import lms_files, read_roster
+from softmaxbook.grader.report import OTHER, chart_png, report_csv, report_html, summarise
 
 EX4 = exercise_ids("ex4")
 LOG2 = "log 2 is the largest gap (at d = 0); the gap shrinks as d grows."
@@ -76,7 +77,7 @@ def test_roster_and_lms_files_round_trip(tmp_path, rows):
     c = list(csv.DictReader(io.StringIO(canvas)))
     assert list(c[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "LogSumExp limits (ex4)"]
     assert [(r["Student"], r["ID"], r["Section"], r["LogSumExp limits (ex4)"]) for r in c] == [
-        ("Doe, Ann", "u1", "A", "0.00"), ("'=HYPERLINK(1)", "u5", "B", "2.00"), ("Zed", "u9", "A", "")]
+        ("    Points Possible", "", "", "6.00"), ("Doe, Ann", "u1", "A", "0.00"), ("'=HYPERLINK(1)", "u5", "B", "2.00"), ("Zed", "u9", "A", "")]
     m = list(csv.DictReader(io.StringIO(moodle)))
     assert [(r["ID number"], r["Email address"], r["LogSumExp limits (ex4)"]) for r in m] == [
         ("u1", "ann@example.org", "0.00"), ("u5", "eve@example.org", "2.00"), ("u9", "", "")]

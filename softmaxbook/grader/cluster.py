@@ -39,12 +39,11 @@ from pathlib import PurePosixPath
 from . import jail, similarity, untrusted
 from .gradebook import Row, check_row, make_row
 from .grading import grade_submission
-from .running import read_run, run_notebook
+from .running import MAX_DOCUMENT, read_run, run_notebook
 from .submissions import display, read_submission
 
 TASK_FORMAT = "softmaxbook-task/2"
 TASK_KEYS = {"format", "names", "row"}
-MAX_TASK_RESULT = 4 * 2**20   # characters of a task result: one row (a course-wide one takes some kB)
 CONNECT_TIMEOUT = 30.0        # seconds to reach the scheduler
 WORKER_WAIT = 120.0           # seconds to wait for the first worker
 TASKS_PER_WORKER = 4          # submissions in flight per worker thread (bytes held by the scheduler)
@@ -75,13 +74,19 @@ def grade_task(notebooks: list, cell_timeout: float, total_timeout: float, sandb
 
 # --------------------------------------------------------------------------- in the instructor's process
 
+def max_task_result(count: int) -> int:
+    """Characters a worker's task result on ``count`` notebooks may take: the row (some kB) and
+    the answers it keeps, at most each jail's document, with room for JSON escapes."""
+    return count * 2 * MAX_DOCUMENT + 2**20
+
+
 def read_task_result(text, names: list[str]) -> Row:
-    """The row in a worker's JSON text, after checking its size (:data:`MAX_TASK_RESULT`), that
+    """The row in a worker's JSON text, after checking its size (:func:`max_task_result`), that
     it answers for the notebooks ``names`` and the row's schema (:func:`.gradebook.check_row`).
     Raises ``ValueError``."""
     if not isinstance(text, str):
         raise ValueError("not text")
-    doc = untrusted.loads(text, MAX_TASK_RESULT, "task result")
+    doc = untrusted.loads(text, max_task_result(len(names)), "task result")
     if not isinstance(doc, dict) or set(doc) != TASK_KEYS or doc["format"] != TASK_FORMAT:
         raise ValueError("not a task result of this grader")
     if doc["names"] != names:

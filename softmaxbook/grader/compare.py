@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ EVAL_SECONDS = 1.0           # parsing and evaluating one answer
 SIMPLIFY_SECONDS = 0.25      # trying to prove equality, all entries together (else: numeric verdict)
 MAX_PROOF_OPS = 3000         # larger differences are judged at the points only
 MAX_PROOF_POWER = 12         # (a + b)**n with |n| above this is not expanded
+FINALIZER_GRACE = 1.0        # seconds past a deadline that an alarm waits for a finalizer to end
 
 
 class TimeUp(BaseException):
@@ -47,9 +49,31 @@ class TimeUp(BaseException):
 
 _deadlines: list[list] = []        # active time limits ([monotonic end]), innermost last
 _saved: list = []                  # the handler and timer found when the outermost started
+_RETRY = 0.002                     # how soon an alarm that waited for a finalizer fires again
+
+
+def _in_finalizer(frame) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` or inside ``sys.unraisablehook``, directly or
+    through what they call. A ``TimeUp`` raised there would not stop the work: Python reports
+    it through the hook and goes on (and raised inside the hook, it breaks the hook itself)."""
+    hook = getattr(sys.unraisablehook, "func", sys.unraisablehook)        # a functools.partial
+    hook = getattr(hook, "__func__", hook)                                 # a bound method
+    code = getattr(hook, "__code__", None) or getattr(getattr(type(hook), "__call__", None), "__code__", None)
+    while frame is not None:
+        if frame.f_code.co_name == "__del__" or frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _on_alarm(signum, frame):
+    # Inside a finalizer, the alarm waits (a few ms at a time) until the finalizer has returned,
+    # so that TimeUp lands in the work the deadline bounds; after FINALIZER_GRACE it no longer
+    # waits, so that a finalizer that never ends is still interrupted.
+    late = time.monotonic() - (_deadlines[-1][0] if _deadlines else -math.inf)
+    if late < FINALIZER_GRACE and _in_finalizer(frame):
+        signal.setitimer(signal.ITIMER_REAL, _RETRY, 0.05)
+        return
     raise TimeUp()
 
 
@@ -73,7 +97,9 @@ def time_limit(seconds: float):
     end). Only in the main thread of a POSIX process (signals are delivered there);
     elsewhere the block runs without a limit and the size caps of :mod:`.parse` remain
     the only bound. The previous ``SIGALRM`` handler and timer are given back at the end,
-    even when an alarm lands while the limit is being set up or taken down."""
+    even when an alarm lands while the limit is being set up or taken down. An alarm that lands
+    inside a finalizer (``__del__``, ``sys.unraisablehook``) waits until it has returned (at most
+    ``FINALIZER_GRACE`` past the deadline)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return

@@ -1,5 +1,5 @@
 """The gradebook (graded exercises, all chapters): the row of one submission, the CSV files,
-the feedback text, and the name of every file the batch grader writes.
+and the name of every file the batch grader writes (the feedback itself: :mod:`.feedback`).
 
 A row (:class:`Row`, built only by :func:`make_row`) is plain data, kept in the resume state
 as JSON. A folder of one assignment gives one gradebook (``-o grades.csv``); a mixed folder
@@ -12,9 +12,7 @@ A row made elsewhere (a dask worker's) is checked against the row's schema by :f
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
@@ -22,7 +20,8 @@ from typing import TypedDict
 from . import registry, untrusted
 from .assignments import COURSE, assignments, exercise_ids
 from .result import STATUS, printable
-from .submissions import SUFFIXES, display
+from .running import validate_answers
+from .submissions import display
 
 
 class Feedback(TypedDict):
@@ -39,7 +38,11 @@ class Row(TypedDict, total=False):
     """One entry's row: its assignment (``None``: none recognised), status (``graded``,
     ``unanswered``, ``timed out``, ``crashed``, ``malformed``, ``answers removed``, ``skipped``,
     ``error``), reason, notes, seconds, a score per exercise of the assignment, feedback per
-    graded exercise, and the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`)."""
+    graded exercise (``message``: the whole text, ``headline`` and ``details``: its parts), and
+    the answers' fingerprints (``similar``, :func:`.similarity.fingerprint`). Optional (issue
+    26): the ``learner`` id, ``submitted_at`` (ISO 8601), ``late`` (``hours`` after any
+    extension, ``penalty`` a fraction of the points, ``reason``: :func:`.late.lateness`),
+    ``overrides`` and ``previous``."""
     assignment: str | None
     status: str
     reason: str
@@ -48,6 +51,11 @@ class Row(TypedDict, total=False):
     scores: dict
     feedback: dict
     similar: dict
+    learner: str       # the learner id (roster or Canvas file name)
+    submitted_at: str  # ISO 8601 with offset
+    late: dict         # {"hours", "penalty", "reason"}
+    overrides: dict    # {ex: {"score", "graded", "reason"}}: scores[ex] already holds the override (:mod:`.overrides`)
+    previous: dict     # {"at", "total", "why"}: the last different result (:mod:`.state`)
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,23 @@ class Outputs:
     def feedback_dir(self) -> Path:
         return self.csv.with_name(self.csv.stem + "_feedback")
 
-    def feedback(self, name: str) -> Path:
-        return self.feedback_dir / feedback_name(name)
+    def feedback(self, stem: str) -> Path:
+        """A learner's feedback in Markdown (``stem``: :func:`.feedback.feedback_stem`)."""
+        return self.feedback_dir / f"{stem}.md"
+
+    def feedback_html(self, stem: str) -> Path:
+        """A learner's feedback page (self-contained HTML)."""
+        return self.feedback_dir / f"{stem}.html"
+
+    @property
+    def feedback_index(self) -> Path:
+        """The instructor's index of every feedback page (outside the folder that goes to learners)."""
+        return self.csv.with_name(f"{self.csv.stem}_feedback.html")
+
+    @staticmethod
+    def feedback_archive(gradebook: Path) -> Path:
+        """The feedback pages of one gradebook's learners in a zip archive (``--feedback-archive``)."""
+        return gradebook.with_name(f"{gradebook.stem}_feedback.zip")
 
     def gradebook(self, assignment: str) -> Path:
         """The gradebook of one assignment of a mixed folder."""
@@ -84,11 +107,18 @@ class Outputs:
     def similar(self) -> Path:
         return self.csv.with_name(f"{self.csv.stem}_similar.csv")
 
+    @property
+    def changes(self) -> Path:
+        """The change log: every score that moved, from what to what, why and when."""
+        return self.csv.with_name(f"{self.csv.stem}_changes.csv")
+
     def every(self) -> list[Path]:
         """Every file and folder this batch may write (never taken for a submission)."""
         books = [self.csv] + [self.gradebook(a) for a in assignments()]
         return (books + [self.lms(b, lms) for b in books for lms in ("canvas", "moodle")]
-                + [self.report(".html"), self.report(".csv"), self.similar, self.state, self.feedback_dir])
+                + [self.feedback_archive(b) for b in books]
+                + [self.report(".html"), self.report(".csv"), self.similar, self.state, self.feedback_dir,
+                   self.feedback_index, self.changes])
 
 
 def make_row(status: str, reason: str, assignment=None, results=None, notes=()) -> Row:
@@ -99,14 +129,16 @@ def make_row(status: str, reason: str, assignment=None, results=None, notes=()) 
             "notes": [printable(n) for n in notes], "seconds": 0.0,
             "scores": {i: (results[i].score if i in results else 0.0) for i in (exercise_ids(assignment)
                                                                                 if assignment else [])},
-            "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "details": r.details}
+            "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "headline": r.headline,
+                             "details": r.details}
                          for i, r in results.items()}}
 
 
 # A row's values: texts of at most 64 KiB, 50 000 values in all (a course-wide row has a few thousand).
 ROW_CAPS = untrusted.Caps(depth=4, text=2**16, values=50_000, int_bits=64)
-ROW_KEYS = frozenset(Row.__annotations__)
-FEEDBACK_KEYS = {"status", "score", "message", "details"}
+ROW_KEYS = frozenset({"assignment", "status", "reason", "notes", "seconds", "scores", "feedback"})
+GRADED_KEYS = ROW_KEYS | {"similar", "answers"}   # what :func:`.grading.grade_submission` adds
+FEEDBACK_KEYS = {"status", "score", "message", "headline", "details"}
 FEEDBACK_STATUSES = tuple(STATUS)
 SIMILAR_KEYS = {"key", "right", "kind", "show"}
 
@@ -115,11 +147,15 @@ def check_row(row) -> Row:
     """``row``, plain data made in another process (a dask worker's task result), if it is a row
     as :func:`make_row` and :func:`.grading.grade_submission` build it: plain data within
     :data:`ROW_CAPS`, a known status and assignment, a score in [0, 1] for each exercise of the
-    assignment and nothing else, feedback and fingerprints only for those, printable texts.
+    assignment and nothing else, feedback and fingerprints only for those, printable texts, and
+    the answers as the jail's document may hold them (:func:`.running.validate_answers`).
     Raises ``ValueError`` saying what is wrong."""
-    untrusted.check_plain(row, ROW_CAPS)
-    if not isinstance(row, dict) or not ROW_KEYS - {"similar"} <= set(row) <= ROW_KEYS:
+    if not isinstance(row, dict) or not ROW_KEYS <= set(row) <= GRADED_KEYS:
         raise ValueError("not a row of this grader")
+    answers = row.get("answers", {})
+    if not isinstance(answers, dict) or validate_answers(answers) != answers:
+        raise ValueError("answers that are not plain, bounded data")
+    untrusted.check_plain({k: v for k, v in row.items() if k != "answers"}, ROW_CAPS)
     a, scores, feedback = row["assignment"], row["scores"], row["feedback"]
     if row["status"] not in STATUSES or not (a is None or (isinstance(a, str) and a in assignments())):
         raise ValueError("an unknown status or assignment")
@@ -134,7 +170,7 @@ def check_row(row) -> Row:
                 or fb["status"] not in FEEDBACK_STATUSES or fb["score"] != scores[ex_id]
                 or not isinstance(fb["details"], list)):
             raise ValueError("feedback that is not one per graded exercise")
-        texts += [fb["message"], *fb["details"]]
+        texts += [fb["message"], fb["headline"], *fb["details"]]
     similar = row.get("similar", {})
     for ex_id, fp in (similar.items() if isinstance(similar, dict) else [(None, None)]):
         if (ex_id not in scores or not isinstance(fp, dict) or set(fp) != SIMILAR_KEYS or type(fp["right"]) is not bool
@@ -145,24 +181,43 @@ def check_row(row) -> Row:
     return row
 
 
-def total(row: dict, ids) -> tuple[float, int]:
-    """``(points, maximum)`` of a row over the exercises ``ids``."""
-    return sum(row["scores"].get(i, 0.0) for i in ids), len(ids)
+def points(ids) -> dict[str, float]:
+    """Points of each exercise of ``ids`` (the key's ``points``, 1 by default)."""
+    return {i: float(getattr(registry.EXERCISES.get(i), "points", 1.0)) for i in ids}
+
+
+def total(row: dict, ids) -> tuple[float, float]:
+    """``(points earned after the late penalty, points possible)`` of a row over the exercises
+    ``ids``: each exercise's score (0..1) times its points, less the row's ``late`` penalty."""
+    weights = points(ids)
+    earned = sum(row["scores"].get(i, 0.0) * w for i, w in weights.items())
+    late = row.get("late")
+    return earned * (1 - late["penalty"]) if late else earned, sum(weights.values())
 
 
 def csv_text(rows: list[tuple[str, dict]], ids=None) -> str:
-    """A gradebook's text: one row per entry, a column per exercise of ``ids`` (each row's own
-    assignment decides total and maximum when ``ids`` is ``None``: the overview of a mixed folder)."""
+    """A gradebook's text: one row per entry, the points earned per exercise of ``ids`` (each
+    row's own assignment decides total and maximum when ``ids`` is ``None``: the overview of a
+    mixed folder); a ``learner`` column when a learner is known, ``late_hours``,
+    ``late_penalty`` (percent of the points) and ``late_reason`` when an entry is late."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["submission", "assignment", "status"] + list(ids or []) + ["total", "max", "percent", "reason"])
+    learners = any(r.get("learner") for _, r in rows)
+    lates = any(r.get("late") for _, r in rows)
+    w.writerow(["submission"] + ["learner"] * learners + ["assignment", "status"] + list(ids or [])
+               + ["total", "max", "percent"] + ["late_hours", "late_penalty", "late_reason"] * lates + ["reason"])
+    weights = points(ids or [])
     for name, row in rows:
         mine = ids if ids is not None else (exercise_ids(row.get("assignment")) if row.get("assignment") else [])
-        points, top = total(row, mine)
-        w.writerow([spreadsheet_cell(display(name)), row.get("assignment") or "", row["status"]]
-                   + [f"{row['scores'].get(i, 0.0):.3f}" for i in ids or []]
-                   + [f"{points:.3f}", top, f"{100 * points / top:.1f}" if top else "",
-                      spreadsheet_cell(row["reason"])])
+        earned, top = total(row, mine)
+        late = row.get("late") or {}
+        w.writerow([spreadsheet_cell(display(name))] + [spreadsheet_cell(row.get("learner") or "")] * learners
+                   + [row.get("assignment") or "", row["status"]]
+                   + [f"{row['scores'].get(i, 0.0) * weights[i]:.3f}" for i in ids or []]
+                   + [f"{earned:.3f}", f"{top:g}", f"{100 * earned / top:.1f}" if top else ""]
+                   + ([f"{late['hours']:.2f}", f"{100 * late['penalty']:.1f}", late["reason"]] if late
+                      else ["", "", ""]) * lates
+                   + [spreadsheet_cell(row["reason"])])
     return buf.getvalue()
 
 
@@ -182,33 +237,3 @@ def gradebooks(rows: list[tuple[str, dict]], out_csv: Path) -> dict[Path, tuple[
 def spreadsheet_cell(text: str) -> str:
     """Neutralise spreadsheet formulas in learner-controlled text (file names, reasons)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def feedback_text(name: str, row: dict) -> str:
-    """The feedback file of one entry (Markdown): assignment, score, status, reason, notes and,
-    per exercise, the task and the feedback."""
-    points, top = sum(row["scores"].values()), len(row["scores"])
-    title = assignments()[row["assignment"]].title if row.get("assignment") else "no assignment recognised"
-    lines = [f"# Feedback for {display(name)}", "", f"Assignment: {title}", "",
-             f"Score: {points:.2f} / {top}" + (f" ({100 * points / top:.0f} %)" if top else ""), "",
-             f"Status: {row['status']}", ""]
-    if row["reason"]:
-        lines += [f"**Problem:** {row['reason']}", ""]
-    for note in row["notes"]:
-        lines.append(f"- note: {note}")
-    for ex_id in row["scores"]:
-        ex, fb = registry.EXERCISES[ex_id], row["feedback"].get(ex_id)
-        if fb is None:
-            lines += [f"## {ex_id} — 0 %", "not graded", ""]
-            continue
-        lines += [f"## {ex_id} — {fb['status']}, {fb['score']:.0%}", "", ex.task, "", fb["message"]]
-        lines += [f"- {d}" for d in fb["details"]] + [""]
-    return "\n".join(lines) + "\n"
-
-
-def feedback_name(name: str) -> str:
-    """Collision-free feedback file name: a readable slug and a short hash of the exact name
-    (so ``alice/`` and ``alice.md``, ``a lice.md`` and ``a_lice.md`` get different files)."""
-    stem = name[: -len(Path(name).suffix)] if Path(name).suffix in SUFFIXES else name
-    slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in stem)[:60].lstrip(".")
-    return f"{slug or 'submission'}-{hashlib.sha256(os.fsencode(name)).hexdigest()[:8]}.md"

@@ -5,7 +5,8 @@ Every answer a notebook's run returned (:mod:`.running`) is graded again here wi
 tests ``check`` runs (:func:`grade_answers`, strict: with the secret points and twins of the
 gradebook's seed), so a redefined ``check``, a patched package or forged outputs change
 nothing. The submission is graded against the one assignment it is recognised as
-(:func:`.assignments.recognise`), and its status and reason are judged from where its runs
+(:func:`.assignments.recognise`; a learner folder of several assignments is one submission per
+assignment: :func:`by_assignment`), and its status and reason are judged from where its runs
 stopped (:func:`status_of`). :func:`grade_submission` gives the finished row.
 """
 
@@ -15,11 +16,32 @@ import time
 from pathlib import Path
 
 from . import registry, runner, similarity
-from .assignments import COURSE, assignments, exercise_ids, recognise
+from .assignments import COURSE, assignments, checked_ids, exercise_ids, recognise
 from .gradebook import Row, make_row
 from .kinds import secret_points
 from .running import Run, budget_left, execute_submission
-from .submissions import display
+from .submissions import Unit, display, read_submission
+
+
+def by_assignment(unit: Unit) -> list[Unit]:
+    """A learner folder with notebooks of several assignments as one unit per assignment,
+    named ``<folder>/<assignment>`` (its notebooks of no assignment together as
+    ``<folder>/other``), so that each is graded against its own assignment and none is blamed
+    for exercises of another; any other unit as it is. Which assignment a notebook is comes from
+    the ``check`` calls in its bytes (:func:`.assignments.checked_ids`); after the run, grading
+    recognises it again from what ran (:func:`grade_submission`)."""
+    if unit.problem or len(unit.paths) < 2:
+        return [unit]
+    groups: dict = {}
+    for path in unit.paths:
+        try:
+            kind = recognise(checked_ids(read_submission(path)))
+        except ValueError:    # unreadable: graded with the notebooks of no assignment, which says why
+            kind = None
+        groups.setdefault(kind, []).append(path)
+    if len(set(groups) - {None}) < 2:
+        return [unit]
+    return [Unit(f"{unit.name}/{kind or 'other'}", paths, notes=list(unit.notes)) for kind, paths in groups.items()]
 
 
 def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
@@ -42,6 +64,20 @@ def grade_answers(answers: dict, ids=None) -> tuple[dict, list[str]]:
     return results, notes
 
 
+MALFORMED = "the file is cut off or is not a notebook: please re-download it and resubmit"
+MAX_ERRORS_SAID = 3          # cells that raised named in a reason (then how many more)
+
+
+def _raised(errors, stopped) -> list[str]:
+    """``cell N raised Type: message`` for the cells in ``errors`` (:class:`Run`'s), but those
+    where the run was stopped (said by the stop), at most :data:`MAX_ERRORS_SAID` and a count."""
+    said = [f"cell {e['cell']} raised {e['type']}" + (f": {e['message']}" if e["message"] else "")
+            for e in errors if e["cell"] not in stopped]
+    more = len(said) - MAX_ERRORS_SAID
+    return said[:MAX_ERRORS_SAID] + ([f"{more} more cell{'s' if more > 1 else ''} raised an exception"]
+                                     if more > 0 else [])
+
+
 def _cells(cells) -> str:
     cells = sorted({c for c in cells if c})
     return ("cell " if len(cells) == 1 else "cells ") + ", ".join(map(str, cells)) if cells else "an unknown cell"
@@ -51,7 +87,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
     """``(status, reason)`` of a submission from its notebooks' :class:`Run` s (with the file
     name before each when there are several): malformed, crashed, timed out, answers removed,
     unanswered or graded, the first that applies; the reason lists every problem found and
-    names its cell."""
+    names its cell (a cell that raised: the exception's type and message)."""
     found, reasons = set(), []
     expected = set(exercise_ids(assignment)) if assignment else set()
     checked = set()
@@ -65,7 +101,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
             where, kind = f"cell {stop['cell']}" if stop["cell"] else "a cell", stop["kind"]
             if kind == "malformed":
                 found.add("malformed")
-                reasons.append(pre + (run.reason or "the file cannot be read as a notebook"))
+                reasons.append(pre + MALFORMED + (f" ({run.reason})" if run.reason else ""))
             elif kind == "crash":
                 found.add("crashed")
                 reasons.append(pre + f"the kernel died in {where} (a crash or os._exit?); answers checked before it count"
@@ -81,6 +117,7 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
                                if stop["cell"] else pre + run.reason)
         if not run.stops and run.reason:
             reasons.append(pre + run.reason)
+        reasons += [pre + r for r in _raised(run.errors, {s["cell"] for s in run.stops})]
         cells = {}
         for ex_id, cell in run.checks:
             cells.setdefault(ex_id, []).append(cell)
@@ -156,6 +193,7 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         if sources is None:
             sources = (runner.read_capped(str(p), similarity.MAX_SOURCE) for p in paths)
         row["similar"] = similarity.fingerprint(answers, row, sources)
+        row["answers"] = answers   # kept in the resume state: a key change regrades them (:mod:`.state`)
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")
     row["seconds"] = round(time.perf_counter() - t0, 2)

@@ -120,14 +120,15 @@ def _merge(records: dict) -> None:
     atomic_write(progress_path(), json.dumps(data, indent=1, sort_keys=True))
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace`` (never half-written);
-    a character UTF-8 cannot encode (a lone surrogate) is written as its escape."""
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` via a temporary file and ``os.replace`` (never
+    half-written); a character UTF-8 cannot encode (a lone surrogate) is written as its escape."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace")) as f:
             f.write(text)
         os.replace(tmp, path)  # atomic against a killed process (no fsync: not against power loss)
     except BaseException:

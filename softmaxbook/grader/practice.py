@@ -14,10 +14,10 @@ answer key, and adds ``static/practice.js`` once to the page. The script gives t
 
 * a choice: the result of every option, graded here by the key (:meth:`Choice.grade`);
 * a number: the reference and declared wrong answers as numbers with the tolerance of
-  each entry (:meth:`.kinds.Numeric.bands`), the "close" bound and messages
+  each entry (:meth:`.kind_numeric.Numeric.bands`), the "close" bound and messages
   (:mod:`.precision`), the positions of the entries; the script reads numbers, fractions,
   lists and formulas with ``+ − * / ^``, ``log``, ``log2``, ``exp``, ``sqrt``, and compares
-  them as :meth:`.kinds.Numeric._grade` does.
+  them as :meth:`.kind_numeric.Numeric._grade` does.
 
 The page data shows the reference: the course's answers are public by design (the chapters
 derive them and the package computes them), and hiding a number or one of four letters in a

@@ -4,8 +4,8 @@ probes, hints, the task) states the reference, in whatever form.
 
 A feedback text is prose with formulas in it: "the loss is its negative, A(o) − yᵀo".
 :func:`candidates` finds the formula-like runs of a text (split at words, ``=``, ``|``,
-commas outside brackets, ...), and every contiguous group of their top-level terms, and
-translates each into the grader's syntax with the course's notation (the spec's):
+commas outside brackets, ...), and every contiguous group of their top-level terms
+(:mod:`.prose_runs`), and translates each into the grader's syntax with the course's notation (the spec's):
 
 * the exercise's symbols (``o1``, ``θ_1``, ``λ``) and its vectors, named by their stem
   (``o`` for ``o1, o2, o3``): an entry ``o_i``, a bare ``o`` entry-wise, ``yᵀo`` (inner
@@ -25,165 +25,18 @@ from __future__ import annotations
 
 import re
 
-from .parse import normalise_name
+from .prose_runs import NoFormula, Notation, closing, split_args, term_end
 
-_REPLACE = [("−", "-"), ("·", "*"), ("∙", "*"), ("×", "*"), ("⁄", "/"), ("½", "(1/2)")]
-_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢⱼ", "0123456789ij")
-_TOKEN = re.compile(r"""
-    (?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-  | (?P<sigma>Σ(?:_(?:\{[a-z]\}|[a-z]))?)
-  | (?P<T>ᵀ)
-  | (?P<sup>[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)
-  | (?P<name>[^\W\d_ᵀ⁻⁰¹²³⁴⁵⁶⁷⁸⁹][^\W_ᵀ⁻⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:_(?:\{[^\W_]+\}|[^\W_]+))?)
-  | (?P<sub>_(?:\{[a-z]\}|[a-z]))
-  | (?P<op>\*\*|[-+*/^()\[\]{},])
-  | (?P<other>\S)
-""", re.X)
 _SUP = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
-_FUNCTIONS = {"exp", "log", "ln", "log2", "sqrt", "sigma", "sigmoid", "max", "min", "Max", "Min", "abs",
-              "LSE", "A", "Z", "softmax", "diag"}
-_OPEN, _CLOSE = "([{", ")]}"
-MAX_TERMS = 8               # top-level terms of a run whose contiguous groups are tried
 
 
-class _NoFormula(Exception):
-    """The run is not a formula this reader can translate."""
+class _Translator:
+    """Runs of tokens into the parser's syntax, for an exercise whose vectors are ``vec``
+    (stem -> length, :func:`.prose_runs.vectors`)."""
 
+    def __init__(self, vec: dict[str, int]):
+        self.vec = vec
 
-def vectors(names) -> dict[str, int]:
-    """The exercise's vectors: stem -> length (``{"o": 3, "y": 3}`` for o1..o3, y1..y3)."""
-    stems = {}
-    for n in names:
-        m = re.fullmatch(r"([a-z]+?)(\d+)", n)
-        if m:
-            stems.setdefault(m.group(1), set()).add(int(m.group(2)))
-    return {s: max(k) for s, k in stems.items() if k == set(range(1, max(k) + 1))}
-
-
-class _Reader:
-    def __init__(self, names, asked=()):
-        self.names = set(names)
-        self.functions = _FUNCTIONS - set(asked)
-        self.vec = vectors(self.names)
-        # the course's notation: θ is the logit vector o, p = softmax(o), where the exercise has no θ/p of its own
-        self.alias = {}
-        if "o" in self.vec:
-            self.alias = {k: v for k, v in (("theta", "o"), ("p", "softmax")) if k not in self.vec and k not in self.names}
-
-    # ------------------------------------------------------------------ tokens
-    def tokens(self, text: str) -> list[tuple[str, str, str]]:
-        """``(kind, text, subscript)``: num, sym, vec, idx (a vector's entry v_i), delta,
-        func, const, sum, T, sup, op, word, other."""
-        for a, b in _REPLACE:
-            text = text.replace(a, b)
-        text = text.translate(_SUBSCRIPTS)
-        out = []
-        for m in _TOKEN.finditer(text):
-            kind, value = m.lastgroup, m.group()
-            if kind == "name":
-                out.extend(self._name(value))
-            elif kind == "sigma":
-                out.append(("sum", "Σ", value[1:].strip("_{}")))
-            elif kind == "sub":                                 # softmax(o)_i
-                out.append(("sub", value, value.strip("_{}")))
-            else:
-                out.append((kind, value, ""))
-        return out
-
-    def _name(self, raw: str):
-        stem, _, sub = raw.partition("_")
-        sub = sub.strip("{}")
-        key = normalise_name(stem)
-        key = self.alias.get(key, key) if key not in self.names else key
-        if sub:
-            if normalise_name(stem + sub) in self.names:
-                return [("sym", normalise_name(stem + sub), "")]
-            if key == "delta" and len(sub) == 2 and sub.isalpha():
-                return [("delta", "δ", sub)]
-            if (key in self.vec or key == "softmax") and len(sub) == 1 and sub.isalpha():
-                return [("idx", key, sub)]
-            return [("word", raw, "")]
-        full = normalise_name(raw)
-        if full in self.names:
-            return [("sym", full, "")]
-        if raw in self.functions or full in ("sigma", "sigmoid"):
-            return [("func", full if full in ("sigma", "sigmoid") else raw, "")]
-        if key in self.vec or key == "softmax":
-            return [("vec", key, "")]
-        if raw in ("e", "E", "π", "pi"):
-            return [("const", "E" if raw in ("e", "E") else "pi", "")]
-        parts = self._split(raw)
-        return parts if parts else [("word", raw, "")]
-
-    def _split(self, raw: str):
-        """``pp`` -> the vectors p, p; ``yo`` -> y, o (names written together)."""
-        stems = sorted(set(self.vec) | set(self.alias), key=len, reverse=True)
-        out, rest = [], raw
-        while rest:
-            stem = next((s for s in stems if rest.startswith(s)), None)
-            if stem is None:
-                return []
-            out.append(("vec", stem if stem in self.vec else self.alias[stem], ""))
-            rest = rest[len(stem):]
-        return out if len(out) > 1 else []
-
-    # ------------------------------------------------------------------ runs
-    def runs(self, tokens):
-        """Formula-like runs: split at words and punctuation (commas only outside brackets)."""
-        runs, cur, depth = [], [], 0
-        for tok in tokens:
-            kind, value, _ = tok
-            if kind in ("word", "other") or (value == "," and depth == 0):
-                runs.append(cur)
-                cur, depth = [], 0
-                continue
-            depth += value in _OPEN and kind == "op"
-            depth -= value in _CLOSE and kind == "op"
-            cur.append(tok)
-        runs.append(cur)
-        runs += [inner for run in runs for inner in _inside_brackets(run)]
-        return [r for r in (self._trim(r) for r in runs) if r]
-
-    @staticmethod
-    def _trim(run):
-        run = list(run)
-        while run:
-            if run[0][1] in _CLOSE or run[0][1] in "*/^," or (run[0][1] == "+" and run[0][0] == "op"):
-                run.pop(0)
-            elif run[-1][1] in _OPEN or run[-1][1] in "+-*/^,":
-                run.pop()
-            elif _balance(run) > 0 and run[0][1] in _OPEN:
-                run.pop(0)
-            elif _balance(run) < 0 and run[-1][1] in _CLOSE:
-                run.pop()
-            else:
-                break
-        return run if run and _balance(run) == 0 else []
-
-    def groups(self, run):
-        """The run, and every contiguous group of its top-level terms (split at binary + and −)."""
-        cuts, depth = [], 0
-        for k, (kind, value, _) in enumerate(run):
-            if kind == "op" and value in _OPEN:
-                depth += 1
-            elif kind == "op" and value in _CLOSE:
-                depth -= 1
-            elif depth == 0 and k > 0 and value in "+-" and kind == "op" and _ends_operand(run[k - 1]):
-                cuts.append(k)
-        bounds = [0] + cuts + [len(run)]
-        if len(bounds) - 1 > MAX_TERMS:
-            return [run]
-        out = []
-        for a in range(len(bounds) - 1):
-            for b in range(a + 1, len(bounds)):
-                piece = run[bounds[a]:bounds[b]]
-                if piece and piece[0][1] == "+":
-                    piece = piece[1:]
-                if piece:
-                    out.append(piece)
-        return out
-
-    # ------------------------------------------------------------------ translation
     def translate(self, toks) -> str:
         """Parser syntax for ``toks``, with vector entries as ``⟨v|i⟩`` and ``⟨δ|ij⟩`` markers."""
         out, k = [], 0
@@ -220,10 +73,10 @@ class _Reader:
             if nxt[0] == "vec" and after[0] == "T":                            # p pᵀ
                 return f"({self._entry(value, 'i')}*{self._entry(nxt[1], 'j')})", k + 3
             if nxt[0] == "T":
-                raise _NoFormula
+                raise NoFormula
             return self._entry(value, "i"), k + 1
         if kind == "sum":
-            j = _term_end(toks, k + 1)
+            j = term_end(toks, k + 1)
             body = self.translate(toks[k + 1:j])
             return self._sum(body, sub), j
         if kind == "func":
@@ -232,19 +85,19 @@ class _Reader:
             return f"**({value.translate(_SUP)})", k + 1
         if kind == "op":
             if value in "([{":
-                j = _match(toks, k)
+                j = closing(toks, k)
                 inner = self.translate(toks[k + 1:j])
                 return (f"[{inner}]" if value == "[" else f"({inner})"), j + 1
             if value == "^":
                 return "**", k + 1
             if value in ("+", "-", "*", "/", "**", ","):
                 return value, k + 1
-        raise _NoFormula
+        raise NoFormula
 
     def _atom(self, toks, k):
         """One factor (a group, a token, with a leading minus) as a string, and where it ends."""
         if k >= len(toks):
-            raise _NoFormula
+            raise NoFormula
         if toks[k][1] == "-":
             piece, j = self._atom(toks, k + 1)
             return f"-{piece}", j
@@ -253,13 +106,13 @@ class _Reader:
     def _call(self, toks, k):
         name = toks[k][1]
         if k + 1 < len(toks) and toks[k + 1][1] == "(":
-            j = _match(toks, k + 1)
-            args = _split_args(toks[k + 2:j])
+            j = closing(toks, k + 1)
+            args = split_args(toks[k + 2:j])
             end = j + 1
         else:                                                   # log 2, log n, log Σ_j e^{o_j}
             if k + 1 >= len(toks):
-                raise _NoFormula
-            end = _term_end(toks, k + 1) if toks[k + 1][0] == "sum" else self._atom(toks, k + 1)[1]
+                raise NoFormula
+            end = term_end(toks, k + 1) if toks[k + 1][0] == "sum" else self._atom(toks, k + 1)[1]
             args = [toks[k + 1:end]]
         whole = [a[0][1] for a in args if len(a) == 1 and a[0][0] == "vec"]
         if len(args) == 1 and whole:
@@ -267,7 +120,7 @@ class _Reader:
                 return self._softmax(whole[0], toks[end][2]), end + 1
             return self._vector_function(name, whole[0]), end
         if name == "softmax" or name == "diag":
-            raise _NoFormula
+            raise NoFormula
         parts = [self.translate(a) for a in args]
         if name == "A" and len(parts) == 1:                      # the Bernoulli's log-partition
             return f"log(1 + exp({parts[0]}))", end
@@ -291,7 +144,7 @@ class _Reader:
             return self._softmax(v, "i")
         if name == "diag":
             return f"(⟨δ|ij⟩*{self._entry(v, 'i')})"
-        raise _NoFormula
+        raise NoFormula
 
     def _softmax(self, v, index):
         total = " + ".join(f"exp({e})" for e in self._entries(v))
@@ -304,28 +157,28 @@ class _Reader:
 
     def _entries(self, v):
         if v not in self.vec:
-            raise _NoFormula
+            raise NoFormula
         return [f"{v}{k}" for k in range(1, self.vec[v] + 1)]
 
     def _inner(self, a, b):
         ea = self._entries(a) if a != "softmax" else None
         eb = self._entries(b)
         if ea is None or len(ea) != len(eb):
-            raise _NoFormula
+            raise NoFormula
         return "(" + " + ".join(f"{x}*{y}" for x, y in zip(ea, eb)) + ")"
 
     def _sum(self, body, index):
         free = _free(body)
         index = index or (free[0] if len(free) == 1 else "")
         if not index or not self.vec:
-            raise _NoFormula
+            raise NoFormula
         n = self._length(body, index)
         return "(" + " + ".join(_put(body, index, k) for k in range(1, n + 1)) + ")"
 
     def _length(self, body, index):
         lengths = {self.vec.get(v, 0) for v, i in re.findall(r"⟨(\w+)\|(\w)⟩", body) if i == index and v != "δ"}
         if len(lengths) != 1 or 0 in lengths:
-            raise _NoFormula
+            raise NoFormula
         return lengths.pop()
 
     # ------------------------------------------------------------------ answers
@@ -344,72 +197,6 @@ class _Reader:
             return {"t": "seq", "v": [{"t": "seq", "v": [{"t": "text", "v": _put(_put(body, i, a), j, b)}
                                                          for b in range(1, m + 1)]} for a in range(1, n + 1)]}
         return None
-
-
-def _inside_brackets(run):
-    """The contents of every bracket pair of a run (a formula in parentheses after another)."""
-    stack, out = [], []
-    for k, (kind, value, _) in enumerate(run):
-        if kind == "op" and value in _OPEN:
-            stack.append(k)
-        elif kind == "op" and value in _CLOSE and stack:
-            out.append(run[stack.pop() + 1:k])
-    return out
-
-
-def _balance(run) -> int:
-    return sum((v in _OPEN) - (v in _CLOSE) for k, v, _ in run if k == "op")
-
-
-def _ends_operand(tok) -> bool:
-    kind, value, _ = tok
-    return kind in ("num", "sym", "idx", "vec", "delta", "const", "sup", "T") or value in _CLOSE
-
-
-def _match(toks, k) -> int:
-    depth = 0
-    for j in range(k, len(toks)):
-        if toks[j][0] == "op" and toks[j][1] in _OPEN:
-            depth += 1
-        elif toks[j][0] == "op" and toks[j][1] in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return j
-    raise _NoFormula
-
-
-def _term_end(toks, k) -> int:
-    """Where the term starting at ``k`` ends: the next top-level binary + or −."""
-    depth = 0
-    for j in range(k, len(toks)):
-        kind, value, _ = toks[j]
-        if kind == "op" and value in _OPEN:
-            depth += 1
-        elif kind == "op" and value in _CLOSE:
-            depth -= 1
-            if depth < 0:
-                return j
-        elif depth == 0 and j > k and kind == "op" and value in "+-,":
-            return j
-    return len(toks)
-
-
-def _split_args(toks):
-    args, cur, depth = [], [], 0
-    for tok in toks:
-        if tok[0] == "op" and tok[1] in _OPEN:
-            depth += 1
-        elif tok[0] == "op" and tok[1] in _CLOSE:
-            depth -= 1
-        if tok[1] == "," and depth == 0:
-            args.append(cur)
-            cur = []
-        else:
-            cur.append(tok)
-    args.append(cur)
-    if any(not a for a in args):
-        raise _NoFormula
-    return args
 
 
 def _free(body: str) -> list[str]:
@@ -438,13 +225,14 @@ def candidates(text: str, names, asked=()) -> list:
     names, e.g. ``{"o1", "o2", "o3", "y1", "y2", "y3"}``, empty for a numeric exercise;
     ``asked``: notation the exercise asks for, read as a name, not a formula: ``A`` where the
     task is "A(o) of ...")."""
-    reader = _Reader(names, asked)
+    notation = Notation(names, asked)
+    reader = _Translator(notation.vec)
     seen, out = set(), []
-    for run in reader.runs(reader.tokens(text)):
-        for group in reader.groups(run):
+    for run in notation.runs(notation.tokens(text)):
+        for group in notation.groups(run):
             try:
                 ans = reader.answer(reader.translate(group))
-            except (_NoFormula, RecursionError):
+            except (NoFormula, RecursionError):
                 continue
             key = repr(ans)
             if ans is not None and key not in seen:

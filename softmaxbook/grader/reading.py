@@ -11,7 +11,8 @@ import sympy as sp
 
 from ..i18n import _
 from . import compare
-from .parse import MAX_CHARS, ParseError, parse
+from .parse import parse
+from .parse_rules import MAX_CHARS, ParseError
 from .result import describe
 
 MAX_ENTRIES = 100           # entries of a list/array answer, counted before anything is parsed

@@ -3,8 +3,8 @@
 The key is data: one TOML file per chapter in :mod:`.key` (ids, tasks, answer kinds,
 references, known wrong answers with their feedback, probes), plus a Python module per
 chapter for the hidden tests of function answers. The grading engine is split by job:
-:mod:`.result` (what a check returns), :mod:`.kinds` (symbolic, numeric, choice and
-function answers), :mod:`.reading` (a plain answer into sympy values of a shape),
+:mod:`.result` (what a check returns), :mod:`.kinds` (what the answer kinds share; each kind in
+its own ``kind_*`` module), :mod:`.reading` (a plain answer into sympy values of a shape),
 :mod:`.probes` (feedback that teaches without giving the answer away), :mod:`.hidden`
 (cases, judges) and :mod:`.sandbox` (function answers in a jailed interpreter).
 Adding an exercise is one key entry plus one notebook cell.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from . import key
 from .hidden import Case, Hidden, judge_codec, judge_int, judge_value  # noqa: F401  (public names)
-from .kinds import Choice, Exercise, Function, Numeric, Symbolic  # noqa: F401
+from .kinds import Exercise
 from .result import Result, describe, not_answered  # noqa: F401
 
 EXERCISES: dict[str, Exercise] = key.load()

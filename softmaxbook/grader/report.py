@@ -1,4 +1,4 @@
-"""What the class got wrong, and gradebooks an LMS imports (graded exercises, all chapters).
+"""What the class got wrong (graded exercises, all chapters).
 
 Written by the batch grader (:func:`.batch.grade_folder`) next to its gradebook ``-o grades.csv``:
 
@@ -9,8 +9,8 @@ Written by the batch grader (:func:`.batch.grade_folder`) next to its gradebook 
   (:mod:`.similarity`: flags, not verdicts);
 - ``grades_report.csv``: the same figures, one line per exercise and misconception;
 - ``grades_similar.csv``: the submissions that look alike, one line per group and shared answer;
-- with a roster (:func:`read_roster`), per gradebook ``grades_<a>_canvas.csv`` and
-  ``grades_<a>_moodle.csv``: one line per learner, one assignment column with the points.
+- when learners are known (a roster, or a Canvas archive's file names: :mod:`.lms`), per
+  gradebook ``grades_<a>_canvas.csv`` and ``grades_<a>_moodle.csv``: one line per learner.
 
 A misconception is counted when the feedback of a wrong answer carries the text the answer
 key declares for it (:meth:`.kinds.Exercise.misconceptions`); other wrong answers are counted
@@ -27,16 +27,14 @@ from collections import Counter
 from pathlib import Path
 
 from .. import i18n
-from . import registry, similarity
-from .assignments import COURSE, assignments, exercise_ids
-from .gradebook import Outputs, gradebooks, spreadsheet_cell
+from . import lms, registry, similarity
+from .assignments import COURSE, assignments
+from .gradebook import Outputs, spreadsheet_cell
 from .learner import atomic_write
 from .submissions import display
 
 OTHER = "other wrong answer (no known misconception)"
 BINS = ("0", "partly right", "right")
-ROSTER_COLUMNS = ("submission", "learner_id", "name", "sis_user_id", "sis_login_id", "section", "email")
-MAX_ROSTER_BYTES = 4 * 2**20
 
 
 def declared(ex_id: str) -> list[str]:
@@ -167,12 +165,20 @@ def report_html(rows, stats: dict, title: str = "Class report", similar=None) ->
                          f"<td class='n'>{st['unanswered']}</td>"
                          f"<td>{'<ol>' + wrong + '</ol>' if wrong else 'none'}</td></tr>")
         parts.append("</tbody></table>")
-    attention = [(n, r) for n, r in rows if r["status"] != "graded"]
+    attention = [(n, r) for n, r in rows if r["status"] != "graded" or r["reason"]]   # a graded one: a cell raised, ...
     if attention:
         parts += ["<h2>Submissions that need a look</h2><table><thead><tr><th scope='col'>Submission</th>"
                   "<th scope='col'>Status</th><th scope='col'>Reason</th></tr></thead><tbody>"]
         parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(r['status'])}</td><td>{e(r['reason'])}</td></tr>"
                   for n, r in attention]
+        parts.append("</tbody></table>")
+    changed = [(n, ex, o) for n, r in rows for ex, o in r.get("overrides", {}).items()]
+    if changed:
+        parts += ["<h2>Scores set by hand (overrides)</h2><table><thead><tr><th scope='col'>Submission</th>"
+                  "<th scope='col'>Exercise</th><th scope='col'>Graded</th><th scope='col'>Set to</th>"
+                  "<th scope='col'>Reason</th></tr></thead><tbody>"]
+        parts += [f"<tr><th scope='row'>{e(display(n))}</th><td>{e(ex)}</td><td class='n'>{o['graded']:.3f}</td>"
+                  f"<td class='n'>{o['score']:.3f}</td><td>{e(o['reason'])}</td></tr>" for n, ex, o in changed]
         parts.append("</tbody></table>")
     parts.append(similar_html(similarity.find([(display(n), r) for n, r in rows]) if similar is None else similar))
     return "".join(parts) + "</body></html>\n"
@@ -210,63 +216,10 @@ def similar_csv(groups: list[dict]) -> str:
     return buf.getvalue()
 
 
-# --------------------------------------------------------------------------- roster and LMS files
-
-def read_roster(path) -> dict[str, dict]:
-    """``{submission name: {column: value}}`` from a CSV with the columns ``submission`` and
-    ``learner_id`` (others of :data:`ROSTER_COLUMNS` optional). Raises ``ValueError`` saying what is wrong."""
-    try:
-        raw = Path(path).read_bytes()[: MAX_ROSTER_BYTES + 1]
-    except OSError as exc:
-        raise ValueError(f"cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_ROSTER_BYTES:
-        raise ValueError(f"larger than {MAX_ROSTER_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    for need in ROSTER_COLUMNS[:2]:
-        if need not in header:
-            raise ValueError(f"no '{need}' column (columns found: {', '.join(header) or 'none'})")
-    roster = {}
-    for k, rec in enumerate(reader, start=2):
-        rec = {h.strip().lower(): (v or "").strip() for h, v in rec.items() if h}
-        if not rec.get("submission") or not rec.get("learner_id"):
-            raise ValueError(f"line {k}: an empty submission or learner_id")
-        if rec["submission"] in roster:
-            raise ValueError(f"line {k}: submission {rec['submission']!r} is listed twice")
-        roster[rec["submission"]] = {c: rec.get(c, "") for c in ROSTER_COLUMNS}
-    return roster
-
-
-def lms_files(rows, ids: list, title: str, roster: dict) -> tuple[str, str, list[str]]:
-    """``(canvas_csv, moodle_csv, submissions not in the roster)`` for one gradebook.
-
-    Canvas: the columns of its gradebook export/import, ``Student, ID, SIS User ID, SIS Login
-    ID, Section``, then one column named after the assignment with the points. Moodle: its CSV
-    grade import maps columns by hand; the file has ``ID number``, ``Email address`` (either
-    identifies the user) and one column with the points. A roster learner without a submission
-    gets an empty cell (an import then changes nothing for them)."""
-    points = {}
-    for name, row in rows:
-        points[display(name)] = f"{sum(row['scores'].get(i, 0.0) for i in ids):.2f}"
-    canvas, moodle = io.StringIO(), io.StringIO()
-    cw, mw = csv.writer(canvas, lineterminator="\n"), csv.writer(moodle, lineterminator="\n")
-    cw.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
-    mw.writerow(["ID number", "Email address", title])
-    for sub, who in roster.items():
-        p = points.get(sub, "")
-        cw.writerow([spreadsheet_cell(x) for x in (who["name"], who["learner_id"], who["sis_user_id"],
-                                                   who["sis_login_id"], who["section"])] + [p])
-        mw.writerow([spreadsheet_cell(who["learner_id"]), spreadsheet_cell(who["email"]), p])
-    return canvas.getvalue(), moodle.getvalue(), sorted(set(points) - set(roster))
-
-
 def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
-    """Write the class report (with the submissions that look alike) and, with a roster, the
-    LMS files of every gradebook; their paths."""
+    """Write the class report (with the submissions that look alike) and the LMS files of
+    every gradebook (:func:`.lms.write_exports`: raises :class:`.lms.Conflict` when a learner
+    has two disagreeing entries); their paths."""
     out_csv = Path(out_csv)
     files = Outputs(out_csv)
     stats = summarise(rows)
@@ -276,16 +229,4 @@ def write_all(rows, out_csv, roster=None, log=print) -> list[Path]:
                        (files.report(".csv"), report_csv(stats)), (files.similar, similar_csv(similar))):
         atomic_write(path, text)
         written.append(path)
-    if roster is None:
-        return written
-    for path, (a, mine) in gradebooks(rows, out_csv).items():
-        if a is None:
-            continue
-        canvas, moodle, unknown = lms_files(mine, exercise_ids(a), f"{assignments()[a].title} ({a})", roster)
-        for lms, text in (("canvas", canvas), ("moodle", moodle)):
-            target = Outputs.lms(path, lms)
-            atomic_write(target, text)
-            written.append(target)
-        if unknown:
-            log(f"not in the roster (not exported to the LMS files of {path.name}): {', '.join(unknown[:20])}")
-    return written
+    return written + lms.write_exports(rows, out_csv, roster, log)

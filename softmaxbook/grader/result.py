@@ -120,7 +120,7 @@ def expected(ex_id: str, answer, ans: dict, more="") -> Result:
 
 
 def unreadable(ex_id: str, exc: Exception) -> Result:
-    """An answer the reader refused; ``exc`` (a :class:`.parse.ParseError`) says why."""
+    """An answer the reader refused; ``exc`` (a :class:`.parse_rules.ParseError`) says why."""
     return Result(ex_id, False, 0.0, _("Could not read your answer: {why}").format(why=exc.args[0]))
 
 

@@ -18,7 +18,9 @@ Graded exercises, all chapters. The batch grader (:mod:`.running`) starts this m
    memory);
 3. writes to its *original* stdout a single JSON document of plain data:
    ``{"format": FORMAT, "answers": {id: answer}, "notes": [...], "reason": "...",
-   "stops": [{"kind", "cell", "limit"}], "checks": [[id, cell]]}``: ``stops`` says where
+   "stops": [{"kind", "cell", "limit"}], "checks": [[id, cell]], "errors": [{"cell", "type",
+   "message"}]}``: ``errors`` lists the cells that raised (the exception's type and message),
+   ``stops`` says where
    the run was stopped (``malformed``, ``cell-timeout``, ``total-timeout``, ``crash``; cell
    numbers count every cell from 1, ``limit`` in seconds) and ``checks`` where the notebook
    calls ``check("<id>", ...)``, so that the instructor is told which cell to open.
@@ -46,6 +48,8 @@ MAX_DOCUMENT = 8 * 2**20
 JOURNAL = "answers.jsonl"         # appended to by check() while the notebook runs
 FINAL = "answers-final.json"      # written by the added last cell
 STOP_KINDS = ("malformed", "cell-timeout", "total-timeout", "crash")
+# The cells that raised: at most this many, each exception's type and message cut to these lengths.
+MAX_ERRORS, MAX_ERROR_TYPE, MAX_ERROR_MESSAGE = 50, 80, 300
 # The pattern of assignments.CHECK_CALL, on a cell's source text (this file runs standalone in the
 # jail and imports nothing of the package, so it keeps its own copy).
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([A-Za-z0-9_.]{1,60})["']""")
@@ -159,8 +163,8 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
     try:
         nb = read_notebook(path)
     except Exception as exc:
-        return {"answers": {}, "notes": [], "reason": f"malformed notebook: {type(exc).__name__}: {str(exc)[:200]}",
-                "stops": [{"kind": "malformed", "cell": None, "limit": None}], "checks": []}
+        return {"answers": {}, "notes": [], "reason": f"malformed notebook: {type(exc).__name__}",
+                "stops": [{"kind": "malformed", "cell": None, "limit": None}], "checks": [], "errors": []}
     for c in nb.cells:
         if c.get("cell_type") == "code":
             c["outputs"], c["execution_count"] = [], None
@@ -205,11 +209,10 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
              for k, limit in client.timeouts[:20]] + stops
     checks = [[m, k + 1] for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
               for m in CHECK_CALL.findall(str(c.get("source", "")))][:500]
-    notes = [f"cell {k + 1} raised {str(o.get('ename'))[:80]}"
-             for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
-             for o in c.get("outputs", []) if o.get("output_type") == "error"][:50]
-    if client.dropped:
-        notes.append(f"outputs beyond {max_output} bytes were dropped")
+    errors = [{"cell": k + 1, "type": str(o.get("ename"))[:MAX_ERROR_TYPE], "message": str(o.get("evalue"))[:MAX_ERROR_MESSAGE]}
+              for k, c in enumerate(nb.cells[:-1]) if c.get("cell_type") == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"][:MAX_ERRORS]
+    notes = [f"outputs beyond {max_output} bytes were dropped"] if client.dropped else []
     answers = read_answers(journal)
     if os.path.exists(final):
         answers.update(read_answers(final))
@@ -217,7 +220,7 @@ def execute(path: str, cell_timeout: float, total_timeout: float, max_output: in
         reason = reason or "the answers were collected from the journal (the last cell did not finish)"
     else:
         reason = reason or "the answers could not be collected (the last cell did not finish)"
-    return {"answers": answers, "notes": notes, "reason": reason, "stops": stops, "checks": checks}
+    return {"answers": answers, "notes": notes, "reason": reason, "stops": stops, "checks": checks, "errors": errors}
 
 
 def _undumpable() -> None:

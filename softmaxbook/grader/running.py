@@ -47,13 +47,15 @@ class Run:
     """What came back from one notebook: ``answers`` (``None`` when none could be collected;
     ``reason`` then says why), ``notes`` (cells that raised), where the run stopped
     (``stops``, see :mod:`.runner`), where ``check`` is called (``checks``: ``[id, cell]``) and
-    the ids of ``check("<id>"`` calls found in the file's bytes (``ids``, also when it is malformed)."""
+    the ids of ``check("<id>"`` calls found in the file's bytes (``ids``, also when it is malformed)
+    and the cells that raised (``errors``: ``{"cell", "type", "message"}``, checked and capped)."""
     answers: dict | None
     notes: list = field(default_factory=list)
     reason: str = ""
     stops: list = field(default_factory=list)
     checks: list = field(default_factory=list)
     ids: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
 
 
 def execute_submission(path: Path, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True) -> Run:
@@ -106,11 +108,11 @@ def read_run(record: dict, data: bytes, total_timeout: float = 600) -> Run:
     out = jail.Outcome(record["returncode"], record["stdout"], b"", record["timed_out"], record["truncated"], "")
     try:
         doc = validate_document(out.stdout)
-        return Run(doc["answers"], doc["notes"], doc["reason"], doc["stops"], doc["checks"], ids)
+        return Run(doc["answers"], doc["notes"], doc["reason"], doc["stops"], doc["checks"], ids, doc["errors"])
     except ValueError as exc:
         why = _failure(out, str(exc))
     stops = [{"kind": "total-timeout", "cell": None, "limit": total_timeout}] if out.timed_out else []
-    journalled = _validate_answers(record["journal"])
+    journalled = validate_answers(record["journal"])
     if journalled:
         return Run(journalled, [], why + "; the answers were collected from the journal", stops, [], ids)
     return Run(None, [], why, stops or [{"kind": "crash", "cell": None, "limit": None}], [], ids)
@@ -136,29 +138,33 @@ def budget_left(deadline: float) -> float | None:
 # --------------------------------------------------------------------------- the document's schema
 
 DOC_KEYS = {"format", "answers", "notes", "reason", "stops", "checks"}
+OPTIONAL_KEYS = {"errors"}           # absent from a document of an older runner (a dask worker not yet updated)
 MAX_IDS = 200
+# The cells that raised: each {"cell", "type", "message"} of plain short text (runner.MAX_ERROR_*).
+ERROR_CAPS = untrusted.Caps(depth=2, text=runner.MAX_ERROR_MESSAGE, values=1 + 4 * runner.MAX_ERRORS, key=10)
 # An answer's values: at most 200 000 over all answers, 16 deep, texts of at most 4 MiB, integers of 256 bits.
 ANSWER_CAPS = untrusted.Caps(depth=16, text=4 * 2**20, values=200_000, int_bits=256)
 
 
 def validate_document(raw: bytes) -> dict:
-    """The jail's document as ``{"answers", "notes", "reason", "stops", "checks"}`` after checking
-    its schema: one JSON object with known keys and the expected format, answers keyed by
-    exercise id whose values are plain JSON data of bounded size and depth, short notes and
-    reason, stops of known kinds with cell numbers (:func:`_validate_stops`), check cells.
-    Raises ``ValueError`` saying what is wrong."""
+    """The jail's document as ``{"answers", "notes", "reason", "stops", "checks", "errors"}`` after
+    checking its schema: one JSON object with known keys and the expected format, answers keyed
+    by exercise id whose values are plain JSON data of bounded size and depth, short notes and
+    reason, stops of known kinds with cell numbers (:func:`_validate_stops`), check cells, the
+    cells that raised (:func:`_validate_errors`). Raises ``ValueError`` saying what is wrong."""
     if not raw:
         raise ValueError("no document")
     doc = untrusted.loads(raw, MAX_DOCUMENT, "document")
-    if not isinstance(doc, dict) or set(doc) != DOC_KEYS or doc["format"] != runner.FORMAT:
+    if (not isinstance(doc, dict) or not DOC_KEYS <= set(doc) <= DOC_KEYS | OPTIONAL_KEYS
+            or doc["format"] != runner.FORMAT):
         raise ValueError("not a document of this grader")
     if not isinstance(doc["answers"], dict) or not isinstance(doc["notes"], list) or not isinstance(doc["reason"], str):
         raise ValueError("wrong types")
     if not all(isinstance(n, str) for n in doc["notes"]):
         raise ValueError("notes that are not text")
-    return {"answers": _validate_answers(doc["answers"]), "notes": [display(n[:200]) for n in doc["notes"][:50]],
+    return {"answers": validate_answers(doc["answers"]), "notes": [display(n[:200]) for n in doc["notes"][:50]],
             "reason": display(doc["reason"][:300]), "stops": _validate_stops(doc["stops"]),
-            "checks": _validate_checks(doc["checks"])}
+            "checks": _validate_checks(doc["checks"]), "errors": _validate_errors(doc.get("errors", []))}
 
 
 def _cell_number(x) -> bool:
@@ -188,7 +194,20 @@ def _validate_checks(checks) -> list:
     return [[display(i), k] for i, k in checks]
 
 
-def _validate_answers(answers: dict) -> dict:
+def _validate_errors(errors) -> list:
+    """At most ``runner.MAX_ERRORS`` ``{"cell": cell number, "type": text, "message": text}``
+    (plain data within :data:`ERROR_CAPS`); each text made printable and cut to its length."""
+    if not isinstance(errors, list) or len(errors) > runner.MAX_ERRORS or not untrusted.is_plain(errors, ERROR_CAPS):
+        raise ValueError("errors that are not a short list")
+    for e in errors:
+        if (not isinstance(e, dict) or set(e) != {"cell", "type", "message"} or type(e["cell"]) is not int
+                or not _cell_number(e["cell"]) or not isinstance(e["type"], str) or not isinstance(e["message"], str)):
+            raise ValueError("an error that is not {cell, type, message}")
+    return [{"cell": e["cell"], "type": display(e["type"][:runner.MAX_ERROR_TYPE]),
+             "message": display(e["message"][:runner.MAX_ERROR_MESSAGE])} for e in errors]
+
+
+def validate_answers(answers: dict) -> dict:
     """Answers for known exercise ids with plain, bounded values; an unknown id keeps only its
     (printable, short) name so that the gradebook can list it."""
     if len(answers) > MAX_IDS:

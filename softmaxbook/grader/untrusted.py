@@ -29,7 +29,7 @@ class Caps:
     key: int = 100
 
 
-def loads(raw: bytes | str, max_size: int, what: str = "report"):
+def loads(raw: bytes | str, max_size: int, what: str = "document"):
     """The JSON value of ``raw`` (UTF-8 bytes or text) of at most ``max_size`` bytes or
     characters; ``ValueError`` "<what> too large" or "not JSON"."""
     if len(raw) > max_size:

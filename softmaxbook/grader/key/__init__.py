@@ -15,6 +15,9 @@ as formulas that the course's whitelisted parser (:mod:`..parse`) reads:
 * ``function``: ``names`` and ``hidden``, the name of a :class:`..hidden.Hidden` in the
   chapter's Python module ``key/chN_cases.py`` (hidden cases, judge, diagnoses).
 
+Every exercise may carry ``points``, its weight in a gradebook (a positive finite number,
+1 when not given; :func:`points`, :func:`..gradebook.total`).
+
 Draw rules (``sample``, ``wide.random``, ``wide.then``) set ``names`` from ``uniform = [lo,
 hi]``, ``integers = [lo, hi)``, ``dirichlet = alpha``, ``values`` (formulas in the names
 drawn before) or ``cycle`` (the k-th point takes the k-th tuple, cyclically).
@@ -41,17 +44,22 @@ import sympy as sp
 
 from ... import i18n
 from .. import answers, compare, kinds, probes, prose
-from ..parse import ParseError, parse, symbol_names
+from ..kind_choice import Choice
+from ..kind_function import Function
+from ..kind_numeric import Numeric
+from ..kind_symbolic import Symbolic
+from ..parse import parse
+from ..parse_rules import ParseError, symbol_names
 from ..precision import Precision
 from ..result import now
 
 HERE = Path(__file__).resolve().parent
-COMMON = {"id", "kind", "task", "answer"}
+COMMON = {"id", "kind", "task", "answer", "points"}
 FIELDS = {
     "symbolic": COMMON | {"symbols", "shape", "reference", "wrong", "sample", "wide", "canon", "let", "seed",
                           "hint", "allow", "probes"},
     "numeric": COMMON | {"reference", "wrong", "let", "precision", "shape"},
-    "choice": {"id", "kind", "task", "options", "correct", "feedback"},
+    "choice": {"id", "kind", "task", "options", "correct", "feedback", "points"},
     "function": COMMON | {"names", "hidden"},
 }
 ASSUMPTIONS = {"real", "positive", "nonnegative"}
@@ -79,6 +87,7 @@ def load() -> dict[str, kinds.Exercise]:
             where = f"{path.name}, exercise {entry.get('id', '?')}"
             try:
                 ex = build(entry, chapter, path.stem)
+                ex.points = points(entry.get("points", 1))
                 if isinstance(ex, kinds.FromFormulas):
                     ex.parse_key()
             except KeyProblem as exc:
@@ -93,6 +102,14 @@ def load() -> dict[str, kinds.Exercise]:
                 raise KeyProblem(f"{where}: ids in {path.name} start with 'ch{chapter}.'")
             exercises[ex.id] = ex
     return exercises
+
+
+def points(value) -> float:
+    """An exercise's ``points`` (its weight in a gradebook, 1 when not given): a positive,
+    finite number; :class:`KeyProblem` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise KeyProblem(f"points = {value!r}: not a positive finite number")
+    return float(value)
 
 
 def load_assignments(exercises: dict) -> dict[str, dict]:
@@ -141,15 +158,15 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     if unknown:
         raise KeyProblem(f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} exercise")
     if kind == "choice":
-        return kinds.Choice(e["id"], e["task"], chapter, dict(e["options"]), e["correct"], dict(e["feedback"]))
+        return Choice(e["id"], e["task"], chapter, dict(e["options"]), e["correct"], dict(e["feedback"]))
     if kind == "function":
         module = importlib.import_module(f"{__name__}.{stem}_cases")
-        return kinds.Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
+        return Function(e["id"], e["task"], e["answer"], chapter, tuple(e["names"]), getattr(module, e["hidden"]))
     wrong = [(w[0], _say(w[1])) for w in e.get("wrong", [])]
     if kind == "numeric":
-        return kinds.Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
-                             precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
-                             let=e.get("let"))
+        return Numeric(e["id"], e["task"], e["answer"], chapter, e["reference"], wrong,
+                       precision=Precision.from_key(e.get("precision")), shape=tuple(e.get("shape", ())),
+                       let=e.get("let"))
     symbols = []
     for name, assumption in e["symbols"].items():
         if assumption not in ASSUMPTIONS:
@@ -158,7 +175,7 @@ def build(e: dict, chapter: int, stem: str) -> kinds.Exercise:
     names = symbol_names(symbols)
     sample = [_rule(r, names) for r in e["sample"]]
     wide = _wide(e["wide"], names) if "wide" in e else None
-    return kinds.Symbolic(
+    return Symbolic(
         e["id"], e["task"], e["answer"], chapter, symbols, tuple(e.get("shape", ())), e["reference"],
         lambda rng: _draw(sample, rng, 0), wrong=wrong, canon=e.get("canon", ()), seed=e.get("seed", 0),
         hint=e.get("hint", ""), wide=wide, allow=e.get("allow", ()), let=e.get("let"),
