@@ -1,6 +1,8 @@
 """The batch grader on a dask.distributed cluster (``grade --scheduler``): a scheduler and two
 workers started as separate processes on 127.0.0.1 (one cluster for the module), the
-project's fixture submissions graded through them and through the local pool."""
+project's fixture submissions graded through them and through the local pool. Either way the
+instructor's process grades nothing: the worker that ran a submission grades it, and what a
+dask worker returns is checked (tests/test_grader_cluster_rows.py checks the row's schema)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import pytest
 from conftest import ROOT
 from dask_cluster import local_cluster
 from procs import kill_after_first_row
-from softmaxbook.grader import cluster
+from test_grader_attacks_round3 import _vanishing_answer, notebook
+from softmaxbook.grader import cluster, grading
 from softmaxbook.grader.batch import grade_folder
 
 FIX = ROOT / "tests" / "fixtures"
@@ -29,7 +32,10 @@ CELL, TOTAL = 4, 12            # seconds: the endless loop is stopped by its jai
 # The submissions: single notebooks, one learner folder of two notebooks, and broken ones.
 ENTRIES = {"solved_ex4.md": FIX / "solved" / "ex4_logsumexp.md", "wrong_ex2.md": FIX / "wrong" / "ex2_hessian.md",
            "stubborn_loop.md": FIX / "hostile" / "stubborn_loop.md", "crash_exit.md": FIX / "hostile" / "crash_exit.md",
-           "malformed.ipynb": FIX / "hostile" / "malformed.ipynb", "learner": None}
+           "malformed.ipynb": FIX / "hostile" / "malformed.ipynb", "learner": None,
+           # right at the key's public points only: 0 where graded with the secret seed's points too
+           "poly_vanish.md": notebook(f"from softmaxbook.grader import check\n"
+                                      f"check('ch1.sigmoid_variance', {_vanishing_answer()!r})")}
 
 
 def _copy(names, dest: Path) -> Path:
@@ -39,6 +45,8 @@ def _copy(names, dest: Path) -> Path:
             (dest / name).mkdir()
             shutil.copy(FIX / "solved" / "ex1_exponential_family.md", dest / name)
             shutil.copy(FIX / "wrong" / "ex3_coding.md", dest / name)
+        elif isinstance(ENTRIES[name], str):
+            (dest / name).write_text(ENTRIES[name])
         else:
             shutil.copy(ENTRIES[name], dest / name)
     return dest
@@ -72,13 +80,33 @@ def client(scheduler):
         yield c
 
 
+def _grading_only_elsewhere(monkeypatch) -> list:
+    """Make :func:`.grading.grade_answers` raise when it is called in this process (the
+    instructor's); a forked process of the local pool inherits the patch but grades as before.
+    The list records the instructor's calls."""
+    instructor, calls, grade = os.getpid(), [], grading.grade_answers
+
+    def spy(*args, **kwargs):
+        if os.getpid() == instructor:
+            calls.append(args)
+            raise AssertionError("the instructor's process graded an answer")
+        return grade(*args, **kwargs)
+
+    monkeypatch.setattr(grading, "grade_answers", spy)
+    return calls
+
+
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
-    """The gradebooks and feedback of the local pool (-j 2) over every entry."""
+    """The gradebooks and feedback of the local pool (-j 2) over every entry; the instructor's
+    process graded none of them (each pool process grades what it ran)."""
     subs = _copy(ENTRIES, tmp_path_factory.mktemp("local") / "subs")
     out = subs.parent / "out" / "grades.csv"
     out.parent.mkdir()
-    grade_folder(subs, out, workers=2, cell_timeout=CELL, total_timeout=TOTAL, log=lambda s: None)
+    with pytest.MonkeyPatch.context() as mp:
+        calls = _grading_only_elsewhere(mp)
+        grade_folder(subs, out, workers=2, cell_timeout=CELL, total_timeout=TOTAL, log=lambda s: None)
+    assert calls == []
     return _outputs(out)
 
 
@@ -120,21 +148,30 @@ def _retries(n: int) -> str:
     return f"cluster: {n} {'retry' if n == 1 else 'retries'} of a submission after its worker died"
 
 
-def test_the_cluster_gradebook_equals_the_local_pools(scheduler, client, local, tmp_path):
+def test_the_cluster_gradebook_equals_the_local_pools(scheduler, client, local, tmp_path, monkeypatch):
     subs = _copy(ENTRIES, tmp_path / "subs")
     out = tmp_path / "out" / "grades.csv"
     out.parent.mkdir()
     log = []
+    calls = _grading_only_elsewhere(monkeypatch)   # the workers graded every row
     grade_folder(subs, out, workers=2, cell_timeout=CELL, total_timeout=TOTAL, log=log.append, scheduler=scheduler)
+    assert calls == []
     assert _outputs(out) == local
     rows = _rows_of(local, ENTRIES)
     assert set(rows) == set(ENTRIES)
+    # graded on the workers with the run's secret seed (the answer is right at the public points)
+    ex1 = {r["submission"]: r for r in csv.DictReader(out.with_name("grades_ex1.csv").read_text().splitlines())}
+    assert ex1["poly_vanish.md"]["ch1.sigmoid_variance"] == "0.000"
+    seed = json.loads(out.with_name("grades.csv.state.json").read_text())["/secret"]
+    assert not [name for name, text in _outputs(out).items() if seed in text]   # never shown to a learner
     # The endless loop was stopped by its own jail at the notebook's limit, not by dask.
     loop = " ".join(line for _, line in rows["stubborn_loop.md"])
     assert "whole submission" in loop and f"{TOTAL}" in loop
     progress = [line for line in log if line.startswith("[")]
     assert len(progress) == len(ENTRIES) + 1 and all("%" in line for line in progress)   # learner/ex1, learner/ex3
     assert _retries(0) in log
+    spent = [line for line in log if "on the workers" in line]
+    assert spent and all("s of running and grading on the workers; here" in line for line in spent), log
 
 
 def test_a_worker_killed_mid_run_loses_no_row_and_changes_no_grade(scheduler, client, local, tmp_path):
@@ -208,30 +245,38 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "g.csv").exists()
 
 
-def _report(**change) -> str:
-    run = {"name": "a.md", "stdout": "e30=", "returncode": 0, "timed_out": False, "truncated": False, "journal": {}}
-    doc = {"format": cluster.TASK_FORMAT, "seconds": 1.5, "runs": [run]}
-    for k, v in change.items():
-        (run if k in run else doc)[k] = v
-    return json.dumps(doc)
+def test_a_broken_or_forged_task_result_is_an_error_row_of_its_entry(scheduler, client, tmp_path, monkeypatch):
+    """The task sent to the workers is replaced by one returning, per submission, a result that is
+    not a finished row of that submission; each entry gets an error row saying why, the run goes on."""
+    good = json.loads(cluster.grade_task([("a.md", b"")], CELL, TOTAL, sandbox=False))["row"]
+    forged = {**good, "status": "graded", "assignment": "ex4", "scores": {"softmax.x": 1.0}}
 
+    def task(names, row=None, **top):
+        return json.dumps({"format": cluster.TASK_FORMAT, "names": names, "row": row or good, **top})
 
-def test_the_workers_task_result_is_checked_before_it_is_trusted():
-    runs, seconds = cluster.read_task_result(_report(), ["a.md"])
-    assert runs[0]["stdout"] == b"{}" and seconds == 1.5
-    bad = {"not a task result of this grader": _report(format="softmaxbook-task/0"),
-           "wrong shape": _report(returncode="0"),
-           "not base64": _report(stdout="{}!"),
-           "not JSON": "{",
-           "task result too large": _report(journal={"x": "y" * cluster.max_task_result(1)})}
-    for why, text in bad.items():
-        with pytest.raises(ValueError, match=why):
-            cluster.read_task_result(text, ["a.md"])
-    with pytest.raises(ValueError, match="wrong shape"):
-        cluster.read_task_result(_report(), ["b.md"])          # a task result for another notebook
-    two = json.loads(_report())
-    two["runs"] *= 2
-    with pytest.raises(ValueError, match="2 notebook records for 1 notebooks"):
-        cluster.read_task_result(json.dumps(two), ["a.md"])
-    # fewer: the submission's time budget ran out before the rest, which were not run
-    assert len(cluster.read_task_result(_report(), ["a.md", "b.md"])[0]) == 1
+    results = {"malformed.md": lambda names: "{",
+               "oversized.md": lambda names: task(names, {**good, "reason": "x" * cluster.max_task_result(1)}),
+               "forged.md": lambda names: task(names, forged),
+               "elsewhere.md": lambda names: task(["other.md"]),
+               "old.md": lambda names: task(names, format="softmaxbook-task/1"),
+               "bytes.md": lambda names: b"{}"}
+    why = {"malformed.md": "not JSON", "oversized.md": "task result too large",
+           "forged.md": "scores that are not one in [0, 1] per exercise of the assignment",
+           "elsewhere.md": "a task result for other notebooks", "old.md": "not a task result of this grader",
+           "bytes.md": "not text"}
+    # a closure: sent to the workers by value (cloudpickle), nothing of this module imported there
+    monkeypatch.setattr(cluster, "grade_task", lambda notebooks, *args: results[notebooks[0][0]](
+        [name for name, _ in notebooks]))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in results:
+        shutil.copy(FIX / "solved" / "ex4_logsumexp.md", subs / name)
+    out = tmp_path / "out" / "grades.csv"
+    out.parent.mkdir()
+    log = []
+    grade_folder(subs, out, workers=2, cell_timeout=CELL, total_timeout=TOTAL, log=log.append, scheduler=scheduler)
+    rows = {r["submission"]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert {n: (r["status"], r["reason"]) for n, r in rows.items()} == {
+        n: ("error", f"the worker's task result was invalid ({w})") for n, w in why.items()}
+    for name, w in why.items():   # the progress line names the entry and says why
+        assert [line for line in log if f"{name}: 0 %" in line and w in line], (name, log)

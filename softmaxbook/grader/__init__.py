@@ -28,8 +28,8 @@ and :mod:`.cgroups`; :mod:`.runner` inside it), :mod:`.grading` (its answers gra
 :mod:`.gradebook` (rows, CSV, file names), :mod:`.feedback` (each learner's Markdown and page,
 the instructor's index and archive), :mod:`.report` (the class report, with :mod:`.similarity`),
 :mod:`.lms` (who submitted: the roster or a Canvas archive's file names; the files an LMS
-imports), :mod:`.late` (due date and late penalty) and :mod:`.cluster` (the notebooks run on
-dask workers); around them :mod:`.selftest` (a solved and a shipped submission from the key,
+imports), :mod:`.late` (due date and late penalty) and :mod:`.cluster` (submissions run
+and graded on dask workers); around them :mod:`.selftest` (a solved and a shipped submission from the key,
 graded first), :mod:`.state` (the resume state, key fingerprints, history and change log) and
 :mod:`.overrides` (a teaching assistant's scores, applied on every run).
 """

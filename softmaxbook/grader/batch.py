@@ -8,16 +8,18 @@ folder to its row is a module of its own, visited once:
 2. :mod:`.running`: each notebook executed *whole* in a bubblewrap jail (:mod:`.jail`,
    :mod:`.runner`), and the one size-capped JSON document that comes back checked against
    its schema (:mod:`.untrusted`), or the answers ``check`` journalled;
-3. :mod:`.grading`: every answer graded again in the grader's process with the hidden tests,
-   against the assignment the submission is recognised as (:mod:`.assignments`, from the
-   answer key), with its status and a reason naming the cell;
+3. :mod:`.grading`: every answer graded again with the hidden tests, in the trusted process
+   that ran the submission (outside its jail), against the assignment the submission is
+   recognised as (:mod:`.assignments`, from the answer key), with its status and a reason
+   naming the cell;
 4. :mod:`.gradebook`: the row, the gradebook CSV files and the feedback, named in one place
    (:class:`.gradebook.Outputs`); then the class report and the LMS files (:mod:`.report`).
 
 The gradebooks are written atomically after every submission, with a state file of content
 hashes so that an interrupted run resumes where it stopped and unchanged submissions are not
 re-run. ``workers`` processes of a local pool run and grade in parallel; with a dask scheduler
-the notebooks run on its workers instead (:mod:`.cluster`). Without bubblewrap the grader
+its workers run and grade instead (:mod:`.cluster`) and this process only checks the rows they
+return and writes them. Without bubblewrap the grader
 refuses to run unless told ``sandbox=False`` (``--no-sandbox``: trusted submissions only).
 """
 
@@ -56,9 +58,10 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
 
     Each notebook runs in the jail of :mod:`.jail`; with ``sandbox=True`` and no working
     bubblewrap this raises ``RuntimeError`` (``sandbox=False``: trusted submissions only).
-    With ``scheduler`` (``tcp://HOST:PORT``) the notebooks run on that dask cluster's workers
-    instead of a local pool of ``workers`` processes (:mod:`.cluster`; ``RuntimeError`` when
-    it cannot be reached); grading, gradebooks, feedback and resume state stay here.
+    Each submission is run and graded in one process: one of a local pool of ``workers``
+    processes or, with ``scheduler`` (``tcp://HOST:PORT``), a worker of that dask cluster
+    (:mod:`.cluster`; ``RuntimeError`` when it cannot be reached), which returns the finished
+    row; the rows are checked, and gradebooks, feedback and resume state written, only here.
     First (``self_test``) a solved and a shipped submission made from the key go the same way
     (:mod:`.selftest`; :class:`.selftest.SelfTestFailed` unless they score 100 % and 0).
     Unchanged entries are not run again; after a key change only the exercises whose key entry

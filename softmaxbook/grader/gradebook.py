@@ -6,6 +6,7 @@ as JSON. A folder of one assignment gives one gradebook (``-o grades.csv``); a m
 gives an overview there and one gradebook per assignment next to it (``grades_ex4.csv``, ...:
 :func:`gradebooks`). Learner-controlled text in a CSV cell never starts a formula
 (:func:`spreadsheet_cell`). :class:`Outputs` names every file written next to the gradebook.
+A row made elsewhere (a dask worker's) is checked against the row's schema by :func:`check_row`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from . import registry
+from . import registry, untrusted
 from .assignments import COURSE, assignments, exercise_ids
-from .result import printable
+from .result import STATUS, printable
+from .running import validate_answers
 from .submissions import display
 
 
@@ -27,6 +29,9 @@ class Feedback(TypedDict):
     score: float
     message: str
     details: list
+
+
+STATUSES = ("graded", "unanswered", "timed out", "crashed", "malformed", "answers removed", "skipped", "error")
 
 
 class Row(TypedDict, total=False):
@@ -127,6 +132,53 @@ def make_row(status: str, reason: str, assignment=None, results=None, notes=()) 
             "feedback": {i: {"status": r.status, "score": r.score, "message": r.message, "headline": r.headline,
                              "details": r.details}
                          for i, r in results.items()}}
+
+
+# A row's values: texts of at most 64 KiB, 50 000 values in all (a course-wide row has a few thousand).
+ROW_CAPS = untrusted.Caps(depth=4, text=2**16, values=50_000, int_bits=64)
+ROW_KEYS = frozenset({"assignment", "status", "reason", "notes", "seconds", "scores", "feedback"})
+GRADED_KEYS = ROW_KEYS | {"similar", "answers"}   # what :func:`.grading.grade_submission` adds
+FEEDBACK_KEYS = {"status", "score", "message", "headline", "details"}
+FEEDBACK_STATUSES = tuple(STATUS)
+SIMILAR_KEYS = {"key", "right", "kind", "show"}
+
+
+def check_row(row) -> Row:
+    """``row``, plain data made in another process (a dask worker's task result), if it is a row
+    as :func:`make_row` and :func:`.grading.grade_submission` build it: plain data within
+    :data:`ROW_CAPS`, a known status and assignment, a score in [0, 1] for each exercise of the
+    assignment and nothing else, feedback and fingerprints only for those, printable texts, and
+    the answers as the jail's document may hold them (:func:`.running.validate_answers`).
+    Raises ``ValueError`` saying what is wrong."""
+    if not isinstance(row, dict) or not ROW_KEYS <= set(row) <= GRADED_KEYS:
+        raise ValueError("not a row of this grader")
+    answers = row.get("answers", {})
+    if not isinstance(answers, dict) or validate_answers(answers) != answers:
+        raise ValueError("answers that are not plain, bounded data")
+    untrusted.check_plain({k: v for k, v in row.items() if k != "answers"}, ROW_CAPS)
+    a, scores, feedback = row["assignment"], row["scores"], row["feedback"]
+    if row["status"] not in STATUSES or not (a is None or (isinstance(a, str) and a in assignments())):
+        raise ValueError("an unknown status or assignment")
+    if not isinstance(row["notes"], list) or type(row["seconds"]) not in (int, float) or not 0 <= row["seconds"] < 1e7:
+        raise ValueError("wrong types")
+    if not isinstance(scores, dict) or list(scores) != (exercise_ids(a) if a else []) or not all(
+            type(s) in (int, float) and 0 <= s <= 1 for s in scores.values()):
+        raise ValueError("scores that are not one in [0, 1] per exercise of the assignment")
+    texts = [row["reason"], *row["notes"]]
+    for ex_id, fb in (feedback.items() if isinstance(feedback, dict) else [(None, None)]):
+        if (ex_id not in scores or not isinstance(fb, dict) or set(fb) != FEEDBACK_KEYS
+                or fb["status"] not in FEEDBACK_STATUSES or fb["score"] != scores[ex_id]
+                or not isinstance(fb["details"], list)):
+            raise ValueError("feedback that is not one per graded exercise")
+        texts += [fb["message"], fb["headline"], *fb["details"]]
+    similar = row.get("similar", {})
+    for ex_id, fp in (similar.items() if isinstance(similar, dict) else [(None, None)]):
+        if (ex_id not in scores or not isinstance(fp, dict) or set(fp) != SIMILAR_KEYS or type(fp["right"]) is not bool
+                or not all(isinstance(fp[k], str) for k in ("key", "kind", "show"))):
+            raise ValueError("a fingerprint that is not one of a graded exercise")
+    if not all(isinstance(t, str) and printable(t) == t for t in texts):
+        raise ValueError("a text that is not printable")
+    return row
 
 
 def points(ids) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""Grading one submission (graded exercises, all chapters), in the grader's own process.
+"""Grading one submission (graded exercises, all chapters), in the grader's own process (a
+process of the local pool, or a dask worker's: :mod:`.cluster`), outside the jail.
 
 Every answer a notebook's run returned (:mod:`.running`) is graded again here with the hidden
 tests ``check`` runs (:func:`grade_answers`, strict: with the secret points and twins of the
@@ -141,15 +142,17 @@ def status_of(runs: list, assignment, answered: bool) -> tuple[str, str]:
 
 
 def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600, sandbox: bool = True,
-                     execute=None, secret: int | None = None) -> Row:
+                     execute=None, secret: int | None = None, sources=None) -> Row:
     """Execute (jailed) and grade one submission (one or more notebooks) against its
     assignment; a plain row (:func:`.gradebook.make_row`, with the answers' fingerprints under
     ``"similar"``: :func:`.similarity.fingerprint`), never raises. ``total_timeout`` is the time
     budget of the whole submission: each notebook runs in what its predecessors left of it,
     and the notebooks after it is used up are not run. ``execute(path, cell_timeout,
     seconds left, sandbox)`` gives each notebook's :class:`Run`, or ``None`` when it was not
-    run (default :func:`execute_submission`; :mod:`.cluster` passes the runs its workers reported).
-    ``secret``: the seed of the run's secret sample points (:func:`.kinds.secret_points`)."""
+    run (default :func:`execute_submission`; on a dask worker, :func:`.cluster.grade_task` runs
+    the notebooks' bytes it was sent). ``secret``: the seed of the run's secret sample points
+    (:func:`.kinds.secret_points`). ``sources``: the notebooks' texts, searched for function
+    definitions (:func:`.similarity.fingerprint`; default: read from ``paths``)."""
     execute = execute or execute_submission
     t0 = time.perf_counter()
     deadline = time.monotonic() + total_timeout
@@ -187,8 +190,9 @@ def grade_submission(paths, cell_timeout: float = 60, total_timeout: float = 600
         answered = any(r.answered for r in results.values())
         status, reason = status_of(runs, assignment, answered)
         row = make_row(status, reason, assignment, results, notes + more)
-        row["similar"] = similarity.fingerprint(answers, row, (runner.read_capped(str(p), similarity.MAX_SOURCE)
-                                                               for p in paths))
+        if sources is None:
+            sources = (runner.read_capped(str(p), similarity.MAX_SOURCE) for p in paths)
+        row["similar"] = similarity.fingerprint(answers, row, sources)
         row["answers"] = answers   # kept in the resume state: a key change regrades them (:mod:`.state`)
     except Exception as exc:  # never stop the batch
         row = make_row("error", f"grader error: {type(exc).__name__}: {str(exc)[:200]}")

@@ -112,7 +112,7 @@ def read_run(record: dict, data: bytes, total_timeout: float = 600) -> Run:
     except ValueError as exc:
         why = _failure(out, str(exc))
     stops = [{"kind": "total-timeout", "cell": None, "limit": total_timeout}] if out.timed_out else []
-    journalled = _validate_answers(record["journal"])
+    journalled = validate_answers(record["journal"])
     if journalled:
         return Run(journalled, [], why + "; the answers were collected from the journal", stops, [], ids)
     return Run(None, [], why, stops or [{"kind": "crash", "cell": None, "limit": None}], [], ids)
@@ -162,7 +162,7 @@ def validate_document(raw: bytes) -> dict:
         raise ValueError("wrong types")
     if not all(isinstance(n, str) for n in doc["notes"]):
         raise ValueError("notes that are not text")
-    return {"answers": _validate_answers(doc["answers"]), "notes": [display(n[:200]) for n in doc["notes"][:50]],
+    return {"answers": validate_answers(doc["answers"]), "notes": [display(n[:200]) for n in doc["notes"][:50]],
             "reason": display(doc["reason"][:300]), "stops": _validate_stops(doc["stops"]),
             "checks": _validate_checks(doc["checks"]), "errors": _validate_errors(doc.get("errors", []))}
 
@@ -207,7 +207,7 @@ def _validate_errors(errors) -> list:
              "message": display(e["message"][:runner.MAX_ERROR_MESSAGE])} for e in errors]
 
 
-def _validate_answers(answers: dict) -> dict:
+def validate_answers(answers: dict) -> dict:
     """Answers for known exercise ids with plain, bounded values; an unknown id keeps only its
     (printable, short) name so that the gradebook can list it."""
     if len(answers) > MAX_IDS:

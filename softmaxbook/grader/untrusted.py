@@ -2,12 +2,12 @@
 code the grader does not trust.
 
 Three texts are read this way: the jail's document of one notebook (:mod:`.running`), the
-function runner's case results (:mod:`.sandbox`) and a dask worker's task result
-(:mod:`.cluster`). Each is first held to a size (:func:`loads`), then its values to
-:class:`Caps` (:func:`check_plain`): plain JSON data only (``None``, booleans, numbers, text,
-lists and, where allowed, objects with short text keys), of bounded depth, text length, number
-of values and integer size. Nothing is unpickled; a failure is a ``ValueError`` saying what
-is wrong.
+function runner's case results (:mod:`.sandbox`) and a dask worker's task result, the row
+it graded (:mod:`.cluster`, :func:`.gradebook.check_row`). Each is first held to a size
+(:func:`loads`), then its values to :class:`Caps` (:func:`check_plain`): plain JSON data
+only (``None``, booleans, numbers, text, lists and, where allowed, objects with short text
+keys), of bounded depth, text length, number of values and integer size. Nothing is
+unpickled; a failure is a ``ValueError`` saying what is wrong.
 """
 
 from __future__ import annotations
