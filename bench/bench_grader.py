@@ -41,7 +41,7 @@ import submissions  # noqa: E402
 from softmaxbook.grader import EXERCISES, check  # noqa: E402
 from softmaxbook.grader import jail, warm  # noqa: E402
 from softmaxbook.grader.assignments import exercise_ids  # noqa: E402
-from softmaxbook.grader.batch import grade_folder  # noqa: E402
+from softmaxbook.grader.batch import FLUSH_EVERY, grade_folder  # noqa: E402
 from softmaxbook.grader.gradebook import check_row, csv_text, gradebooks  # noqa: E402
 from softmaxbook.grader.learner import atomic_write  # noqa: E402
 
@@ -210,8 +210,8 @@ def bench_batch(count: int) -> None:
 
 def rewrite_seconds(rows: list, n: int, folder: Path) -> float:
     """Seconds the instructor's process takes to write the gradebooks and the state file once
-    with ``n`` rows (copies of ``rows``), as :func:`grade_folder` does after every row: a
-    course of ``n`` submissions spends about ``n / 2`` times this on them in all."""
+    with ``n`` rows (copies of ``rows``), as :func:`grade_folder` does at most every
+    ``batch.FLUSH_EVERY`` seconds (and at the end)."""
     many = [(f"learner{k:05d}.md", rows[k % len(rows)][1]) for k in range(n)]
     t = time.perf_counter()
     for path, (a, mine) in gradebooks(many, folder / "grades.csv").items():
@@ -268,9 +268,12 @@ def bench_cluster(count: int) -> None:
     print(f"per submission: {per:.2f} worker-seconds on the cluster ({task:.2f} s of it running and grading in the "
           f"task); in the instructor's process {receiving * 1e3:.1f} ms of receiving and checking the row (a round "
           f"trip to the scheduler, the result, its check: {check * 1e3:.2f} ms), {writing * 1e3:.1f} ms "
-          f"of writing it (with {count} rows; {rewrite:.2f} s with 10^4 rows: each row rewrites the gradebooks "
-          "and the state file)")
-    instructor = 1e4 * (receiving + writing) + 1e4 / 2 * rewrite   # an upper bound: the first term holds some rewriting
+          f"of writing it (with {count} rows; {rewrite:.2f} s with 10^4 rows to rewrite the gradebooks and the "
+          f"state file, done at most every {FLUSH_EVERY:g} s)")
+    # An upper bound: a busy instructor's process rewrites every FLUSH_EVERY s, so at 10^4 rows at most this
+    # share of its time goes to rewriting; the rest is the per-row work measured above (which holds some).
+    flushing = rewrite / (FLUSH_EVERY + rewrite)
+    instructor = 1e4 * (receiving + writing) / (1 - flushing)
     for workers in (8, 64):
         tasks = 1e4 * per / workers
         print(f"paper estimate, 10^4 submissions on {workers:2d} workers: {tasks / 60:6.1f} min of tasks; "

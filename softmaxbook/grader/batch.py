@@ -15,9 +15,10 @@ folder to its row is a module of its own, visited once:
 4. :mod:`.gradebook`: the row, the gradebook CSV files and the feedback, named in one place
    (:class:`.gradebook.Outputs`); then the class report and the LMS files (:mod:`.report`).
 
-The gradebooks are written atomically after every submission, with a state file of content
-hashes so that an interrupted run resumes where it stopped and unchanged submissions are not
-re-run. ``workers`` processes of a local pool run and grade in parallel; with a dask scheduler
+The gradebooks are written atomically at most every :data:`FLUSH_EVERY` seconds and at the
+end (also after Ctrl-C), the state file of content hashes after them, so that an interrupted
+run resumes where it stopped (a killed one grades the rows since the last write again) and
+unchanged submissions are not re-run. ``workers`` processes of a local pool run and grade in parallel; with a dask scheduler
 its workers run and grade instead (:mod:`.cluster`) and this process only checks the rows they
 return and writes them. Without bubblewrap the grader
 refuses to run unless told ``sandbox=False`` (``--no-sandbox``: trusted submissions only).
@@ -28,6 +29,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import signal
+import time
 from pathlib import Path
 
 from . import cgroups, cluster, feedback, jail, lms, overrides, report, selftest, state
@@ -40,6 +42,7 @@ from .state import GRADER_VERSION, SECRET_KEY, content_hash  # noqa: F401  (publ
 from .submissions import Unit, display, find_submissions
 
 GRADING_BUDGET = 300.0               # seconds for grading one submission's answers in a worker
+FLUSH_EVERY = 2.0                    # seconds between rewrites of the gradebooks and state file (and at the end)
 ROUND_SLACK = 60.0                   # seconds added to a round of the pool before stuck workers are killed
 
 
@@ -149,6 +152,17 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
                     log(f"wrote {path}")
             return rows
 
+        pending, flushed = [], [0.0]   # change-log lines not yet written; when the files were last written
+
+        def flush():
+            write_all()
+            # The state file last: what it lists as graded is in the gradebooks (a run killed before
+            # this line grades the rows since the last flush again on resume).
+            state.save(files.state, st)
+            state.append_changes(files.changes, pending)
+            pending.clear()
+            flushed[0] = time.monotonic()
+
         def finish(unit, row, k, why, answers, kept=False):
             row["notes"] = row["notes"] if kept else unit.notes + row["notes"]
             annotated(unit.name, row)
@@ -164,32 +178,31 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
             graded_row = {**row, "scores": {**row["scores"], **{i: o["graded"] for i, o in
                                                                row.get("overrides", {}).items()}}}
             graded_row.pop("overrides", None)
-            lines = state.record(st, unit.name, hashes[unit.name], graded_row, answers, fps, why)
+            pending.extend(state.record(st, unit.name, hashes[unit.name], graded_row, answers, fps, why))
             st[unit.name]["overrides"] = row.get("overrides", {})
-            write_all()
-            # The state file last: what it lists as graded is in the gradebooks (a run killed before
-            # this line grades the submission again on resume).
-            state.save(files.state, st)
-            state.append_changes(files.changes, lines)
+            if time.monotonic() - flushed[0] >= FLUSH_EVERY:
+                flush()
             points, top = total(row, list(row["scores"]))
             log(f"[{done_before - len(keyed) + k}/{len(hashes)}] {display(unit.name)}: "
                 f"{100 * points / max(1, top):.0f} %  ({row['seconds']:.1f} s)"
                 + (f"  — {row['reason']}" if row["reason"] else ""))
 
-        k = 0
-        for name, ids in keyed.items():
-            k += 1
-            unit = next(u for u in units if u.name == name)
-            finish(unit, state.regrade(st[name], ids, secret), k, "the answer key changed: " + ", ".join(ids),
-                   st[name]["answers"], kept=True)
-        for unit, row in graded(todo):
-            k += 1
-            old = st.get(unit.name)
-            why = ("forced full regrade (the regrade option)" if regrade else
-                   "the grader changed" if isinstance(old, dict) and old.get("hash") and old.get("version")
-                   not in (None, GRADER_VERSION) else "resubmitted (its files changed)")
-            answers = row.pop("answers", {})
-            finish(unit, row, k, why, answers)
+        k, by_name = 0, {u.name: u for u in units}
+        try:
+            for name, ids in keyed.items():
+                k += 1
+                finish(by_name[name], state.regrade(st[name], ids, secret), k,
+                       "the answer key changed: " + ", ".join(ids), st[name]["answers"], kept=True)
+            for unit, row in graded(todo):
+                k += 1
+                old = st.get(unit.name)
+                why = ("forced full regrade (the regrade option)" if regrade else
+                       "the grader changed" if isinstance(old, dict) and old.get("hash") and old.get("version")
+                       not in (None, GRADER_VERSION) else "resubmitted (its files changed)")
+                answers = row.pop("answers", {})
+                finish(unit, row, k, why, answers)
+        finally:   # also on Ctrl-C: what was graded is written, the rest is graded on resume
+            flush()
     state.append_changes(files.changes, overrides.refresh(st, names, chosen, files))
     state.save(files.state, st)
     rows = write_all(final=True)
