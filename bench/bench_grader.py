@@ -14,8 +14,11 @@
    A B B A (goal: cluster / pool <= 1.15); each submission is run and graded on a worker.
    From the measured seconds per submission (on a worker; receiving, checking and writing the
    row in the instructor's process), the paper estimate for 10^4 submissions on 8 and 64 workers.
+4. Ctrl-C: the grading command (``python -m softmaxbook grade``, 2 workers) interrupted by a
+   SIGINT to its process group once its first rows are written; seconds until it exits, its
+   stderr (goal: within 2 s, one line, no traceback).
 
-Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50] [--only checks|batch|cluster]
+Run:  .venv/bin/python bench/bench_grader.py [--repeats 20] [--submissions 50] [--only checks|batch|cluster|interrupt]
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import concurrent.futures as cf
 import json
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -281,11 +286,45 @@ def bench_cluster(count: int) -> None:
               f"time: bounded by the {'workers' if tasks >= instructor else 'writing of the rows'})")
 
 
+def bench_interrupt(repeats: int = 5) -> None:
+    """Seconds from Ctrl-C (SIGINT to the command's process group, as a terminal sends it) to the
+    grading command's exit, ``repeats`` times, each once its first rows are in the state file."""
+    print(f"\nCtrl-C of `python -m softmaxbook grade` (-j 2), {repeats} times; load average (1 min) "
+          f"before: {os.getloadavg()[0]:.1f}")
+    seconds, said = [], set()
+    with tempfile.TemporaryDirectory() as tmp:
+        subs = Path(tmp) / "subs"
+        subs.mkdir()
+        generate(subs, 12)
+        for k in range(repeats):
+            out = Path(tmp) / f"run{k}" / "grades.csv"
+            out.parent.mkdir()
+            proc = subprocess.Popen([sys.executable, "-m", "softmaxbook", "grade", str(subs), "-o", str(out)],
+                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            state = out.with_name(out.name + ".state.json")
+            while proc.poll() is None and not state.exists():
+                time.sleep(0.02)
+            os.killpg(proc.pid, signal.SIGINT)
+            t = time.perf_counter()
+            try:
+                _, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                _, err = proc.communicate()
+            seconds.append(time.perf_counter() - t)
+            said.add(err.strip())
+    print(f"exit after Ctrl-C         : median {statistics.median(seconds):.2f} s, worst {max(seconds):.2f} s "
+          f"(goal <= 2 s); load after: {os.getloadavg()[0]:.1f}")
+    print(f"what it said (distinct)   : {sorted(said)!r}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--submissions", type=int, default=50)
-    ap.add_argument("--only", choices=["checks", "batch", "cluster"], help="run one part (default: all three)")
+    ap.add_argument("--only", choices=["checks", "batch", "cluster", "interrupt"],
+                    help="run one part (default: all four)")
     args = ap.parse_args()
     os.environ.setdefault("SOFTMAXBOOK_PROGRESS", os.path.join(tempfile.mkdtemp(), "progress.json"))
     if args.only in (None, "checks"):
@@ -294,6 +333,8 @@ def main() -> None:
         bench_batch(args.submissions)
     if args.only in (None, "cluster"):
         bench_cluster(args.submissions)
+    if args.only in (None, "interrupt"):
+        bench_interrupt()
 
 
 if __name__ == "__main__":

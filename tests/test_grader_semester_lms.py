@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -303,3 +305,16 @@ def test_a_new_due_date_regrades_nothing_and_rewrites_the_lateness(semester):
 def _says_late(reason: str, feedback: str) -> bool:
     """The feedback's late line is the penalty's reason as one sentence."""
     return f"**Late:** {reason[:1].upper()}{reason[1:]}" in feedback
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "not-utf8"])
+def test_a_roster_that_is_a_pipe_a_device_or_not_utf8_is_refused_without_hanging(tmp_path, kind):
+    path = tmp_path / "roster.csv"
+    if kind == "fifo":
+        os.mkfifo(path)            # no writer: opening it for reading must not wait for one
+    elif kind == "device":
+        path = Path("/dev/zero")   # endless
+    else:
+        path.write_bytes("submission,learner_id\nbob.md,1002\nzoë.md,1003\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="not a regular file|too large|line 3: not UTF-8"):
+        read_roster(path)

@@ -273,3 +273,16 @@ def test_ctrl_c_stops_promptly_with_one_line_and_no_traceback(tmp_path):
     print(f"Ctrl-C: exited after {seconds:.2f} s")
     assert stderr.strip() == "stopped; rerun to resume", stderr
     assert proc.returncode == 130 and seconds < 15, seconds
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "huge"])
+def test_an_overrides_file_that_is_a_pipe_a_device_or_huge_is_refused_without_hanging(tmp_path, kind):
+    path = tmp_path / "o.csv"
+    if kind == "fifo":
+        os.mkfifo(path)            # no writer: opening it for reading must not wait for one
+    elif kind == "device":
+        path = Path("/dev/zero")   # endless
+    else:
+        path.write_bytes(b"submission,exercise,score,reason\n" + b"x" * (overrides.MAX_BYTES + 1))
+    with pytest.raises(overrides.BadOverrides, match="not a regular file|too large"):
+        overrides.read(path, ["bob.md"])

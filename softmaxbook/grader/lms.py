@@ -30,7 +30,7 @@ from . import late
 from .assignments import assignments, exercise_ids
 from .gradebook import Outputs, gradebooks, points, spreadsheet_cell, total
 from .learner import atomic_write
-from .submissions import display
+from .submissions import display, read_text
 
 ROSTER_COLUMNS = ("submission", "learner_id", "name", "sis_user_id", "sis_login_id", "section", "email",
                   "submitted_at", "extension_hours")
@@ -62,16 +62,7 @@ def read_roster(path) -> dict[str, dict]:
     with a time zone, ``extension_hours`` a number of hours). One learner may have several
     lines (one per submitted notebook) that agree on who they are. Raises ``ValueError`` saying
     what is wrong and on which line."""
-    try:
-        raw = Path(path).read_bytes()[: MAX_ROSTER_BYTES + 1]
-    except OSError as exc:
-        raise ValueError(f"cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_ROSTER_BYTES:
-        raise ValueError(f"larger than {MAX_ROSTER_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
+    text = read_text(path, MAX_ROSTER_BYTES)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     for need in ROSTER_COLUMNS[:2]:

@@ -16,10 +16,9 @@ import copy
 import csv
 import io
 import math
-from pathlib import Path
 
 from . import feedback, registry, state
-from .submissions import display
+from .submissions import display, read_text
 
 COLUMNS = ("submission", "exercise", "score", "reason")
 MAX_BYTES = 4 * 2**20
@@ -39,18 +38,10 @@ def read(path, names) -> dict[tuple[str, str], dict]:
     ``path``; ``names`` are the folder's entry names. ``BadOverrides`` naming the line at fault: not
     UTF-8, missing columns, an unknown submission or exercise, a score that is no number or
     outside 0..points, an empty reason, the same submission and exercise twice."""
-    path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadOverrides(f"cannot read it ({exc.strerror})") from None
-    if len(raw) > MAX_BYTES:
-        raise BadOverrides(f"larger than {MAX_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise BadOverrides(f"line {line}: not UTF-8 (save the file as UTF-8)") from None
+        text = read_text(path, MAX_BYTES)
+    except ValueError as exc:
+        raise BadOverrides(str(exc)) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
     if missing:

@@ -120,8 +120,26 @@ def _folder_unit(name: str, path: Path) -> Unit:
 def read_submission(path) -> bytes:
     """Bytes of a submitted regular file: never follows a link, never opens a special file,
     never reads more than :data:`MAX_NOTEBOOK_BYTES` (raises ``ValueError`` with the reason)."""
+    return read_file(path, MAX_NOTEBOOK_BYTES, follow_links=False)
+
+
+def read_text(path, cap: int) -> str:
+    """The text of a UTF-8 file of the instructor's (a roster, overrides), at most ``cap`` bytes,
+    never hanging on a pipe or a device; ``ValueError`` with the reason (the line of the first
+    byte that is not UTF-8)."""
+    raw = read_file(path, cap)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"line {line}: not UTF-8 text (save the file as UTF-8)") from None
+
+
+def read_file(path, cap: int, follow_links: bool = True) -> bytes:
+    """Bytes of a regular file, at most ``cap`` (``ValueError`` with the reason otherwise: a
+    special file, a link when not ``follow_links``, too large, unreadable)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW))
     except OSError as exc:
         raise ValueError(f"cannot be opened ({exc.strerror})") from None
     try:
@@ -129,11 +147,11 @@ def read_submission(path) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise ValueError("not a regular file")
         with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_NOTEBOOK_BYTES + 1)
+            data = f.read(cap + 1)
     except OSError as exc:
         raise ValueError(f"cannot be read ({exc.strerror})") from None
     finally:
         os.close(fd)
-    if len(data) > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"file too large (more than {MAX_NOTEBOOK_BYTES} bytes)")
+    if len(data) > cap:
+        raise ValueError(f"file too large (more than {cap} bytes)")
     return data
