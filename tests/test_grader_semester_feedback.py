@@ -166,8 +166,9 @@ def test_late_overrides_and_previous_result_are_shown():
     for t in (text, page):
         assert "Submitted 26.5 h late; 10% per started day × 2: 20% of the points taken off" in t   # once, capitalised
         assert "Changed by your instructor from 0% to 100%: TA: the argument is right" in t
-        assert "Previous result: 2 points (2026-03-01T10:00:00+01:00): resubmitted" in t
-        assert f"ch4.limit — {r.status}, 100%" in t                  # the score after the override
+        assert "Previous result:" in t and "2 points (2026-03-01T10:00:00+01:00): resubmitted" in t
+        assert t.count("Previous") == 1                                # said once
+        assert f"ch4.limit — 100%, set by your instructor (graded: {r.status})" in t   # the score after the override
 
 
 def test_the_index_lists_every_entry_with_a_working_link(graded):

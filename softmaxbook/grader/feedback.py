@@ -131,11 +131,14 @@ def _because(text: str, why) -> str:
 
 def _previous(row: dict) -> str:
     prev = row["previous"]
-    return _because(f"Previous result: {prev['total']:g} points ({prev['at']})", prev.get("why"))
+    return _because(f"{prev['total']:g} points ({prev['at']})", prev.get("why"))
 
 
 def _override(ov: dict) -> str:
     return _because(f"Changed by your instructor from {ov['graded']:.0%} to {ov['score']:.0%}", ov.get("reason"))
+
+
+LABELLED = (("late", "Late", _late), ("previous", "Previous result", _previous))   # optional fields, as shown
 
 
 def _exercises(row: dict):
@@ -151,7 +154,8 @@ def _exercises(row: dict):
         # A row written before 26 has the whole text in "message" (headline and the points joined):
         # then the points are not listed again.
         headline, details = (fb["headline"], fb["details"]) if "headline" in fb else (fb["message"], [])
-        yield ex_id, f"{ex_id} — {fb['status']}, {score:.0%}", task, headline, details, ov
+        said = f"{score:.0%}, set by your instructor (graded: {fb['status']})" if ov else f"{fb['status']}, {score:.0%}"
+        yield ex_id, f"{ex_id} — {said}", task, headline, details, ov
 
 
 def feedback_text(name: str, row: dict) -> str:
@@ -164,9 +168,9 @@ def feedback_text(name: str, row: dict) -> str:
               f"Status: {row['status']}. {STATUS_SAYS.get(row['status'], '')}".rstrip(), ""]
     if row["reason"]:
         lines += [f"**What the grader found:** {md(row['reason'])}", ""]
-    for key, say in (("late", _late), ("previous", _previous)):
+    for key, label, say in LABELLED:
         if row.get(key):
-            lines += [f"**{key.capitalize()}:** {md(say(row))}", ""]
+            lines += [f"**{label}:** {md(say(row))}", ""]
     lines += [f"- note: {md(n)}" for n in row["notes"]] + ([""] if row["notes"] else [])
     for _, heading, task, headline, details, ov in _exercises(row):
         lines += [f"## {heading}", ""] + ([task, ""] if task else [])
@@ -208,9 +212,9 @@ def feedback_html(name: str, row: dict) -> str:
     if row["reason"]:
         body.append(f"<p><strong>What the grader found:</strong> {e(row['reason'])}</p>")
     body.append("</div>")
-    for key, say in (("late", _late), ("previous", _previous)):
+    for key, label, say in LABELLED:
         if row.get(key):
-            body.append(f"<p><strong>{key.capitalize()}:</strong> {e(say(row))}</p>")
+            body.append(f"<p><strong>{label}:</strong> {e(say(row))}</p>")
     if row["notes"]:
         body.append("<ul>" + "".join(f"<li>note: {e(n)}</li>" for n in row["notes"]) + "</ul>")
     for ex_id, heading, task, headline, details, ov in _exercises(row):
