@@ -102,6 +102,7 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
 
     def shown(name):   # the row as graded, with the overrides applied
         return overrides.apply(name, st[name]["row"], chosen)[0]
+
     fps = state.fingerprints()
     client = cluster.connect(scheduler) if scheduler else None   # the other dispatch
     with client or contextlib.nullcontext():
