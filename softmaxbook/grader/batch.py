@@ -167,23 +167,20 @@ def grade_folder(folder, out_csv, workers: int = 2, cell_timeout: float = 60, to
         def finish(unit, row, k, why, answers, kept=False):
             row["notes"] = row["notes"] if kept else unit.notes + row["notes"]
             annotated(unit.name, row)
-            row, problems = overrides.apply(unit.name, row, chosen)
+            shown_row, problems = overrides.apply(unit.name, row, chosen)   # row: as graded, kept in the state
             try:
-                feedback.write(files, unit.name, row)
+                feedback.write(files, unit.name, shown_row)
             except (ValueError, KeyError, TypeError) as exc:   # no feedback of it: the unit still gets a row
-                row = make_row("error", f"the grader could not write this submission's feedback "
-                               f"({type(exc).__name__})", notes=row["notes"])
+                row = shown_row = make_row("error", f"the grader could not write this submission's feedback "
+                                           f"({type(exc).__name__})", notes=row["notes"])
                 feedback.write(files, unit.name, row)
             for p in problems:
                 log(p)
-            graded_row = {**row, "scores": {**row["scores"], **{i: o["graded"] for i, o in
-                                                               row.get("overrides", {}).items()}}}
-            graded_row.pop("overrides", None)
-            pending.extend(state.record(st, unit.name, hashes[unit.name], graded_row, answers, fps, why))
-            st[unit.name]["overrides"] = row.get("overrides", {})
+            pending.extend(state.record(st, unit.name, hashes[unit.name], row, answers, fps, why))
+            st[unit.name]["overrides"] = shown_row.get("overrides", {})
             if time.monotonic() - flushed[0] >= FLUSH_EVERY:
                 flush()
-            points, top = total(row, list(row["scores"]))
+            points, top = total(shown_row, list(shown_row["scores"]))
             log(f"[{done_before - len(keyed) + k}/{len(hashes)}] {display(unit.name)}: "
                 f"{100 * points / max(1, top):.0f} %  ({row['seconds']:.1f} s)"
                 + (f"  — {row['reason']}" if row["reason"] else ""))
